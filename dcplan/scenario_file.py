@@ -1,0 +1,66 @@
+"""Load a scenario file end to end: YAML → overrides → schema → references.
+
+Returns a Scenario or the complete list of Diagnostics; never raises on bad
+input. Nothing here imports a solver, so `dcplan validate` stays fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from .diagnostics import Diagnostic
+from .loader import Positions, YamlProblem, read_file
+from .overrides import OverrideError, apply_override, override_diagnostic, parse_override
+from .references import check_references
+from .schema import Scenario
+from .validation import schema_diagnostics
+
+
+@dataclass
+class LoadResult:
+    path: str
+    scenario: Scenario | None = None
+    positions: Positions | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.scenario is not None and not any(d.is_error for d in self.diagnostics)
+
+
+def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> LoadResult:
+    """Read and validate one scenario file; `overrides` are `PATH=VALUE` strings."""
+    name = str(path)
+    result = LoadResult(name)
+    try:
+        document = read_file(path, name)
+    except YamlProblem as problem:
+        result.diagnostics.append(problem.diagnostic)
+        return result
+    result.positions = document.positions
+    result.diagnostics.extend(document.problems)
+    data = document.data
+    if not isinstance(data, dict):
+        result.diagnostics.append(document.positions.diagnostic(
+            "not-a-mapping", "a scenario must be a mapping of keys such as `dcplan:`, `sites:` and `workloads:`", ()))
+        return result
+    for text in overrides:
+        try:
+            key, value = parse_override(text)
+            resolved = apply_override(data, key, value)
+        except OverrideError as err:
+            result.diagnostics.append(override_diagnostic(str(err)))
+            continue
+        document.positions.overridden.add(resolved)
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as err:
+        result.diagnostics.extend(schema_diagnostics(err, data, document.positions, Scenario))
+        return result
+    result.diagnostics.extend(check_references(scenario, document.positions))
+    if not any(d.is_error for d in result.diagnostics):
+        result.scenario = scenario
+    return result
