@@ -1,0 +1,431 @@
+"""Sizing: workloads -> requirements per candidate, tied to published figures (FACTS.md sections 1 and 6).
+
+The test catalog is built here from FACTS figures, so the tests do not depend on
+the built-in catalog's data (prices in particular).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dcplan.catalog import Catalog, builtin, effective
+from dcplan.schema import CpuWorkload, InferenceWorkload, Scenario, StorageWorkload, TrainingWorkload
+from dcplan.schema_catalog import Accelerator, ModelSpec, Server, StorageNode
+from dcplan.sizing import Candidate, Requirement, decode_step_seconds, size_scenario, size_workload
+
+# --------------------------------------------------------------------------- FACTS 1.1 accelerators
+
+ACCELERATORS = {
+    a["id"]: Accelerator.model_validate(a) for a in [
+        dict(id="h100-sxm", bf16_flops=989.4, fp8_flops=1978.9, hbm=80, hbm_bandwidth=3350, tdp=700,
+             confidential_computing=True),
+        dict(id="h200-sxm", bf16_flops=989.4, fp8_flops=1978.9, hbm=141, hbm_bandwidth=4800, tdp=700,
+             confidential_computing=True),
+        dict(id="a100-sxm-80gb", bf16_flops=312, hbm=80, hbm_bandwidth=2039, tdp=400),
+        dict(id="l40s", bf16_flops=362.05, fp8_flops=733, hbm=48, hbm_bandwidth=864, tdp=350),
+        dict(id="l4", bf16_flops=121, fp8_flops=242.5, hbm=24, hbm_bandwidth=300, tdp=72),
+    ]
+}
+
+
+def _gpu_server(item_id, acc, count, cc, price=100000.0):
+    return Server.model_validate(dict(id=item_id, price=price, power=10.2, rack_units=8,
+                                      accelerators={"model": acc, "count": count}, vcpus=224, memory=2000,
+                                      confidential_computing=cc))
+
+
+SERVERS = {s.id: s for s in [
+    _gpu_server("h100-1", "h100-sxm", 1, True),
+    _gpu_server("h100-2", "h100-sxm", 2, True),
+    _gpu_server("h100-8", "h100-sxm", 8, True),
+    _gpu_server("h200-1", "h200-sxm", 1, True),
+    _gpu_server("h200-8", "h200-sxm", 8, True, price=None),
+    _gpu_server("a100-8", "a100-sxm-80gb", 8, False),
+    _gpu_server("l40s-8", "l40s", 8, False),
+    _gpu_server("l4-8", "l4", 8, False),
+    Server.model_validate(dict(id="epyc-2s", price=20000, power=1.1, rack_units=2, vcpus=384, memory=1536,
+                               confidential_computing=True)),
+    Server.model_validate(dict(id="xeon-2s", price=18000, power=1.1, rack_units=2, vcpus=224, memory=1024)),
+    Server.model_validate(dict(id="no-cpu", price=1000, power=0.1, rack_units=1)),
+]}
+
+STORAGE = {n.id: n for n in [
+    StorageNode.model_validate(dict(id="nvme", price=60000, power=1.2, rack_units=2, capacity=737,
+                                    throughput=25, encryption=True)),
+    StorageNode.model_validate(dict(id="hdd", price=30000, power=1.0, rack_units=4, capacity=1440,
+                                    throughput=10)),
+]}
+
+# FACTS 6.3 (Hugging Face configs)
+MODELS = {m.id: m for m in [
+    ModelSpec(id="llama3-8b", params=8.03e9, layers=32, hidden_size=4096, heads=32, kv_heads=8, head_dim=128),
+    ModelSpec(id="llama3-70b", params=70.55e9, layers=80, hidden_size=8192, heads=64, kv_heads=8, head_dim=128),
+    ModelSpec(id="llama3-405b", params=405e9, layers=126, hidden_size=16384, heads=128, kv_heads=8,
+              head_dim=128),
+    ModelSpec(id="mixtral-8x7b", params=46.7e9, active_params=12.9e9, layers=32, kv_heads=8, head_dim=128),
+]}
+
+CATALOG = Catalog(accelerators=ACCELERATORS, servers=SERVERS, storage=STORAGE, models=MODELS)
+
+
+def training(**kw) -> TrainingWorkload:
+    data = dict(name="train", type="training", model="llama3-405b", tokens=15.6e12, deadline=68)
+    data.update(kw)
+    return TrainingWorkload.model_validate(data)
+
+
+def inference(**kw) -> InferenceWorkload:
+    data = dict(name="chat", type="inference", model="llama3-8b", requests_per_s=10, prompt_tokens=1000,
+                output_tokens=500, max_tpot=50)
+    data.update(kw)
+    return InferenceWorkload.model_validate(data)
+
+
+def storage(**kw) -> StorageWorkload:
+    data = dict(name="data", type="storage", capacity=1000, durability={"erasure": "8+3"})
+    data.update(kw)
+    return StorageWorkload.model_validate(data)
+
+
+def cpu(**kw) -> CpuWorkload:
+    data = dict(name="web", type="cpu", vcpus=1000, memory=4000)
+    data.update(kw)
+    return CpuWorkload.model_validate(data)
+
+
+def by_item(req: Requirement) -> dict[str, Candidate]:
+    return {c.item: c for c in req.candidates}
+
+
+def one_server_catalog(server_id: str) -> Catalog:
+    return Catalog(accelerators=ACCELERATORS, servers={server_id: SERVERS[server_id]}, models=MODELS)
+
+
+def assert_finite(req: Requirement) -> None:
+    numbers = [*req.demand.values(), *(v for v in req.detail.values() if isinstance(v, (int, float)))]
+    for c in req.candidates:
+        numbers += [*c.per_unit.values(), c.load, *(v for v in c.detail.values() if isinstance(v, (int, float)))]
+        if c.fixed_count is not None:
+            numbers.append(c.fixed_count)
+    assert all(math.isfinite(x) for x in numbers), req
+
+
+# --------------------------------------------------------------------------- training (FACTS 6.1)
+
+def test_llama3_405b_pretraining_flops_match_the_paper():
+    req = size_workload(training(), CATALOG)
+    assert req.kind == "training"
+    assert req.detail["flops_total"] == pytest.approx(3.8e25, rel=0.01)  # arXiv:2407.21783
+
+
+def test_llama3_405b_on_16k_h100_at_mfu_040_takes_63_to_71_days():
+    flops = 6 * 405e9 * 15.6e12
+    usable = 989.4e12 * 0.40
+    days_on_16k = flops / (16384 * usable) / 86400
+    assert 63 <= days_on_16k <= 71  # FACTS 6.1 check
+    req = size_workload(training(deadline=days_on_16k), CATALOG)
+    cand = by_item(req)["h100-8"]
+    assert cand.detail["accelerators"] == pytest.approx(16384, rel=0.01)
+    assert cand.fixed_count == math.ceil(cand.detail["accelerators"] / 8)
+    assert cand.fixed_count == pytest.approx(2048, rel=0.01)
+    assert cand.detail["bound"] == "compute"
+    assert 63 <= cand.detail["days_at_this_count"] <= days_on_16k * (1 + 1e-9)
+    assert cand.load == 0.9 and cand.per_unit == {} and req.demand == {}
+
+
+def test_training_state_memory_bound_70b_needs_16_h100():
+    # 70B x 16 B / (80 GB x 0.9) = 15.6 -> 16 accelerators (ZeRO: 16 bytes/param for mixed-precision Adam)
+    req = size_workload(training(model=ModelSpec(params=70e9), tokens=1e9, deadline=1000), CATALOG)
+    cands = by_item(req)
+    assert cands["h100-8"].detail["accelerators_for_memory"] == 16
+    assert cands["h100-8"].detail["accelerators"] == 16
+    assert cands["h100-8"].detail["bound"] == "memory"
+    assert cands["h100-8"].fixed_count == 2
+    assert cands["h100-1"].fixed_count == 16
+    assert cands["h200-1"].fixed_count == math.ceil(70e9 * 16 / (141e9 * 0.9))  # 9
+
+
+def test_training_moe_uses_active_params_for_flops_and_total_for_state():
+    req = size_workload(training(model="mixtral-8x7b", tokens=1e12, deadline=1000), CATALOG)
+    assert req.detail["flops_total"] == pytest.approx(6 * 12.9e9 * 1e12)
+    assert req.detail["state_bytes"] == pytest.approx(46.7e9 * 16)
+    assert by_item(req)["h100-8"].detail["accelerators_for_memory"] == math.ceil(46.7e9 * 16 / (80e9 * 0.9))
+
+
+def test_training_fp8_excludes_a100_and_doubles_h100_throughput():
+    bf16 = by_item(size_workload(training(), CATALOG))
+    req = size_workload(training(precision="fp8"), CATALOG)
+    assert "a100-8" not in by_item(req)
+    assert "FP8" in req.excluded["a100-8"]
+    fp8 = by_item(req)["h100-8"].detail["accelerators"]
+    assert fp8 == pytest.approx(bf16["h100-8"].detail["accelerators"] * 989.4 / 1978.9, rel=0.001)
+
+
+def test_training_candidates_are_accelerated_servers_only():
+    req = size_workload(training(), CATALOG)
+    assert {"epyc-2s", "xeon-2s", "no-cpu"} <= set(req.excluded)
+    assert "accelerators" in req.excluded["epyc-2s"]
+    assert set(by_item(req)) == {s for s in SERVERS if SERVERS[s].accelerators is not None}
+
+
+def test_training_with_zero_mfu_excludes_everything_without_raising():
+    req = size_workload(training(mfu=0), CATALOG)
+    assert req.candidates == ()
+    assert "mfu" in req.excluded["h100-8"]
+
+
+# --------------------------------------------------------------------------- inference (FACTS 6.2)
+
+def _batch1_tokens_per_s(model_id, acc_id, tp):
+    model = MODELS[model_id]
+    step = decode_step_seconds(model.params * 2, model.kv_bytes(), 0.5, 1, model.active, tp,
+                               ACCELERATORS[acc_id], "bf16", hbm_efficiency=1.0, compute_efficiency=1.0)
+    return 1.0 / step
+
+
+def test_llama3_8b_batch1_decode_on_one_h100_is_about_208_tokens_per_s():
+    assert _batch1_tokens_per_s("llama3-8b", "h100-sxm", 1) == pytest.approx(3.35e12 / 16.1e9, rel=0.01)
+
+
+def test_llama3_70b_needs_tp2_on_h100_and_decodes_47_then_34_on_h200():
+    req = size_workload(inference(model="llama3-70b", max_tpot=1000), CATALOG)
+    assert "weights do not fit one server" in req.excluded["h100-1"]
+    cands = by_item(req)
+    assert cands["h100-2"].detail["min_tp"] == 2 and cands["h100-2"].detail["tp"] == 2
+    assert cands["h100-8"].detail["min_tp"] == 2
+    # 70.55e9 x 2 B = 141.1 GB does not fit 141 GB x 0.9 on one H200 (FACTS' 34 tok/s rounds to 140 GB)
+    assert "weights do not fit one server" in req.excluded["h200-1"]
+    assert cands["h200-8"].detail["min_tp"] == 2
+    assert _batch1_tokens_per_s("llama3-70b", "h100-sxm", 2) == pytest.approx(47, rel=0.02)
+    assert _batch1_tokens_per_s("llama3-70b", "h200-sxm", 1) == pytest.approx(34, rel=0.02)
+
+
+def test_kv_bytes_per_token_of_llama3_70b():
+    assert size_workload(inference(model="llama3-70b"), CATALOG).detail["kv_bytes_per_token"] == 327680
+    assert size_workload(inference(model="llama3-70b", precision="fp8"), CATALOG).detail[
+        "kv_bytes_per_token"] == 163840
+
+
+def test_tight_max_tpot_excludes_l4_with_a_reason():
+    # 8B: 16.06 GB weights + 0.16 GB KV (1,250 tokens) per step; 8x L4 at 0.9 x 2.4 TB/s -> 7.5 ms
+    req = size_workload(inference(max_tpot=5), CATALOG)
+    assert req.excluded["l4-8"].startswith("cannot meet max_tpot 5 ms: batch-1 step takes 7.5")
+    h100 = by_item(req)["h100-8"]
+    assert h100.detail["step_ms"] <= 5
+    assert h100.detail["tp"] >= 2  # TP1 needs 16.06 GB / 3.015 TB/s = 5.3 ms
+
+
+def test_batch_is_the_largest_meeting_memory_and_tpot():
+    w = inference(model="llama3-70b", max_tpot=30)
+    model = MODELS["llama3-70b"]
+    for cand in by_item(size_workload(w, CATALOG)).values():
+        d = cand.detail
+        acc = ACCELERATORS[SERVERS[cand.item].accelerators.model]
+        step = lambda b: decode_step_seconds(model.params * 2, 327680, 1250, b, model.active, d["tp"], acc,
+                                             "bf16", 0.9, 0.7) * 1000  # noqa: E731
+        kv_memory = d["tp"] * acc.hbm * 1e9 * 0.9 - model.params * 2
+        assert d["max_batch_memory"] == math.floor(kv_memory / (327680 * 1500))
+        assert 1 <= d["batch"] <= d["max_batch_memory"]
+        assert step(d["batch"]) <= 30 and d["step_ms"] == pytest.approx(step(d["batch"]))
+        assert d["batch"] == d["max_batch_memory"] or step(d["batch"] + 1) > 30
+        if d["batch"] == d["max_batch_memory"]:
+            assert d["bound"] == "memory"
+        else:
+            assert d["bound"] in ("bandwidth", "compute")
+
+
+def test_memory_limited_batch_on_two_h100():
+    # 70B at TP2: 144 GB usable - 141.1 GB weights = 2.9 GB of KV -> 5 sequences of 1,500 tokens
+    cand = by_item(size_workload(inference(model="llama3-70b", max_tpot=1000), CATALOG))["h100-2"]
+    assert cand.detail["batch"] == math.floor((2 * 80e9 * 0.9 - 141.1e9) / (327680 * 1500)) == 5
+    assert cand.detail["bound"] == "memory"
+
+
+def test_requests_per_s_per_server_follows_the_documented_formula():
+    w = inference(prompt_tokens=2000, output_tokens=300)
+    req = size_workload(w, CATALOG)
+    assert req.demand == {"requests_per_s": 10}
+    for cand in req.candidates:
+        d = cand.detail
+        per_replica = 1 / (d["prefill_ms"] / 1000 + 300 / (d["batch"] / (d["step_ms"] / 1000)))
+        assert cand.per_unit == {"requests_per_s": pytest.approx(d["replicas_per_server"] * per_replica)}
+        assert d["replicas_per_server"] == SERVERS[cand.item].accelerators.count // d["tp"]
+        acc = ACCELERATORS[SERVERS[cand.item].accelerators.model]
+        prefill = 2 * 8.03e9 * 2000 / (d["tp"] * acc.bf16_flops * 1e12 * 0.7)
+        assert d["prefill_ms"] == pytest.approx(prefill * 1000)
+        assert cand.load == 0.6
+
+
+def test_chosen_tp_maximises_requests_per_server_not_the_smallest_fit():
+    req = size_workload(inference(model="llama3-70b"), CATALOG)
+    h100 = by_item(req)["h100-8"]
+    only_tp2 = by_item(size_workload(inference(model="llama3-70b"), one_server_catalog("h100-2")))["h100-2"]
+    # 4 TP2 replicas would serve 4x what one TP2 server does, but TP2 leaves 2.9 GB for KV (batch 5):
+    # a higher degree holds a far larger batch per weight read, so it must be chosen
+    assert h100.detail["tp"] >= 4 and h100.detail["min_tp"] == 2
+    assert h100.per_unit["requests_per_s"] > 4 * only_tp2.per_unit["requests_per_s"]
+
+
+def test_max_ttft_excludes_slow_prefill():
+    w = inference(model="llama3-70b", prompt_tokens=8000, output_tokens=200, max_ttft=300)
+    req = size_workload(w, CATALOG)
+    # L40S x8: 2 x 70.55e9 x 8000 / (8 x 362 TFLOP/s x 0.7) = 557 ms; H100 x8: 204 ms
+    assert req.excluded["l40s-8"].startswith("cannot meet max_ttft 300 ms")
+    assert by_item(req)["h100-8"].detail["prefill_ms"] <= 300
+
+
+def test_inference_fp8_excludes_a100_and_halves_weights():
+    req = size_workload(inference(precision="fp8"), CATALOG)
+    assert "FP8" in req.excluded["a100-8"]
+    assert req.detail["weights_bytes"] == 8.03e9
+
+
+def test_confidential_keeps_only_cc_servers_and_encrypted_storage():
+    req = size_workload(inference(security="confidential"), CATALOG)
+    assert set(by_item(req)) == {"h100-1", "h100-2", "h100-8", "h200-1", "h200-8"}
+    for item in ("a100-8", "l40s-8", "l4-8"):
+        assert "confidential computing" in req.excluded[item]
+    cpu_req = size_workload(cpu(security="restricted"), CATALOG)
+    assert set(by_item(cpu_req)) == {"epyc-2s"} and "confidential" in cpu_req.excluded["xeon-2s"]
+    st_req = size_workload(storage(security="confidential"), CATALOG)
+    assert set(by_item(st_req)) == {"nvme"} and "encryption" in st_req.excluded["hdd"]
+    assert set(by_item(size_workload(storage(), CATALOG))) == {"nvme", "hdd"}
+
+
+def test_cc_server_with_a_non_cc_accelerator_is_excluded():
+    odd = _gpu_server("odd", "l40s", 8, True)
+    catalog = Catalog(accelerators=ACCELERATORS, servers={"odd": odd}, models=MODELS)
+    req = size_workload(inference(security="confidential"), catalog)
+    assert "accelerator l40s has no confidential computing" in req.excluded["odd"]
+
+
+def test_servers_list_restricts_candidates_and_explains_unavailable_ids():
+    req = size_workload(inference(servers=["h100-8", "gone-8"]), CATALOG)
+    assert [c.item for c in req.candidates] == ["h100-8"]
+    assert "servers" in req.excluded["l4-8"]
+    assert "not purchasable" in req.excluded["gone-8"]
+
+
+def test_unpriced_items_remain_candidates():
+    assert SERVERS["h200-8"].price is None
+    assert "h200-8" in by_item(size_workload(inference(), CATALOG))
+    assert "h200-8" in by_item(size_workload(training(), CATALOG))
+
+
+# --------------------------------------------------------------------------- cpu and storage
+
+def test_cpu_packs_vcpus_and_memory_on_cpu_servers():
+    req = size_workload(cpu(), CATALOG)
+    assert req.kind == "cpu" and req.min_units == 0
+    assert req.demand == {"vcpus": 1000, "memory_gb": 4000}
+    assert by_item(req)["epyc-2s"].per_unit == {"vcpus": 384, "memory_gb": 1536}
+    assert set(by_item(req)) == {"epyc-2s", "xeon-2s"}
+    assert "not a CPU server" in req.excluded["h100-8"]
+    assert "no vCPUs" in req.excluded["no-cpu"]
+    no_memory = size_workload(cpu(memory=0), CATALOG)
+    assert no_memory.demand == {"vcpus": 1000}
+    assert by_item(no_memory)["xeon-2s"].per_unit == {"vcpus": 224}
+    assert by_item(no_memory)["xeon-2s"].load == 0.6
+
+
+def test_storage_erasure_8_3_needs_1375_times_usable_on_11_nodes():
+    req = size_workload(storage(capacity=1000, throughput=40), CATALOG)
+    assert req.kind == "storage"
+    assert req.demand == {"raw_tb": pytest.approx(1375), "throughput_GBps": 40}
+    assert req.min_units == 11
+    assert by_item(req)["nvme"].per_unit == {"raw_tb": 737, "throughput_GBps": 25}
+
+
+def test_storage_three_replicas_and_no_throughput_target():
+    req = size_workload(storage(capacity=100, durability={"replicas": 3}), CATALOG)
+    assert req.demand == {"raw_tb": pytest.approx(300)}
+    assert req.detail["overhead"] == 3.0
+    assert req.min_units == 3
+    assert by_item(req)["hdd"].per_unit == {"raw_tb": 1440}
+
+
+def test_demand_keys_match_candidate_keys():
+    for w in (inference(), cpu(), cpu(memory=0), storage(), storage(throughput=5)):
+        req = size_workload(w, CATALOG)
+        assert req.candidates
+        assert all(set(c.per_unit) == set(req.demand) for c in req.candidates)
+        assert all(c.fixed_count is None for c in req.candidates)
+
+
+# --------------------------------------------------------------------------- scenario level
+
+def test_size_scenario_returns_requirements_by_name_in_order():
+    scenario = Scenario.model_validate(dict(
+        dcplan=1, name="mix", sites=[dict(name="a", power=10000, racks=100, rack_power=40)],
+        workloads=[
+            dict(name="z-store", type="storage", capacity=500, durability={"replicas": 3}),
+            dict(name="a-chat", type="inference", model="llama3-8b", requests_per_s=5, prompt_tokens=500,
+                 output_tokens=200, max_tpot=40),
+            dict(name="m-train", type="training", model="llama3-8b", tokens=1e12, deadline=30),
+            dict(name="b-web", type="cpu", vcpus=64),
+        ]))
+    reqs = size_scenario(scenario, effective(scenario.catalog))
+    assert list(reqs) == ["z-store", "a-chat", "m-train", "b-web"]
+    assert [r.kind for r in reqs.values()] == ["storage", "inference", "training", "cpu"]
+    assert all(r.candidates for r in reqs.values())
+
+
+@pytest.mark.parametrize("model_id", sorted(builtin().models))
+def test_every_builtin_model_sizes_to_finite_numbers(model_id):
+    catalog = builtin()
+    for w in (inference(model=model_id), inference(model=model_id, precision="fp8", max_tpot=20),
+              training(model=model_id, tokens=1e12, deadline=30), training(model=model_id, precision="fp8")):
+        req = size_workload(w, catalog)
+        assert_finite(req)
+        assert set(req.excluded).isdisjoint(c.item for c in req.candidates)
+        assert len(req.excluded) + len(req.candidates) >= len(catalog.servers)
+
+
+# --------------------------------------------------------------------------- properties
+
+def _servers_needed(req: Requirement) -> dict[str, int]:
+    return {c.item: max(math.ceil(req.demand[k] / v) for k, v in c.per_unit.items()) for c in req.candidates}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rps=st.floats(0.01, 1e4), factor=st.floats(1.0, 100.0), model=st.sampled_from(sorted(MODELS)))
+def test_more_requests_never_need_fewer_servers(rps, factor, model):
+    low = _servers_needed(size_workload(inference(model=model, requests_per_s=rps), CATALOG))
+    high = _servers_needed(size_workload(inference(model=model, requests_per_s=rps * factor), CATALOG))
+    assert set(low) == set(high)
+    assert all(high[i] >= low[i] for i in low)
+
+
+@settings(max_examples=40, deadline=None)
+@given(deadline=st.floats(0.5, 5000), factor=st.floats(1.0, 50.0), model=st.sampled_from(sorted(MODELS)),
+       precision=st.sampled_from(["bf16", "fp8"]))
+def test_longer_deadline_never_needs_more_training_servers(deadline, factor, model, precision):
+    short = by_item(size_workload(training(model=model, deadline=deadline, precision=precision), CATALOG))
+    long = by_item(size_workload(training(model=model, deadline=deadline * factor, precision=precision),
+                                 CATALOG))
+    assert set(short) == set(long)
+    assert all(long[i].fixed_count <= short[i].fixed_count for i in short)
+    assert all(long[i].detail["days_at_this_count"] <= deadline * factor * (1 + 1e-9) for i in long)
+
+
+@settings(max_examples=60, deadline=None)
+@given(model=st.sampled_from(sorted(MODELS)), prompt=st.integers(0, 200_000), output=st.integers(1, 50_000),
+       tpot=st.floats(0.01, 1e4), ttft=st.one_of(st.none(), st.floats(0.01, 1e5)),
+       hbm_eff=st.floats(0, 1), compute_eff=st.floats(0, 1), headroom=st.floats(0, 1),
+       precision=st.sampled_from(["bf16", "fp8"]))
+def test_inference_sizing_is_total_and_finite(model, prompt, output, tpot, ttft, hbm_eff, compute_eff, headroom,
+                                              precision):
+    w = inference(model=model, prompt_tokens=prompt, output_tokens=output, max_tpot=tpot, max_ttft=ttft,
+                  hbm_efficiency=hbm_eff, compute_efficiency=compute_eff, memory_headroom=headroom,
+                  precision=precision)
+    req = size_workload(w, CATALOG)
+    assert_finite(req)
+    assert len(req.candidates) + len(req.excluded) == len(SERVERS)
+    for c in req.candidates:
+        assert c.per_unit["requests_per_s"] > 0
+        assert c.detail["step_ms"] <= tpot * (1 + 1e-9)
+        assert 1 <= c.detail["batch"] <= c.detail["max_batch_memory"]
