@@ -83,6 +83,55 @@ def _only(fmt: Format, allowed: tuple[Format, ...], command: str) -> None:
 
 
 @app.command()
+def solve(
+    scenario: Path = typer.Argument(..., help="Scenario file.", metavar="SCENARIO"),
+    fmt: Format = FormatOption,
+    output: str = OutputOption,
+    set_: Optional[List[str]] = SetOption,
+    objective: Optional[str] = typer.Option(None, "--objective",
+                                            help="Override the objective: tco, capex, energy, carbon or power."),
+    solver: Optional[str] = typer.Option(None, "--solver",
+                                         help="Engine: auto, scip, cp-sat (OR-Tools), cbc or highs (PuLP)."),
+    time_limit: Optional[float] = typer.Option(None, "--time-limit", help="Seconds before the solver stops.",
+                                               min=0.001),
+    gap: Optional[float] = typer.Option(None, "--gap", help="Relative optimality gap to accept.", min=0.0, max=1.0),
+    threads: Optional[int] = typer.Option(None, "--threads", help="Solver threads (0 = all cores).", min=0),
+) -> None:
+    """Size, build and solve a scenario; print or export the verified plan."""
+    from . import api, export
+
+    if objective is not None and objective not in ("tco", "capex", "energy", "carbon", "power"):
+        raise typer.BadParameter("expected tco, capex, energy, carbon or power", param_hint="--objective")
+    if solver is not None and solver not in ("auto", "scip", "cp-sat", "cbc", "highs"):
+        raise typer.BadParameter("expected auto, scip, cp-sat, cbc or highs", param_hint="--solver")
+    loaded = _load_or_exit(scenario, set_)
+    options = api.SolveOptions(engine=solver, time_limit=time_limit, gap=gap, threads=threads, objective=objective)
+    try:
+        plan = api.plan_scenario(loaded, options)
+    except api.Interrupted:
+        typer.echo("dcplan: interrupted; no output written", err=True)
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
+    except api.NoPlan as no_plan:
+        typer.echo(f"dcplan: {scenario}: {no_plan}", err=True)
+        for warning in no_plan.plan_stub.get("warnings", []):
+            typer.echo(f"  - {warning}", err=True)
+        if fmt is Format.json:
+            import json
+
+            _emit(json.dumps(no_plan.plan_stub, indent=2), output)
+        raise typer.Exit(ExitCode.INFEASIBLE if no_plan.status == "infeasible" else ExitCode.NO_SOLUTION) from None
+    for warning in plan.warnings:
+        _note(f"warning: {warning}")
+    text = export.render(plan, fmt.value, verbose=_state["verbose"],
+                         color=output == "-" and fmt is Format.table and _color(sys.stdout))
+    try:
+        _emit(text, output)
+    except OSError as err:
+        typer.echo(f"dcplan: cannot write {output}: {err.strerror}", err=True)
+        raise typer.Exit(ExitCode.INVALID_INPUT) from None
+
+
+@app.command()
 def validate(
     files: List[Path] = typer.Argument(..., help="Scenario files to check.", metavar="SCENARIO...", show_default=False),
     fmt: Format = FormatOption,

@@ -1,0 +1,97 @@
+"""Library entry points: one call per CLI command, so tests and scripts use the same path.
+
+Pipeline (one way): load → size → build → solve → extract → verify.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from . import catalog as catalog_module
+from .schema import Scenario
+
+
+@dataclass
+class SolveOptions:
+    engine: str | None = None
+    time_limit: float | None = None
+    gap: float | None = None
+    threads: int | None = None
+    objective: str | None = None
+
+
+class NoPlan(Exception):
+    """The solver ended without a plan: infeasible (exit 1), or stopped/failed (exit 3)."""
+
+    def __init__(self, status: str, message: str, plan_stub: dict):
+        super().__init__(message)
+        self.status = status
+        self.plan_stub = plan_stub
+
+
+class Interrupted(Exception):
+    """Ctrl-C during the solve (exit 130)."""
+
+
+def plan_scenario(scenario: Scenario, options: SolveOptions | None = None):
+    """Size, build, solve and verify; return a verified Plan or raise NoPlan / Interrupted."""
+    from . import model as model_module
+    from . import solve as solve_module
+    from .plan import extract
+    from .sizing import size_scenario
+    from .verify import verify
+
+    options = options or SolveOptions()
+    if options.objective:
+        scenario = scenario.model_copy(update={"objective": options.objective})
+    catalog = catalog_module.effective(scenario.catalog)
+    start = time.perf_counter()
+    requirements = size_scenario(scenario, catalog)
+    built = model_module.build(scenario, catalog, requirements)
+    build_seconds = time.perf_counter() - start
+    settings = scenario.solver
+    engine = options.engine or settings.engine
+    result = solve_module.solve(
+        built.lm, engine=engine,
+        time_limit=options.time_limit if options.time_limit is not None else settings.time_limit,
+        gap=options.gap if options.gap is not None else settings.gap,
+        threads=options.threads if options.threads is not None else settings.threads)
+    warnings = list(built.warnings) + result.messages
+    if result.status == "interrupted":
+        raise Interrupted()
+    if result.values is None:
+        stub = {"dcplan": 1, "scenario": scenario.name,
+                "status": "infeasible" if result.status == "infeasible" else "no_solution",
+                "objective": {"name": built.objective_name, "value": None, "bound": result.bound, "gap": None},
+                "solver": {"engine": result.engine, "solve_seconds": round(result.solve_seconds, 3),
+                           "build_seconds": round(build_seconds, 3)},
+                "warnings": warnings + _why_no_plan(built, requirements, result.status)}
+        raise NoPlan(stub["status"], _no_plan_message(result.status, result.engine), stub)
+    if result.status == "feasible":
+        warnings.append("the time limit stopped the solver before it proved optimality; see objective.gap")
+    plan = extract(built, result.values, status=result.status, engine=result.engine, bound=result.bound,
+                   solve_seconds=result.solve_seconds, build_seconds=build_seconds, warnings=warnings)
+    verify(plan, scenario, catalog, requirements)
+    return plan
+
+
+def _no_plan_message(status: str, engine: str) -> str:
+    if status == "infeasible":
+        return "no plan meets every requirement and limit (infeasible)"
+    if status == "error":
+        return f"the {engine} engine failed without a plan"
+    return f"the {engine} engine stopped (time limit) before finding any plan; raise --time-limit or loosen --gap"
+
+
+def _why_no_plan(built, requirements, status: str) -> list[str]:
+    """Plain-language hints for an infeasible scenario: workloads nothing can serve, limits hit."""
+    if status != "infeasible":
+        return []
+    hints = []
+    for name, req in requirements.items():
+        pools = [p for p in built.pools if p.workload == name]
+        if not pools:
+            reasons = "; ".join(f"{item}: {why}" for item, why in list(req.excluded.items())[:6])
+            hints.append(f"workload {name}: no purchasable item can serve it ({reasons or 'no candidates'})")
+    return hints

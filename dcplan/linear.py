@@ -1,0 +1,171 @@
+"""An engine-neutral mixed-integer linear model with named rows.
+
+model.py writes the plan's mathematics into a LinearModel; solve.py hands the
+same model to OR-Tools or PuLP. Keeping one neutral form means every engine
+sees identical rows, the LP dump reads like the scenario (rows are named
+`power[site=ash1]`), and nothing downstream depends on an engine's API.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+INF = math.inf
+MAX_COEFFICIENT = 1e12  # beyond this an engine's tolerances stop meaning anything
+
+
+class Expr:
+    """A linear expression: {variable index: coefficient} + constant."""
+
+    __slots__ = ("terms", "constant")
+
+    def __init__(self, terms: dict[int, float] | None = None, constant: float = 0.0):
+        self.terms = terms if terms is not None else {}
+        self.constant = constant
+
+    def copy(self) -> "Expr":
+        return Expr(dict(self.terms), self.constant)
+
+    def add_term(self, index: int, coefficient: float) -> "Expr":
+        if coefficient:
+            self.terms[index] = self.terms.get(index, 0.0) + coefficient
+        return self
+
+    def __iadd__(self, other):
+        if isinstance(other, Expr):
+            for index, coefficient in other.terms.items():
+                self.add_term(index, coefficient)
+            self.constant += other.constant
+        else:
+            self.constant += float(other)
+        return self
+
+    def __add__(self, other):
+        result = self.copy()
+        result += other
+        return result
+
+    __radd__ = __add__
+
+    def __mul__(self, factor: float):
+        factor = float(factor)
+        return Expr({i: c * factor for i, c in self.terms.items() if c * factor}, self.constant * factor)
+
+    __rmul__ = __mul__
+
+    def __neg__(self):
+        return self * -1.0
+
+    def __sub__(self, other):
+        return self + (-other if isinstance(other, Expr) else -float(other))
+
+    def __rsub__(self, other):
+        return (-self) + other
+
+    def value(self, values) -> float:
+        return self.constant + sum(c * values[i] for i, c in self.terms.items())
+
+
+def total(expressions) -> Expr:
+    result = Expr()
+    for expression in expressions:
+        result += expression
+    return result
+
+
+@dataclass
+class Variable:
+    name: str
+    lb: float
+    ub: float
+    integer: bool
+
+
+@dataclass
+class Row:
+    """lo ≤ expr ≤ hi, with the expression's constant already moved into the bounds."""
+
+    name: str
+    family: str
+    terms: dict[int, float]
+    lo: float
+    hi: float
+    origin: str = ""  # dotted scenario path the row comes from, for explanations
+
+
+@dataclass
+class LinearModel:
+    variables: list[Variable] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+    objective: Expr = field(default_factory=Expr)
+    names: dict[str, int] = field(default_factory=dict)
+
+    def var(self, name: str, lb: float = 0.0, ub: float = INF, integer: bool = True) -> Expr:
+        if name in self.names:
+            raise ValueError(f"variable {name} defined twice")
+        index = len(self.variables)
+        self.variables.append(Variable(name, lb, ub, integer))
+        self.names[name] = index
+        return Expr({index: 1.0})
+
+    def add(self, name: str, family: str, expr: Expr, lo: float = -INF, hi: float = INF, origin: str = "") -> Row:
+        """Add lo ≤ expr ≤ hi. Refuses NaN, infinite or absurd coefficients: a solver must never see them."""
+        for index, coefficient in expr.terms.items():
+            if not math.isfinite(coefficient) or abs(coefficient) > MAX_COEFFICIENT:
+                raise ValueError(f"row {name}: coefficient {coefficient!r} of {self.variables[index].name} "
+                                 f"is not a safe number")
+        for bound in (lo, hi):
+            if math.isnan(bound):
+                raise ValueError(f"row {name}: bound is NaN")
+        row = Row(name, family, {i: c for i, c in expr.terms.items() if c}, lo - expr.constant, hi - expr.constant,
+                  origin)
+        self.rows.append(row)
+        return row
+
+    def ge(self, name: str, family: str, lhs: Expr, rhs, origin: str = "") -> Row:
+        return self.add(name, family, lhs - rhs, lo=0.0, origin=origin)
+
+    def le(self, name: str, family: str, lhs: Expr, rhs, origin: str = "") -> Row:
+        return self.add(name, family, lhs - rhs, hi=0.0, origin=origin)
+
+    def eq(self, name: str, family: str, lhs: Expr, rhs, origin: str = "") -> Row:
+        return self.add(name, family, lhs - rhs, lo=0.0, hi=0.0, origin=origin)
+
+    def to_lp(self) -> str:
+        """CPLEX LP text, with names made LP-safe, for bug reports (--save-model)."""
+        safe = [_lp_name(v.name) for v in self.variables]
+
+        def linear(terms: dict[int, float]) -> str:
+            parts = [f"{'+' if c >= 0 else '-'} {abs(c):.12g} {safe[i]}" for i, c in sorted(terms.items())]
+            return " ".join(parts) if parts else "0 " + safe[0]
+
+        lines = ["\\ dcplan model", "Minimize", f" obj: {linear(self.objective.terms)}", "Subject To"]
+        for row in self.rows:
+            name = _lp_name(row.name)
+            if row.lo == row.hi:
+                lines.append(f" {name}: {linear(row.terms)} = {row.lo:.12g}")
+                continue
+            if row.lo > -INF:
+                lines.append(f" {name}_lo: {linear(row.terms)} >= {row.lo:.12g}")
+            if row.hi < INF:
+                lines.append(f" {name}_hi: {linear(row.terms)} <= {row.hi:.12g}")
+        lines.append("Bounds")
+        for v, name in zip(self.variables, safe):
+            upper = "+inf" if v.ub == INF else f"{v.ub:.12g}"
+            lines.append(f" {v.lb:.12g} <= {name} <= {upper}")
+        integers = [name for v, name in zip(self.variables, safe) if v.integer]
+        if integers:
+            lines.append("General")
+            lines.extend(f" {name}" for name in integers)
+        lines.append("End")
+        return "\n".join(lines) + "\n"
+
+
+_LP_ALLOWED = set("!\"#$%&()/,.;?@_`'{}|~")
+
+
+def _lp_name(name: str) -> str:
+    """`power[site=ash1]` → `power(site_ash1)`: CPLEX LP names allow no brackets or '='."""
+    name = name.replace("[", "(").replace("]", ")")
+    return "".join(ch if ch.isalnum() or ch in _LP_ALLOWED else "_" for ch in name)

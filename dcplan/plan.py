@@ -1,0 +1,302 @@
+"""The Plan: bill of materials, assignments, totals and constraint report.
+
+Extracted from a solved BuiltModel by reading variable values (rounded for
+integer variables) and recomputing every figure from them, so the plan never
+repeats an engine's claimed objective without evidence.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+from . import model as m
+from .linear import INF
+
+
+@dataclass(frozen=True)
+class BomLine:
+    site: str
+    category: str  # server | storage | switch | optic | rack
+    item: str
+    description: str
+    quantity: int
+    unit_price: float
+    extended_price: float
+    power_kw: float  # nameplate power of the whole line
+    rack_units: int  # rack units of the whole line
+
+
+@dataclass(frozen=True)
+class Assignment:
+    workload: str
+    site: str
+    item: str
+    servers: int
+    spares: int
+    accelerators: int
+
+
+@dataclass(frozen=True)
+class SiteSummary:
+    name: str
+    it_power_kw: float
+    facility_power_kw: float
+    power_limit_kw: float
+    racks: int
+    rack_limit: int
+
+
+@dataclass(frozen=True)
+class ConstraintReport:
+    name: str
+    kind: str
+    lhs: float
+    rhs: float
+    slack: float
+    binding: bool
+
+
+@dataclass(frozen=True)
+class FabricReport:
+    """Kept for verification and --verbose; not part of SPEC §4's JSON."""
+
+    name: str
+    kind: str
+    site: str
+    group: str
+    oversubscription: float
+    ports: float
+    leaves: dict
+    spines: dict
+    assigned: dict
+    uplinks: dict
+
+
+@dataclass
+class Plan:
+    scenario: str
+    status: str
+    objective_name: str
+    objective_value: float | None
+    bound: float | None
+    gap: float | None
+    engine: str
+    solve_seconds: float
+    build_seconds: float
+    totals: dict = field(default_factory=dict)
+    sites: list[SiteSummary] = field(default_factory=list)
+    bom: list[BomLine] = field(default_factory=list)
+    assignments: list[Assignment] = field(default_factory=list)
+    constraints: list[ConstraintReport] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    fabrics: list[FabricReport] = field(default_factory=list)
+    racks: dict = field(default_factory=dict)  # "item|site|group" -> racks
+    requirements: dict = field(default_factory=dict)
+    currency: str = "USD"
+
+    def to_dict(self, verbose: bool = False) -> dict:
+        """SPEC §4 keys exactly; `requirements` only when verbose."""
+        data = {
+            "dcplan": 1, "scenario": self.scenario, "status": self.status,
+            "objective": {"name": self.objective_name, "value": self.objective_value, "bound": self.bound,
+                          "gap": self.gap},
+            "solver": {"engine": self.engine, "solve_seconds": round(self.solve_seconds, 3),
+                       "build_seconds": round(self.build_seconds, 3)},
+            "totals": self.totals,
+            "sites": [asdict(s) for s in self.sites],
+            "bom": [asdict(b) for b in self.bom],
+            "assignments": [asdict(a) for a in self.assignments],
+            "constraints": [asdict(c) for c in self.constraints],
+            "warnings": list(self.warnings),
+        }
+        if verbose:
+            data["requirements"] = self.requirements
+        return data
+
+
+def rounded_values(built: m.BuiltModel, values: list[float]) -> list[float]:
+    return [float(round(v)) if var.integer else float(v) for v, var in zip(values, built.lm.variables)]
+
+
+def tidy(built: m.BuiltModel, values: list[float]) -> list[float]:
+    """Buy no more network gear and racks than the chosen servers need.
+
+    Racks, leaves, spines and cabled ports that cost nothing in the objective
+    (rack_price 0, or a capex-only objective for optics) may come back from an
+    engine above their minimum. Recompute them as the least counts that serve
+    the solution's servers; keep the result only if every model row still holds.
+    """
+    tidied = list(values)
+    index = lambda expr: next(iter(expr.terms))  # noqa: E731 - a variable's Expr has one term
+    for fabric in built.fabrics:
+        remaining = fabric.ports.value(tidied)
+        for s_id in fabric.leaves:
+            sw = built.catalog.switches[s_id]
+            down, up = m.leaf_split(sw.ports, fabric.oversubscription)
+            assigned = min(remaining, down * tidied[index(fabric.leaves[s_id])])
+            remaining -= assigned
+            uplinks = math.ceil(assigned / fabric.oversubscription - 1e-9)
+            leaves = max(math.ceil(assigned / down - 1e-9), math.ceil(uplinks / up - 1e-9) if up else 0)
+            tidied[index(fabric.assigned[s_id])] = float(assigned)
+            tidied[index(fabric.uplinks[s_id])] = float(uplinks)
+            tidied[index(fabric.leaves[s_id])] = float(leaves)
+            tidied[index(fabric.spines[s_id])] = float(math.ceil(uplinks / sw.ports - 1e-9))
+    sites = {s.name: s for s in built.scenario.sites}
+    for (item_id, site_name, group), racks in built.racks.items():
+        units = sum(p.active.value(tidied) + p.spares.value(tidied) for p in built.pools
+                    if (p.item, p.site, p.group) == (item_id, site_name, group))
+        units += sum(m.switch_count(f, item_id).value(tidied) for f in built.fabrics
+                     if f.site == site_name and f.group == group and item_id in f.leaves)
+        item = built.catalog.find(item_id)[1]
+        tidied[index(racks)] = float(math.ceil(units * m.units_per_rack(sites[site_name], item.rack_units,
+                                                                       item.power) - 1e-9))
+    return tidied if _all_rows_hold(built, tidied) else values
+
+
+def _all_rows_hold(built: m.BuiltModel, values: list[float]) -> bool:
+    for row in built.lm.rows:
+        activity = sum(c * values[i] for i, c in row.terms.items())
+        tol = 1e-6 * max(1.0, abs(row.lo) if row.lo > -INF else 0.0, abs(row.hi) if row.hi < INF else 0.0)
+        if activity < row.lo - tol or activity > row.hi + tol:
+            return False
+    return True
+
+
+def extract(built: m.BuiltModel, values: list[float], *, status: str, engine: str, bound: float | None,
+            solve_seconds: float, build_seconds: float, warnings: list[str]) -> Plan:
+    values = tidy(built, rounded_values(built, values))
+    scenario = built.scenario
+    val = lambda expr: expr.value(values)  # noqa: E731 - short local reader
+    objective_value = val(built.lm.objective)
+    gap = None
+    if bound is not None:
+        gap = 0.0 if status == "optimal" and abs(objective_value - bound) <= 1e-6 * max(1.0, abs(objective_value)) \
+            else abs(objective_value - bound) / max(1e-9, abs(objective_value))
+    plan = Plan(scenario.name, status, built.objective_name, objective_value, bound, gap, engine,
+                solve_seconds, build_seconds, warnings=list(warnings), currency=scenario.currency)
+    plan.assignments = _assignments(built, val)
+    plan.bom = _bom(built, val)
+    plan.fabrics = [FabricReport(f.name, f.kind, f.site, f.group, f.oversubscription, val(f.ports),
+                                 {s: int(val(e)) for s, e in f.leaves.items() if val(e)},
+                                 {s: int(val(e)) for s, e in f.spines.items() if val(e)},
+                                 {s: int(val(e)) for s, e in f.assigned.items() if val(e)},
+                                 {s: int(val(e)) for s, e in f.uplinks.items() if val(e)})
+                    for f in built.fabrics]
+    plan.racks = {f"{i}|{k}|{g}": int(val(r)) for (i, k, g), r in built.racks.items() if val(r)}
+    plan.sites = [SiteSummary(s.name, val(built.site_it_power[s.name]), val(built.site_it_power[s.name]) * s.pue,
+                              s.power, int(round(val(built.site_racks[s.name]))), s.racks)
+                  for s in scenario.sites]
+    plan.totals = _totals(built, val, plan)
+    plan.constraints = _constraint_report(built, values)
+    plan.requirements = _requirements(built)
+    return plan
+
+
+def _assignments(built: m.BuiltModel, val) -> list[Assignment]:
+    out = []
+    for pool in built.pools:
+        servers, spares = int(round(val(pool.active))), int(round(val(pool.spares)))
+        if servers == 0 and spares == 0:
+            continue
+        item = m.item_of(built.catalog, pool.kind, pool.item)
+        per = item.accelerators.count if getattr(item, "accelerators", None) else 0
+        out.append(Assignment(pool.workload, pool.site, pool.item, servers, spares, per * (servers + spares)))
+    return out
+
+
+def _bom(built: m.BuiltModel, val) -> list[BomLine]:
+    lines: dict[tuple[str, str, str], list] = {}
+
+    def add(site, category, item_id, description, quantity, price, power_kw, rack_units):
+        key = (site, category, item_id)
+        if key not in lines:
+            lines[key] = [description, 0, price, power_kw, rack_units]
+        lines[key][1] += quantity
+
+    for pool in built.pools:
+        quantity = int(round(val(pool.active) + val(pool.spares)))
+        if quantity:
+            item = m.item_of(built.catalog, pool.kind, pool.item)
+            add(pool.site, "storage" if pool.kind == "storage" else "server", pool.item, item.description,
+                quantity, item.price, item.power, item.rack_units)
+    for fabric in built.fabrics:
+        for s_id in fabric.leaves:
+            sw = built.catalog.switches[s_id]
+            count = int(round(val(m.switch_count(fabric, s_id))))
+            if count:
+                add(fabric.site, "switch", s_id, sw.description, count, sw.price, sw.power, sw.rack_units)
+            optics = int(round(val(m.optics_count(built, fabric, s_id))))
+            if optics:
+                add(fabric.site, "optic", f"{s_id}-optic", f"Transceiver for {s_id} links (one per link end)",
+                    optics, sw.optic_price, sw.optic_power / 1000.0, 0)
+    rack_price = built.scenario.policies.costs.rack_price
+    for site in built.scenario.sites:
+        racks = int(round(val(built.site_racks[site.name])))
+        if racks:
+            add(site.name, "rack", "rack", f"Rack position ({site.rack_units}U, {site.rack_power:g} kW)",
+                racks, rack_price, 0.0, 0)
+    out = []
+    order = {"server": 0, "storage": 1, "switch": 2, "optic": 3, "rack": 4}
+    for (site, category, item_id), (description, qty, price, power, ru) in sorted(
+            lines.items(), key=lambda kv: ([s.name for s in built.scenario.sites].index(kv[0][0]),
+                                           order[kv[0][1]], kv[0][2])):
+        out.append(BomLine(site, category, item_id, description, qty, float(price), float(price) * qty,
+                           power * qty, ru * qty))
+    return out
+
+
+def _totals(built: m.BuiltModel, val, plan: Plan) -> dict:
+    capex = sum(line.extended_price for line in plan.bom)
+    opex = val(built.metrics["opex"])
+    accelerators = sum(a.accelerators for a in plan.assignments)
+    return {
+        "capex": capex, "opex_per_year": opex, "tco": capex + built.scenario.horizon * opex,
+        "it_power_kw": sum(s.it_power_kw for s in plan.sites),
+        "facility_power_kw": sum(s.facility_power_kw for s in plan.sites),
+        "energy_mwh_per_year": val(built.metrics["energy"]), "carbon_t_per_year": val(built.metrics["carbon"]),
+        "racks": sum(s.racks for s in plan.sites), "accelerators": accelerators,
+    }
+
+
+def _constraint_report(built: m.BuiltModel, values: list[float]) -> list[ConstraintReport]:
+    """Site power, racks, generic constraints and limits, with slack; binding when slack ≈ 0."""
+    out = []
+    for row in built.lm.rows:
+        if row.family not in ("power", "racks", "constraints", "limits") or row.name.startswith("racks.packing"):
+            continue
+        lhs = sum(c * values[i] for i, c in row.terms.items())
+        for rhs, slack in ((row.hi, row.hi - lhs), (row.lo, lhs - row.lo)):
+            if rhs in (INF, -INF):
+                continue
+            binding = slack <= 1e-6 * max(1.0, abs(rhs)) or _next_unit_breaks(built, row, slack)
+            out.append(ConstraintReport(_display_name(row.name), row.family, lhs, rhs, slack, binding))
+    return out
+
+
+def _next_unit_breaks(built: m.BuiltModel, row, slack: float) -> bool:
+    """A power or rack row binds when its slack is smaller than one more unit of anything in it."""
+    if row.family not in ("power", "racks"):
+        return False
+    smallest = min((abs(c) for c in row.terms.values() if abs(c) > 1e-9), default=math.inf)
+    return slack < smallest - 1e-9
+
+
+def _display_name(name: str) -> str:
+    """`power[site=ash1]` → `site.ash1.power` (SPEC §4 naming)."""
+    if name.startswith("power[site=") or name.startswith("racks[site="):
+        kind, site = name.split("[site=")
+        return f"site.{site.rstrip(']')}.{kind}"
+    return name
+
+
+def _requirements(built: m.BuiltModel) -> dict:
+    out = {}
+    for name, req in built.requirements.items():
+        out[name] = {
+            "kind": req.kind, "demand": req.demand, "min_units": req.min_units, "detail": req.detail,
+            "candidates": [{"item": c.item, "per_unit": c.per_unit, "fixed_count": c.fixed_count, "load": c.load,
+                            "detail": c.detail} for c in req.candidates],
+            "excluded": req.excluded,
+        }
+    return out

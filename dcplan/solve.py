@@ -1,0 +1,179 @@
+"""Run an engine on a LinearModel; map statuses, objective, bound and gap.
+
+Engines: OR-Tools (SCIP, CP-SAT, CBC, HiGHS through its MPSolver wrapper) and
+PuLP (CBC, HiGHS) as independent alternatives. `auto` picks SCIP: on dcplan
+models it proves optimality fastest (docs/model.md, "Choice of engine").
+Solver statuses map to SPEC §4: optimal | feasible | infeasible | no_solution,
+plus `error` for engine failures, which is never reported as infeasible.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+
+from .linear import INF, LinearModel
+
+ORTOOLS_ENGINES = {"scip": "SCIP", "cp-sat": "CP-SAT", "ortools-cbc": "CBC", "ortools-highs": "HIGHS"}
+PULP_ENGINES = ("cbc", "highs")
+AUTO_ENGINE = "scip"
+
+
+class SolverFailure(RuntimeError):
+    """The engine failed (not: the model is infeasible)."""
+
+
+@dataclass
+class SolveResult:
+    status: str  # optimal | feasible | infeasible | no_solution | error | interrupted
+    engine: str
+    values: list[float] | None = None
+    objective: float | None = None
+    bound: float | None = None
+    solve_seconds: float = 0.0
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def gap(self) -> float | None:
+        if self.objective is None or self.bound is None:
+            return None
+        if self.status == "optimal" and abs(self.objective - self.bound) <= 1e-9 * max(1.0, abs(self.objective)):
+            return 0.0
+        return abs(self.objective - self.bound) / max(1e-9, abs(self.objective))
+
+
+def solve(model: LinearModel, engine: str = "auto", time_limit: float = 60.0, gap: float = 1e-3,
+          threads: int = 0) -> SolveResult:
+    engine = AUTO_ENGINE if engine == "auto" else engine
+    if engine in ORTOOLS_ENGINES:
+        return _solve_ortools(model, engine, time_limit, gap, threads)
+    if engine in PULP_ENGINES:
+        return _solve_pulp(model, engine, time_limit, gap, threads)
+    raise ValueError(f"unknown engine {engine!r}")
+
+
+class _Interrupt:
+    """Ctrl-C during a solve asks the engine to stop, then the caller exits 130."""
+
+    def __init__(self, on_interrupt):
+        self.on_interrupt = on_interrupt
+        self.fired = False
+        self.previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        self.fired = True
+        self.on_interrupt()
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        return False
+
+
+def _solve_ortools(model: LinearModel, engine: str, time_limit: float, gap: float, threads: int) -> SolveResult:
+    from ortools.linear_solver import pywraplp
+
+    solver = pywraplp.Solver.CreateSolver(ORTOOLS_ENGINES[engine])
+    if solver is None:
+        raise SolverFailure(f"OR-Tools was built without {engine}")
+    infinity = solver.infinity()
+    variables = [solver.IntVar(v.lb, _finite(v.ub, infinity), f"v{i}") if v.integer
+                 else solver.NumVar(v.lb, _finite(v.ub, infinity), f"v{i}") for i, v in enumerate(model.variables)]
+    for j, row in enumerate(model.rows):
+        constraint = solver.RowConstraint(_finite(row.lo, infinity), _finite(row.hi, infinity), f"r{j}")
+        for index, coefficient in row.terms.items():
+            constraint.SetCoefficient(variables[index], coefficient)
+    objective = solver.Objective()
+    for index, coefficient in model.objective.terms.items():
+        objective.SetCoefficient(variables[index], coefficient)
+    objective.SetOffset(model.objective.constant)
+    objective.SetMinimization()
+    solver.SetTimeLimit(int(math.ceil(time_limit * 1000)))
+    if threads:
+        solver.SetNumThreads(threads)
+    params = pywraplp.MPSolverParameters()
+    params.SetDoubleParam(pywraplp.MPSolverParameters.RELATIVE_MIP_GAP, gap)
+    if engine == "cp-sat":
+        solver.SetSolverSpecificParametersAsString(f"relative_gap_limit:{gap} num_workers:{threads or 2}")
+    start = time.perf_counter()
+    with _Interrupt(solver.InterruptSolve) as interrupt:
+        code = solver.Solve(params)
+    seconds = time.perf_counter() - start
+    if interrupt.fired:
+        return SolveResult("interrupted", engine, solve_seconds=seconds)
+    status = {
+        pywraplp.Solver.OPTIMAL: "optimal", pywraplp.Solver.FEASIBLE: "feasible",
+        pywraplp.Solver.INFEASIBLE: "infeasible", pywraplp.Solver.NOT_SOLVED: "no_solution",
+    }.get(code, "error")
+    result = SolveResult(status, engine, solve_seconds=seconds)
+    if code == pywraplp.Solver.UNBOUNDED:
+        result.messages.append("the engine reports the model unbounded: a bug in dcplan's model")
+    if status in ("optimal", "feasible"):
+        result.values = [v.solution_value() for v in variables]
+        result.objective = model.objective.value(result.values)
+        bound = objective.BestBound()
+        result.bound = bound if math.isfinite(bound) else None
+        if status == "optimal" and result.bound is None:
+            result.bound = result.objective
+    return result
+
+
+def _finite(value: float, infinity: float) -> float:
+    if value == INF:
+        return infinity
+    if value == -INF:
+        return -infinity
+    return value
+
+
+def _solve_pulp(model: LinearModel, engine: str, time_limit: float, gap: float, threads: int) -> SolveResult:
+    import pulp
+
+    problem = pulp.LpProblem("dcplan", pulp.LpMinimize)
+    variables = [pulp.LpVariable(f"v{i}", lowBound=v.lb, upBound=None if v.ub == INF else v.ub,
+                                 cat=pulp.LpInteger if v.integer else pulp.LpContinuous)
+                 for i, v in enumerate(model.variables)]
+    problem += pulp.lpSum(c * variables[i] for i, c in model.objective.terms.items()) + model.objective.constant
+    for j, row in enumerate(model.rows):
+        expr = pulp.lpSum(c * variables[i] for i, c in row.terms.items())
+        if row.lo == row.hi:
+            problem += (expr == row.lo), f"r{j}"
+            continue
+        if row.lo > -INF:
+            problem += (expr >= row.lo), f"r{j}_lo"
+        if row.hi < INF:
+            problem += (expr <= row.hi), f"r{j}_hi"
+    options = {"timeLimit": time_limit, "gapRel": gap, "msg": False}
+    if threads:
+        options["threads"] = threads
+    solver = pulp.PULP_CBC_CMD(**options) if engine == "cbc" else pulp.HiGHS(**options)
+    if not solver.available():
+        raise SolverFailure(f"PuLP cannot find the {engine} engine")
+    start = time.perf_counter()
+    try:
+        problem.solve(solver)
+    except pulp.PulpSolverError as err:
+        raise SolverFailure(f"{engine} failed: {err}") from None
+    seconds = time.perf_counter() - start
+    # sol_status: 1 optimal, 2 integer feasible (stopped early), -1 infeasible, 0 not solved.
+    status = {1: "optimal", 2: "feasible", -1: "infeasible", 0: "no_solution", -2: "error"}.get(
+        problem.sol_status, "error")
+    if status == "optimal" and problem.status != pulp.LpStatusOptimal:
+        status = "feasible"
+    result = SolveResult(status, f"pulp-{engine}", solve_seconds=seconds)
+    if status in ("optimal", "feasible"):
+        result.values = [v.varValue if v.varValue is not None else 0.0 for v in variables]
+        result.objective = model.objective.value(result.values)
+        if status == "optimal":
+            result.bound = None  # PuLP does not expose the engine's bound; gap ≤ the requested tolerance
+            result.messages.append(f"{engine} via PuLP proves optimality within the gap tolerance {gap:g} "
+                                   "but does not report its bound")
+    return result

@@ -1,0 +1,93 @@
+"""Spares from an availability target (binomial), or from an explicit rule.
+
+A pool of n working servers gets the smallest k spares such that
+
+    P(more than k of the n + k servers are down) ≤ 1 − A,
+
+with each server down independently with probability
+u = annual failure rate × MTTR / 8760 h (SPEC §3; FACTS §7.2 uses the Poisson
+approximation of the same binomial). k(n) is a non-decreasing step function
+of n, so the model needs only its breakpoints: N_j = the smallest pool size
+that needs j spares.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+HOURS_PER_YEAR = 8760.0
+
+
+def unavailability(failure_rate: float, mttr_hours: float) -> float:
+    """Share of time a server is down: failures per year × hours to repair / hours per year."""
+    return min(1.0, failure_rate * mttr_hours / HOURS_PER_YEAR)
+
+
+def binomial_tail(trials: int, p: float, k: int) -> float:
+    """P(X > k) for X ~ Binomial(trials, p), summed in log space for large pools."""
+    if k >= trials:
+        return 0.0
+    if p <= 0.0:
+        return 0.0
+    if p >= 1.0:
+        return 1.0
+    log_p, log_q = math.log(p), math.log1p(-p)
+    log_n = math.lgamma(trials + 1)
+    cdf = 0.0
+    for i in range(k + 1):
+        cdf += math.exp(log_n - math.lgamma(i + 1) - math.lgamma(trials - i + 1) + i * log_p + (trials - i) * log_q)
+    return max(0.0, 1.0 - cdf)
+
+
+def spares_needed(n: int, p: float, availability: float) -> int:
+    """Smallest k with P(more than k of n + k down) ≤ 1 − availability; 0 for an empty pool."""
+    if n <= 0 or p <= 0.0:
+        return 0
+    allowed = 1.0 - availability
+    k = 0
+    while binomial_tail(n + k, p, k) > allowed:
+        k += 1
+        if k > n + 1000:  # p close to 1: no finite answer worth buying
+            raise ValueError(f"availability {availability} is unreachable with unavailability {p}")
+    return k
+
+
+def breakpoints(max_pool: int, p: float, availability: float) -> list[int]:
+    """[N_1, N_2, ...]: N_j is the smallest pool size n ≤ max_pool with spares_needed(n) ≥ j."""
+    top = spares_needed(max_pool, p, availability)
+    points = []
+    for j in range(1, top + 1):
+        low, high = 1, max_pool  # spares_needed(high) ≥ j by construction
+        while low < high:
+            mid = (low + high) // 2
+            if spares_needed(mid, p, availability) >= j:
+                high = mid
+            else:
+                low = mid + 1
+        points.append(low)
+    return points
+
+
+_RULE_RE = re.compile(r"^\s*(?:N\s*\+\s*(\d+)|(\d+(?:\.\d+)?)\s*%)\s*$")
+
+
+def explicit_rule(rule: int | str) -> tuple[str, float]:
+    """`2` or 'N+2' → ('fixed', 2); '5%' → ('percent', 0.05)."""
+    if isinstance(rule, int):
+        return ("fixed", float(rule))
+    match = _RULE_RE.match(rule)
+    if not match:
+        raise ValueError(f"unknown spares rule {rule!r}")
+    if match.group(1) is not None:
+        return ("fixed", float(match.group(1)))
+    return ("percent", float(match.group(2)) / 100.0)
+
+
+def explicit_spares(rule: int | str, n: int) -> int:
+    kind, amount = explicit_rule(rule)
+    if n <= 0:
+        return 0
+    if kind == "fixed":
+        return int(amount)
+    return math.ceil(amount * n - 1e-9)
