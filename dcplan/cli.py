@@ -249,14 +249,12 @@ def init(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
 ) -> None:
     """Write a commented starter scenario that validates and solves as is."""
-    from importlib import resources
-
     from .atomic import write_atomic
 
     if path.exists() and not force:
         typer.echo(f"dcplan: {path} exists; use --force to overwrite it", err=True)
         raise typer.Exit(ExitCode.INVALID_INPUT)
-    text = (resources.files("dcplan") / "templates" / "starter.yaml").read_text(encoding="utf-8")
+    text = (Path(__file__).parent / "templates" / "starter.yaml").read_text(encoding="utf-8")
     try:
         write_atomic(path, text)
     except OSError as err:

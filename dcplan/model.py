@@ -129,6 +129,7 @@ def add_pools(built: BuiltModel) -> None:
     Items without a price are not bought (a warning says so).
     """
     scenario, lm = built.scenario, built.lm
+    unpriced: dict[str, list[str]] = {}
     for workload in scenario.workloads:
         req = built.requirements[workload.name]
         sites = [s for s in scenario.sites if workload.sites is None or s.name in workload.sites]
@@ -147,12 +148,13 @@ def add_pools(built: BuiltModel) -> None:
                     active = lm.var(f"x[{key}]", ub=pool_bound(req, cand))
                 built.pools.append(Pool(workload.name, req.kind, cand.item, site.name, group, cand, active, Expr(),
                                         choice))
-        unpriced = sorted({c.item for c in req.candidates
-                           if item_of(built.catalog, req.kind, c.item).price is None})
-        if unpriced:
-            built.warnings.append(f"workload {workload.name}: {', '.join(unpriced)} could serve it but "
-                                  f"{'has' if len(unpriced) == 1 else 'have'} no price in the catalog; "
-                                  f"set catalog.prices to consider {'it' if len(unpriced) == 1 else 'them'}")
+        for cand in req.candidates:
+            if item_of(built.catalog, req.kind, cand.item).price is None:
+                unpriced.setdefault(cand.item, []).append(workload.name)
+    if unpriced:
+        listed = "; ".join(f"{item} (for {', '.join(names)})" for item, names in sorted(unpriced.items()))
+        built.warnings.append(f"not considered because the catalog has no price for them: {listed}; "
+                              f"set catalog.prices to include them")
 
 
 def pool_bound(req: Requirement, cand: Candidate) -> int:

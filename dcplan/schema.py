@@ -151,6 +151,8 @@ class InferenceWorkload(ServiceBase):
                                             default=0.7)
     memory_headroom: Fraction = describe("Usable share of HBM for weights and KV cache; default 0.9",
                                          default=0.9)
+    max_batch: int = describe("Most sequences decoded together per replica; default 256, vLLM's default "
+                              "max_num_seqs (docs.vllm.ai engine arguments)", default=256, ge=1, le=100_000)
 
 
 class CpuWorkload(ServiceBase):

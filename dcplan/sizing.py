@@ -239,7 +239,13 @@ def _replica(workload: InferenceWorkload, model: ModelSpec, acc: Accelerator, tp
         batch -= 1
     while batch < by_memory and step(batch + 1) <= tpot:
         batch += 1
-    if batch == by_memory:
+    # A serving engine schedules at most `max_batch` sequences per step (vLLM's
+    # max_num_seqs); the roofline alone would allow thousands for small models.
+    capped = batch > workload.max_batch
+    batch = min(batch, workload.max_batch)
+    if capped:
+        bound = "max_batch"
+    elif batch == by_memory:
         bound = "memory"
     elif by_bandwidth <= by_compute:
         bound = "bandwidth"

@@ -220,7 +220,7 @@ def test_tight_max_tpot_excludes_l4_with_a_reason():
 
 
 def test_batch_is_the_largest_meeting_memory_and_tpot():
-    w = inference(model="llama3-70b", max_tpot=30)
+    w = inference(model="llama3-70b", max_tpot=30, max_batch=100_000)  # no engine cap in this test
     model = MODELS["llama3-70b"]
     for cand in by_item(size_workload(w, CATALOG)).values():
         d = cand.detail
@@ -236,6 +236,16 @@ def test_batch_is_the_largest_meeting_memory_and_tpot():
             assert d["bound"] == "memory"
         else:
             assert d["bound"] in ("bandwidth", "compute")
+
+
+def test_max_batch_caps_the_roofline_batch():
+    free = by_item(size_workload(inference(model="llama3-8b", max_tpot=50, max_batch=100_000), CATALOG))
+    capped = by_item(size_workload(inference(model="llama3-8b", max_tpot=50, max_batch=16), CATALOG))
+    for item, cand in capped.items():
+        assert cand.detail["batch"] == min(16, free[item].detail["batch"])
+        if free[item].detail["batch"] > 16:
+            assert cand.detail["bound"] == "max_batch"
+            assert cand.per_unit["requests_per_s"] < free[item].per_unit["requests_per_s"]
 
 
 def test_memory_limited_batch_on_two_h100():
