@@ -61,12 +61,15 @@ def plan_scenario(scenario: Scenario, options: SolveOptions | None = None):
     if result.status == "interrupted":
         raise Interrupted()
     if result.values is None:
+        time_limit = options.time_limit if options.time_limit is not None else settings.time_limit
+        reasons = _why_no_plan(built, requirements, result.status, result.engine if result.engine in
+                               ("scip", "cp-sat") else "scip", time_limit)
         stub = {"dcplan": 1, "scenario": scenario.name,
                 "status": "infeasible" if result.status == "infeasible" else "no_solution",
                 "objective": {"name": built.objective_name, "value": None, "bound": result.bound, "gap": None},
                 "solver": {"engine": result.engine, "solve_seconds": round(result.solve_seconds, 3),
                            "build_seconds": round(build_seconds, 3)},
-                "warnings": warnings + _why_no_plan(built, requirements, result.status)}
+                "warnings": reasons + warnings}
         raise NoPlan(stub["status"], _no_plan_message(result.status, result.engine), stub)
     if result.status == "feasible":
         warnings.append("the time limit stopped the solver before it proved optimality; see objective.gap")
@@ -84,8 +87,10 @@ def _no_plan_message(status: str, engine: str) -> str:
     return f"the {engine} engine stopped (time limit) before finding any plan; raise --time-limit or loosen --gap"
 
 
-def _why_no_plan(built, requirements, status: str) -> list[str]:
-    """Plain-language hints for an infeasible scenario: workloads nothing can serve, limits hit."""
+def _why_no_plan(built, requirements, status: str, engine: str, time_limit: float) -> list[str]:
+    """Plain-language reasons for an infeasible scenario: workloads nothing can serve, limits hit."""
+    from .diagnose import limits_hit
+
     if status != "infeasible":
         return []
     hints = []
@@ -94,4 +99,10 @@ def _why_no_plan(built, requirements, status: str) -> list[str]:
         if not pools:
             reasons = "; ".join(f"{item}: {why}" for item, why in list(req.excluded.items())[:6])
             hints.append(f"workload {name}: no purchasable item can serve it ({reasons or 'no candidates'})")
-    return hints
+    if hints:
+        return hints
+    hit = limits_hit(built.lm, engine, time_limit)
+    if hit:
+        return ["the requirements do not fit these limits: " + line for line in hit]
+    return ["no relaxation of site power, racks, limits or constraints makes it feasible: the conflict is "
+            "among the requirements themselves (sites allowed, survive_site_failure, durability, network)"]

@@ -371,7 +371,7 @@ def add_racks(built: BuiltModel) -> None:
         if factor == 0.0:
             continue
         racks = lm.var(f"r[item={item_id},site={site_name},group={group}]")
-        lm.ge(f"racks.packing[item={item_id},site={site_name},group={group}]", "racks", racks, count * factor,
+        lm.ge(f"racks.packing[item={item_id},site={site_name},group={group}]", "rack_packing", racks, count * factor,
               origin=f"sites[{list(sites).index(site_name)}].rack_power")
         built.racks[(item_id, site_name, group)] = racks
     for index, site in enumerate(scenario.sites):

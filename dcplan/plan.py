@@ -263,7 +263,7 @@ def _constraint_report(built: m.BuiltModel, values: list[float]) -> list[Constra
     """Site power, racks, generic constraints and limits, with slack; binding when slack ≈ 0."""
     out = []
     for row in built.lm.rows:
-        if row.family not in ("power", "racks", "constraints", "limits") or row.name.startswith("racks.packing"):
+        if row.family not in ("power", "racks", "constraints", "limits"):
             continue
         lhs = sum(c * values[i] for i, c in row.terms.items())
         for rhs, slack in ((row.hi, row.hi - lhs), (row.lo, lhs - row.lo)):
