@@ -9,8 +9,11 @@ plus `error` for engine failures, which is never reported as infeasible.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -53,6 +56,24 @@ def solve(model: LinearModel, engine: str = "auto", time_limit: float = 60.0, ga
     if engine in PULP_ENGINES:
         return _solve_pulp(model, engine, time_limit, gap, threads)
     raise ValueError(f"unknown engine {engine!r}")
+
+
+@contextlib.contextmanager
+def _engine_output_to_stderr():
+    """Engines print banners and logs on file descriptor 1; stdout is for data only.
+
+    Point fd 1 at stderr while an engine runs (C libraries write to the fd, not
+    to sys.stdout), then restore it.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 class _Interrupt:
@@ -104,7 +125,7 @@ def _solve_ortools(model: LinearModel, engine: str, time_limit: float, gap: floa
     if engine == "cp-sat":
         solver.SetSolverSpecificParametersAsString(f"relative_gap_limit:{gap} num_workers:{threads or 2}")
     start = time.perf_counter()
-    with _Interrupt(solver.InterruptSolve) as interrupt:
+    with _Interrupt(solver.InterruptSolve) as interrupt, _engine_output_to_stderr():
         code = solver.Solve(params)
     seconds = time.perf_counter() - start
     if interrupt.fired:
@@ -159,7 +180,8 @@ def _solve_pulp(model: LinearModel, engine: str, time_limit: float, gap: float, 
         raise SolverFailure(f"PuLP cannot find the {engine} engine")
     start = time.perf_counter()
     try:
-        problem.solve(solver)
+        with _engine_output_to_stderr():
+            problem.solve(solver)
     except pulp.PulpSolverError as err:
         raise SolverFailure(f"{engine} failed: {err}") from None
     seconds = time.perf_counter() - start
