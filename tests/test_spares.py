@@ -1,0 +1,67 @@
+"""Spares from availability: dcplan's binomial against FACTS §7.2's worked examples
+and against a brute-force binomial sum written here independently."""
+
+import math
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from dcplan.spares import (binomial_tail, breakpoints, explicit_spares, spares_needed, unavailability)
+
+LLAMA3_NODE_RATE = 1.07  # hardware interruptions per 8-GPU node-year (FACTS §7.1, derived)
+
+
+def brute_tail(n: int, p: float, k: int) -> float:
+    return sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(k + 1, n + 1))
+
+
+def brute_spares(n: int, p: float, a: float) -> int:
+    k = 0
+    while brute_tail(n + k, p, k) > 1 - a:
+        k += 1
+    return k if n else 0
+
+
+def test_unavailability_is_rate_times_mttr_over_a_year():
+    assert unavailability(1.07, 72) == pytest.approx(1.07 * 72 / 8760)
+
+
+@pytest.mark.parametrize("nodes, availability, poisson_k, binomial_k", [
+    (2048, 0.99, 29, 29), (2048, 0.999, 32, 33), (256, 0.99, 6, 6), (256, 0.999, 8, 8)])
+def test_facts_worked_examples(nodes, availability, poisson_k, binomial_k):
+    p = unavailability(LLAMA3_NODE_RATE, 72)
+    assert nodes * p == pytest.approx(18.0 if nodes == 2048 else 2.25, rel=0.01)  # FACTS' mu
+    k = spares_needed(nodes, p, availability)
+    assert k == binomial_k
+    assert abs(k - poisson_k) <= 1  # the spares can fail too: at most one more than Poisson
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(0, 60), p=st.floats(0.0005, 0.2), a=st.sampled_from([0.9, 0.99, 0.999]))
+def test_matches_brute_force_binomial(n, p, a):
+    assert spares_needed(n, p, a) == brute_spares(n, p, a)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 200), p=st.floats(0.001, 0.1), k=st.integers(0, 10))
+def test_tail_matches_brute_force(n, p, k):
+    assert binomial_tail(n, p, k) == pytest.approx(brute_tail(n, p, k), abs=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(top=st.integers(1, 400), p=st.floats(0.001, 0.05), a=st.sampled_from([0.99, 0.999]))
+def test_breakpoints_are_where_the_step_function_rises(top, p, a):
+    points = breakpoints(top, p, a)
+    needed = [spares_needed(n, p, a) for n in range(0, top + 1)]
+    assert all(x <= y for x, y in zip(needed, needed[1:]))  # non-decreasing
+    for j, n_j in enumerate(points, start=1):
+        assert needed[n_j] >= j and needed[n_j - 1] < j
+    assert len(points) == needed[top]
+
+
+def test_explicit_rules():
+    assert explicit_spares("N+2", 10) == 2
+    assert explicit_spares(3, 10) == 3
+    assert explicit_spares("5%", 100) == 5
+    assert explicit_spares("5%", 101) == 6
+    assert explicit_spares("N+2", 0) == 0
