@@ -43,6 +43,14 @@ _state = {"debug": False, "quiet": False, "verbose": False}
 FormatOption = typer.Option(Format.table, "--format", "-f", help="Output format.", case_sensitive=False)
 OutputOption = typer.Option("-", "--output", "-o", help="Write to FILE (atomically) instead of stdout ('-').")
 SetOption = typer.Option(None, "--set", help="Override a scenario value: PATH=VALUE (repeatable).")
+QuietOption = typer.Option(False, "--quiet", "-q", help="Only errors on stderr.")
+VerboseOption = typer.Option(False, "--verbose", "-v", help="More detail (sizing requirements, all constraints).")
+
+
+def _levels(quiet: bool, verbose: bool) -> None:
+    """--quiet/--verbose work before or after the command name."""
+    _state["quiet"] = _state["quiet"] or quiet
+    _state["verbose"] = _state["verbose"] or verbose
 
 
 @app.callback()
@@ -68,6 +76,17 @@ def _emit(text: str, output: str = "-") -> None:
 def _note(message: str) -> None:
     if not _state["quiet"]:
         typer.echo(message, err=True)
+
+
+def _progress(message: str):
+    """A spinner on stderr while the engine works, only when stderr is a terminal."""
+    import contextlib
+
+    if _state["quiet"] or not sys.stderr.isatty():
+        return contextlib.nullcontext()
+    from rich.console import Console
+
+    return Console(stderr=True).status(message)
 
 
 def _color(stream) -> bool:
@@ -96,10 +115,13 @@ def solve(
                                                min=0.001),
     gap: Optional[float] = typer.Option(None, "--gap", help="Relative optimality gap to accept.", min=0.0, max=1.0),
     threads: Optional[int] = typer.Option(None, "--threads", help="Solver threads (0 = all cores).", min=0),
+    quiet: bool = QuietOption,
+    verbose: bool = VerboseOption,
 ) -> None:
     """Size, build and solve a scenario; print or export the verified plan."""
     from . import api, export
 
+    _levels(quiet, verbose)
     if objective is not None and objective not in ("tco", "capex", "energy", "carbon", "power"):
         raise typer.BadParameter("expected tco, capex, energy, carbon or power", param_hint="--objective")
     if solver is not None and solver not in ("auto", "scip", "cp-sat", "cbc", "highs"):
@@ -107,7 +129,8 @@ def solve(
     loaded = _load_or_exit(scenario, set_)
     options = api.SolveOptions(engine=solver, time_limit=time_limit, gap=gap, threads=threads, objective=objective)
     try:
-        plan = api.plan_scenario(loaded, options)
+        with _progress(f"solving {scenario.name}"):
+            plan = api.plan_scenario(loaded, options)
     except api.Interrupted:
         typer.echo("dcplan: interrupted; no output written", err=True)
         raise typer.Exit(ExitCode.INTERRUPTED) from None
@@ -137,11 +160,13 @@ def validate(
     fmt: Format = FormatOption,
     output: str = OutputOption,
     set_: Optional[List[str]] = SetOption,
+    quiet: bool = QuietOption,
 ) -> None:
     """Load and check scenario files without solving; exit 2 if any is invalid."""
     from .diagnostics import render_human, render_json
     from .scenario_file import load_scenario
 
+    _levels(quiet, False)
     _only(fmt, (Format.table, Format.json), "validate")
     diagnostics = []
     failed = 0
