@@ -1,0 +1,121 @@
+"""The bundled scenarios, end to end through the real command: each solves to proven
+optimality with exit 0, its BOM sums to its capex, and stdout carries only the data
+in exactly SPEC §4's shape. Also the starter template, infeasibility (exit 1) and
+atomic -o output."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+PLAN_KEYS = ["dcplan", "scenario", "status", "objective", "solver", "totals", "sites", "bom", "assignments",
+             "constraints", "warnings"]
+CSV_HEADER = ["site", "category", "item", "description", "quantity", "unit_price", "extended_price", "power_kw",
+              "rack_units"]
+TOTALS = ["capex", "opex_per_year", "tco", "it_power_kw", "facility_power_kw", "energy_mwh_per_year",
+          "carbon_t_per_year", "racks", "accelerators"]
+
+
+def dcplan(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dcplan", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=120)
+
+
+def test_there_are_bundled_scenarios():
+    assert len(SCENARIOS) >= 3
+
+
+@pytest.fixture(scope="module", params=SCENARIOS, ids=lambda p: p.stem)
+def solved(request):
+    run = dcplan("solve", str(request.param), "--format", "json")
+    return request.param, run
+
+
+def test_solves_to_proven_optimality(solved):
+    path, run = solved
+    assert run.returncode == 0, run.stderr
+    plan = json.loads(run.stdout)  # stdout is exactly one JSON document
+    assert plan["status"] == "optimal"
+    assert plan["objective"]["gap"] is not None and plan["objective"]["gap"] <= 0.001 + 1e-12
+
+
+def test_json_has_exactly_the_spec_keys(solved):
+    plan = json.loads(solved[1].stdout)
+    assert list(plan) == PLAN_KEYS
+    assert list(plan["objective"]) == ["name", "value", "bound", "gap"]
+    assert list(plan["solver"]) == ["engine", "solve_seconds", "build_seconds"]
+    assert list(plan["totals"]) == TOTALS
+    assert all(list(row) == CSV_HEADER for row in plan["bom"])
+    assert all(list(s) == ["name", "it_power_kw", "facility_power_kw", "power_limit_kw", "racks", "rack_limit"]
+               for s in plan["sites"])
+    assert all(list(a) == ["workload", "site", "item", "servers", "spares", "accelerators"]
+               for a in plan["assignments"])
+    assert all(list(c) == ["name", "kind", "lhs", "rhs", "slack", "binding"] for c in plan["constraints"])
+
+
+def test_bom_sums_to_capex_and_sites_respect_limits(solved):
+    plan = json.loads(solved[1].stdout)
+    assert sum(line["extended_price"] for line in plan["bom"]) == pytest.approx(plan["totals"]["capex"], rel=1e-12)
+    for line in plan["bom"]:
+        assert line["extended_price"] == pytest.approx(line["unit_price"] * line["quantity"])
+    for site in plan["sites"]:
+        assert site["facility_power_kw"] <= site["power_limit_kw"] * (1 + 1e-9)
+        assert site["racks"] <= site["rack_limit"]
+    assert plan["totals"]["tco"] > plan["totals"]["capex"] > 0
+
+
+def test_csv_is_the_bom_only(solved):
+    path, _ = solved
+    run = dcplan("solve", str(path), "--format", "csv")
+    assert run.returncode == 0
+    rows = list(csv.reader(io.StringIO(run.stdout)))
+    assert rows[0] == CSV_HEADER
+    plan = json.loads(solved[1].stdout)
+    assert len(rows) - 1 == len(plan["bom"])
+    assert "warning" not in run.stdout
+
+
+def test_starter_template_solves(tmp_path):
+    target = tmp_path / "starter.yaml"
+    assert dcplan("init", str(target)).returncode == 0
+    run = dcplan("solve", str(target), "--format", "json")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["status"] == "optimal"
+
+
+def test_infeasible_exits_1_and_names_the_limit():
+    run = dcplan("solve", str(ROOT / "scenarios" / "inference-platform.yaml"), "--set", "sites.0.power=50")
+    assert run.returncode == 1
+    assert run.stdout == ""
+    assert "site power (kW) at virginia-1 (sites[0].power): limit 50" in run.stderr
+
+
+def test_infeasible_capex_limit_named_and_json_status():
+    run = dcplan("solve", str(ROOT / "scenarios" / "inference-platform.yaml"), "--set", "limits.capex=1e6",
+                 "--format", "json")
+    assert run.returncode == 1
+    assert json.loads(run.stdout)["status"] == "infeasible"
+    assert "limit[capex] (limits.capex): limit 1,000,000" in run.stderr
+
+
+def test_output_file_written_and_stdout_empty(tmp_path):
+    target = tmp_path / "plan.json"
+    run = dcplan("solve", str(SCENARIOS[0]), "--format", "json", "-o", str(target))
+    assert run.returncode == 0
+    assert run.stdout == ""
+    assert json.loads(target.read_text())["status"] == "optimal"
+    assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]  # no temporary left behind
+
+
+def test_unwritable_output_is_a_clean_error(tmp_path):
+    run = dcplan("solve", str(SCENARIOS[0]), "-o", str(tmp_path / "missing-dir" / "plan.txt"))
+    assert run.returncode == 2
+    assert "Traceback" not in run.stderr and "cannot write" in run.stderr
