@@ -152,7 +152,9 @@ def add_pools(built: BuiltModel) -> None:
             if item_of(built.catalog, req.kind, cand.item).price is None:
                 unpriced.setdefault(cand.item, []).append(workload.name)
     if unpriced:
-        listed = "; ".join(f"{item} (for {', '.join(names)})" for item, names in sorted(unpriced.items()))
+        def users(names: list[str]) -> str:
+            return ", ".join(names) if len(names) <= 3 else f"{', '.join(names[:2])} and {len(names) - 2} more"
+        listed = "; ".join(f"{item} (for {users(names)})" for item, names in sorted(unpriced.items()))
         built.warnings.append(f"not considered because the catalog has no price for them: {listed}; "
                               f"set catalog.prices to include them")
 

@@ -119,3 +119,20 @@ def test_unwritable_output_is_a_clean_error(tmp_path):
     run = dcplan("solve", str(SCENARIOS[0]), "-o", str(tmp_path / "missing-dir" / "plan.txt"))
     assert run.returncode == 2
     assert "Traceback" not in run.stderr and "cannot write" in run.stderr
+
+
+def test_time_limit_without_a_plan_exits_3(tmp_path):
+    import yaml
+
+    models = ["llama3-8b", "llama3-70b", "mixtral-8x7b"]
+    workloads = [{"name": f"svc{i}", "type": "inference", "model": models[i % 3], "requests_per_s": 5 + i % 17,
+                  "prompt_tokens": 1000 + 50 * (i % 7), "output_tokens": 200 + 10 * (i % 5),
+                  "max_tpot": f"{30 + i % 40} ms", "availability": 0.999} for i in range(150)]
+    scenario = {"dcplan": 1, "name": "big", "workloads": workloads,
+                "sites": [{"name": f"s{k}", "power": "3 MW", "racks": 100, "rack_power": "40 kW"} for k in range(3)]}
+    path = tmp_path / "big.yaml"
+    path.write_text(yaml.safe_dump(scenario))
+    run = dcplan("solve", str(path), "--time-limit", "0.001", "--format", "json")
+    assert run.returncode == 3, run.stderr
+    assert json.loads(run.stdout)["status"] == "no_solution"
+    assert "before finding any plan" in run.stderr and "Traceback" not in run.stderr
