@@ -13,6 +13,7 @@ column, so later stages can point at the exact spot of a problem.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,22 +47,56 @@ class _Resolver(yaml.resolver.BaseResolver):
         return _IMPLICIT
 
 
+class _TooDeep(Exception):
+    def __init__(self, mark):
+        super().__init__("too deep")
+        self.mark = mark
+
+
+class _BoundedComposer(yaml.composer.Composer):
+    """PyYAML's composer with a nesting bound, run over the parser's events.
+
+    libyaml's own composer (CParser.get_single_node) recurses in C without a
+    bound: ~100,000 nested '[' (well under MAX_FILE_BYTES) crash the interpreter
+    with a segmentation fault. Composing in Python from libyaml's events keeps
+    the fast C scanner and parser and stops at a depth far beyond any scenario;
+    the builder then reports the usual `yaml-too-deep` with a path below that.
+    """
+
+    _COMPOSE_DEPTH = 2 * MAX_DEPTH
+
+    def __init__(self):
+        super().__init__()
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        self._depth += 1
+        try:
+            if self._depth > self._COMPOSE_DEPTH:
+                raise _TooDeep(self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
 if getattr(yaml, "__with_libyaml__", False):
 
-    class _Loader(yaml.cyaml.CParser, _Resolver):  # type: ignore[misc]
+    # _BoundedComposer first, so its get_single_node/compose_* win over CParser's C composer.
+    class _Loader(_BoundedComposer, yaml.cyaml.CParser, _Resolver):  # type: ignore[misc]
         def __init__(self, stream):
             yaml.cyaml.CParser.__init__(self, stream)
+            _BoundedComposer.__init__(self)
             _Resolver.__init__(self)
 
 else:  # pragma: no cover - pure-Python fallback
 
     class _Loader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,  # type: ignore[no-redef]
-                  yaml.composer.Composer, _Resolver):
+                  _BoundedComposer, _Resolver):
         def __init__(self, stream):
             yaml.reader.Reader.__init__(self, stream)
             yaml.scanner.Scanner.__init__(self)
             yaml.parser.Parser.__init__(self)
-            yaml.composer.Composer.__init__(self)
+            _BoundedComposer.__init__(self)
             _Resolver.__init__(self)
 
 
@@ -172,12 +207,21 @@ def parse_text(text: str, name: str) -> LoadedDocument:
             loader.dispose()
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
-        message = " ".join(p for p in (err.context, err.problem) if p) or "invalid YAML"
+        context = err.context
+        if (context and context.startswith("while") and err.context_mark and err.problem_mark
+                and err.context_mark.line != err.problem_mark.line):
+            # e.g. an unclosed '{': the problem shows lines later; say where the construct began.
+            context += f" (started at line {err.context_mark.line + 1}, column {err.context_mark.column + 1})"
+        message = " ".join(p for p in (context, err.problem) if p) or "invalid YAML"
+        hint = "indent with spaces: YAML does not allow tabs for indentation" if "tab" in (err.problem or "") else None
         raise YamlProblem(Diagnostic("yaml-syntax", f"YAML syntax error: {message}", file=name,
                                      line=mark.line + 1 if mark else None,
-                                     column=mark.column + 1 if mark else None)) from None
+                                     column=mark.column + 1 if mark else None, hint=hint)) from None
     except yaml.YAMLError as err:
         raise YamlProblem(Diagnostic("yaml-syntax", f"YAML syntax error: {err}", file=name)) from None
+    except _TooDeep as err:
+        raise YamlProblem(Diagnostic("yaml-too-deep", f"nested more than {MAX_DEPTH} levels deep", file=name,
+                                     line=err.mark.line + 1, column=err.mark.column + 1)) from None
     except RecursionError:
         raise YamlProblem(Diagnostic("yaml-too-deep", "YAML is nested too deeply", file=name)) from None
     if node is None:
@@ -207,6 +251,16 @@ class _Builder:
         """A defect that stops reading (bounds exceeded): nothing after it can be trusted."""
         raise YamlProblem(self._diagnostic(code, message, node, path))
 
+    def _fail_at_use(self, code: str, message: str, node, path: tuple) -> None:
+        """Like _fail, for a node reached through an alias. The node's own mark is where its
+        anchor was defined; point instead at the nearest key on `path`, i.e. where the alias is used."""
+        for i in range(len(path), 0, -1):
+            if path[:i] in self.positions.keys:
+                line, col = self.positions.keys[path[:i]]
+                raise YamlProblem(Diagnostic(code, message, file=self.positions.file, path=format_path(path),
+                                             line=line, column=col))
+        self._fail(code, message, node, path)
+
     def _report(self, code: str, message: str, node, path: tuple) -> None:
         """A defect worth reporting that still lets reading go on, so all are shown at once."""
         self.problems.append(self._diagnostic(code, message, node, path))
@@ -214,14 +268,14 @@ class _Builder:
     def build(self, node, path: tuple, depth: int):
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            self._fail("yaml-too-large", f"more than {MAX_NODES:,} values (aliases expanded): refusing to expand further",
-                       node, path)
+            self._fail("yaml-too-large", f"more than {MAX_NODES:,} values (counting expanded aliases): "
+                       "a scenario needs far fewer", node, path)
         if depth > MAX_DEPTH:
             self._fail("yaml-too-deep", f"nested more than {MAX_DEPTH} levels deep", node, path)
         if node.tag != _IMPLICIT:
             self._report("yaml-tag", f"YAML tags such as {node.tag!r} are not allowed in a scenario", node, path)
         if id(node) in self.active:
-            self._fail("yaml-recursive-alias", "an alias refers to a node that contains it", node, path)
+            self._fail_at_use("yaml-recursive-alias", "an alias refers to a node that contains it", node, path)
         self.positions.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, yaml.ScalarNode):
             return _scalar(node)
@@ -240,12 +294,13 @@ class _Builder:
         if id(node) in self.visited:
             self.alias_expansions += 1
             if self.alias_expansions > MAX_ALIASES:
-                self._fail("yaml-too-many-aliases",
-                           f"more than {MAX_ALIASES} alias expansions: a scenario needs far fewer", node, path)
+                self._fail_at_use("yaml-too-many-aliases",
+                                  f"more than {MAX_ALIASES} alias expansions: a scenario needs far fewer", node, path)
         self.visited.add(id(node))
 
     def _mapping(self, node, path: tuple, depth: int) -> dict:
         result: dict = {}
+        merged: list = []
         for key_node, value_node in node.value:
             self.nodes += 1
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _IMPLICIT:
@@ -254,6 +309,7 @@ class _Builder:
             if key == "<<" and key_node.style in (None, ""):
                 self._report("yaml-merge-key", "merge keys (<<) are not allowed: write the fields out",
                              key_node, path + (key,))
+                merged.append(value_node)
                 continue
             if key in result:
                 first = self.positions.keys[path + (key,)]
@@ -262,7 +318,22 @@ class _Builder:
                 continue
             self.positions.keys[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             result[key] = self.build(value_node, path + (key,), depth + 1)
+        # The merge key is an error, but still merge what it names (keys written here win), so the
+        # user does not also get a "missing field" for every field the merge would have supplied.
+        for value_node in merged:
+            sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            for source in sources:
+                if isinstance(source, yaml.MappingNode):
+                    self._merge_from(source, result, path, depth)
         return result
+
+    def _merge_from(self, source, result: dict, path: tuple, depth: int) -> None:
+        self._count_alias(source, path)
+        for key_node, value_node in source.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value not in result and key_node.value != "<<":
+                self.positions.keys[path + (key_node.value,)] = (key_node.start_mark.line + 1,
+                                                                 key_node.start_mark.column + 1)
+                result[key_node.value] = self.build(value_node, path + (key_node.value,), depth + 1)
 
 
 def _scalar(node):
@@ -279,11 +350,14 @@ def resolve_plain_scalar(value: str):
     if _BOOL_RE.match(value):
         return value.lower() == "true"
     if _INT_RE.match(value):
-        return int(value)
+        try:
+            return _bounded_int(int(value))
+        except ValueError:  # int() refuses over 4,300 digits; float() reads them as inf
+            return float(value)
     if _OCT_RE.match(value):
-        return int(value[2:], 8)
+        return _bounded_int(int(value[2:], 8))
     if _HEX_RE.match(value):
-        return int(value[2:], 16)
+        return _bounded_int(int(value[2:], 16))
     if _FLOAT_RE.match(value):
         return float(value)
     if _INF_RE.match(value):
@@ -291,3 +365,18 @@ def resolve_plain_scalar(value: str):
     if _NAN_RE.match(value):
         return float("nan")
     return value
+
+
+_INT64 = 2**63
+
+
+def _bounded_int(number: int):
+    """Integers beyond 64 bits are no count or amount a scenario needs: read them as floats
+    (inf beyond the float range), so the schema refuses them as not whole / not finite rather
+    than float() raising OverflowError later or a 400-digit integer reaching a solver."""
+    if -_INT64 <= number < _INT64:
+        return number
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf if number > 0 else -math.inf

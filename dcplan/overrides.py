@@ -31,10 +31,17 @@ def parse_override(text: str) -> tuple[str, object]:
     if not value_text.strip():
         raise OverrideError(f"--set {text!r}: the VALUE after '=' is empty")
     try:
-        value = parse_text(value_text, "--set").data
+        document = parse_text(value_text, "--set")
     except YamlProblem as problem:
+        if problem.diagnostic.code == "empty-file":  # "#..." is a YAML comment, not a value
+            raise OverrideError(f"--set {text!r}: the VALUE after '=' is only a YAML comment; "
+                                f"quote it to mean text") from None
         raise OverrideError(f"--set {text!r}: {problem.diagnostic.message}") from None
-    return path, value
+    if document.problems:
+        # Tags, merge keys and duplicate keys are errors in a file; they are in a --set VALUE too
+        # (before this check `--set x=!!python/name:os.system` silently set x to null).
+        raise OverrideError(f"--set {text!r}: {document.problems[0].message}")
+    return path, document.data
 
 
 def split_path(path: str) -> list[str | int]:

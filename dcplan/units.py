@@ -152,7 +152,10 @@ def to_unit(value: object, target: Unit) -> float:
     if isinstance(value, bool):
         raise UnitError(f"expected {_expectation(target)}, found a boolean")
     if isinstance(value, (int, float)):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond the float range (only from Python callers; YAML reads those as inf)
+            raise UnitError(f"expected a finite number, found an integer of {len(str(abs(value)))} digits") from None
     elif isinstance(value, str):
         number = _parse_quantity_string(value, target)
     else:

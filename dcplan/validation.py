@@ -14,7 +14,9 @@ import typing
 from pydantic import BaseModel, ValidationError
 
 from .diagnostics import Diagnostic
+from .fields import Quantity
 from .loader import Positions
+from .schema_catalog import ID_PATTERN
 from .units import type_name
 
 _EXPECTED_TYPES = {
@@ -25,6 +27,13 @@ _EXPECTED_TYPES = {
 }
 _BOUNDS = {"greater_than": "greater than {gt}", "greater_than_equal": "at least {ge}",
            "less_than": "less than {lt}", "less_than_equal": "at most {le}"}
+# Patterns as a user reads them, instead of the raw regex (fallback: the regex itself).
+_PATTERN_NAMES = {
+    ID_PATTERN: "a name of letters, digits and . _ + - (no spaces), starting with a letter or digit",
+    r"^\s*[1-9][0-9]?\s*\+\s*[0-9][0-9]?\s*$": "an erasure code 'k+m' such as '8+3'",
+}
+# YAML 1.1 booleans that YAML 1.2 (and so dcplan) reads as strings.
+_YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n"}
 
 
 def schema_diagnostics(error: ValidationError, data, positions: Positions, root: type[BaseModel]) -> list[Diagnostic]:
@@ -89,12 +98,23 @@ def _diagnostic(err: dict, path: tuple, data, positions: Positions, root) -> Dia
         message = str(ctx.get("reason", err["msg"]))
     elif kind in _EXPECTED_TYPES:
         message = f"expected {_EXPECTED_TYPES[kind]}, found {_describe(found)}"
+        if kind == "bool_type" and isinstance(found, str) and found.lower() in _YAML11_BOOLS:
+            hint = f"YAML 1.2 reads {found!r} as a string: write true or false"
     elif kind in _BOUNDS:
-        message = f"must be {_BOUNDS[kind].format(**ctx)}, found {_describe(found)}"
+        # Bound checks run after unit conversion: show the bound in the field's unit and the
+        # value as the user wrote it ('-12 MW'), not the converted float (-12000.0).
+        unit = _field_unit(root, path, data)
+        bound = {k: f"{v:g}" + (f" {unit}" if unit else "") if isinstance(v, (int, float)) else v
+                 for k, v in ctx.items()}
+        raw = _raw_value(data, path, found)
+        shown = repr(raw) if isinstance(raw, str) else _describe(raw)
+        message = f"must be {_BOUNDS[kind].format(**bound)}, found {shown}"
     elif kind == "too_short":
         message = f"needs at least {ctx.get('min_length')} entr{'y' if ctx.get('min_length') == 1 else 'ies'}"
     elif kind == "string_pattern_mismatch":
-        message = f"{_describe(found)} is not of the expected form ({ctx.get('pattern')})"
+        pattern = ctx.get("pattern")
+        message = f"expected {_PATTERN_NAMES[pattern]}, found {found!r}" if pattern in _PATTERN_NAMES \
+            else f"{_describe(found)} is not of the expected form ({pattern})"
     elif kind == "value_error":
         message = err["msg"].removeprefix("Value error, ")
     else:
@@ -119,6 +139,8 @@ def _code(kind: str) -> str:
 def _describe(value) -> str:
     if isinstance(value, (dict, list)) or value is None:
         return type_name(value)
+    if isinstance(value, bool):  # as written in YAML, not Python's True/False
+        return f"a boolean ({str(value).lower()})"
     text = repr(value)
     if len(text) > 60:
         text = text[:57] + "..."
@@ -132,8 +154,39 @@ def _did_you_mean(word: str, choices) -> str | None:
     return f"did you mean `{close[0]}`?" if close else None
 
 
+def _raw_value(data, path: tuple, default):
+    """The value at `path` as read from the file (before unit conversion), else `default`."""
+    try:
+        return _value_at(data, path)
+    except (KeyError, IndexError, TypeError):
+        return default
+
+
+def _field_unit(root: type[BaseModel], path: tuple, data) -> str:
+    """The unit symbol of the quantity field at `path` ("kW"), or "" for other fields."""
+    if not path or not isinstance(path[-1], str):
+        return ""
+    model = _model_at(root, path[:-1], data)
+    field = model.model_fields.get(path[-1]) if model else None
+    if field is None:
+        return ""
+    pending = [field.annotation, *field.metadata]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, Quantity):
+            return item.unit.symbol
+        pending.extend(typing.get_args(item))
+    return ""
+
+
 def allowed_keys(root: type[BaseModel], path: tuple, data) -> list[str]:
     """Field names of the model that validates the mapping at `path`."""
+    model = _model_at(root, path, data)
+    return list(model.model_fields) if model else []
+
+
+def _model_at(root: type[BaseModel], path: tuple, data) -> type[BaseModel] | None:
+    """The model class that validates the mapping at `path`, if any."""
     annotation: object = root
     node = data
     for part in path:
@@ -142,11 +195,16 @@ def allowed_keys(root: type[BaseModel], path: tuple, data) -> list[str]:
             annotation = model.model_fields[part].annotation
         else:
             annotation = _item_type(annotation, part)
-        node = node[part] if isinstance(node, (dict, list)) else None
+        node = node[part] if isinstance(node, (dict, list)) and _has(node, part) else None
         if annotation is None:
-            return []
-    model = _model_for(annotation, node)
-    return list(model.model_fields) if model else []
+            return None
+    return _model_for(annotation, node)
+
+
+def _has(node, part) -> bool:
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(part, int) and 0 <= part < len(node)
 
 
 def _item_type(annotation, part):
