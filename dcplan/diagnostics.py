@@ -47,8 +47,10 @@ class Diagnostic:
         return ":".join(parts)
 
     def to_dict(self) -> dict:
+        """code, severity, message, path, line, column and file always (null when unknown); the rest if set."""
         data = asdict(self)
-        return {k: v for k, v in data.items() if v is not None}
+        core = ("code", "severity", "message", "path", "line", "column", "file")
+        return {**{k: data[k] for k in core}, **{k: v for k, v in data.items() if k not in core and v is not None}}
 
 
 @dataclass

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from .diagnostics import Diagnostic
 from .loader import Positions, YamlProblem, read_file
 from .overrides import OverrideError, apply_override, override_diagnostic, parse_override
-from .references import check_references
+from .references import check_references, check_semantics
 from .schema import Scenario
 from .validation import schema_diagnostics
 
@@ -55,12 +55,21 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
             result.diagnostics.append(override_diagnostic(str(err)))
             continue
         document.positions.overridden.add(resolved)
+    # References are checked on the raw data, so they are reported together with schema errors.
+    result.diagnostics.extend(check_references(data, document.positions))
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
         result.diagnostics.extend(schema_diagnostics(err, data, document.positions, Scenario))
+        result.diagnostics.sort(key=_position)
         return result
-    result.diagnostics.extend(check_references(scenario, document.positions))
+    result.diagnostics.extend(check_semantics(scenario, document.positions))
+    result.diagnostics.sort(key=_position)
     if not any(d.is_error for d in result.diagnostics):
         result.scenario = scenario
     return result
+
+
+def _position(diagnostic: Diagnostic) -> tuple:
+    """File order: by line and column; diagnostics without a position (from --set) last."""
+    return (diagnostic.line is None, diagnostic.line or 0, diagnostic.column or 0, diagnostic.path)

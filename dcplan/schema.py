@@ -66,7 +66,7 @@ class Site(StrictModel):
     power: Q("kW") = describe("Facility power cap: IT power x PUE must stay within it", gt=0)
     pue: float = describe("Power usage effectiveness (facility / IT power); default 1.3, new large "
                           "builds per Uptime Institute 2023", default=1.3, ge=1.0, le=5.0, allow_inf_nan=False)
-    racks: int = describe("Rack positions available", ge=0)
+    racks: int = describe("Rack positions available", ge=0, le=10_000_000)
     rack_power: Q("kW") = describe("Power and cooling per rack", gt=0)
     rack_units: int = describe("Usable rack units per rack", default=42, ge=1, le=64)
     electricity_price: float = describe(
@@ -122,7 +122,7 @@ class TrainingWorkload(WorkloadBase):
 
     type: Literal["training"] = describe("Workload kind")
     model: ModelRef = describe("A model preset id, or an inline {params, active_params, ...}")
-    tokens: float = describe("Training tokens", gt=0, allow_inf_nan=False)
+    tokens: float = describe("Training tokens", gt=0, le=1e18, allow_inf_nan=False)
     deadline: Q("days") = describe("Time to finish training", gt=0)
     precision: Literal["bf16", "fp8"] = describe("Compute precision (selects the accelerator's peak)",
                                                  default="bf16")
@@ -139,9 +139,9 @@ class InferenceWorkload(ServiceBase):
 
     type: Literal["inference"] = describe("Workload kind")
     model: ModelRef = describe("A model preset id, or an inline model shape")
-    requests_per_s: float = describe("Peak requests per second", gt=0, allow_inf_nan=False)
-    prompt_tokens: int = describe("Prompt (input) tokens per request", ge=0)
-    output_tokens: int = describe("Generated tokens per request", ge=1)
+    requests_per_s: float = describe("Peak requests per second", gt=0, le=1e9, allow_inf_nan=False)
+    prompt_tokens: int = describe("Prompt (input) tokens per request", ge=0, le=10_000_000)
+    output_tokens: int = describe("Generated tokens per request", ge=1, le=10_000_000)
     max_tpot: Q("ms") = describe("Latency target: time per output token", gt=0)
     max_ttft: Optional[Q("ms")] = describe("Optional latency target: time to first token", default=None, gt=0)
     precision: Literal["bf16", "fp8"] = describe("Weight and compute precision", default="bf16")
@@ -159,7 +159,7 @@ class CpuWorkload(ServiceBase):
     """CPU services: vCPUs and memory packed onto CPU servers in aggregate."""
 
     type: Literal["cpu"] = describe("Workload kind")
-    vcpus: int = describe("vCPUs (hardware threads) needed", ge=1)
+    vcpus: int = describe("vCPUs (hardware threads) needed", ge=1, le=1_000_000_000)
     memory: Q("GB") = describe("Memory needed", default=0, ge=0)
 
 

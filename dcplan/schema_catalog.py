@@ -38,11 +38,11 @@ class Accelerator(Sourced):
 
 class AcceleratorRef(StrictModel):
     model: str = describe("Accelerator id from the catalog")
-    count: int = describe("Accelerators per server", ge=1)
+    count: int = describe("Accelerators per server", ge=1, le=4096)
 
 
 class Nics(StrictModel):
-    count: int = describe("Network ports that land on leaf switches", ge=0)
+    count: int = describe("Network ports that land on leaf switches", ge=0, le=4096)
     speed: Q("Gb/s") = describe("Speed of each port", gt=0)
 
 
@@ -62,7 +62,7 @@ class Server(Purchasable):
 
     accelerators: Optional[AcceleratorRef] = describe("Accelerators in the server; omitted for CPU servers",
                                                       default=None)
-    vcpus: int = describe("Hardware threads (vCPUs) available to workloads", default=0, ge=0)
+    vcpus: int = describe("Hardware threads (vCPUs) available to workloads", default=0, ge=0, le=10_000_000)
     memory: Q("GB") = describe("Host memory (RAM)", default=0, ge=0)
     nics: Optional[Nics] = describe("Network ports to cable; omitted = none", default=None)
     confidential_computing: bool = describe(
@@ -83,7 +83,7 @@ class Switch(Sourced):
 
     price: Optional[float] = describe("Unit price; null = not bought unless set in catalog.prices",
                                       default=None, ge=0, allow_inf_nan=False)
-    ports: int = describe("Number of ports", ge=2)
+    ports: int = describe("Number of ports", ge=2, le=4096)
     port_speed: Q("Gb/s") = describe("Speed of each port", gt=0)
     power: Q("kW") = describe("Chassis power without optics", ge=0)
     rack_units: int = describe("Height in rack units", ge=0, le=64)
@@ -100,14 +100,14 @@ class ModelSpec(StrictModel):
     description: str = describe("One line saying what the model is", default="")
     source: Optional[str] = describe("Where the figures come from", default=None)
     note: Optional[str] = describe("Caveats", default=None)
-    params: float = describe("Total parameters", gt=0, allow_inf_nan=False)
+    params: float = describe("Total parameters", gt=0, le=1e16, allow_inf_nan=False)
     active_params: Optional[float] = describe("Parameters active per token (MoE); default = params",
                                               default=None, gt=0, allow_inf_nan=False)
-    layers: Optional[int] = describe("Transformer layers (needed for inference)", default=None, ge=1)
+    layers: Optional[int] = describe("Transformer layers (needed for inference)", default=None, ge=1, le=100_000)
     hidden_size: Optional[int] = describe("Model width", default=None, ge=1)
     heads: Optional[int] = describe("Attention heads", default=None, ge=1)
-    kv_heads: Optional[int] = describe("Key/value heads (GQA)", default=None, ge=1)
-    head_dim: Optional[int] = describe("Dimension of each head", default=None, ge=1)
+    kv_heads: Optional[int] = describe("Key/value heads (GQA)", default=None, ge=1, le=100_000)
+    head_dim: Optional[int] = describe("Dimension of each head", default=None, ge=1, le=100_000)
     kv_bytes_per_token: Optional[float] = describe(
         "KV-cache bytes per token at 16-bit; default 2 x layers x kv_heads x head_dim x 2",
         default=None, gt=0, allow_inf_nan=False)

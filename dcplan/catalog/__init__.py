@@ -83,6 +83,8 @@ def effective(section) -> Catalog:
     origin = dict(base.origin)
     for name in SECTIONS:
         for item in getattr(section, name):
+            if item.id is None:  # a model entry without id: reported by the reference checks
+                continue
             sections[name][item.id] = item
             origin[item.id] = "scenario"
     for item_id, price in section.prices.items():
