@@ -136,3 +136,14 @@ def test_time_limit_without_a_plan_exits_3(tmp_path):
     assert run.returncode == 3, run.stderr
     assert json.loads(run.stdout)["status"] == "no_solution"
     assert "before finding any plan" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_llama3_405b_worked_example_reproduces_the_paper_cluster():
+    run = dcplan("solve", str(ROOT / "scenarios" / "llama3-405b-worked-example.yaml"), "--format", "json")
+    plan = json.loads(run.stdout)
+    [cluster] = plan["assignments"]
+    # 6 x 405.85e9 x 15.6e12 FLOP / (68 days x 989.4e12 x 0.40) = 16,337 GPUs -> 2,043 nodes of 8
+    assert (cluster["item"], cluster["servers"], cluster["accelerators"]) == ("h100-sxm-8", 2043, 16344)
+    assert abs(cluster["accelerators"] - 16384) / 16384 < 0.003
+    switches = sum(b["quantity"] for b in plan["bom"] if b["category"] == "switch")
+    assert switches == 511 + 256  # 16,344 ports / 32 per leaf; 16,344 uplinks / 64 per spine
