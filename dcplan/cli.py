@@ -69,8 +69,12 @@ def _emit(text: str, output: str = "-") -> None:
     if output == "-":
         sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
         sys.stdout.flush()
-    else:
+        return
+    try:
         write_atomic(Path(output), text if text.endswith("\n") else text + "\n")
+    except OSError as err:
+        typer.echo(f"dcplan: cannot write {output}: {err.strerror or err}", err=True)
+        raise typer.Exit(ExitCode.INVALID_INPUT) from None
 
 
 def _note(message: str) -> None:
@@ -147,11 +151,7 @@ def solve(
         _note(f"warning: {warning}")
     text = export.render(plan, fmt.value, verbose=_state["verbose"],
                          color=output == "-" and fmt is Format.table and _color(sys.stdout))
-    try:
-        _emit(text, output)
-    except OSError as err:
-        typer.echo(f"dcplan: cannot write {output}: {err.strerror}", err=True)
-        raise typer.Exit(ExitCode.INVALID_INPUT) from None
+    _emit(text, output)
 
 
 @app.command()
@@ -211,7 +211,7 @@ def _catalog_for(scenario_path: Optional[Path]):
 @catalog_app.callback()
 def _catalog_default(ctx: typer.Context) -> None:
     if ctx.invoked_subcommand is None:
-        ctx.invoke(catalog_list)
+        ctx.invoke(catalog_list, scenario=None, category=None, fmt=Format.table, output="-")
 
 
 @catalog_app.command("list")

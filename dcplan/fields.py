@@ -2,7 +2,7 @@
 
 `Quantity("kW")` is a float field that also takes unit strings ("12 MW") and
 checks their dimension; its JSON Schema says which unit a plain number is in.
-Building blocks only: the models themselves are in schema.py and catalog_schema.py.
+Building blocks only: the models themselves are in schema.py and schema_catalog.py.
 """
 
 from __future__ import annotations

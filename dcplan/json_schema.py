@@ -19,13 +19,34 @@ def scenario_json_schema() -> dict:
             "title": "dcplan scenario (format version 1)", **schema}
 
 
+_BOUND_KEYWORDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
+
+
 def _annotate_units(node) -> None:
-    if isinstance(node, dict):
-        unit = node.get("x-unit")
-        if unit and "description" in node and "[" not in node["description"]:
-            node["description"] = f"{node['description']} [number in {unit}, or a string with a unit]"
-        for value in node.values():
-            _annotate_units(value)
-    elif isinstance(node, list):
+    """Post-process pydantic's output so that standard validators and editors understand it.
+
+    - pydantic leaves `ge`/`le`/`gt`/`lt` as non-standard keys on quantity fields
+      (their validation runs before the number check): turn them into
+      `minimum`/`maximum`/... on the numeric alternative, where they belong;
+    - append "[number in kW, ...]" to a quantity's description, also when the
+      unit sits one level down inside an optional field's `anyOf`.
+    """
+    if isinstance(node, list):
         for value in node:
             _annotate_units(value)
+        return
+    if not isinstance(node, dict):
+        return
+    for value in node.values():
+        _annotate_units(value)
+    bounds = {_BOUND_KEYWORDS[k]: node.pop(k) for k in list(node) if k in _BOUND_KEYWORDS}
+    if bounds:
+        numeric = next((alt for alt in node.get("anyOf", []) if isinstance(alt, dict) and alt.get("type") == "number"),
+                       node)
+        numeric.update(bounds)
+    unit = node.get("x-unit")
+    if unit is None:
+        unit = next((alt.get("x-unit") for alt in node.get("anyOf", []) if isinstance(alt, dict) and alt.get("x-unit")),
+                    None)
+    if unit and "description" in node and "[number in" not in node["description"]:
+        node["description"] = f"{node['description']} [number in {unit}, or a string with a unit]"
