@@ -18,6 +18,10 @@ from .schema import Scenario, Site
 from .sizing import Candidate, Requirement
 
 HOURS_PER_YEAR = 8760.0
+DEMAND_TOLERANCE = 1e-6
+"""Requirements are met to this relative tolerance, the verifier's. Without it, a
+demand a hair above a whole number of servers (float noise from sizing) lands
+inside the engines' own feasibility tolerances and engines disagree."""
 DEFAULT_IDLE_SHARE = 0.30  # SPEC §3: idle power defaults to 30 % of maximum
 TRAINING_LOAD = 0.9  # SPEC §3
 
@@ -37,6 +41,7 @@ class Pool:
     active: Expr
     spares: Expr
     choice: Expr | None = None  # training: 1 if this (server, site) is the chosen cluster
+    bound: int = 0  # services: most units the pool may hold (for big-M rows)
 
 
 @dataclass
@@ -49,8 +54,10 @@ class Fabric:
     ports: Expr
     leaves: dict[str, Expr] = field(default_factory=dict)
     spines: dict[str, Expr] = field(default_factory=dict)
-    assigned: dict[str, Expr] = field(default_factory=dict)
+    assigned: dict[str, Expr] = field(default_factory=dict)  # server links per switch type (all speeds)
     uplinks: dict[str, Expr] = field(default_factory=dict)
+    links: dict[str, dict[float, Expr]] = field(default_factory=dict)  # switch type -> NIC speed -> links
+    ports_by_speed: dict[float, Expr] = field(default_factory=dict)
 
 
 @dataclass
@@ -145,9 +152,10 @@ def add_pools(built: BuiltModel) -> None:
                     active = choice * cand.fixed_count
                 else:
                     choice = None
-                    active = lm.var(f"x[{key}]", ub=pool_bound(req, cand))
+                    extra = units_for_minimums(built, "storage" if req.kind == "storage" else "server", item)
+                    active = lm.var(f"x[{key}]", ub=pool_bound(req, cand, extra))
                 built.pools.append(Pool(workload.name, req.kind, cand.item, site.name, group, cand, active, Expr(),
-                                        choice))
+                                        choice, bound=pool_bound(req, cand, extra) if choice is None else 0))
         for cand in req.candidates:
             if item_of(built.catalog, req.kind, cand.item).price is None:
                 unpriced.setdefault(cand.item, []).append(workload.name)
@@ -159,10 +167,27 @@ def add_pools(built: BuiltModel) -> None:
                               f"set catalog.prices to include them")
 
 
-def pool_bound(req: Requirement, cand: Candidate) -> int:
+def pool_bound(req: Requirement, cand: Candidate, extra: int = 0) -> int:
+    """Units one pool may hold: what alone meets the whole demand, plus `extra` for generic minimums."""
     needed = [math.ceil(req.demand[d] / cand.per_unit[d] - 1e-9)
               for d in req.demand if req.demand[d] > 0 and cand.per_unit.get(d, 0) > 0]
-    return max([req.min_units] + needed) if needed else req.min_units
+    return (max([req.min_units] + needed) if needed else req.min_units) + extra
+
+
+def units_for_minimums(built: BuiltModel, category: str, item) -> int:
+    """How many units of `item` the scenario's `constraints[].min` could ask for beyond demand.
+
+    A generic minimum (Σ attribute × units ≥ min) may need more units than the
+    workloads do, so pools of items it counts may grow by ⌈min / attribute⌉.
+    """
+    extra = 0
+    for constraint in built.scenario.constraints:
+        if constraint.min is None or constraint.min <= 0:
+            continue
+        value = attribute(item, constraint.sum)
+        if value > 0 and _where_matches(constraint.where, category, item.id, None, item, ignore_site=True):
+            extra = max(extra, math.ceil(constraint.min / value - 1e-9))
+    return extra
 
 
 def pools_of(built: BuiltModel, workload: str) -> list[Pool]:
@@ -173,7 +198,7 @@ def add_demand(built: BuiltModel) -> None:
     """Every requirement is met.
 
     training:  Σ_{c,k} z[w,c,k] = 1                      (exactly one cluster)
-    services:  Σ_{c,k} per_unit[c,d] · x[w,c,k] ≥ demand[w,d]   for each dimension d
+    services:  Σ_{c,k} per_unit[c,d] · x[w,c,k] ≥ (1 − 10⁻⁶)·demand[w,d]   for each dimension d
     """
     for index, workload in enumerate(built.scenario.workloads):
         req = built.requirements[workload.name]
@@ -185,7 +210,8 @@ def add_demand(built: BuiltModel) -> None:
             continue
         for dim, amount in req.demand.items():
             supply = total(p.active * p.candidate.per_unit.get(dim, 0.0) for p in pools)
-            built.lm.ge(f"demand[workload={workload.name},need={dim}]", "demand", supply, amount, origin=origin)
+            built.lm.ge(f"demand[workload={workload.name},need={dim}]", "demand", supply,
+                        amount * (1 - DEMAND_TOLERANCE), origin=origin)
 
 
 def add_site_failure(built: BuiltModel) -> None:
@@ -202,7 +228,7 @@ def add_site_failure(built: BuiltModel) -> None:
             for dim, amount in req.demand.items():
                 supply = total(p.active * p.candidate.per_unit.get(dim, 0.0) for p in pools if p.site != site.name)
                 built.lm.ge(f"site_failure[workload={workload.name},down={site.name},need={dim}]", "site_failure",
-                            supply, amount, origin=f"workloads[{index}].survive_site_failure")
+                            supply, amount * (1 - DEMAND_TOLERANCE), origin=f"workloads[{index}].survive_site_failure")
 
 
 def add_storage_durability(built: BuiltModel) -> None:
@@ -220,7 +246,7 @@ def add_storage_durability(built: BuiltModel) -> None:
                 continue
             used = built.lm.var(f"u[workload={workload.name},site={site.name}]", ub=1)
             nodes = total(p.active for p in pools)
-            bound = sum(pool_bound(req, p.candidate) for p in pools)
+            bound = sum(p.bound for p in pools)
             origin = f"workloads[{index}].durability"
             built.lm.ge(f"durability.min_nodes[workload={workload.name},site={site.name}]", "durability",
                         nodes, used * req.min_units, origin=origin)
@@ -254,7 +280,7 @@ def add_spares(built: BuiltModel) -> None:
                  else spares_math.spares_needed(n, p, workload.availability))
             pool.spares = pool.choice * k
             continue
-        bound = pool_bound(built.requirements[pool.workload], pool.candidate)
+        bound = pool.bound
         spare = lm.var(f"y[{key}]")
         pool.spares = spare
         if workload.spares is not None:
@@ -282,10 +308,10 @@ def add_spares(built: BuiltModel) -> None:
             lm.variables[lm.names[f"y[{key}]"]].ub = 0
 
 
-def _eligible_switches(built: BuiltModel, speed_gbps: float) -> list[str]:
+def _eligible_switches(built: BuiltModel, slowest_gbps: float) -> list[str]:
     wanted = built.scenario.policies.network.switch
     return [s_id for s_id, sw in sorted(built.catalog.switches.items())
-            if sw.price is not None and sw.port_speed >= speed_gbps and (wanted is None or s_id == wanted)]
+            if sw.price is not None and sw.port_speed >= slowest_gbps and (wanted is None or s_id == wanted)]
 
 
 def add_network(built: BuiltModel) -> None:
@@ -294,14 +320,15 @@ def add_network(built: BuiltModel) -> None:
     Fabrics: one back-end per training cluster (w, k) at `training_oversubscription`
     (1 = non-blocking), one front-end per (site, isolation group) at
     `frontend_oversubscription` o. For a switch type s with P_s ports, a leaf has
-    d_s = ⌊P_s·o/(1+o)⌋ server-facing and u_s = P_s − d_s spine-facing ports:
-        ports_f = Σ_pools nics·(x + y)·(2 if dual_homed)
-        Σ_s a[f,s] ≥ ports_f          (server links cabled to leaves of type s)
-        a[f,s] ≤ d_s·L[f,s]           (leaves)
-        o·U[f,s] ≥ a[f,s],  U[f,s] ≤ u_s·L[f,s]   (uplinks: down:up at most o)
-        P_s·S[f,s] ≥ U[f,s]           (spines)
-    Optics: one per link end, 2·a[f,s] + 2·U[f,s]. Only switches at least as
-    fast as the fastest port in the fabric qualify.
+    d_s = ⌊P_s·o/(1+o)⌋ server-facing and u_s = P_s − d_s spine-facing ports.
+    Ports are grouped by NIC speed v; a port may only land on a switch at least
+    as fast (no breakout cables):
+        ports_{f,v} = Σ_pools with speed v nics·(x + y)·(2 if dual_homed)
+        Σ_{s: speed_s ≥ v} a[f,s,v] ≥ ports_{f,v}        (server links of speed v on type s)
+        Σ_v a[f,s,v] ≤ d_s·L[f,s]                         (leaves)
+        o·U[f,s] ≥ Σ_v a[f,s,v],  U[f,s] ≤ u_s·L[f,s]    (uplinks: down:up at most o)
+        P_s·S[f,s] ≥ U[f,s]                                (spines)
+    Optics: one per link end, 2·Σ_v a[f,s,v] + 2·U[f,s].
     """
     scenario, lm = built.scenario, built.lm
     policy = scenario.policies.network
@@ -318,25 +345,36 @@ def add_network(built: BuiltModel) -> None:
         groups.setdefault(key, []).append(pool)
     for (kind, label, site, group), pools in groups.items():
         oversub = policy.training_oversubscription if kind == "backend" else policy.frontend_oversubscription
-        ports = total((p.active + p.spares) * (item_of(built.catalog, p.kind, p.item).nics.count * homing)
-                      for p in pools)
-        fabric = Fabric(f"{label}@{site}", kind, site, group, oversub, ports)
-        speed = max(item_of(built.catalog, p.kind, p.item).nics.speed for p in pools)
+        by_speed: dict[float, Expr] = {}
+        for p in pools:
+            nics = item_of(built.catalog, p.kind, p.item).nics
+            by_speed[nics.speed] = by_speed.get(nics.speed, Expr()) + (p.active + p.spares) * (nics.count * homing)
+        fabric = Fabric(f"{label}@{site}", kind, site, group, oversub, total(by_speed.values()))
         key = f"fabric={fabric.name}"
-        for s_id in _eligible_switches(built, speed):
+        links_by_speed: dict[float, list[Expr]] = {v: [] for v in by_speed}
+        for s_id in _eligible_switches(built, min(by_speed)):
             sw = built.catalog.switches[s_id]
             down, up = leaf_split(sw.ports, oversub)
             name = f"{key},switch={s_id}"
-            leaves, spines = lm.var(f"L[{name}]"), lm.var(f"S[{name}]")
-            assigned, uplinks = lm.var(f"a[{name}]"), lm.var(f"U[{name}]")
+            leaves, spines, uplinks = lm.var(f"L[{name}]"), lm.var(f"S[{name}]"), lm.var(f"U[{name}]")
+            links = []
+            for speed in sorted(v for v in by_speed if sw.port_speed >= v):
+                link = lm.var(f"a[{name},speed={speed:g}]")
+                links_by_speed[speed].append(link)
+                links.append(link)
+            assigned = total(links)
             lm.le(f"network.leaf_ports[{name}]", "network", assigned, leaves * down, origin="policies.network")
             lm.ge(f"network.uplinks[{name}]", "network", uplinks * oversub, assigned, origin="policies.network")
             lm.le(f"network.leaf_uplinks[{name}]", "network", uplinks, leaves * up, origin="policies.network")
             lm.ge(f"network.spine_ports[{name}]", "network", spines * sw.ports, uplinks, origin="policies.network")
             fabric.leaves[s_id], fabric.spines[s_id] = leaves, spines
             fabric.assigned[s_id], fabric.uplinks[s_id] = assigned, uplinks
-        lm.ge(f"network.ports[{key}]", "network", total(fabric.assigned.values()), ports,
-              origin="policies.network")
+            fabric.links[s_id] = {v: link for v, link in zip(sorted(v for v in by_speed if sw.port_speed >= v),
+                                                               links)}
+        for speed, ports in by_speed.items():
+            lm.ge(f"network.ports[{key},speed={speed:g}]", "network", total(links_by_speed[speed]), ports,
+                  origin="policies.network")
+        fabric.ports_by_speed = by_speed
         built.fabrics.append(fabric)
 
 
@@ -439,9 +477,11 @@ def add_metrics(built: BuiltModel) -> None:
                      "energy_cost": energy_cost, "tco": capex + opex * scenario.horizon}
 
 
-def _where_matches(where: dict, category: str, item_id: str, site: str, item) -> bool:
+def _where_matches(where: dict, category: str, item_id: str, site: str | None, item, ignore_site=False) -> bool:
     fields = item.model_dump()
     for key, wanted in where.items():
+        if key == "site" and ignore_site:
+            continue
         actual = {"category": category, "id": item_id, "site": site}.get(key, fields.get(key))
         if isinstance(wanted, list):
             if actual not in wanted:

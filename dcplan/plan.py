@@ -130,18 +130,7 @@ def tidy(built: m.BuiltModel, values: list[float]) -> list[float]:
     tidied = list(values)
     index = lambda expr: next(iter(expr.terms))  # noqa: E731 - a variable's Expr has one term
     for fabric in built.fabrics:
-        remaining = fabric.ports.value(tidied)
-        for s_id in fabric.leaves:
-            sw = built.catalog.switches[s_id]
-            down, up = m.leaf_split(sw.ports, fabric.oversubscription)
-            assigned = min(remaining, down * tidied[index(fabric.leaves[s_id])])
-            remaining -= assigned
-            uplinks = math.ceil(assigned / fabric.oversubscription - 1e-9)
-            leaves = max(math.ceil(assigned / down - 1e-9), math.ceil(uplinks / up - 1e-9) if up else 0)
-            tidied[index(fabric.assigned[s_id])] = float(assigned)
-            tidied[index(fabric.uplinks[s_id])] = float(uplinks)
-            tidied[index(fabric.leaves[s_id])] = float(leaves)
-            tidied[index(fabric.spines[s_id])] = float(math.ceil(uplinks / sw.ports - 1e-9))
+        _tidy_fabric(built, fabric, tidied, index)
     sites = {s.name: s for s in built.scenario.sites}
     for (item_id, site_name, group), racks in built.racks.items():
         units = sum(p.active.value(tidied) + p.spares.value(tidied) for p in built.pools
@@ -152,6 +141,36 @@ def tidy(built: m.BuiltModel, values: list[float]) -> list[float]:
         tidied[index(racks)] = float(math.ceil(units * m.units_per_rack(sites[site_name], item.rack_units,
                                                                        item.power) - 1e-9))
     return tidied if _all_rows_hold(built, tidied) else values
+
+
+def _tidy_fabric(built: m.BuiltModel, fabric: m.Fabric, values: list[float], index) -> None:
+    """Re-cable the fabric's ports onto the leaves bought, fastest ports first onto the
+    slowest switches that take them, then buy only the leaves, uplinks and spines used."""
+    capacity = {}
+    for s_id in fabric.leaves:
+        down, _ = m.leaf_split(built.catalog.switches[s_id].ports, fabric.oversubscription)
+        capacity[s_id] = down * values[index(fabric.leaves[s_id])]
+        for link in fabric.links[s_id].values():
+            values[index(link)] = 0.0
+    by_speed = sorted(fabric.ports_by_speed.items(), key=lambda kv: -kv[0])
+    order = sorted(fabric.leaves, key=lambda s_id: built.catalog.switches[s_id].port_speed)
+    for speed, ports in by_speed:
+        remaining = ports.value(values)
+        for s_id in order:
+            if speed in fabric.links[s_id] and remaining > 0:
+                placed = min(remaining, capacity[s_id])
+                values[index(fabric.links[s_id][speed])] += placed
+                capacity[s_id] -= placed
+                remaining -= placed
+    for s_id in fabric.leaves:
+        sw = built.catalog.switches[s_id]
+        down, up = m.leaf_split(sw.ports, fabric.oversubscription)
+        assigned = fabric.assigned[s_id].value(values)
+        uplinks = math.ceil(assigned / fabric.oversubscription - 1e-9)
+        leaves = max(math.ceil(assigned / down - 1e-9), math.ceil(uplinks / up - 1e-9) if up else 0)
+        values[index(fabric.uplinks[s_id])] = float(uplinks)
+        values[index(fabric.leaves[s_id])] = float(leaves)
+        values[index(fabric.spines[s_id])] = float(math.ceil(uplinks / sw.ports - 1e-9))
 
 
 def _all_rows_hold(built: m.BuiltModel, values: list[float]) -> bool:

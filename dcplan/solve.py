@@ -188,6 +188,8 @@ def _solve_pulp(model: LinearModel, engine: str, time_limit: float, gap: float, 
     # sol_status: 1 optimal, 2 integer feasible (stopped early), -1 infeasible, 0 not solved.
     status = {1: "optimal", 2: "feasible", -1: "infeasible", 0: "no_solution", -2: "error"}.get(
         problem.sol_status, "error")
+    if problem.status == pulp.LpStatusInfeasible and status in ("no_solution", "error"):
+        status = "infeasible"  # e.g. CBC's pre-processing proves infeasibility without a solve status
     if status == "optimal" and problem.status != pulp.LpStatusOptimal:
         status = "feasible"
     result = SolveResult(status, f"pulp-{engine}", solve_seconds=seconds)

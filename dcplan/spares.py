@@ -44,7 +44,8 @@ def spares_needed(n: int, p: float, availability: float) -> int:
     """Smallest k with P(more than k of n + k down) ≤ 1 − availability; 0 for an empty pool."""
     if n <= 0 or p <= 0.0:
         return 0
-    allowed = 1.0 - availability
+    # A tie (P exactly 1 − A) meets the target; the tolerance absorbs float noise in both sides.
+    allowed = (1.0 - availability) * (1.0 + 1e-9) + 1e-15
     k = 0
     while binomial_tail(n + k, p, k) > allowed:
         k += 1

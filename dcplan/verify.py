@@ -130,13 +130,16 @@ class _Checker:
     def network(self) -> None:
         homing = 2 if self.scenario.policies.network.dual_homed else 1
         expected_ports = defaultdict(float)
+        ports_by_speed = defaultdict(lambda: defaultdict(float))
         for a in self.plan.assignments:
             item = self.item(a.item)
             if item.nics is None or item.nics.count == 0:
                 continue
             group = group_of(self.scenario, self.workloads[a.workload].security)
             label = f"train:{a.workload}" if self.reqs[a.workload].kind == "training" else f"frontend:{group}"
-            expected_ports[f"{label}@{a.site}"] += (a.servers + a.spares) * item.nics.count * homing
+            ports = (a.servers + a.spares) * item.nics.count * homing
+            expected_ports[f"{label}@{a.site}"] += ports
+            ports_by_speed[f"{label}@{a.site}"][item.nics.speed] += ports
         fabrics = {f.name: f for f in self.plan.fabrics}
         switches = defaultdict(int)
         optics = defaultdict(int)
@@ -167,6 +170,15 @@ class _Checker:
                     switches[(fabric.site, s_id)] += spines
             if not _close_enough(capacity, ports, ">="):
                 self.fail(f"fabric {name}: leaves offer {capacity} server ports, {ports:g} needed")
+            for speed in ports_by_speed[name]:
+                # Hall's condition for nested speeds: ports at least this fast fit switches at least this fast.
+                faster_ports = sum(n for v, n in ports_by_speed[name].items() if v >= speed)
+                fast_capacity = sum(leaf_split(self.catalog.switches[s_id].ports, fabric.oversubscription)[0] * n
+                                    for s_id, n in fabric.leaves.items()
+                                    if self.catalog.switches[s_id].port_speed >= speed)
+                if not _close_enough(fast_capacity, faster_ports, ">="):
+                    self.fail(f"fabric {name}: {faster_ports:g} ports of {speed:g} Gb/s or more, but switches "
+                              f"that fast offer {fast_capacity}")
             if not _close_enough(sum(fabric.assigned.values()), ports, ">="):
                 self.fail(f"fabric {name}: {sum(fabric.assigned.values()):g} ports cabled, {ports:g} needed")
         for line in self.plan.bom:
