@@ -288,6 +288,11 @@ def init(
     _note(f"wrote {path}; next: dcplan validate {path}")
 
 
+# Commands that live in their own modules register themselves on `app` when imported.
+# They import only typer and this module at start-up; their work is imported lazily.
+# (one import line per command module below)
+
+
 def main() -> None:
     """Console entry point: no traceback unless --debug, exit codes per SPEC §1."""
     try:
