@@ -34,8 +34,11 @@ class Interrupted(Exception):
     """Ctrl-C during the solve (exit 130)."""
 
 
-def plan_scenario(scenario: Scenario, options: SolveOptions | None = None):
-    """Size, build, solve and verify; return a verified Plan or raise NoPlan / Interrupted."""
+def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_progress=None):
+    """Size, build, solve and verify; return a verified Plan or raise NoPlan / Interrupted.
+
+    `on_progress(message)` hears about each stage (the CLI prints it with --verbose).
+    """
     from . import model as model_module
     from . import solve as solve_module
     from .plan import extract
@@ -52,6 +55,10 @@ def plan_scenario(scenario: Scenario, options: SolveOptions | None = None):
     build_seconds = time.perf_counter() - start
     settings = scenario.solver
     engine = options.engine or settings.engine
+    if on_progress is not None:
+        lm = built.lm
+        on_progress(f"built the model in {build_seconds:.2f} s: {len(lm.variables):,} variables, "
+                    f"{len(lm.rows):,} rows; solving with {solve_module.AUTO_ENGINE if engine == 'auto' else engine}")
     result = solve_module.solve(
         built.lm, engine=engine,
         time_limit=options.time_limit if options.time_limit is not None else settings.time_limit,

@@ -134,9 +134,10 @@ def solve(
     options = api.SolveOptions(engine=solver, time_limit=time_limit, gap=gap, threads=threads, objective=objective)
     try:
         with _progress(f"solving {scenario.name}"):
-            plan = api.plan_scenario(loaded, options)
+            plan = api.plan_scenario(loaded, options, on_progress=_note if _state["verbose"] else None)
     except api.Interrupted:
         typer.echo("dcplan: interrupted; no output written", err=True)
+        _state["interrupt_reported"] = True
         raise typer.Exit(ExitCode.INTERRUPTED) from None
     except api.NoPlan as no_plan:
         typer.echo(f"dcplan: {scenario}: {no_plan}", err=True)
@@ -291,6 +292,7 @@ def init(
 # Commands that live in their own modules register themselves on `app` when imported.
 # They import only typer and this module at start-up; their work is imported lazily.
 # (one import line per command module below)
+from . import cli_diff  # noqa: E402,F401
 
 
 def main() -> None:
@@ -313,4 +315,7 @@ def main() -> None:
         typer.echo(f"dcplan: internal error: {type(err).__name__}: {err}\n"
                    "This is a bug in dcplan; run again with --debug for the traceback and report it.", err=True)
         sys.exit(70)
+    if code == ExitCode.INTERRUPTED and not _state.get("interrupt_reported"):
+        # typer turns a Ctrl-C outside the engine into a silent exit 130; say what happened.
+        typer.echo("dcplan: interrupted; no output written", err=True)
     sys.exit(code if isinstance(code, int) else 0)

@@ -14,6 +14,7 @@ import math
 import os
 import signal
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -76,27 +77,40 @@ def _engine_output_to_stderr():
         os.close(saved)
 
 
-class _Interrupt:
-    """Ctrl-C during a solve asks the engine to stop, then the caller exits 130."""
+class EngineInterrupted(Exception):
+    """Ctrl-C arrived while an engine was running."""
 
-    def __init__(self, on_interrupt):
-        self.on_interrupt = on_interrupt
-        self.fired = False
-        self.previous = None
 
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGINT, self._handle)
-        return self
+def run_interruptibly(call, on_interrupt=None):
+    """Run a blocking engine call in a worker thread so Ctrl-C reaches Python at once.
 
-    def _handle(self, signum, frame):
-        self.fired = True
-        self.on_interrupt()
+    A C++ engine call holds the main thread until it returns, so Python's SIGINT
+    handling would wait for the whole solve. Waiting on a worker instead, the
+    main thread gets KeyboardInterrupt immediately; `on_interrupt` asks the
+    engine to stop (OR-Tools' InterruptSolve), and EngineInterrupted is raised.
+    The worker is a daemon: an engine that cannot be stopped dies with the process.
+    """
+    outcome: dict = {}
 
-    def __exit__(self, *exc):
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
-        return False
+    def work():
+        try:
+            outcome["value"] = call()
+        except BaseException as err:  # noqa: BLE001 - handed to the main thread below
+            outcome["error"] = err
+
+    worker = threading.Thread(target=work, name="dcplan-engine", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.05)
+    except KeyboardInterrupt:
+        if on_interrupt is not None:
+            on_interrupt()
+            worker.join(5.0)
+        raise EngineInterrupted() from None
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
 
 
 def _solve_ortools(model: LinearModel, engine: str, time_limit: float, gap: float, threads: int) -> SolveResult:
@@ -123,13 +137,20 @@ def _solve_ortools(model: LinearModel, engine: str, time_limit: float, gap: floa
     params = pywraplp.MPSolverParameters()
     params.SetDoubleParam(pywraplp.MPSolverParameters.RELATIVE_MIP_GAP, gap)
     if engine == "cp-sat":
-        solver.SetSolverSpecificParametersAsString(f"relative_gap_limit:{gap} num_workers:{threads or 2}")
+        # catch_sigint_signal off: Ctrl-C is handled by dcplan (run_interruptibly), not by CP-SAT.
+        solver.SetSolverSpecificParametersAsString(
+            f"relative_gap_limit:{gap} num_workers:{threads or 2} catch_sigint_signal:false")
+    elif engine == "scip":
+        # SCIP would catch Ctrl-C itself and return its best plan as if the time ran out;
+        # let Python see it, so an interrupt always means exit 130 and no output.
+        solver.SetSolverSpecificParametersAsString("misc/catchctrlc = FALSE\n")
     start = time.perf_counter()
-    with _Interrupt(solver.InterruptSolve) as interrupt, _engine_output_to_stderr():
-        code = solver.Solve(params)
+    try:
+        with _engine_output_to_stderr():
+            code = run_interruptibly(lambda: solver.Solve(params), solver.InterruptSolve)
+    except EngineInterrupted:
+        return SolveResult("interrupted", engine, solve_seconds=time.perf_counter() - start)
     seconds = time.perf_counter() - start
-    if interrupt.fired:
-        return SolveResult("interrupted", engine, solve_seconds=seconds)
     status = {
         pywraplp.Solver.OPTIMAL: "optimal", pywraplp.Solver.FEASIBLE: "feasible",
         pywraplp.Solver.INFEASIBLE: "infeasible", pywraplp.Solver.NOT_SOLVED: "no_solution",
@@ -145,6 +166,24 @@ def _solve_ortools(model: LinearModel, engine: str, time_limit: float, gap: floa
         if status == "optimal" and result.bound is None:
             result.bound = result.objective
     return result
+
+
+def _terminate_child_processes() -> None:
+    """Stop engine processes we started (PuLP runs CBC as a child we cannot reach otherwise)."""
+    me = os.getpid()
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == me:
+            try:
+                os.kill(int(entry), signal.SIGTERM)
+            except OSError:
+                pass
 
 
 def _finite(value: float, infinity: float) -> float:
@@ -179,11 +218,18 @@ def _solve_pulp(model: LinearModel, engine: str, time_limit: float, gap: float, 
     if not solver.available():
         raise SolverFailure(f"PuLP cannot find the {engine} engine")
     start = time.perf_counter()
-    try:
-        with _engine_output_to_stderr():
-            problem.solve(solver)
-    except pulp.PulpSolverError as err:
-        raise SolverFailure(f"{engine} failed: {err}") from None
+    # CBC runs as a child process writing files; keep them in a directory of ours so an
+    # interrupted solve leaves nothing behind.
+    with tempfile.TemporaryDirectory(prefix="dcplan-") as scratch:
+        if hasattr(solver, "tmpDir"):
+            solver.tmpDir = scratch
+        try:
+            with _engine_output_to_stderr():
+                run_interruptibly(lambda: problem.solve(solver), _terminate_child_processes)
+        except EngineInterrupted:
+            return SolveResult("interrupted", f"pulp-{engine}", solve_seconds=time.perf_counter() - start)
+        except pulp.PulpSolverError as err:
+            raise SolverFailure(f"{engine} failed: {err}") from None
     seconds = time.perf_counter() - start
     # sol_status: 1 optimal, 2 integer feasible (stopped early), -1 infeasible, 0 not solved.
     status = {1: "optimal", 2: "feasible", -1: "infeasible", 0: "no_solution", -2: "error"}.get(

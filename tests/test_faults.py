@@ -1,0 +1,79 @@
+"""Fault injection: Ctrl-C during a solve, and models too large to solve in time.
+
+An interrupted solve must exit 130 promptly, write no output file and leave no
+engine process or scratch file behind, whatever the engine.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = ["llama3-8b", "llama3-70b", "mixtral-8x7b"]
+
+
+def hard_scenario(path: Path) -> Path:
+    """400 services on 4 sites: at gap 0 no engine closes it within a minute here."""
+    workloads = []
+    for i in range(400):
+        if i % 2 == 0:
+            kind = {"type": "inference", "model": MODELS[i % 3], "requests_per_s": 5 + i % 17,
+                    "prompt_tokens": 1000 + 50 * (i % 7), "output_tokens": 200 + 10 * (i % 5),
+                    "max_tpot": f"{30 + i % 40} ms"}
+        else:
+            kind = {"type": "cpu", "vcpus": 100 + i}
+        workloads.append({"name": f"svc{i}", **kind, "availability": 0.999})
+    scenario = {"dcplan": 1, "name": "hard", "workloads": workloads,
+                "catalog": {"prices": {"epyc-9654-2s": 32582, "xeon-8480-2s": 30000}},
+                "sites": [{"name": f"s{k}", "power": "3 MW", "racks": 100, "rack_power": "40 kW"} for k in range(4)]}
+    path.write_text(yaml.safe_dump(scenario))
+    return path
+
+
+def engine_children(pid: int) -> list[int]:
+    children = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                children.append(int(entry))
+    return children
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc to find engine processes")
+@pytest.mark.parametrize("engine", ["scip", "cp-sat", "highs", "cbc"])
+def test_interrupt_exits_130_and_leaves_nothing(tmp_path, engine):
+    scenario = hard_scenario(tmp_path / "hard.yaml")
+    output = tmp_path / "plan.json"
+    proc = subprocess.Popen([sys.executable, "-m", "dcplan", "--verbose", "solve", str(scenario), "--solver", engine,
+                             "--gap", "0", "--time-limit", "120", "--format", "json", "-o", str(output)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Wait until the engine runs (the --verbose progress line), then press Ctrl-C.
+    line = ""
+    deadline = time.time() + 60
+    while "solving with" not in line and time.time() < deadline:
+        line = proc.stderr.readline()
+        assert line or proc.poll() is None, "dcplan ended before solving"
+    time.sleep(1.0)
+    child_engines = engine_children(proc.pid)
+    proc.send_signal(signal.SIGINT)
+    start = time.time()
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    assert time.time() - start < 10
+    assert "interrupted" in stderr + line and "Traceback" not in stderr, (line, stderr)
+    assert stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hard.yaml"]  # no plan, no temporary
+    time.sleep(0.5)
+    assert not [pid for pid in child_engines if Path(f"/proc/{pid}").exists()], "engine process left running"
