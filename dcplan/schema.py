@@ -9,11 +9,13 @@ parsing, in references.py.
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Annotated, Literal, Optional, Union
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
+from . import units
 from .fields import Fraction, Q, StrictModel, describe
 from .schema_catalog import ID_PATTERN, Accelerator, ModelSpec, Server, StorageNode, Switch
 
@@ -259,6 +261,60 @@ class GenericConstraint(StrictModel):
         return self
 
 
+# Metrics an `assert` entry may bound: the plan's `totals` keys, each with the unit of its bounds
+# (None: money in the scenario currency, or a count; plain numbers only).
+ASSERT_METRICS = {"capex": None, "opex_per_year": None, "tco": None, "it_power_kw": "kW",
+                  "facility_power_kw": "kW", "energy_mwh_per_year": "MWh", "carbon_t_per_year": "t",
+                  "racks": None, "accelerators": None}
+SITE_METRICS = ("facility_power_kw", "it_power_kw", "racks")
+AssertMetric = Literal["capex", "opex_per_year", "tco", "it_power_kw", "facility_power_kw", "energy_mwh_per_year",
+                       "carbon_t_per_year", "racks", "accelerators"]
+AssertBound = Optional[Union[Annotated[float, Field(allow_inf_nan=False)], str]]
+
+
+class Assertion(StrictModel):
+    """An expectation on the solved plan, checked by `dcplan check` after solving. Unlike `limits` (hard
+    constraints of the model, which make a scenario infeasible), an assertion never changes the plan: a plan
+    that breaks it fails the check."""
+
+    name: str = describe("Assertion name, unique in the scenario; shown when the check fails",
+                         pattern=NAME_PATTERN)
+    metric: AssertMetric = describe("Plan total to bound (a key of the plan's `totals`); with `site`, that "
+                                    "site's facility_power_kw, it_power_kw or racks")
+    max: AssertBound = describe("Upper bound in the metric's unit: currency for capex, opex_per_year and tco; "
+                                "kW for it_power_kw and facility_power_kw; MWh for energy_mwh_per_year; tonnes "
+                                "CO2e for carbon_t_per_year (these three also take a string with a unit: "
+                                "'20 MW', '2 GWh', '500 t'); a count for racks and accelerators", default=None)
+    min: AssertBound = describe("Lower bound, in the same unit as `max`", default=None)
+    site: Optional[str] = describe("A scenario site: bound that site's figure instead of the plan total",
+                                   default=None)
+
+    @field_validator("max", "min")
+    @classmethod
+    def _in_metric_unit(cls, value, info):
+        metric = info.data.get("metric")
+        if value is None or metric is None:
+            return value
+        symbol = ASSERT_METRICS[metric]
+        if symbol is None and isinstance(value, str):
+            raise ValueError(f"`{metric}` takes a plain number (currency or count), found {value!r}")
+        try:
+            return units.to_unit(value, units.unit(symbol or ""))
+        except units.UnitError as err:
+            raise ValueError(str(err)) from None
+
+    @model_validator(mode="after")
+    def _bounds_and_site(self):
+        if self.min is None and self.max is None:
+            raise ValueError("give `min`, `max` or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"`min` ({self.min:g}) is above `max` ({self.max:g})")
+        if self.site is not None and self.metric not in SITE_METRICS:
+            raise ValueError(f"with `site`, `metric` must be one of {', '.join(SITE_METRICS)}; "
+                             f"found {self.metric!r}")
+        return self
+
+
 ObjectiveSpec = Annotated[
     Union[Annotated[ObjectiveName, Tag("name")],
           Annotated[dict[ObjectiveName, Annotated[float, Field(ge=0, allow_inf_nan=False)]], Tag("weights")]],
@@ -284,10 +340,38 @@ class Scenario(StrictModel):
     policies: Policies = describe("Network, redundancy, security and cost policies", default_factory=Policies)
     constraints: list[GenericConstraint] = describe("Generic linear limits over what is bought",
                                                     default_factory=list)
+    # `assert` is a Python keyword, so this field is declared through the class namespace (code reads it as
+    # `scenario.assertions`). A real field name rather than an alias keeps the JSON Schema, the generated
+    # docs, "did you mean" hints and error positions all saying `assert`.
+    __annotations__["assert"] = "list[Assertion]"
+    vars()["assert"] = describe("Expectations on the solved plan (bounds on its totals), checked by `dcplan "
+                                "check` after solving; not constraints of the model", default_factory=list)
+
+    @property
+    def assertions(self) -> list[Assertion]:
+        return getattr(self, "assert")
 
     @field_validator("objective")
     @classmethod
     def _weights_not_empty(cls, value):
         if isinstance(value, dict) and not any(w > 0 for w in value.values()):
             raise ValueError("give at least one positive weight")
+        return value
+
+    @field_validator("assert")
+    @classmethod
+    def _assertions_unique_and_sited(cls, value, info):
+        """Assertion names are unique and a `site` names a scenario site (sites are validated first)."""
+        sites = [s.name for s in info.data.get("sites", ())]
+        problems, seen = [], set()
+        for index, entry in enumerate(value):
+            if entry.name in seen:
+                problems.append(f"assert[{index}].name: {entry.name!r} is already used by another assertion")
+            seen.add(entry.name)
+            if sites and entry.site is not None and entry.site not in sites:
+                close = difflib.get_close_matches(entry.site, sites, n=1)
+                hint = f" (did you mean `{close[0]}`?)" if close else f" (sites: {', '.join(sites)})"
+                problems.append(f"assert[{index}].site: no site named {entry.site!r}{hint}")
+        if problems:
+            raise ValueError("; ".join(problems))
         return value
