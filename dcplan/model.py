@@ -147,14 +147,20 @@ def add_pools(built: BuiltModel) -> None:
                 continue
             for site in sites:
                 key = f"workload={workload.name},item={cand.item},site={site.name}"
+                top_up = Expr()
                 if req.kind == "training":
                     choice = lm.var(f"z[{key}]", ub=1)
                     active = choice * cand.fixed_count
+                    extra = units_for_minimums(built, "server", item)
+                    if extra:
+                        # A generic minimum may ask for more servers than the cluster: they join it as spares.
+                        top_up = lm.var(f"extra[{key}]", ub=extra)
+                        lm.le(f"spares.top_up[{key}]", "spares", top_up, choice * extra, origin="constraints")
                 else:
                     choice = None
                     extra = units_for_minimums(built, "storage" if req.kind == "storage" else "server", item)
                     active = lm.var(f"x[{key}]", ub=pool_bound(req, cand, extra))
-                built.pools.append(Pool(workload.name, req.kind, cand.item, site.name, group, cand, active, Expr(),
+                built.pools.append(Pool(workload.name, req.kind, cand.item, site.name, group, cand, active, top_up,
                                         choice, bound=pool_bound(req, cand, extra) if choice is None else 0))
         for cand in req.candidates:
             if item_of(built.catalog, req.kind, cand.item).price is None:
@@ -278,7 +284,7 @@ def add_spares(built: BuiltModel) -> None:
             n = pool.candidate.fixed_count
             k = (spares_math.explicit_spares(workload.spares, n) if workload.spares is not None
                  else spares_math.spares_needed(n, p, workload.availability))
-            pool.spares = pool.choice * k
+            pool.spares = pool.choice * k + pool.spares  # plus any top-up for generic minimums
             continue
         bound = pool.bound
         spare = lm.var(f"y[{key}]")
