@@ -293,6 +293,7 @@ def init(
 # They import only typer and this module at start-up; their work is imported lazily.
 # (one import line per command module below)
 from . import cli_check  # noqa: E402,F401
+from . import cli_explain  # noqa: E402,F401
 from . import cli_diff  # noqa: E402,F401
 
 
