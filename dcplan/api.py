@@ -19,6 +19,7 @@ class SolveOptions:
     gap: float | None = None
     threads: int | None = None
     objective: str | None = None
+    save_model: str | None = None  # write the model (LP, or MPS for *.mps) before solving
 
 
 class NoPlan(Exception):
@@ -32,6 +33,40 @@ class NoPlan(Exception):
 
 class Interrupted(Exception):
     """Ctrl-C during the solve (exit 130)."""
+
+
+class UnsafeInput(ValueError):
+    """The scenario's numbers would hand the engine NaN, infinite or absurd coefficients (exit 2)."""
+
+
+COEFFICIENT_SPAN_WARNING = 1e9
+POOL_SIZE_WARNING = 100_000
+POOL_SIZE_LIMIT = 10_000_000
+
+
+def _refuse_absurd_pools(requirements) -> None:
+    """A workload that would need more than ten million units of its best server is a unit slip."""
+    from .model import pool_bound
+
+    for req in requirements.values():
+        if req.candidates and min(pool_bound(req, c) for c in req.candidates) > POOL_SIZE_LIMIT:
+            raise UnsafeInput(f"workload {req.workload} would need more than {POOL_SIZE_LIMIT:,} units of any "
+                              "candidate: check its demand and units")
+
+
+def input_warnings(built) -> list[str]:
+    """Warn before solving about inputs that make the model numerically fragile or huge."""
+    warnings = []
+    small, large = built.lm.coefficient_range()
+    if large / small > COEFFICIENT_SPAN_WARNING:
+        warnings.append(f"the model's coefficients span {small:.3g} to {large:.3g}: results may be numerically "
+                        "fragile; check the scenario's units (e.g. a power in W where kW was meant)")
+    for pool in built.pools:
+        if pool.bound > POOL_SIZE_WARNING:
+            warnings.append(f"workload {pool.workload} could need up to {pool.bound:,} units of {pool.item}: "
+                            "check its demand and units")
+            break
+    return warnings
 
 
 def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_progress=None):
@@ -51,8 +86,18 @@ def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_pr
     catalog = catalog_module.effective(scenario.catalog)
     start = time.perf_counter()
     requirements = size_scenario(scenario, catalog)
-    built = model_module.build(scenario, catalog, requirements)
+    _refuse_absurd_pools(requirements)
+    try:
+        built = model_module.build(scenario, catalog, requirements)
+    except ValueError as err:  # linear.LinearModel refuses NaN, infinite or absurd coefficients
+        raise UnsafeInput(f"the scenario's numbers cannot be solved safely: {err}") from None
     build_seconds = time.perf_counter() - start
+    built.warnings.extend(input_warnings(built))
+    if options.save_model:
+        from .atomic import write_atomic
+
+        text = built.lm.to_mps() if str(options.save_model).lower().endswith(".mps") else built.lm.to_lp()
+        write_atomic(options.save_model, text)
     settings = scenario.solver
     engine = options.engine or settings.engine
     if on_progress is not None:

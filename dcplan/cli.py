@@ -119,6 +119,9 @@ def solve(
                                                min=0.001),
     gap: Optional[float] = typer.Option(None, "--gap", help="Relative optimality gap to accept.", min=0.0, max=1.0),
     threads: Optional[int] = typer.Option(None, "--threads", help="Solver threads (0 = all cores).", min=0),
+    save_model: Optional[Path] = typer.Option(None, "--save-model",
+                                              help="Write the model to FILE before solving (LP; MPS for *.mps), "
+                                                   "for bug reports."),
     quiet: bool = QuietOption,
     verbose: bool = VerboseOption,
 ) -> None:
@@ -131,7 +134,8 @@ def solve(
     if solver is not None and solver not in ("auto", "scip", "cp-sat", "cbc", "highs"):
         raise typer.BadParameter("expected auto, scip, cp-sat, cbc or highs", param_hint="--solver")
     loaded = _load_or_exit(scenario, set_)
-    options = api.SolveOptions(engine=solver, time_limit=time_limit, gap=gap, threads=threads, objective=objective)
+    options = api.SolveOptions(engine=solver, time_limit=time_limit, gap=gap, threads=threads, objective=objective,
+                               save_model=str(save_model) if save_model else None)
     try:
         with _progress(f"solving {scenario.name}"):
             plan = api.plan_scenario(loaded, options, on_progress=_note if _state["verbose"] else None)
@@ -139,6 +143,12 @@ def solve(
         typer.echo("dcplan: interrupted; no output written", err=True)
         _state["interrupt_reported"] = True
         raise typer.Exit(ExitCode.INTERRUPTED) from None
+    except api.UnsafeInput as err:
+        typer.echo(f"dcplan: {scenario}: {err}", err=True)
+        raise typer.Exit(ExitCode.INVALID_INPUT) from None
+    except OSError as err:  # --save-model could not be written
+        typer.echo(f"dcplan: cannot write {err.filename or save_model}: {err.strerror or err}", err=True)
+        raise typer.Exit(ExitCode.INVALID_INPUT) from None
     except api.NoPlan as no_plan:
         typer.echo(f"dcplan: {scenario}: {no_plan}", err=True)
         for warning in no_plan.plan_stub.get("warnings", []):

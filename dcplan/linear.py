@@ -162,6 +162,58 @@ class LinearModel:
         return "\n".join(lines) + "\n"
 
 
+    def to_mps(self) -> str:
+        """Free-format MPS text (integer columns between MARKER lines, explicit bounds)."""
+        safe = [_lp_name(v.name) for v in self.variables]
+        rows = []  # (name, kind, rhs, range) for rows that constrain anything
+        for j, row in enumerate(self.rows):
+            name = f"{_lp_name(row.name)}_{j}"
+            if row.lo == row.hi:
+                rows.append((j, name, "E", row.lo, None))
+            elif row.lo > -INF and row.hi < INF:
+                rows.append((j, name, "G", row.lo, row.hi - row.lo))
+            elif row.lo > -INF:
+                rows.append((j, name, "G", row.lo, None))
+            elif row.hi < INF:
+                rows.append((j, name, "L", row.hi, None))
+        columns: dict[int, list[tuple[str, float]]] = {i: [] for i in range(len(self.variables))}
+        for i, c in self.objective.terms.items():
+            columns[i].append(("obj", c))
+        for j, name, _, _, _ in rows:
+            for i, c in self.rows[j].terms.items():
+                columns[i].append((name, c))
+        lines = ["NAME dcplan", "ROWS", " N obj"] + [f" {kind} {name}" for _, name, kind, _, _ in rows]
+        lines.append("COLUMNS")
+        marker_open = False
+        for i, v in enumerate(self.variables):
+            if v.integer != marker_open:
+                lines.append(f"    MARKER 'MARKER' '{'INTORG' if v.integer else 'INTEND'}'")
+                marker_open = v.integer
+            entries = columns[i] or [("obj", 0.0)]
+            lines.extend(f"    {safe[i]} {row} {c:.17g}" for row, c in entries)
+        if marker_open:
+            lines.append("    MARKER 'MARKER' 'INTEND'")
+        lines.append("RHS")
+        lines.extend(f"    rhs {name} {rhs:.17g}" for _, name, _, rhs, _ in rows if rhs)
+        if self.objective.constant:
+            lines.append(f"    rhs obj {-self.objective.constant:.17g}")
+        ranged = [(name, span) for _, name, _, _, span in rows if span is not None]
+        if ranged:
+            lines.append("RANGES")
+            lines.extend(f"    rng {name} {span:.17g}" for name, span in ranged)
+        lines.append("BOUNDS")
+        for v, name in zip(self.variables, safe):
+            lines.append(f" LO bnd {name} {v.lb:.17g}")
+            lines.append(f" PL bnd {name}" if v.ub == INF else f" UP bnd {name} {v.ub:.17g}")
+        lines.append("ENDATA")
+        return "\n".join(lines) + "\n"
+
+    def coefficient_range(self) -> tuple[float, float]:
+        """Smallest and largest non-zero |coefficient| over all rows (1, 1 for an empty model)."""
+        sizes = [abs(c) for row in self.rows for c in row.terms.values() if c]
+        return (min(sizes), max(sizes)) if sizes else (1.0, 1.0)
+
+
 _LP_ALLOWED = set("!\"#$%&()/,.;?@_`'{}|~")
 
 

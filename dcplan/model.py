@@ -298,6 +298,14 @@ def add_spares(built: BuiltModel) -> None:
                 lm.le(f"spares.pool_used[{key}]", "spares", pool.active, used * bound, origin=origin + ".spares")
                 lm.ge(f"spares.fixed[{key}]", "spares", spare, used * amount, origin=origin + ".spares")
             continue
+        if spares_math.spares_needed(bound, p, workload.availability) > spares_math.MAX_EXACT_STEPS:
+            # Very large pools: a line above the step function instead of one binary per spare.
+            slope, intercept = spares_math.envelope(bound, p, workload.availability)
+            used = lm.var(f"e[{key}]", ub=1)
+            lm.le(f"spares.pool_used[{key}]", "spares", pool.active, used * bound, origin=origin + ".availability")
+            lm.ge(f"spares.envelope[{key}]", "spares", spare, pool.active * slope + used * intercept,
+                  origin=origin + ".availability")
+            continue
         previous = None
         steps = []
         for j, n_j in enumerate(spares_math.breakpoints(bound, p, workload.availability), start=1):

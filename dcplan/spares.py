@@ -41,17 +41,49 @@ def binomial_tail(trials: int, p: float, k: int) -> float:
 
 
 def spares_needed(n: int, p: float, availability: float) -> int:
-    """Smallest k with P(more than k of n + k down) ≤ 1 − availability; 0 for an empty pool."""
+    """Smallest k with P(more than k of n + k down) ≤ 1 − availability; 0 for an empty pool.
+
+    P(Bin(n+k, p) > k) never rises with k (one more server and one more allowed
+    failure), so the smallest k is found by bisection.
+    """
     if n <= 0 or p <= 0.0:
         return 0
     # A tie (P exactly 1 − A) meets the target; the tolerance absorbs float noise in both sides.
     allowed = (1.0 - availability) * (1.0 + 1e-9) + 1e-15
-    k = 0
-    while binomial_tail(n + k, p, k) > allowed:
-        k += 1
-        if k > n + 1000:  # p close to 1: no finite answer worth buying
+
+    def enough(k: int) -> bool:
+        return binomial_tail(n + k, p, k) <= allowed
+
+    high = 1
+    while not enough(high):
+        high *= 2
+        if high > 4 * n + 1000:  # p close to 1: no finite answer worth buying
             raise ValueError(f"availability {availability} is unreachable with unavailability {p}")
-    return k
+    low = 0
+    while low < high:
+        mid = (low + high) // 2
+        if enough(mid):
+            high = mid
+        else:
+            low = mid + 1
+    return low
+
+
+MAX_EXACT_STEPS = 64
+"""Pools needing more spares than this get the linear envelope instead of one binary per step."""
+
+
+def envelope(max_pool: int, p: float, availability: float) -> tuple[float, float]:
+    """(slope, intercept) of a line above k(n) for 1 ≤ n ≤ max_pool: y ≥ p·n + (k(N) − p·N + 1).
+
+    k(n) − p·n, the spares beyond the mean number down, grows with n (like
+    z·√(n·p)) plus a saw-tooth under one spare (it falls by p per server between
+    steps and rises by 1 at each), so its largest value is below k(N) − p·N + 1
+    at N = max_pool. The line buys at most about one spare more than needed at
+    N, and the √ margin more for smaller pools.
+    """
+    top = spares_needed(max_pool, p, availability)
+    return p, max(0.0, top - p * max_pool) + 1.0
 
 
 def breakpoints(max_pool: int, p: float, availability: float) -> list[int]:

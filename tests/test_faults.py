@@ -77,3 +77,37 @@ def test_interrupt_exits_130_and_leaves_nothing(tmp_path, engine):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hard.yaml"]  # no plan, no temporary
     time.sleep(0.5)
     assert not [pid for pid in child_engines if Path(f"/proc/{pid}").exists()], "engine process left running"
+
+
+@pytest.mark.parametrize("suffix", [".lp", ".mps"])
+def test_save_model_writes_a_model_other_engines_read(tmp_path, suffix):
+    import highspy
+
+    target = tmp_path / f"model{suffix}"
+    scenario = ROOT / "scenarios" / "enterprise-multisite.yaml"
+    run = subprocess.run([sys.executable, "-m", "dcplan", "solve", str(scenario), "--gap", "0", "--format", "json",
+                          "--save-model", str(target)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    text = target.read_text()
+    assert "power(site_fra_1)" in text  # rows read like the scenario
+    solver = highspy.Highs()
+    solver.setOptionValue("output_flag", False)
+    solver.setOptionValue("mip_rel_gap", 0.0)
+    assert solver.readModel(str(target)) == highspy.HighsStatus.kOk
+    solver.run()
+    import json
+
+    assert solver.getInfo().objective_function_value == pytest.approx(json.loads(run.stdout)["objective"]["value"],
+                                                                      rel=1e-9)
+
+
+def test_absurd_numbers_are_refused_before_any_engine(tmp_path):
+    scenario = yaml.safe_load((ROOT / "scenarios" / "inference-platform.yaml").read_text())
+    scenario["workloads"][0]["requests_per_s"] = 1e9  # within the schema, absurd for a model
+    path = tmp_path / "absurd.yaml"
+    path.write_text(yaml.safe_dump(scenario))
+    run = subprocess.run([sys.executable, "-m", "dcplan", "solve", str(path), "--time-limit", "5"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in run.stderr
+    assert run.returncode in (1, 2, 3), run.stderr  # infeasible, refused or stopped: never a crash
+    assert "could need up to" in run.stderr or "cannot be solved safely" in run.stderr

@@ -65,3 +65,22 @@ def test_explicit_rules():
     assert explicit_spares("5%", 100) == 5
     assert explicit_spares("5%", 101) == 6
     assert explicit_spares("N+2", 0) == 0
+
+
+@pytest.mark.parametrize("top, p, a", [(3000, 0.0088, 0.999), (20000, 0.0088, 0.99), (5000, 0.05, 0.999)])
+def test_envelope_is_never_below_the_step_function(top, p, a):
+    from dcplan.spares import envelope
+
+    slope, intercept = envelope(top, p, a)
+    for n in list(range(1, 200)) + list(range(200, top + 1, max(1, top // 300))) + [top]:
+        assert slope * n + intercept >= spares_needed(n, p, a) - 1e-9, n
+    assert slope * top + intercept <= spares_needed(top, p, a) + 1  # at most one spare too many at the top
+
+
+def test_large_pools_match_the_normal_approximation():
+    # Of the n + k servers, (n+k)·p are down on average; the 99.9 % quantile is about 3.09 sigma above.
+    n, p = 1_000_000, 0.0088
+    k = spares_needed(n, p, 0.999)
+    mean = (n + k) * p
+    sigma = (mean * (1 - p)) ** 0.5
+    assert 2.9 < (k - mean) / sigma < 3.4
