@@ -4,8 +4,15 @@ Measures, in one run (so ratios compare like with like):
   1. cold process start: `dcplan --help`, and `dcplan validate` of one file;
   2. validating 50 scenario files in one process, and whether any solver was imported;
   3. every bundled scenario end to end (process start to output), against the 3 s target;
-  4. every engine on every bundled scenario, as a ratio to SCIP (the default).
-`--quick` repeats each timing fewer times. Results are medians.
+  4. planning at scale: generated scenarios (bench/generate.py) of W workloads, S server and
+     storage types and K sites, each method in its own time-limited process: the dcplan
+     default, PuLP+CBC, PuLP+HiGHS, the greedy planner and the LP relaxation bound, with the
+     time of each stage, peak memory, objective, bound and gap (bench/scale.py);
+  5. every engine on every bundled scenario, as a ratio to SCIP (the default).
+The report (bench/report.py) starts with each target of the issues, met or missed.
+`--quick` (`make bench`): 3 repetitions, W in {50, 200}, S = 20, K = 2, T = 30 s, a few
+minutes. Default (`make bench-full`): 7 repetitions, W in {100, 1000}, S = 60, K = 4,
+T = 60 s, 20-30 minutes. Results are medians.
 """
 
 from __future__ import annotations
@@ -22,9 +29,16 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import scale
+from bench.report import report
+
 ROOT = Path(__file__).resolve().parent.parent
 DCPLAN = [sys.executable, "-m", "dcplan"]
 SOLVER_MODULES = ("ortools", "pulp", "highspy")
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def machine() -> dict:
@@ -106,47 +120,25 @@ def engines(repeat: int) -> list[dict]:
     return rows
 
 
-def report(results: dict) -> str:
-    m = results["machine"]
-    lines = ["# Benchmarks", "",
-             "Written by `make bench` (`python -m bench`); do not edit by hand. Medians of "
-             f"{results['repeat']} runs. Targets are from the issues; ratios compare results of the same run.", "",
-             f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}, Python {m['python']}, {m['system']}.", "",
-             "## Start-up and validation", "",
-             "| measure | time | target | met |", "|---|---|---|---|"]
-    for name, seconds, target in results["startup"]:
-        lines.append(f"| {name} | {seconds:.3f} s | < {target} s | {'yes' if seconds < target else 'NO'} |")
-    v = results["validate50"]
-    lines += [f"| validate 50 files in one process (whole process) | {v['process']:.3f} s | < 1.5 s | "
-              f"{'yes' if v['process'] < 1.5 else 'NO'} |",
-              f"| of which importing the loader | {v['import']:.3f} s | | |",
-              f"| of which loading and checking 50 files | {v['loop']:.3f} s "
-              f"({v['loop'] / 50 * 1000:.1f} ms per file) | | |", "",
-              f"Solver modules imported by validation: {', '.join(v['solvers']) or 'none'}.", "",
-              "## Bundled scenarios end to end (`dcplan solve FILE --format json`, process start to output)", "",
-              "| scenario | status | time | target | met |", "|---|---|---|---|---|"]
-    for row in results["e2e"]:
-        lines.append(f"| {row['scenario']} | {row['status']} | {row['seconds']:.2f} s | < 3 s | "
-                     f"{'yes' if row['seconds'] < 3 else 'NO'} |")
-    lines += ["", "## Engines (in-process solve time; ratio to SCIP, the default, in the same run)", "",
-              "| scenario | engine | status | objective | build | solve | × SCIP |", "|---|---|---|---|---|---|---|"]
-    baseline = {r["scenario"]: r["solve"] for r in results["engines"] if r["engine"] == "scip"}
-    for r in results["engines"]:
-        ratio = r["solve"] / baseline[r["scenario"]] if baseline[r["scenario"]] > 0 else float("nan")
-        lines.append(f"| {r['scenario']} | {r['engine']} | {r['status']} | {r['objective']:,.0f} | "
-                     f"{r['build']:.3f} s | {r['solve']:.3f} s | {ratio:.1f} |")
-    lines += ["", "Not yet measured here: scenarios of a thousand workloads, the PuLP+CBC and greedy baselines at "
-              "scale, and peak memory (issue 5)."]
-    return "\n".join(lines) + "\n"
+def _size(text: str) -> tuple[int, int, int]:
+    w, s, k = (int(x) for x in text.lower().split("x"))
+    return w, s, k
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions, smaller generated scenarios")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
+    parser.add_argument("--json", help="also write the raw results to this file")
+    parser.add_argument("--sizes", type=_size, nargs="+", metavar="WxSxK",
+                        help="generated sizes instead of the mode's, e.g. 1000x60x4")
+    parser.add_argument("--time-limit", type=float, help="time limit T of each run at scale (s)")
+    parser.add_argument("--no-scale", action="store_true", help="skip the generated scenarios")
     args = parser.parse_args()
     repeat = 3 if args.quick else 7
-    results = {"machine": machine(), "repeat": repeat}
+    mode = "quick" if args.quick else "full"
+    results = {"machine": machine(), "repeat": repeat, "mode": mode}
+    log("start-up and validation ...")
     starter = ROOT / "dcplan" / "templates" / "starter.yaml"
     help_time, _ = wall([*DCPLAN, "--help"], repeat)
     validate_time, _ = wall([*DCPLAN, "validate", str(starter)], repeat)
@@ -154,12 +146,19 @@ def main() -> None:
                           ("cold `dcplan validate` of one file", validate_time, 1.5)]
     with tempfile.TemporaryDirectory() as tmp:
         results["validate50"] = validate_in_process(fifty_files(Path(tmp)), repeat)
+    log("bundled scenarios end to end ...")
     results["e2e"] = []
     for path in sorted((ROOT / "scenarios").glob("*.yaml")):
         seconds, run = wall([*DCPLAN, "solve", str(path), "--format", "json"], repeat)
         status = json.loads(run.stdout)["status"] if run.returncode == 0 else f"exit {run.returncode}"
         results["e2e"].append({"scenario": path.stem, "status": status, "seconds": seconds})
+    if not args.no_scale:
+        log(f"planning at scale ({mode} mode):")
+        results["scale"] = scale.measure(mode, args.sizes, args.time_limit, log=log)
+    log("engines on the bundled scenarios ...")
     results["engines"] = engines(1 if args.quick else 3)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
     text = report(results)
     Path(args.out).write_text(text, encoding="utf-8")
     sys.stdout.write(text)

@@ -1,0 +1,231 @@
+"""One measured run, in its own process: `python -m bench.runs METHOD SCENARIO --time-limit T --gap G`.
+
+Prints one JSON object on stdout: status, the time of each stage (load, size,
+build, solve, verify — verify includes extracting the plan), objective, bound,
+gap and whether the plan passed dcplan.verify. The parent (bench/scale.py)
+starts it, kills it if it overruns, and reads its peak memory with wait4.
+
+Methods:
+  default      dcplan's own path (`api.plan_scenario`, engine `auto`)
+  scip, cp-sat the same path with that engine
+  cbc, highs   baselines through PuLP: the plain formulation (no pruning,
+               strengthening or warm start), `SolveOptions(reference=True)`
+  greedy       dcplan.greedy: place, then build the model and evaluate the
+               plan's objective and rows; extract and verify it like a solve
+  lp           the LP relaxation of the model (every variable continuous),
+               solved by GLOP: a lower bound on any plan's objective
+
+Stages of the engine methods are timed by wrapping the functions
+`api.plan_scenario` calls (sizing.size_scenario; reduce.prune_dominated and
+model.build → build; greedy.greedy_plan and greedy.evaluate → start, the warm
+start; solve.solve; plan.extract and verify.verify → verify), so the measured
+path is dcplan's own. The solve wrapper trims the engine's time limit to what
+is left of T, so a run's total stays within T (plus verification). `cbc` and
+`highs` are baselines: the plain formulation (SolveOptions.reference), no warm
+start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import dataclasses
+import json
+import math
+import sys
+import time
+
+ENGINE_METHODS = ("default", "scip", "cbc", "highs", "cp-sat")
+
+
+class _Clock:
+    def __init__(self):
+        self.start = time.perf_counter()
+        self.stages: dict[str, float] = {}
+
+    def add(self, stage: str, seconds: float) -> None:
+        self.stages[stage] = self.stages.get(stage, 0.0) + seconds
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+
+def _timed(clock: _Clock, stage: str, function):
+    def wrapper(*args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            clock.add(stage, time.perf_counter() - t)
+    return wrapper
+
+
+def _load(clock: _Clock, path: str):
+    from dcplan.scenario_file import load_scenario
+
+    t = time.perf_counter()
+    loaded = load_scenario(path)
+    clock.add("load", time.perf_counter() - t)
+    if not loaded.ok:
+        raise SystemExit(f"{path}: invalid scenario")
+    return loaded.scenario
+
+
+BASELINES = ("cbc", "highs")
+"""Methods run as baselines: dcplan's plain formulation (SolveOptions.reference: no pruning, strengthening
+or warm start) solved through PuLP — what a modeller writing the same MILP for PuLP would get."""
+
+
+def _wrap_stages(clock: _Clock, run_limit: float) -> None:
+    """Time the functions api.plan_scenario calls, by stage; trim the engine's limit to the run's."""
+    import importlib
+
+    import dcplan.solve
+
+    solve = dcplan.solve.solve
+
+    def trimmed_solve(model, engine="auto", time_limit=60.0, gap=1e-3, threads=0, **kwargs):
+        """The engine gets what is left of the run's limit (at least 1 s)."""
+        left = max(1.0, run_limit - clock.elapsed())
+        return solve(model, engine=engine, time_limit=min(time_limit, left), gap=gap, threads=threads, **kwargs)
+
+    dcplan.solve.solve = _timed(clock, "solve", trimmed_solve)
+    for module, name, stage in (("sizing", "size_scenario", "size"), ("reduce", "prune_dominated", "build"),
+                                ("model", "build", "build"), ("greedy", "greedy_plan", "start"),
+                                ("greedy", "evaluate", "start"), ("plan", "extract", "verify"),
+                                ("verify", "verify", "verify")):
+        try:
+            target = importlib.import_module(f"dcplan.{module}")
+        except ImportError:
+            continue
+        if hasattr(target, name):
+            setattr(target, name, _timed(clock, stage, getattr(target, name)))
+
+
+def run_engine(path: str, method: str, time_limit: float, gap: float) -> dict:
+    clock = _Clock()
+    _wrap_stages(clock, time_limit)
+    from dcplan import api
+
+    scenario = _load(clock, path)
+    options = api.SolveOptions(engine=None if method == "default" else method, time_limit=time_limit, gap=gap)
+    baseline = method in BASELINES and hasattr(options, "reference")
+    if baseline:
+        options.reference = True
+    out = {"method": method, "reference": baseline}
+    try:
+        plan = api.plan_scenario(scenario, options)
+    except api.NoPlan as err:
+        out.update(status=err.status, engine=err.plan_stub["solver"]["engine"], objective=None,
+                   bound=err.plan_stub["objective"]["bound"], gap=None, verified=False, message=str(err))
+    else:
+        notes = [w for w in plan.warnings if "warm start" in w or "large model" in w]
+        out.update(status=plan.status, engine=plan.engine, objective=plan.objective_value, bound=plan.bound,
+                   gap=plan.gap, verified=True, warm_start_only=any("greedy warm start" in w for w in notes),
+                   message=" ".join(notes))
+    out.update(stages=clock.stages, total=clock.elapsed())
+    return out
+
+
+def run_greedy(path: str) -> dict:
+    from dcplan import catalog as catalog_module
+    from dcplan import model
+    from dcplan.greedy import evaluate, greedy_plan
+    from dcplan.plan import extract
+    from dcplan.sizing import size_scenario
+    from dcplan.verify import PlanVerificationError, verify
+
+    clock = _Clock()
+    scenario = _load(clock, path)
+    catalog = catalog_module.effective(scenario.catalog)
+    requirements = _timed(clock, "size", size_scenario)(scenario, catalog)
+    result = _timed(clock, "solve", greedy_plan)(scenario, catalog, requirements)
+    built = _timed(clock, "build", model.build)(scenario, catalog, requirements)
+    t = time.perf_counter()
+    evaluation = evaluate(built, result)
+    verified, message = False, ""
+    if evaluation.feasible:
+        plan = extract(built, evaluation.values, status="feasible", engine="greedy", bound=None, solve_seconds=0.0,
+                       build_seconds=0.0, warnings=[])
+        try:
+            verify(plan, scenario, catalog, requirements)
+            verified = True
+        except PlanVerificationError as err:
+            message = str(err)[:500]
+    else:
+        message = (f"{len(result.unplaced)} workloads not placed; " if not result.complete else "") + \
+            "; ".join(evaluation.violations[:3])
+    clock.add("verify", time.perf_counter() - t)
+    status = "feasible" if evaluation.feasible else ("incomplete" if not result.complete else "infeasible")
+    return {"method": "greedy", "engine": "greedy", "status": status,
+            "objective": evaluation.objective if evaluation.feasible else None, "bound": None, "gap": None,
+            "verified": verified, "message": message, "stages": clock.stages, "total": clock.elapsed()}
+
+
+def relaxed(lm):
+    """A copy of the LinearModel with every variable continuous (rows and objective shared, not copied)."""
+    copy_ = copy.copy(lm)
+    copy_.variables = [dataclasses.replace(v, integer=False) for v in lm.variables]
+    return copy_
+
+
+def solve_lp(lm, time_limit: float) -> tuple[str, float | None]:
+    """Solve a continuous LinearModel with GLOP; (status, objective)."""
+    from ortools.linear_solver import pywraplp
+
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    infinity = solver.infinity()
+
+    def finite(value: float) -> float:
+        return infinity if value == math.inf else -infinity if value == -math.inf else value
+
+    variables = [solver.NumVar(finite(v.lb), finite(v.ub), f"v{i}") for i, v in enumerate(lm.variables)]
+    for j, row in enumerate(lm.rows):
+        constraint = solver.RowConstraint(finite(row.lo), finite(row.hi), f"r{j}")
+        for index, coefficient in row.terms.items():
+            constraint.SetCoefficient(variables[index], coefficient)
+    objective = solver.Objective()
+    for index, coefficient in lm.objective.terms.items():
+        objective.SetCoefficient(variables[index], coefficient)
+    objective.SetOffset(lm.objective.constant)
+    objective.SetMinimization()
+    solver.SetTimeLimit(int(math.ceil(time_limit * 1000)))
+    code = solver.Solve()
+    status = {pywraplp.Solver.OPTIMAL: "optimal", pywraplp.Solver.INFEASIBLE: "infeasible"}.get(code, "no_solution")
+    return status, objective.Value() if status == "optimal" else None
+
+
+def run_lp(path: str, time_limit: float) -> dict:
+    from dcplan import catalog as catalog_module
+    from dcplan import model
+    from dcplan.sizing import size_scenario
+
+    clock = _Clock()
+    scenario = _load(clock, path)
+    catalog = catalog_module.effective(scenario.catalog)
+    requirements = _timed(clock, "size", size_scenario)(scenario, catalog)
+    built = _timed(clock, "build", model.build)(scenario, catalog, requirements)
+    status, value = _timed(clock, "solve", solve_lp)(relaxed(built.lm), max(1.0, time_limit - clock.elapsed()))
+    return {"method": "lp", "engine": "glop", "status": status, "objective": None, "bound": value, "gap": None,
+            "verified": False, "stages": clock.stages, "total": clock.elapsed()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.runs")
+    parser.add_argument("method", choices=(*ENGINE_METHODS, "greedy", "lp"))
+    parser.add_argument("scenario")
+    parser.add_argument("--time-limit", type=float, default=30.0)
+    parser.add_argument("--gap", type=float, default=0.01)
+    args = parser.parse_args(argv)
+    if args.method == "greedy":
+        out = run_greedy(args.scenario)
+    elif args.method == "lp":
+        out = run_lp(args.scenario, args.time_limit)
+    else:
+        out = run_engine(args.scenario, args.method, args.time_limit, args.gap)
+    sys.stdout.write(json.dumps(out) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

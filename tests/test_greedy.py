@@ -1,0 +1,163 @@
+"""The greedy planner: every plan it completes holds every model row, passes dcplan.verify, and is never
+cheaper than the optimum plan_scenario proves."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from dcplan.api import SolveOptions, plan_scenario
+from dcplan.catalog import effective
+from dcplan.greedy import GreedyResult, evaluate, fabric_counts, greedy_plan, spares_for, warm_start
+from dcplan.model import build
+from dcplan.plan import extract
+from dcplan.scenario_file import load_scenario
+from dcplan.sizing import size_scenario
+from dcplan.verify import verify
+from planner_cases import (cpu_server, cpu_workload, gpu_server, accelerator, scenario, site, storage_node,
+                           storage_workload, switch, validate)
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # `bench` is a top-level directory of the repository, not an installed package
+from bench.generate import generate  # noqa: E402
+
+GAP = 1e-4
+
+
+def run_greedy(sc):
+    catalog = effective(sc.catalog)
+    requirements = size_scenario(sc, catalog)
+    result = greedy_plan(sc, catalog, requirements)
+    built = build(sc, catalog, requirements)
+    return result, built, evaluate(built, result), catalog, requirements
+
+
+def check_against_optimum(sc):
+    """Greedy is complete, feasible on every model row, verified, and ≥ the proven optimum."""
+    result, built, evaluation, catalog, requirements = run_greedy(sc)
+    assert result.complete, result.unplaced
+    assert evaluation.feasible, evaluation.violations[:5]
+    plan = extract(built, evaluation.values, status="feasible", engine="greedy", bound=None, solve_seconds=0.0,
+                   build_seconds=0.0, warnings=[])
+    verify(plan, sc, catalog, requirements)
+    assert plan.objective_value == pytest.approx(evaluation.objective, rel=1e-9)
+    best = plan_scenario(sc, SolveOptions(gap=GAP, time_limit=60))
+    assert best.status == "optimal"
+    assert evaluation.objective >= best.objective_value * (1 - GAP) - 1e-6
+    return result, evaluation, best
+
+
+@pytest.mark.parametrize("name", ["inference-platform", "frontier-pretraining", "llama3-405b-worked-example",
+                                  "enterprise-multisite"])
+def test_bundled_scenarios(name):
+    check_against_optimum(load_scenario(ROOT / "scenarios" / f"{name}.yaml").scenario)
+
+
+def test_generic_constraints_are_reported_not_ignored():
+    # The greedy does not look at generic constraints: it buys 10 of the cheaper node though at most
+    # 5 may be bought; evaluate must report that row rather than call the plan feasible.
+    servers = [cpu_server("node", 1000, vcpus=64), cpu_server("other", 1100, vcpus=64)]
+    sc = validate(scenario([cpu_workload("web", 640)], servers=servers,
+                           constraints=[{"name": "cap", "sum": "quantity", "where": {"id": "node"}, "max": 5}]))
+    result, _, evaluation, _, _ = run_greedy(sc)
+    assert result.complete and not evaluation.feasible
+    assert [v.split(":")[0] for v in evaluation.violations] == ["constraint[name=cap]"]
+
+
+@pytest.mark.parametrize("seed,policies", [(1, True), (2, True), (3, False), (4, True)])
+def test_small_generated_scenarios(seed, policies):
+    check_against_optimum(validate(generate(workloads=12, servers=8, sites=2, seed=seed, policies=policies)))
+
+
+def test_spares_follow_the_model_rules():
+    servers = [cpu_server("node", 1000, vcpus=64, failure_rate=8.76)]
+    work = [cpu_workload("avail", 640, availability=0.99), cpu_workload("fixed", 640, spares="N+2"),
+            cpu_workload("pct", 30 * 64, spares="5%")]
+    sc = validate(scenario(work, servers=servers, policies={"redundancy": {"mttr": 100}}))
+    result, evaluation, _ = check_against_optimum(sc)
+    pools = {p.workload: p for p in result.pools}
+    assert (pools["avail"].active, pools["avail"].spares) == (10, 4)  # binomial, u = 0.1 (test_planner_optima)
+    assert (pools["fixed"].active, pools["fixed"].spares) == (10, 2)
+    assert (pools["pct"].active, pools["pct"].spares) == (30, 2)
+    workload = sc.workloads[0]
+    assert spares_for(workload, effective(sc.catalog).servers["node"], 0, 100) == 0
+
+
+def test_power_spills_to_the_next_site_and_network_power_counts():
+    # 10 servers of 1 kW with 2 ports each; site a holds 6 kW. Ports need leaves (0.5 kW) and optics:
+    # the greedy must leave room for them, so a holds fewer than 6 servers and b takes the rest.
+    sw = switch("leaf", 1000, ports=16, port_speed=100, power=0.5, optic_power=10)
+    server = cpu_server("node", 1000, vcpus=64, power=1.0, nics={"count": 2, "speed": 100})
+    sites = [site("a", power=6, electricity_price=0.05), site("b", power=100, electricity_price=0.10)]
+    sc = validate(scenario([cpu_workload("web", 640)], sites=sites, servers=[server], switches=[sw],
+                           objective="tco"))
+    result, evaluation, _ = check_against_optimum(sc)
+    at = {p.site: p.active for p in result.pools}
+    assert sum(at.values()) == 10 and 0 < at["a"] < 6
+
+
+def test_storage_puts_a_whole_erasure_set_in_each_site_it_uses():
+    # 8+3 needs 11 nodes per used site; site a fits only 8 nodes → all 11 go to b.
+    node = storage_node("hdd", 100, capacity=100, throughput=1, power=1.0)
+    sites = [site("a", power=8, electricity_price=0.0), site("b", power=100, electricity_price=0.2)]
+    sc = validate(scenario([storage_workload("lake", 200, durability={"erasure": "8+3"})], sites=sites,
+                           storage=[node], objective="tco"))
+    result, _, _ = check_against_optimum(sc)
+    assert [(p.site, p.active) for p in result.pools] == [("b", 11)]
+
+
+def test_survive_site_failure_spreads_over_sites():
+    sites = [site("s1"), site("s2"), site("s3")]
+    sc = validate(scenario([cpu_workload("web", 256, survive_site_failure=True)], sites=sites,
+                           servers=[cpu_server("node", 1000, vcpus=64)]))
+    result, evaluation, best = check_against_optimum(sc)
+    assert sum(p.active for p in result.pools) == 6  # 2 per site: any two sites hold 4 servers
+    assert evaluation.objective == pytest.approx(best.objective_value)
+
+
+def test_training_takes_the_cheapest_cluster_that_fits():
+    acc = accelerator("acc", bf16=1000, hbm=80, bandwidth=3000)
+    servers = [gpu_server("cheap", 100, "acc", 8, power=10.0), gpu_server("dear", 150, "acc", 8, power=5.0)]
+    work = [{"name": "pre", "type": "training", "model": {"params": 1e9}, "tokens": 1e12, "deadline": 10}]
+    # the cheap cluster needs more power than the site has; the dear one fits
+    sc = validate(scenario(work, sites=[site(power=20)], servers=servers, accelerators=[acc]))
+    result, _, _ = check_against_optimum(sc)
+    assert [p.item for p in result.pools] == ["dear"]
+
+
+def test_incomplete_when_nothing_fits():
+    sc = validate(scenario([cpu_workload("web", 640)], sites=[site(power=3)],
+                           servers=[cpu_server("node", 1000, vcpus=64, power=1.0)]))
+    result, built, evaluation, _, _ = run_greedy(sc)
+    assert not result.complete and result.unplaced == ["web"]
+    assert not evaluation.feasible
+    assert any(v.startswith("demand[workload=web") for v in evaluation.violations)
+
+
+def test_warm_start_of_an_empty_result_is_all_zero():
+    sc = validate(scenario([cpu_workload("web", 64)], servers=[cpu_server("node", 1000, vcpus=64)]))
+    _, built, _, _, _ = run_greedy(sc)
+    assert warm_start(built, GreedyResult([], complete=False)) == [0.0] * len(built.lm.variables)
+
+
+def test_fabric_counts_match_the_least_fabric():
+    sw = switch("leaf8", 50, ports=8, port_speed=100)
+    from dcplan.schema_catalog import Switch
+
+    # 12 ports at 3:1 on 8-port switches: 6 down per leaf → 2 leaves, 4 uplinks, 1 spine, 32 optics
+    assert fabric_counts(12, Switch.model_validate(sw), 3) == (2, 4, 1, 32)
+    assert fabric_counts(0, Switch.model_validate(sw), 3) == (0, 0, 0, 0)
+
+
+def test_a_larger_generated_scenario_is_placed_in_full_and_verified():
+    # 150 workloads on 3 sites with every policy on: no optimum here (too slow for a unit test), but the
+    # greedy plan must hold every model row and pass dcplan.verify.
+    sc = validate(generate(workloads=150, servers=16, sites=3, seed=5))
+    result, built, evaluation, catalog, requirements = run_greedy(sc)
+    assert result.complete and evaluation.feasible, evaluation.violations[:5]
+    plan = extract(built, evaluation.values, status="feasible", engine="greedy", bound=None, solve_seconds=0.0,
+                   build_seconds=0.0, warnings=[])
+    verify(plan, sc, catalog, requirements)
+    assert {a.workload for a in plan.assignments} == {w.name for w in sc.workloads}
