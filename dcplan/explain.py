@@ -230,7 +230,8 @@ def _build(scenario):
     unpinned = scenario.model_copy(update={"workloads": [w.model_copy(update={"sites": None})
                                                          for w in scenario.workloads]})
     try:
-        built = build(unpinned, catalog, size_scenario(unpinned, catalog))
+        # The plain formulation: every row is a scenario item, no cut that only implies others.
+        built = build(unpinned, catalog, size_scenario(unpinned, catalog), strengthen=False)
     except ModelInputError as err:
         raise InvalidScenario(str(err)) from None
     for index, workload in enumerate(scenario.workloads):

@@ -74,6 +74,14 @@ class BuiltModel:
     site_racks: dict[str, Expr] = field(default_factory=dict)
     objective_name: str = "tco"
     warnings: list[str] = field(default_factory=list)
+    by_workload: dict[str, list[Pool]] = field(default_factory=dict)  # pools of each workload, in order
+    strengthen: bool = True  # clip demand coefficients and add valid inequalities
+
+    def workload(self, name: str) -> tuple[int, object]:
+        """(index in the scenario, workload) by name, without scanning the list."""
+        if not hasattr(self, "_workloads"):
+            self._workloads = {w.name: (i, w) for i, w in enumerate(self.scenario.workloads)}
+        return self._workloads[name]
 
 
 def group_of(scenario: Scenario, security: str) -> str:
@@ -109,13 +117,19 @@ def idle_kw(item) -> float:
     return item.idle_power if item.idle_power is not None else DEFAULT_IDLE_SHARE * item.power
 
 
-def build(scenario: Scenario, catalog: Catalog, requirements: dict[str, Requirement]) -> BuiltModel:
-    built = BuiltModel(scenario, catalog, requirements, LinearModel())
+def build(scenario: Scenario, catalog: Catalog, requirements: dict[str, Requirement],
+          strengthen: bool = True) -> BuiltModel:
+    """The model of the purchase. `strengthen=False` gives the plain reference formulation
+    (no coefficient clipping, no valid inequalities), kept to test that strengthening never
+    changes an optimum."""
+    built = BuiltModel(scenario, catalog, requirements, LinearModel(), strengthen=strengthen)
     add_pools(built)
     add_demand(built)
     add_site_failure(built)
     add_storage_durability(built)
     add_spares(built)
+    if strengthen:
+        add_valid_inequalities(built)
     add_network(built)
     add_racks(built)
     add_power(built)
@@ -165,6 +179,8 @@ def add_pools(built: BuiltModel) -> None:
         for cand in req.candidates:
             if item_of(built.catalog, req.kind, cand.item).price is None:
                 unpriced.setdefault(cand.item, []).append(workload.name)
+    for pool in built.pools:
+        built.by_workload.setdefault(pool.workload, []).append(pool)
     if unpriced:
         def users(names: list[str]) -> str:
             return ", ".join(names) if len(names) <= 3 else f"{', '.join(names[:2])} and {len(names) - 2} more"
@@ -197,14 +213,18 @@ def units_for_minimums(built: BuiltModel, category: str, item) -> int:
 
 
 def pools_of(built: BuiltModel, workload: str) -> list[Pool]:
-    return [p for p in built.pools if p.workload == workload]
+    return built.by_workload.get(workload, [])
 
 
 def add_demand(built: BuiltModel) -> None:
     """Every requirement is met.
 
     training:  Σ_{c,k} z[w,c,k] = 1                      (exactly one cluster)
-    services:  Σ_{c,k} per_unit[c,d] · x[w,c,k] ≥ (1 − 10⁻⁶)·demand[w,d]   for each dimension d
+    services:  Σ_{c,k} min(per_unit[c,d], D) · x[w,c,k] ≥ D,  D = (1 − 10⁻⁶)·demand[w,d]
+
+    Clipping a coefficient at the right-hand side changes no integer solution
+    (one such unit already meets D) but tightens the LP relaxation a lot for
+    small workloads on big servers: without it the LP buys 0.01 of a server.
     """
     for index, workload in enumerate(built.scenario.workloads):
         req = built.requirements[workload.name]
@@ -215,9 +235,14 @@ def add_demand(built: BuiltModel) -> None:
                         total(p.choice for p in pools), 1.0, origin=origin)
             continue
         for dim, amount in req.demand.items():
-            supply = total(p.active * p.candidate.per_unit.get(dim, 0.0) for p in pools)
-            built.lm.ge(f"demand[workload={workload.name},need={dim}]", "demand", supply,
-                        amount * (1 - DEMAND_TOLERANCE), origin=origin)
+            need = amount * (1 - DEMAND_TOLERANCE)
+            supply = total(p.active * _coefficient(built, p.candidate.per_unit.get(dim, 0.0), need) for p in pools)
+            built.lm.ge(f"demand[workload={workload.name},need={dim}]", "demand", supply, need, origin=origin)
+
+
+def _coefficient(built: BuiltModel, per_unit: float, need: float) -> float:
+    """A demand row's coefficient, clipped at the right-hand side when strengthening."""
+    return min(per_unit, need) if built.strengthen else per_unit
 
 
 def add_site_failure(built: BuiltModel) -> None:
@@ -232,9 +257,11 @@ def add_site_failure(built: BuiltModel) -> None:
         pools = pools_of(built, workload.name)
         for site in built.scenario.sites:
             for dim, amount in req.demand.items():
-                supply = total(p.active * p.candidate.per_unit.get(dim, 0.0) for p in pools if p.site != site.name)
+                need = amount * (1 - DEMAND_TOLERANCE)
+                supply = total(p.active * _coefficient(built, p.candidate.per_unit.get(dim, 0.0), need)
+                               for p in pools if p.site != site.name)
                 built.lm.ge(f"site_failure[workload={workload.name},down={site.name},need={dim}]", "site_failure",
-                            supply, amount * (1 - DEMAND_TOLERANCE), origin=f"workloads[{index}].survive_site_failure")
+                            supply, need, origin=f"workloads[{index}].survive_site_failure")
 
 
 def add_storage_durability(built: BuiltModel) -> None:
@@ -246,8 +273,11 @@ def add_storage_durability(built: BuiltModel) -> None:
         req = built.requirements[workload.name]
         if req.kind != "storage" or req.min_units <= 0:
             continue
+        by_site: dict[str, list[Pool]] = {}
+        for pool in pools_of(built, workload.name):
+            by_site.setdefault(pool.site, []).append(pool)
         for site in built.scenario.sites:
-            pools = [p for p in pools_of(built, workload.name) if p.site == site.name]
+            pools = by_site.get(site.name, [])
             if not pools:
                 continue
             used = built.lm.var(f"u[workload={workload.name},site={site.name}]", ub=1)
@@ -273,13 +303,13 @@ def add_spares(built: BuiltModel) -> None:
     scenario, lm = built.scenario, built.lm
     mttr = scenario.policies.redundancy.mttr
     for pool in built.pools:
-        workload = next(w for w in scenario.workloads if w.name == pool.workload)
+        w_index, workload = built.workload(pool.workload)
         if workload.spares is None and workload.availability is None:
             continue
         item = item_of(built.catalog, pool.kind, pool.item)
         p = spares_math.unavailability(item.failure_rate, mttr)
         key = f"workload={pool.workload},item={pool.item},site={pool.site}"
-        origin = f"workloads[{scenario.workloads.index(workload)}]"
+        origin = f"workloads[{w_index}]"
         if pool.kind == "training":
             n = pool.candidate.fixed_count
             k = (spares_math.explicit_spares(workload.spares, n) if workload.spares is not None
@@ -320,6 +350,75 @@ def add_spares(built: BuiltModel) -> None:
             lm.ge(f"spares.availability[{key}]", "spares", spare, total(steps), origin=origin + ".availability")
         else:
             lm.variables[lm.names[f"y[{key}]"]].ub = 0
+
+
+def add_valid_inequalities(built: BuiltModel) -> None:
+    """Cuts that every integer plan satisfies, added because the LP relaxation misses them.
+
+    Fixed charges (the first spare of a pool, a whole erasure set) cost nothing in
+    the LP relaxation when a pool holds a fraction of a server. Per workload w:
+      spares:  Σ_pools y ≥ s_w, where s_w = min(2 if no site failure else ∞, min_c k(⌈D/a_c⌉)),
+               valid when every candidate's first server already needs a spare (N_1 = 1):
+               one pool needs k(its size) ≥ k(⌈D/a_c⌉) spares, two or more pools at least one each;
+               with survive_site_failure two sites hold servers, so s_w ≥ 2 as well.
+      storage: Σ_{c,k} x ≥ k+m (at least one whole erasure set), 2(k+m) with site failure.
+    """
+    scenario, lm = built.scenario, built.lm
+    mttr = scenario.policies.redundancy.mttr
+    for workload in scenario.workloads:
+        req = built.requirements[workload.name]
+        pools = pools_of(built, workload.name)
+        if not pools or req.kind == "training":
+            continue
+        survive = getattr(workload, "survive_site_failure", False)
+        _add_rounding_cuts(built, workload.name, req, pools)
+        if req.kind == "storage" and req.min_units > 0:
+            lm.ge(f"cut.erasure_set[workload={workload.name}]", "cuts", total(p.active for p in pools),
+                  req.min_units * (2 if survive else 1), origin=f"workloads[{built.workload(workload.name)[0]}]")
+        if workload.availability is None or workload.spares is not None:
+            continue
+        least = math.inf
+        for pool in pools:
+            item = item_of(built.catalog, pool.kind, pool.item)
+            p = spares_math.unavailability(item.failure_rate, mttr)
+            if spares_math.spares_needed(1, p, workload.availability) < 1:
+                least = 0  # a single server can go without a spare: no cut
+                break
+            least = min(least, spares_math.spares_needed(pool_bound(req, pool.candidate), p,
+                                                         workload.availability))
+        if least and least < math.inf:
+            least = 2 if survive else min(2, least)
+            lm.ge(f"cut.spares[workload={workload.name}]", "cuts", total(p.spares for p in pools), least,
+                  origin=f"workloads[{built.workload(workload.name)[0]}].availability")
+
+
+ROUNDING_CUTS_PER_DEMAND = 3
+
+
+def _add_rounding_cuts(built: BuiltModel, name: str, req: Requirement, pools: list[Pool]) -> None:
+    """Chvátal-Gomory cuts of each demand row, scaled by a candidate j's supply a_j:
+
+        Σ_c ⌈a_c / a_j⌉ · x_c ≥ ⌈D / a_j⌉
+
+    valid because x is integer and non-negative. When a plan uses mostly
+    candidate j, the LP must buy ⌈D/a_j⌉ of it, as the integer plan does,
+    instead of D/a_j. Added for the few candidates with the lowest price per
+    unit of supply, where the LP optimum tends to sit.
+    """
+    for dim, amount in req.demand.items():
+        need = amount * (1 - DEMAND_TOLERANCE)
+        supplies = {p.candidate.item: p.candidate.per_unit.get(dim, 0.0) for p in pools}
+        ranked = sorted((c for c in supplies if supplies[c] > 0),
+                        key=lambda c: item_of(built.catalog, req.kind, c).price / min(supplies[c], need))
+        for j in ranked[:ROUNDING_CUTS_PER_DEMAND]:
+            a_j = supplies[j]
+            if a_j >= need:
+                continue  # ⌈D/a_j⌉ = 1: the clipped demand row already says it
+            rhs = math.ceil(need / a_j - 1e-9)
+            expr = total(p.active * math.ceil(min(p.candidate.per_unit.get(dim, 0.0), need) / a_j - 1e-9)
+                         for p in pools)
+            built.lm.ge(f"cut.rounding[workload={name},need={dim},by={j}]", "cuts", expr, rhs,
+                        origin=f"workloads[{built.workload(name)[0]}]")
 
 
 def _eligible_switches(built: BuiltModel, slowest_gbps: float) -> list[str]:
