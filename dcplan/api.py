@@ -20,6 +20,7 @@ class SolveOptions:
     threads: int | None = None
     objective: str | None = None
     save_model: str | None = None  # write the model (LP, or MPS for *.mps) before solving
+    reference: bool = False  # the plain formulation: no pruning, strengthening or warm start (for tests)
 
 
 class NoPlan(Exception):
@@ -74,9 +75,11 @@ def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_pr
 
     `on_progress(message)` hears about each stage (the CLI prints it with --verbose).
     """
+    from . import greedy
     from . import model as model_module
     from . import solve as solve_module
     from .plan import extract
+    from .reduce import prune_dominated
     from .sizing import size_scenario
     from .verify import verify
 
@@ -87,8 +90,9 @@ def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_pr
     start = time.perf_counter()
     requirements = size_scenario(scenario, catalog)
     _refuse_absurd_pools(requirements)
+    candidates = requirements if options.reference else prune_dominated(scenario, catalog, requirements)[0]
     try:
-        built = model_module.build(scenario, catalog, requirements)
+        built = model_module.build(scenario, catalog, candidates, strengthen=not options.reference)
     except ValueError as err:  # linear.LinearModel refuses NaN, infinite or absurd coefficients
         raise UnsafeInput(f"the scenario's numbers cannot be solved safely: {err}") from None
     build_seconds = time.perf_counter() - start
@@ -98,17 +102,32 @@ def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_pr
 
         text = built.lm.to_mps() if str(options.save_model).lower().endswith(".mps") else built.lm.to_lp()
         write_atomic(options.save_model, text)
+    hint = None
+    if not options.reference:
+        start_plan = greedy.evaluate(built, greedy.greedy_plan(scenario, catalog, candidates))
+        hint = start_plan.values if start_plan.feasible else None
     settings = scenario.solver
     engine = options.engine or settings.engine
     if on_progress is not None:
         lm = built.lm
         on_progress(f"built the model in {build_seconds:.2f} s: {len(lm.variables):,} variables, "
                     f"{len(lm.rows):,} rows; solving with {solve_module.AUTO_ENGINE if engine == 'auto' else engine}")
-    result = solve_module.solve(
-        built.lm, engine=engine,
-        time_limit=options.time_limit if options.time_limit is not None else settings.time_limit,
-        gap=options.gap if options.gap is not None else settings.gap,
-        threads=options.threads if options.threads is not None else settings.threads)
+    time_limit = options.time_limit if options.time_limit is not None else settings.time_limit
+    gap = options.gap if options.gap is not None else settings.gap
+    threads = options.threads if options.threads is not None else settings.threads
+    large = not options.reference and len(built.pools) > LNS_MIN_POOLS
+    result = solve_module.solve(built.lm, engine=engine, time_limit=time_limit * (LNS_FULL_SHARE if large else 1),
+                                gap=gap, threads=threads, hint=hint)
+    if result.values is None and hint is not None and result.status in ("no_solution", "error"):
+        # The engine stopped without a plan of its own: the warm start is still a verified plan.
+        result.values, result.status = hint, "feasible"
+        result.objective = built.lm.objective.value(hint)
+        if not large:
+            result.messages.append("the engine found no plan in time; this is the greedy warm start, "
+                                   "not an optimised plan (raise --time-limit)")
+    if large and result.status == "feasible" and result.values is not None:
+        result = _improve_by_neighbourhoods(built, result, time_limit * (1 - LNS_FULL_SHARE), engine, threads,
+                                            on_progress, gap)
     warnings = list(built.warnings) + result.messages
     if result.status == "interrupted":
         raise Interrupted()
@@ -129,6 +148,51 @@ def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_pr
                    solve_seconds=result.solve_seconds, build_seconds=build_seconds, warnings=warnings)
     verify(plan, scenario, catalog, requirements)
     return plan
+
+
+LNS_MIN_POOLS = 3000
+"""Models with more pools than this get a short full solve (for its bound) and then
+large-neighbourhood search (dcplan/lns.py) for the rest of the time limit."""
+LNS_FULL_SHARE = 0.35
+
+
+def _improve_by_neighbourhoods(built, result, budget: float, engine: str, threads: int, on_progress,
+                               gap: float = 0.0):
+    """Large-neighbourhood search after the full solve; the bound stays the full model's (or its LP's)."""
+    from . import lns
+    from .solve import AUTO_ENGINE
+
+    start = time.perf_counter()
+    full_seconds = result.solve_seconds
+    if result.bound is None:
+        result.bound = lp_bound(built.lm, threads)  # a valid bound even when the engine proved none
+    engine = AUTO_ENGINE if engine == "auto" else engine
+    remaining = max(1.0, budget - (time.perf_counter() - start))
+    if on_progress is not None:
+        on_progress(f"large model ({len(built.pools):,} pools): re-optimising workloads in batches for "
+                    f"{remaining:.0f} s")
+    values, solved, improved = lns.improve(built, result.values, remaining, engine, threads, bound=result.bound,
+                                           gap=gap)
+    result.solve_seconds += time.perf_counter() - start
+    result.values = values
+    result.objective = built.lm.objective.value(values)
+    result.messages.append(f"large model: after a full solve of {full_seconds:.0f} s (for its bound), "
+                           f"{solved} batches of workloads were re-optimised and {improved} improved the plan")
+    return result
+
+
+def lp_bound(model, threads: int = 0) -> float | None:
+    """The LP relaxation's optimum (every variable continuous): a valid lower bound."""
+    import copy
+
+    from .linear import LinearModel
+    from .solve import solve
+
+    relaxed = LinearModel([copy.copy(v) for v in model.variables], model.rows, model.objective, model.names)
+    for variable in relaxed.variables:
+        variable.integer = False
+    result = solve(relaxed, "glop", time_limit=60.0, gap=0.0, threads=threads)
+    return result.objective if result.status == "optimal" else None
 
 
 def _no_plan_message(status: str, engine: str) -> str:

@@ -1,8 +1,9 @@
 """Run an engine on a LinearModel; map statuses, objective, bound and gap.
 
-Engines: OR-Tools (SCIP, CP-SAT, CBC, HiGHS through its MPSolver wrapper) and
-PuLP (CBC, HiGHS) as independent alternatives. `auto` picks SCIP: on dcplan
-models it proves optimality fastest (docs/model.md, "Choice of engine").
+Engines: OR-Tools (SCIP, CP-SAT; GLOP for LP relaxations) and PuLP (CBC, and
+HiGHS run in-process through highspy). `auto` picks HiGHS: on generated
+platforms of 50 to 1,000 workloads it reaches the gap far sooner than SCIP
+(docs/model.md, "Choice of engine").
 Solver statuses map to SPEC §4: optimal | feasible | infeasible | no_solution,
 plus `error` for engine failures, which is never reported as infeasible.
 """
@@ -21,9 +22,10 @@ from dataclasses import dataclass, field
 
 from .linear import INF, LinearModel
 
-ORTOOLS_ENGINES = {"scip": "SCIP", "cp-sat": "CP-SAT", "ortools-cbc": "CBC", "ortools-highs": "HIGHS"}
+ORTOOLS_ENGINES = {"scip": "SCIP", "cp-sat": "CP-SAT", "ortools-cbc": "CBC", "ortools-highs": "HIGHS",
+                   "glop": "GLOP", "pdlp": "PDLP"}
 PULP_ENGINES = ("cbc", "highs")
-AUTO_ENGINE = "scip"
+AUTO_ENGINE = "highs"  # measured: see docs/model.md, "Choice of engine"
 
 
 class SolverFailure(RuntimeError):
@@ -50,12 +52,13 @@ class SolveResult:
 
 
 def solve(model: LinearModel, engine: str = "auto", time_limit: float = 60.0, gap: float = 1e-3,
-          threads: int = 0) -> SolveResult:
+          threads: int = 0, hint: list[float] | None = None) -> SolveResult:
+    """Solve `model`; `hint` is a full value vector the engine may start from (a warm start)."""
     engine = AUTO_ENGINE if engine == "auto" else engine
     if engine in ORTOOLS_ENGINES:
-        return _solve_ortools(model, engine, time_limit, gap, threads)
+        return _solve_ortools(model, engine, time_limit, gap, threads, hint)
     if engine in PULP_ENGINES:
-        return _solve_pulp(model, engine, time_limit, gap, threads)
+        return _solve_pulp(model, engine, time_limit, gap, threads, hint)
     raise ValueError(f"unknown engine {engine!r}")
 
 
@@ -113,59 +116,100 @@ def run_interruptibly(call, on_interrupt=None):
     return outcome.get("value")
 
 
-def _solve_ortools(model: LinearModel, engine: str, time_limit: float, gap: float, threads: int) -> SolveResult:
-    from ortools.linear_solver import pywraplp
+class OrtoolsSession:
+    """One OR-Tools model, built once and solved as often as needed with changed bounds.
 
-    solver = pywraplp.Solver.CreateSolver(ORTOOLS_ENGINES[engine])
-    if solver is None:
-        raise SolverFailure(f"OR-Tools was built without {engine}")
-    infinity = solver.infinity()
-    variables = [solver.IntVar(v.lb, _finite(v.ub, infinity), f"v{i}") if v.integer
-                 else solver.NumVar(v.lb, _finite(v.ub, infinity), f"v{i}") for i, v in enumerate(model.variables)]
-    for j, row in enumerate(model.rows):
-        constraint = solver.RowConstraint(_finite(row.lo, infinity), _finite(row.hi, infinity), f"r{j}")
-        for index, coefficient in row.terms.items():
-            constraint.SetCoefficient(variables[index], coefficient)
-    objective = solver.Objective()
-    for index, coefficient in model.objective.terms.items():
-        objective.SetCoefficient(variables[index], coefficient)
-    objective.SetOffset(model.objective.constant)
-    objective.SetMinimization()
-    solver.SetTimeLimit(int(math.ceil(time_limit * 1000)))
-    if threads:
-        solver.SetNumThreads(threads)
-    params = pywraplp.MPSolverParameters()
-    params.SetDoubleParam(pywraplp.MPSolverParameters.RELATIVE_MIP_GAP, gap)
-    if engine == "cp-sat":
-        # catch_sigint_signal off: Ctrl-C is handled by dcplan (run_interruptibly), not by CP-SAT.
-        solver.SetSolverSpecificParametersAsString(
-            f"relative_gap_limit:{gap} num_workers:{threads or 2} catch_sigint_signal:false")
-    elif engine == "scip":
-        # SCIP would catch Ctrl-C itself and return its best plan as if the time ran out;
-        # let Python see it, so an interrupt always means exit 130 and no output.
-        solver.SetSolverSpecificParametersAsString("misc/catchctrlc = FALSE\n")
-    start = time.perf_counter()
+    Large-neighbourhood search re-solves the same model many times with most
+    variables fixed; translating 100,000 variables each time would cost more
+    than the solves.
+    """
+
+    def __init__(self, model: LinearModel, engine: str, threads: int = 0):
+        from ortools.linear_solver import pywraplp
+
+        self.pywraplp = pywraplp
+        self.model, self.engine, self.threads = model, engine, threads
+        self.solver = pywraplp.Solver.CreateSolver(ORTOOLS_ENGINES[engine])
+        if self.solver is None:
+            raise SolverFailure(f"OR-Tools was built without {engine}")
+        self.infinity = self.solver.infinity()
+        self.variables = [self.solver.IntVar(v.lb, _finite(v.ub, self.infinity), f"v{i}") if v.integer
+                          else self.solver.NumVar(v.lb, _finite(v.ub, self.infinity), f"v{i}")
+                          for i, v in enumerate(model.variables)]
+        for j, row in enumerate(model.rows):
+            constraint = self.solver.RowConstraint(_finite(row.lo, self.infinity), _finite(row.hi, self.infinity),
+                                                   f"r{j}")
+            for index, coefficient in row.terms.items():
+                constraint.SetCoefficient(self.variables[index], coefficient)
+        self.objective = self.solver.Objective()
+        for index, coefficient in model.objective.terms.items():
+            self.objective.SetCoefficient(self.variables[index], coefficient)
+        self.objective.SetOffset(model.objective.constant)
+        self.objective.SetMinimization()
+
+    def fix(self, fixed: dict[int, float]) -> None:
+        """Fix these variables to values; every other variable gets its own bounds back."""
+        for i, (v, var) in enumerate(zip(self.model.variables, self.variables)):
+            if i in fixed:
+                var.SetBounds(fixed[i], fixed[i])
+            else:
+                var.SetBounds(v.lb, _finite(v.ub, self.infinity))
+
+    def solve(self, time_limit: float, gap: float, hint: list[float] | None = None) -> SolveResult:
+        pywraplp, solver, engine, threads = self.pywraplp, self.solver, self.engine, self.threads
+        if hint is not None and engine in ("scip", "cp-sat"):
+            solver.SetHint(self.variables, [float(v) for v in hint])
+        solver.SetTimeLimit(int(math.ceil(time_limit * 1000)))
+        if threads:
+            solver.SetNumThreads(threads)
+        params = pywraplp.MPSolverParameters()
+        params.SetDoubleParam(pywraplp.MPSolverParameters.RELATIVE_MIP_GAP, gap)
+        if engine == "cp-sat":
+            # catch_sigint_signal off: Ctrl-C is handled by dcplan (run_interruptibly), not by CP-SAT.
+            solver.SetSolverSpecificParametersAsString(
+                f"relative_gap_limit:{gap} num_workers:{threads or 2} catch_sigint_signal:false")
+        elif engine == "scip":
+            # SCIP would catch Ctrl-C itself and return its best plan as if the time ran out;
+            # let Python see it, so an interrupt always means exit 130 and no output.
+            solver.SetSolverSpecificParametersAsString("misc/catchctrlc = FALSE\n")
+        start = time.perf_counter()
+        try:
+            with _engine_output_to_stderr():
+                code = run_interruptibly(lambda: solver.Solve(params), solver.InterruptSolve)
+        except EngineInterrupted:
+            return SolveResult("interrupted", engine, solve_seconds=time.perf_counter() - start)
+        seconds = time.perf_counter() - start
+        status = {
+            pywraplp.Solver.OPTIMAL: "optimal", pywraplp.Solver.FEASIBLE: "feasible",
+            pywraplp.Solver.INFEASIBLE: "infeasible", pywraplp.Solver.NOT_SOLVED: "no_solution",
+        }.get(code, "error")
+        result = SolveResult(status, engine, solve_seconds=seconds)
+        if code == pywraplp.Solver.UNBOUNDED:
+            result.messages.append("the engine reports the model unbounded: a bug in dcplan's model")
+        if status in ("optimal", "feasible"):
+            result.values = [v.solution_value() for v in self.variables]
+            result.objective = self.model.objective.value(result.values)
+            bound = self.objective.BestBound()
+            result.bound = bound if math.isfinite(bound) else None
+            if status == "optimal" and result.bound is None:
+                result.bound = result.objective
+        return result
+
+
+def _solve_ortools(model: LinearModel, engine: str, time_limit: float, gap: float, threads: int,
+                   hint: list[float] | None = None) -> SolveResult:
+    return OrtoolsSession(model, engine, threads).solve(time_limit, gap, hint)
+
+
+def _highs_bound(problem) -> float | None:
+    """HiGHS runs in-process; PuLP keeps its Highs object, whose MIP dual bound we can read."""
+    solver_model = getattr(problem, "solverModel", None)
     try:
-        with _engine_output_to_stderr():
-            code = run_interruptibly(lambda: solver.Solve(params), solver.InterruptSolve)
-    except EngineInterrupted:
-        return SolveResult("interrupted", engine, solve_seconds=time.perf_counter() - start)
-    seconds = time.perf_counter() - start
-    status = {
-        pywraplp.Solver.OPTIMAL: "optimal", pywraplp.Solver.FEASIBLE: "feasible",
-        pywraplp.Solver.INFEASIBLE: "infeasible", pywraplp.Solver.NOT_SOLVED: "no_solution",
-    }.get(code, "error")
-    result = SolveResult(status, engine, solve_seconds=seconds)
-    if code == pywraplp.Solver.UNBOUNDED:
-        result.messages.append("the engine reports the model unbounded: a bug in dcplan's model")
-    if status in ("optimal", "feasible"):
-        result.values = [v.solution_value() for v in variables]
-        result.objective = model.objective.value(result.values)
-        bound = objective.BestBound()
-        result.bound = bound if math.isfinite(bound) else None
-        if status == "optimal" and result.bound is None:
-            result.bound = result.objective
-    return result
+        info = solver_model.getInfo()
+        bound = info.mip_dual_bound if info.mip_node_count >= 0 else info.objective_function_value
+    except AttributeError:
+        return None
+    return bound if math.isfinite(bound) else None
 
 
 def _terminate_child_processes() -> None:
@@ -194,7 +238,8 @@ def _finite(value: float, infinity: float) -> float:
     return value
 
 
-def _solve_pulp(model: LinearModel, engine: str, time_limit: float, gap: float, threads: int) -> SolveResult:
+def _solve_pulp(model: LinearModel, engine: str, time_limit: float, gap: float, threads: int,
+                hint: list[float] | None = None) -> SolveResult:
     import pulp
 
     problem = pulp.LpProblem("dcplan", pulp.LpMinimize)
@@ -212,6 +257,10 @@ def _solve_pulp(model: LinearModel, engine: str, time_limit: float, gap: float, 
         if row.hi < INF:
             problem += (expr <= row.hi), f"r{j}_hi"
     options = {"timeLimit": time_limit, "gapRel": gap, "msg": False}
+    if hint is not None:
+        for variable, value in zip(variables, hint):
+            variable.setInitialValue(value)
+        options["warmStart"] = True
     if threads:
         options["threads"] = threads
     solver = pulp.PULP_CBC_CMD(**options) if engine == "cbc" else pulp.HiGHS(**options)
@@ -242,8 +291,9 @@ def _solve_pulp(model: LinearModel, engine: str, time_limit: float, gap: float, 
     if status in ("optimal", "feasible"):
         result.values = [v.varValue if v.varValue is not None else 0.0 for v in variables]
         result.objective = model.objective.value(result.values)
-        if status == "optimal":
-            result.bound = None  # PuLP does not expose the engine's bound; gap ≤ the requested tolerance
+        result.bound = _highs_bound(problem) if engine == "highs" else None
+        if result.bound is None and status == "optimal":
+            # PuLP does not expose CBC's bound; the gap is within the requested tolerance.
             result.messages.append(f"{engine} via PuLP proves optimality within the gap tolerance {gap:g} "
                                    "but does not report its bound")
     return result

@@ -121,7 +121,7 @@ def test_unwritable_output_is_a_clean_error(tmp_path):
     assert "Traceback" not in run.stderr and "cannot write" in run.stderr
 
 
-def test_time_limit_without_a_plan_exits_3(tmp_path):
+def _big_scenario(tmp_path, constraints=None):
     import yaml
 
     models = ["llama3-8b", "llama3-70b", "mixtral-8x7b"]
@@ -130,9 +130,27 @@ def test_time_limit_without_a_plan_exits_3(tmp_path):
                   "max_tpot": f"{30 + i % 40} ms", "availability": 0.999} for i in range(150)]
     scenario = {"dcplan": 1, "name": "big", "workloads": workloads,
                 "sites": [{"name": f"s{k}", "power": "3 MW", "racks": 100, "rack_power": "40 kW"} for k in range(3)]}
+    if constraints:
+        scenario["constraints"] = constraints
     path = tmp_path / "big.yaml"
     path.write_text(yaml.safe_dump(scenario))
-    run = dcplan("solve", str(path), "--time-limit", "0.001", "--format", "json")
+    return path
+
+
+def test_time_limit_falls_back_to_the_verified_warm_start(tmp_path):
+    run = dcplan("solve", str(_big_scenario(tmp_path)), "--time-limit", "0.001", "--format", "json")
+    assert run.returncode == 0, run.stderr
+    plan = json.loads(run.stdout)
+    assert plan["status"] == "feasible"
+    # SCIP takes the greedy start as its incumbent; either way the plan says it is not proven optimal.
+    assert any("greedy warm start" in w or "time limit stopped" in w for w in plan["warnings"])
+    assert sum(b["extended_price"] for b in plan["bom"]) == pytest.approx(plan["totals"]["capex"])
+
+
+def test_time_limit_without_a_plan_exits_3(tmp_path):
+    # A floor on servers that the greedy start ignores, so there is no plan to fall back on.
+    floor = [{"name": "floor", "sum": "quantity", "where": {"category": "server"}, "min": 2000}]
+    run = dcplan("solve", str(_big_scenario(tmp_path, floor)), "--time-limit", "0.001", "--format", "json")
     assert run.returncode == 3, run.stderr
     assert json.loads(run.stdout)["status"] == "no_solution"
     assert "before finding any plan" in run.stderr and "Traceback" not in run.stderr

@@ -1,0 +1,58 @@
+"""Large-neighbourhood search never makes a plan worse, keeps it feasible for the full
+model, and its sub-problems are the full model with some variables fixed."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.generate import generate
+from dcplan import catalog, greedy, lns, model, reduce, sizing
+from dcplan.plan import _all_rows_hold, extract
+from dcplan.schema import Scenario
+from dcplan.solve import solve
+from dcplan.verify import verify
+
+
+def built_model(workloads=30, seed=5):
+    scenario = Scenario.model_validate(generate(workloads=workloads, servers=12, sites=2, seed=seed))
+    effective = catalog.effective(scenario.catalog)
+    requirements = sizing.size_scenario(scenario, effective)
+    reduced, _ = reduce.prune_dominated(scenario, effective, requirements)
+    return scenario, effective, requirements, model.build(scenario, effective, reduced), reduced
+
+
+def test_improves_a_greedy_plan_and_stays_feasible_and_verified():
+    scenario, effective, requirements, built, reduced = built_model()
+    start = greedy.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
+    assert start.feasible
+    values, solved, improved = lns.improve(built, start.values, time_budget=20, batch_size=5)
+    assert solved >= 2
+    assert built.lm.objective.value(values) <= start.objective + 1e-6
+    assert _all_rows_hold(built, values)
+    plan = extract(built, values, status="feasible", engine="scip", bound=None, solve_seconds=0, build_seconds=0,
+                   warnings=[])
+    verify(plan, scenario, effective, requirements)
+
+
+def test_neighbourhood_with_everything_free_is_the_full_model():
+    scenario, effective, _, built, reduced = built_model(workloads=10, seed=2)
+    start = greedy.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
+    sub, mapping = lns._neighbourhood(built.lm, start.values, lambda i: True)
+    assert mapping == list(range(len(built.lm.variables)))
+    full = solve(built.lm, "scip", time_limit=60, gap=0.0)
+    same = solve(sub, "scip", time_limit=60, gap=0.0)
+    assert same.objective == pytest.approx(full.objective, rel=1e-9)
+
+
+def test_fixed_variables_move_into_the_bounds():
+    scenario, effective, _, built, reduced = built_model(workloads=10, seed=2)
+    start = greedy.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
+    owned = lns.workload_variables(built.lm)
+    first = scenario.workloads[0].name
+    sub, mapping = lns._neighbourhood(built.lm, start.values, lambda i: i not in owned[first])
+    assert not set(owned[first]) & set(mapping)
+    # The incumbent restricted to the free variables satisfies the sub-problem.
+    local = [start.values[i] for i in mapping]
+    for row in sub.rows:
+        activity = sum(c * local[i] for i, c in row.terms.items())
+        assert row.lo - 1e-6 * max(1, abs(row.lo)) <= activity <= row.hi + 1e-6 * max(1, abs(row.hi))
