@@ -140,6 +140,11 @@ def test_every_plan_verifies_and_every_failure_is_infeasible(data, engine):
         plan = solve(data, engine)
     except NoPlan as err:
         assert err.status == "infeasible", f"NoPlan {err.status}: {err}"
+        # A clean infeasibility comes with its reason: a workload nothing can serve, the limits
+        # that would have to move, or a statement that the requirements conflict among themselves.
+        reasons = err.plan_stub["warnings"]
+        assert any(r.startswith(("workload ", "the requirements do not fit", "no relaxation of"))
+                   for r in reasons), reasons
         return
     assert plan.status == "optimal"
     reverify(plan, data)
