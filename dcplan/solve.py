@@ -17,6 +17,7 @@ import signal
 import sys
 import tempfile
 import threading
+import warnings
 import time
 from dataclasses import dataclass, field
 
@@ -243,8 +244,8 @@ def _solve_pulp(model: LinearModel, engine: str, time_limit: float, gap: float, 
     import pulp
 
     problem = pulp.LpProblem("dcplan", pulp.LpMinimize)
-    variables = [pulp.LpVariable(f"v{i}", lowBound=v.lb, upBound=None if v.ub == INF else v.ub,
-                                 cat=pulp.LpInteger if v.integer else pulp.LpContinuous)
+    variables = [problem.add_variable(f"v{i}", lowBound=v.lb, upBound=None if v.ub == INF else v.ub,
+                                      cat=pulp.LpInteger if v.integer else pulp.LpContinuous)
                  for i, v in enumerate(model.variables)]
     problem += pulp.lpSum(c * variables[i] for i, c in model.objective.terms.items()) + model.objective.constant
     for j, row in enumerate(model.rows):
@@ -263,7 +264,11 @@ def _solve_pulp(model: LinearModel, engine: str, time_limit: float, gap: float, 
         options["warmStart"] = True
     if threads:
         options["threads"] = threads
-    solver = pulp.PULP_CBC_CMD(**options) if engine == "cbc" else pulp.HiGHS(**options)
+    with warnings.catch_warnings():
+        # PuLP 3.3 deprecates PULP_CBC_CMD in favour of COIN_CMD with a separately installed CBC;
+        # the bundled binary is what a plain `pip install` provides, so keep it until PuLP 4.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        solver = pulp.PULP_CBC_CMD(**options) if engine == "cbc" else pulp.HiGHS(**options)
     if not solver.available():
         raise SolverFailure(f"PuLP cannot find the {engine} engine")
     start = time.perf_counter()
