@@ -107,6 +107,18 @@ def _listed_but_unavailable(workload, section: dict, excluded: dict[str, str]) -
             excluded[item_id] = "not purchasable in this scenario (catalog `only`/`exclude`)"
 
 
+def _accelerated_exclusion(workload, item_id: str, server: Server, catalog: Catalog,
+                           purpose: str) -> tuple[str | None, Accelerator | None]:
+    """Why an accelerated workload cannot use this server (None if it can), and its accelerator."""
+    reason = _common_exclusion(workload, item_id, server, catalog)
+    acc = _accelerator(server, catalog)
+    if reason is None and server.accelerators is None:
+        reason = f"no accelerators (not {purpose})"
+    if reason is None and acc is None:
+        reason = f"accelerator {server.accelerators.model!r} is not in the catalog"
+    return reason, acc
+
+
 def _peak_flops(acc: Accelerator, precision: str) -> float | None:
     """Dense peak in FLOP/s at the precision, or None if the accelerator lacks it."""
     if precision == "fp8":
@@ -125,12 +137,7 @@ def size_training(workload: TrainingWorkload, catalog: Catalog) -> Requirement:
     candidates: list[Candidate] = []
     excluded: dict[str, str] = {}
     for item_id, server in catalog.servers.items():
-        reason = _common_exclusion(workload, item_id, server, catalog)
-        acc = _accelerator(server, catalog)
-        if reason is None and server.accelerators is None:
-            reason = "no accelerators (not a training server)"
-        if reason is None and acc is None:
-            reason = f"accelerator {server.accelerators.model!r} is not in the catalog"
+        reason, acc = _accelerated_exclusion(workload, item_id, server, catalog, "a training server")
         peak = None if acc is None else _peak_flops(acc, workload.precision)
         if reason is None and peak is None:
             reason = f"accelerator {acc.id} has no FP8 support"
@@ -269,12 +276,7 @@ def size_inference(workload: InferenceWorkload, catalog: Catalog) -> Requirement
     candidates: list[Candidate] = []
     excluded: dict[str, str] = {}
     for item_id, server in catalog.servers.items():
-        reason = _common_exclusion(workload, item_id, server, catalog)
-        acc = _accelerator(server, catalog)
-        if reason is None and server.accelerators is None:
-            reason = "no accelerators (not an inference server)"
-        if reason is None and acc is None:
-            reason = f"accelerator {server.accelerators.model!r} is not in the catalog"
+        reason, acc = _accelerated_exclusion(workload, item_id, server, catalog, "an inference server")
         if reason is None and _peak_flops(acc, workload.precision) is None:
             reason = f"accelerator {acc.id} has no FP8 support"
         if reason is None and workload.hbm_efficiency <= 0:
