@@ -126,7 +126,8 @@ def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_pr
             result.messages.append("the engine found no plan in time; this is the greedy warm start, "
                                    "not an optimised plan (raise --time-limit)")
     if large and result.status == "feasible" and result.values is not None:
-        result = _improve_by_neighbourhoods(built, result, time_limit * (1 - LNS_FULL_SHARE), engine, threads,
+        # What is left of the time limit after the full solve (engines overrun their share a little).
+        result = _improve_by_neighbourhoods(built, result, time_limit - result.solve_seconds, engine, threads,
                                             on_progress, gap)
     warnings = list(built.warnings) + result.messages
     if result.status == "interrupted":
@@ -165,9 +166,10 @@ def _improve_by_neighbourhoods(built, result, budget: float, engine: str, thread
     start = time.perf_counter()
     full_seconds = result.solve_seconds
     if result.bound is None:
-        result.bound = lp_bound(built.lm, threads)  # a valid bound even when the engine proved none
+        # A valid bound even when the engine proved none, within the time that is left.
+        result.bound = lp_bound(built.lm, threads, time_limit=max(1.0, budget))
     engine = AUTO_ENGINE if engine == "auto" else engine
-    remaining = max(1.0, budget - (time.perf_counter() - start))
+    remaining = budget - (time.perf_counter() - start)  # the search keeps within the time limit
     if on_progress is not None:
         on_progress(f"large model ({len(built.pools):,} pools): re-optimising workloads in batches for "
                     f"{remaining:.0f} s")
@@ -181,7 +183,7 @@ def _improve_by_neighbourhoods(built, result, budget: float, engine: str, thread
     return result
 
 
-def lp_bound(model, threads: int = 0) -> float | None:
+def lp_bound(model, threads: int = 0, time_limit: float = 60.0) -> float | None:
     """The LP relaxation's optimum (every variable continuous): a valid lower bound."""
     import copy
 
@@ -191,7 +193,7 @@ def lp_bound(model, threads: int = 0) -> float | None:
     relaxed = LinearModel([copy.copy(v) for v in model.variables], model.rows, model.objective, model.names)
     for variable in relaxed.variables:
         variable.integer = False
-    result = solve(relaxed, "glop", time_limit=60.0, gap=0.0, threads=threads)
+    result = solve(relaxed, "glop", time_limit=time_limit, gap=0.0, threads=threads)
     return result.objective if result.status == "optimal" else None
 
 

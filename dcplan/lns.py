@@ -48,16 +48,26 @@ def improve(built, incumbent: list[float], time_budget: float, engine: str = "sc
     best = _rounded(model, incumbent)
     best_cost = model.objective.value(best)
     solved = improved = 0
+    overhead = 0.0  # seconds the last batch spent building its sub-problem: keep that in reserve
     for batch in _cycle(batches):
         remaining = deadline - time.perf_counter()
-        if remaining < 0.5 or solved >= 2 * len(batches):
+        if remaining < 0.5 + overhead or solved >= 2 * len(batches):
             break
         if bound is not None and best_cost - bound <= gap * abs(best_cost):
             break
         free = set(batch)
+        started = time.perf_counter()
         sub, mapping = _neighbourhood(model, best, lambda i: i not in owner or owner[i] in free)
-        result = solve(sub, engine, time_limit=min(remaining, 5.0), gap=1e-5, threads=threads,
-                       hint=[best[i] for i in mapping])
+        overhead = time.perf_counter() - started
+        remaining = deadline - time.perf_counter()
+        if remaining < 0.5:
+            break
+        limit = min(remaining - overhead, 5.0)
+        if limit < 0.5:
+            break
+        result = solve(sub, engine, time_limit=limit, gap=1e-5, threads=threads, hint=[best[i] for i in mapping])
+        # Reserve what this batch spent beyond the engine's own limit (building, handing over) for the next.
+        overhead = max(overhead, time.perf_counter() - started - limit)
         solved += 1
         if result.status == "interrupted":
             break
