@@ -12,7 +12,7 @@ Measures, in one run (so ratios compare like with like):
 The report (bench/report.py) starts with each target of the issues, met or missed.
 `--quick` (`make bench`): 3 repetitions, W in {50, 200}, S = 20, K = 2, T = 30 s, a few
 minutes. Default (`make bench-full`): 7 repetitions, W in {100, 1000}, S = 60, K = 4,
-T = 60 s, 20-30 minutes. Results are medians.
+T = 60 s, about 30 minutes. Results are medians.
 """
 
 from __future__ import annotations

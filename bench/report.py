@@ -165,7 +165,7 @@ def scale_section(scale: dict) -> list[str]:
              f"{quick['cbc_cap']:.0f} s (a few minutes on 2 cores); full mode (`make bench-full`) "
              f"W ∈ {{{', '.join(str(s[0]) for s in full['sizes'])}}}, S = {full['sizes'][0][1]}, "
              f"K = {full['sizes'][0][2]}, T = {full['time_limit']:.0f} s, CBC cap {full['cbc_cap']:.0f} s "
-             "(about 25 minutes measured: CBC gets up to 10 minutes per size).", ""]
+             "(about 30 minutes on this machine, most of it CBC: up to 12 minutes per size).", ""]
     for size_result in scale["sizes"]:
         lines += _size_table(size_result)
     return lines
