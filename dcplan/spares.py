@@ -13,6 +13,7 @@ that needs j spares.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 
@@ -33,6 +34,15 @@ def binomial_tail(trials: int, p: float, k: int) -> float:
     if p >= 1.0:
         return 1.0
     log_p, log_q = math.log(p), math.log1p(-p)
+    if k > 64:
+        # log pmf(i) by the recurrence pmf(i+1)/pmf(i) = (n−i)/(i+1)·p/q, summed with numpy: large pools
+        # (an absurd demand asks for millions of servers) need tens of thousands of terms.
+        import numpy as np
+
+        i = np.arange(k, dtype=float)
+        steps = np.log((trials - i) / (i + 1.0)) + (log_p - log_q)
+        logs = np.concatenate(([trials * log_q], trials * log_q + np.cumsum(steps)))
+        return max(0.0, 1.0 - float(np.exp(logs).sum()))
     log_n = math.lgamma(trials + 1)
     cdf = 0.0
     for i in range(k + 1):
@@ -40,6 +50,7 @@ def binomial_tail(trials: int, p: float, k: int) -> float:
     return max(0.0, 1.0 - cdf)
 
 
+@functools.lru_cache(maxsize=65536)
 def spares_needed(n: int, p: float, availability: float) -> int:
     """Smallest k with P(more than k of n + k down) ≤ 1 − availability; 0 for an empty pool.
 
@@ -86,20 +97,29 @@ def envelope(max_pool: int, p: float, availability: float) -> tuple[float, float
     return p, max(0.0, top - p * max_pool) + 1.0
 
 
-def breakpoints(max_pool: int, p: float, availability: float) -> list[int]:
-    """[N_1, N_2, ...]: N_j is the smallest pool size n ≤ max_pool with spares_needed(n) ≥ j."""
+@functools.lru_cache(maxsize=4096)
+def breakpoints(max_pool: int, p: float, availability: float) -> tuple[int, ...]:
+    """[N_1, N_2, ...]: N_j is the smallest pool size n ≤ max_pool with spares_needed(n) ≥ j.
+
+    k(n) ≥ j exactly when j − 1 spares are not enough for n servers, and that
+    only becomes more true as n grows, so N_j is one bisection over n with a
+    single binomial tail per step (not a search for k(n) at every step).
+    Cached: the same (pool bound, unavailability, target) recurs across sites.
+    """
     top = spares_needed(max_pool, p, availability)
+    allowed = (1.0 - availability) * (1.0 + 1e-9) + 1e-15  # as in spares_needed
     points = []
+    low = 1
     for j in range(1, top + 1):
-        low, high = 1, max_pool  # spares_needed(high) ≥ j by construction
+        high = max_pool  # spares_needed(max_pool) ≥ j by construction
         while low < high:
             mid = (low + high) // 2
-            if spares_needed(mid, p, availability) >= j:
+            if binomial_tail(mid + j - 1, p, j - 1) > allowed:  # j − 1 spares are too few for mid servers
                 high = mid
             else:
                 low = mid + 1
-        points.append(low)
-    return points
+        points.append(low)  # N_j ≥ N_{j−1}: the next search starts here
+    return tuple(points)
 
 
 _RULE_RE = re.compile(r"^\s*(?:N\s*\+\s*(\d+)|(\d+(?:\.\d+)?)\s*%)\s*$")
