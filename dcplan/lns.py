@@ -11,22 +11,15 @@ bound reported is the one the full model's solve proved, never a batch's.
 
 from __future__ import annotations
 
-import re
 import time
 
+from .blocks import owners
 from .linear import Expr, LinearModel, Row, Variable
-
-_OWNER = re.compile(r"workload=([^,\]]+)")
 
 
 def workload_variables(model) -> dict[str, list[int]]:
-    """Variable indices owned by each workload (pools, spares, steps, site use)."""
-    owned: dict[str, list[int]] = {}
-    for index, variable in enumerate(model.variables):
-        match = _OWNER.search(variable.name)
-        if match:
-            owned.setdefault(match.group(1), []).append(index)
-    return owned
+    """Variable indices owned by each workload (pools, spares, steps, site use, training fabric)."""
+    return owners(model)
 
 
 def improve(built, incumbent: list[float], time_budget: float, engine: str = "scip", threads: int = 0,
