@@ -21,6 +21,7 @@ class SolveOptions:
     objective: str | None = None
     save_model: str | None = None  # write the model (LP, or MPS for *.mps) before solving
     reference: bool = False  # the plain formulation: no pruning, strengthening or warm start (for tests)
+    deadline: float | None = None  # time.perf_counter() by which solving must end (benchmarks time whole runs)
 
 
 class NoPlan(Exception):
@@ -115,20 +116,30 @@ def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_pr
     time_limit = options.time_limit if options.time_limit is not None else settings.time_limit
     gap = options.gap if options.gap is not None else settings.gap
     threads = options.threads if options.threads is not None else settings.threads
-    large = not options.reference and len(built.pools) > LNS_MIN_POOLS
-    result = solve_module.solve(built.lm, engine=engine, time_limit=time_limit * (LNS_FULL_SHARE if large else 1),
-                                gap=gap, threads=threads, hint=hint)
+    # The time limit covers everything after the build: workload cuts, then the engine.
+    ends = start + build_seconds + time_limit
+    if options.deadline is not None:
+        ends = min(ends, options.deadline)
+    blocks = None
+    if not options.reference:
+        try:
+            blocks = _add_workload_cuts(built, min(WORKLOAD_CUT_SHARE * time_limit,
+                                                   0.5 * (ends - time.perf_counter())), threads, on_progress)
+        except KeyboardInterrupt:
+            raise Interrupted() from None
+    left = max(0.5 * min(time_limit, ends - start - build_seconds), ends - time.perf_counter())
+    if not options.reference and len(built.pools) > LARGE_MODEL_POOLS:
+        from .decompose import solve_large
+
+        result = solve_large(built, blocks, hint, left, engine, threads, gap, on_progress)
+    else:
+        result = solve_module.solve(built.lm, engine=engine, time_limit=left, gap=gap, threads=threads, hint=hint)
     if result.values is None and hint is not None and result.status in ("no_solution", "error"):
         # The engine stopped without a plan of its own: the warm start is still a verified plan.
         result.values, result.status = hint, "feasible"
         result.objective = built.lm.objective.value(hint)
-        if not large:
-            result.messages.append("the engine found no plan in time; this is the greedy warm start, "
-                                   "not an optimised plan (raise --time-limit)")
-    if large and result.status == "feasible" and result.values is not None:
-        # What is left of the time limit after the full solve (engines overrun their share a little).
-        result = _improve_by_neighbourhoods(built, result, time_limit - result.solve_seconds, engine, threads,
-                                            on_progress, gap)
+        result.messages.append("the engine found no plan in time; this is the greedy warm start, "
+                               "not an optimised plan (raise --time-limit)")
     warnings = list(built.warnings) + result.messages
     if result.status == "interrupted":
         raise Interrupted()
@@ -151,50 +162,25 @@ def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_pr
     return plan
 
 
-LNS_MIN_POOLS = 3000
-"""Models with more pools than this get a short full solve (for its bound) and then
-large-neighbourhood search (dcplan/lns.py) for the rest of the time limit."""
-LNS_FULL_SHARE = 0.35
+LARGE_MODEL_POOLS = 3000
+"""Models with more pools than this are planned by decomposition (dcplan/decompose.py): the LP bound,
+a restricted master over per-workload configurations, then large-neighbourhood search."""
+WORKLOAD_CUT_SHARE = 0.25
+"""Of the time limit, the per-workload problems (dcplan/blocks.py) may use at most this share."""
 
 
-def _improve_by_neighbourhoods(built, result, budget: float, engine: str, threads: int, on_progress,
-                               gap: float = 0.0):
-    """Large-neighbourhood search after the full solve; the bound stays the full model's (or its LP's)."""
-    from . import lns
-    from .solve import AUTO_ENGINE
+def _add_workload_cuts(built, budget: float, threads: int, on_progress):
+    """Solve each workload's own problem and add its lower bound as a cut (dcplan/blocks.py)."""
+    from . import blocks as blocks_module
 
     start = time.perf_counter()
-    full_seconds = result.solve_seconds
-    if result.bound is None:
-        # A valid bound even when the engine proved none, within the time that is left.
-        result.bound = lp_bound(built.lm, threads, time_limit=max(1.0, budget))
-    engine = AUTO_ENGINE if engine == "auto" else engine
-    remaining = budget - (time.perf_counter() - start)  # the search keeps within the time limit
+    blocks = blocks_module.find_blocks(built)
+    solved = blocks_module.solve_for_cuts(built, blocks, budget, threads=min(2, threads or 2))
+    added = blocks_module.add_cuts(built, blocks)
     if on_progress is not None:
-        on_progress(f"large model ({len(built.pools):,} pools): re-optimising workloads in batches for "
-                    f"{remaining:.0f} s")
-    values, solved, improved = lns.improve(built, result.values, remaining, engine, threads, bound=result.bound,
-                                           gap=gap)
-    result.solve_seconds += time.perf_counter() - start
-    result.values = values
-    result.objective = built.lm.objective.value(values)
-    result.messages.append(f"large model: after a full solve of {full_seconds:.0f} s (for its bound), "
-                           f"{solved} batches of workloads were re-optimised and {improved} improved the plan")
-    return result
-
-
-def lp_bound(model, threads: int = 0, time_limit: float = 60.0) -> float | None:
-    """The LP relaxation's optimum (every variable continuous): a valid lower bound."""
-    import copy
-
-    from .linear import LinearModel
-    from .solve import solve
-
-    relaxed = LinearModel([copy.copy(v) for v in model.variables], model.rows, model.objective, model.names)
-    for variable in relaxed.variables:
-        variable.integer = False
-    result = solve(relaxed, "glop", time_limit=time_limit, gap=0.0, threads=threads)
-    return result.objective if result.status == "optimal" else None
+        on_progress(f"solved {solved:,} of {len(blocks):,} workloads alone in {time.perf_counter() - start:.2f} s: "
+                    f"{added:,} workload cuts")
+    return blocks
 
 
 def _no_plan_message(status: str, engine: str) -> str:
