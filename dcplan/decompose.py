@@ -146,8 +146,17 @@ def _solve_large(built, blocks, hint, time_limit, engine, threads, gap, on_progr
         # Pricing did not finish: the LP relaxation of the full model with its workload cuts is the bound.
         bound = lp_bound(built.lm, max(1.0, deadline - time.perf_counter()), threads)
     if values is None:
-        return SolveResult("no_solution", engine, bound=bound, solve_seconds=time.perf_counter() - start,
-                           messages=messages)
+        # No greedy plan and no master plan (the master only knows some configurations): the full
+        # model decides, within what is left, whether there is a plan, none (infeasible), or no answer.
+        full = result if not chosen else _solve_mip(built.lm, engine, max(0.5, deadline - time.perf_counter()),
+                                                     gap, threads, None)
+        full.solve_seconds = time.perf_counter() - start
+        full.messages = messages + full.messages
+        if bound is not None and full.bound is not None:
+            full.bound = max(full.bound, bound)
+        elif full.bound is None:
+            full.bound = bound
+        return full
     objective = built.lm.objective.value(values)
     left = deadline - time.perf_counter()
     if left > 2.0 and (bound is None or objective - bound > gap * abs(objective)):

@@ -32,6 +32,13 @@ class Expr:
             self.terms[index] = self.terms.get(index, 0.0) + coefficient
         return self
 
+    def add_scaled(self, other: "Expr", factor: float) -> "Expr":
+        """self += factor · other, in place (building big sums without temporary copies)."""
+        for index, coefficient in other.terms.items():
+            self.add_term(index, coefficient * factor)
+        self.constant += other.constant * factor
+        return self
+
     def __iadd__(self, other):
         if isinstance(other, Expr):
             for index, coefficient in other.terms.items():

@@ -159,6 +159,7 @@ def add_pools(built: BuiltModel) -> None:
             item = item_of(built.catalog, req.kind, cand.item)
             if item.price is None:
                 continue
+            bound = None
             for site in sites:
                 key = f"workload={workload.name},item={cand.item},site={site.name}"
                 top_up = Expr()
@@ -172,10 +173,12 @@ def add_pools(built: BuiltModel) -> None:
                         lm.le(f"spares.top_up[{key}]", "spares", top_up, choice * extra, origin="constraints")
                 else:
                     choice = None
-                    extra = units_for_minimums(built, "storage" if req.kind == "storage" else "server", item)
-                    active = lm.var(f"x[{key}]", ub=pool_bound(req, cand, extra))
+                    if bound is None:  # the same at every site
+                        extra = units_for_minimums(built, "storage" if req.kind == "storage" else "server", item)
+                        bound = pool_bound(req, cand, extra)
+                    active = lm.var(f"x[{key}]", ub=bound)
                 built.pools.append(Pool(workload.name, req.kind, cand.item, site.name, group, cand, active, top_up,
-                                        choice, bound=pool_bound(req, cand, extra) if choice is None else 0))
+                                        choice, bound=bound if choice is None else 0))
         for cand in req.candidates:
             if item_of(built.catalog, req.kind, cand.item).price is None:
                 unpriced.setdefault(cand.item, []).append(workload.name)
@@ -461,7 +464,8 @@ def add_network(built: BuiltModel) -> None:
         by_speed: dict[float, Expr] = {}
         for p in pools:
             nics = item_of(built.catalog, p.kind, p.item).nics
-            by_speed[nics.speed] = by_speed.get(nics.speed, Expr()) + (p.active + p.spares) * (nics.count * homing)
+            ports = by_speed.setdefault(nics.speed, Expr())
+            ports.add_scaled(p.active, nics.count * homing).add_scaled(p.spares, nics.count * homing)
         fabric = Fabric(f"{label}@{site}", kind, site, group, oversub, total(by_speed.values()))
         key = f"fabric={fabric.name}"
         links_by_speed: dict[float, list[Expr]] = {v: [] for v in by_speed}
@@ -512,11 +516,11 @@ def add_racks(built: BuiltModel) -> None:
     units: dict[tuple[str, str, str], Expr] = {}
     for pool in built.pools:
         key = (pool.item, pool.site, pool.group)
-        units[key] = units.get(key, Expr()) + pool.active + pool.spares
+        units.setdefault(key, Expr()).add_scaled(pool.active, 1.0).add_scaled(pool.spares, 1.0)
     for fabric in built.fabrics:
         for s_id in fabric.leaves:
             key = (s_id, fabric.site, fabric.group)
-            units[key] = units.get(key, Expr()) + switch_count(fabric, s_id)
+            units.setdefault(key, Expr()).add_scaled(switch_count(fabric, s_id), 1.0)
     for (item_id, site_name, group), count in units.items():
         site = sites[site_name]
         item = built.catalog.find(item_id)[1]
@@ -546,7 +550,7 @@ def add_power(built: BuiltModel) -> None:
         for pool in built.pools:
             if pool.site == site.name:
                 item = item_of(built.catalog, pool.kind, pool.item)
-                it += pool.active * item.power + pool.spares * idle_kw(item)
+                it.add_scaled(pool.active, item.power).add_scaled(pool.spares, idle_kw(item))
         for fabric in built.fabrics:
             if fabric.site == site.name:
                 for s_id, sw in ((s, built.catalog.switches[s]) for s in fabric.leaves):
@@ -570,9 +574,10 @@ def add_metrics(built: BuiltModel) -> None:
         site_energy_kw = Expr()
         for pool in (p for p in built.pools if p.site == site.name):
             item = item_of(built.catalog, pool.kind, pool.item)
-            capex += (pool.active + pool.spares) * item.price
+            capex.add_scaled(pool.active, item.price).add_scaled(pool.spares, item.price)
             idle = idle_kw(item)
-            site_energy_kw += pool.active * (idle + pool.candidate.load * (item.power - idle)) + pool.spares * idle
+            site_energy_kw.add_scaled(pool.active, idle + pool.candidate.load * (item.power - idle))
+            site_energy_kw.add_scaled(pool.spares, idle)
         for fabric in (f for f in built.fabrics if f.site == site.name):
             for s_id in fabric.leaves:
                 sw = built.catalog.switches[s_id]

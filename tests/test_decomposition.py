@@ -143,3 +143,14 @@ def test_highs_direct_matches_the_pulp_path():
     direct = run(to_highs(built.lm), 60, gap=0.0)
     assert direct.status == "optimal"
     assert direct.objective + built.lm.objective.constant == pytest.approx(via_pulp.objective, rel=1e-6)
+
+
+def test_large_model_path_reports_an_infeasible_scenario_as_infeasible(monkeypatch):
+    """No greedy plan and no master plan: the full model decides, so an infeasible scenario exits 1, not 3."""
+    data = generate(workloads=8, servers=8, sites=2, seed=3)
+    for site in data["sites"]:
+        site["power"] = 1.0  # kW: nothing fits
+    monkeypatch.setattr(api, "LARGE_MODEL_POOLS", 0)
+    with pytest.raises(api.NoPlan) as raised:
+        api.plan_scenario(Scenario.model_validate(data), api.SolveOptions(engine="highs", time_limit=30))
+    assert raised.value.status == "infeasible"
