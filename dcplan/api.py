@@ -162,7 +162,7 @@ def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_pr
     return plan
 
 
-LARGE_MODEL_POOLS = 3000
+LARGE_MODEL_POOLS = 1000
 """Models with more pools than this are planned by decomposition (dcplan/decompose.py): the LP bound,
 a restricted master over per-workload configurations, then large-neighbourhood search."""
 WORKLOAD_CUT_SHARE = 0.25
