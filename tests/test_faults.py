@@ -79,6 +79,30 @@ def test_interrupt_exits_130_and_leaves_nothing(tmp_path, engine):
     assert not [pid for pid in child_engines if Path(f"/proc/{pid}").exists()], "engine process left running"
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc to find engine processes")
+def test_interrupt_during_the_decomposition_exits_130(tmp_path):
+    """Ctrl-C after the workload cuts (master LP, pricing or master MIP of a large model) stops at once too."""
+    scenario = hard_scenario(tmp_path / "hard.yaml")
+    output = tmp_path / "plan.json"
+    proc = subprocess.Popen([sys.executable, "-m", "dcplan", "--verbose", "solve", str(scenario), "--gap", "0",
+                             "--time-limit", "120", "--format", "json", "-o", str(output)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = ""
+    deadline = time.time() + 60
+    while "workload cuts" not in line and time.time() < deadline:
+        line = proc.stderr.readline()
+        assert line or proc.poll() is None, "dcplan ended before the decomposition"
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    start = time.time()
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    assert time.time() - start < 2
+    assert "interrupted" in stderr and "Traceback" not in stderr, stderr
+    assert stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hard.yaml"]
+
+
 @pytest.mark.parametrize("suffix", [".lp", ".mps"])
 def test_save_model_writes_a_model_other_engines_read(tmp_path, suffix):
     import highspy
