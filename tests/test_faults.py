@@ -51,28 +51,37 @@ def engine_children(pid: int) -> list[int]:
     return children
 
 
-@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc to find engine processes")
-@pytest.mark.parametrize("engine", ["scip", "cp-sat", "highs", "cbc"])
-def test_interrupt_exits_130_and_leaves_nothing(tmp_path, engine):
+def interrupt_when(tmp_path, marker: str, delay: float, *options: str):
+    """Solve the hard scenario with --verbose; press Ctrl-C `delay` s after stderr shows `marker`.
+
+    Returns (exit code, seconds from Ctrl-C to exit, stdout, stderr, engine child processes seen).
+    """
     scenario = hard_scenario(tmp_path / "hard.yaml")
     output = tmp_path / "plan.json"
-    proc = subprocess.Popen([sys.executable, "-m", "dcplan", "--verbose", "solve", str(scenario), "--solver", engine,
+    proc = subprocess.Popen([sys.executable, "-m", "dcplan", "--verbose", "solve", str(scenario), *options,
                              "--gap", "0", "--time-limit", "120", "--format", "json", "-o", str(output)],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    # Wait until the engine runs (the --verbose progress line), then press Ctrl-C.
     line = ""
     deadline = time.time() + 60
-    while "solving with" not in line and time.time() < deadline:
+    while marker not in line and time.time() < deadline:
         line = proc.stderr.readline()
-        assert line or proc.poll() is None, "dcplan ended before solving"
-    time.sleep(1.0)
+        assert line or proc.poll() is None, f"dcplan ended before {marker!r}"
+    time.sleep(delay)
     child_engines = engine_children(proc.pid)
     proc.send_signal(signal.SIGINT)
     start = time.time()
     stdout, stderr = proc.communicate(timeout=30)
-    assert proc.returncode == 130, stderr
-    assert time.time() - start < 10
-    assert "interrupted" in stderr + line and "Traceback" not in stderr, (line, stderr)
+    return proc.returncode, time.time() - start, stdout, line + stderr, child_engines
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc to find engine processes")
+@pytest.mark.parametrize("engine", ["scip", "cp-sat", "highs", "cbc"])
+def test_interrupt_exits_130_and_leaves_nothing(tmp_path, engine):
+    # Wait until the engine runs (the --verbose progress line), then press Ctrl-C.
+    code, seconds, stdout, stderr, child_engines = interrupt_when(tmp_path, "solving with", 1.0, "--solver", engine)
+    assert code == 130, stderr
+    assert seconds < 10
+    assert "interrupted" in stderr and "Traceback" not in stderr, stderr
     assert stdout == ""
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hard.yaml"]  # no plan, no temporary
     time.sleep(0.5)
@@ -82,22 +91,9 @@ def test_interrupt_exits_130_and_leaves_nothing(tmp_path, engine):
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc to find engine processes")
 def test_interrupt_during_the_decomposition_exits_130(tmp_path):
     """Ctrl-C after the workload cuts (master LP, pricing or master MIP of a large model) stops at once too."""
-    scenario = hard_scenario(tmp_path / "hard.yaml")
-    output = tmp_path / "plan.json"
-    proc = subprocess.Popen([sys.executable, "-m", "dcplan", "--verbose", "solve", str(scenario), "--gap", "0",
-                             "--time-limit", "120", "--format", "json", "-o", str(output)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = ""
-    deadline = time.time() + 60
-    while "workload cuts" not in line and time.time() < deadline:
-        line = proc.stderr.readline()
-        assert line or proc.poll() is None, "dcplan ended before the decomposition"
-    time.sleep(0.5)
-    proc.send_signal(signal.SIGINT)
-    start = time.time()
-    stdout, stderr = proc.communicate(timeout=30)
-    assert proc.returncode == 130, stderr
-    assert time.time() - start < 2
+    code, seconds, stdout, stderr, _ = interrupt_when(tmp_path, "workload cuts", 0.5)
+    assert code == 130, stderr
+    assert seconds < 2
     assert "interrupted" in stderr and "Traceback" not in stderr, stderr
     assert stdout == ""
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hard.yaml"]
