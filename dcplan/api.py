@@ -144,7 +144,6 @@ def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_pr
     if result.status == "interrupted":
         raise Interrupted()
     if result.values is None:
-        time_limit = options.time_limit if options.time_limit is not None else settings.time_limit
         reasons = _why_no_plan(built, requirements, result.status, result.engine if result.engine in
                                ("scip", "cp-sat") else "scip", time_limit)
         stub = {"dcplan": 1, "scenario": scenario.name,

@@ -429,7 +429,6 @@ def evaluate(built, result: GreedyResult) -> GreedyEvaluation:
             violations.append(f"{variable.name} = {value:g} outside [{variable.lb:g}, {variable.ub:g}]")
     for row in built.lm.rows:
         activity = sum(c * values[i] for i, c in row.terms.items())
-        tol = 1e-6 * max(1.0, abs(row.lo) if row.lo > -math.inf else 0.0, abs(row.hi) if row.hi < math.inf else 0.0)
-        if activity < row.lo - tol or activity > row.hi + tol:
+        if not row.holds(activity):
             violations.append(f"{row.name}: {activity:g} not in [{row.lo:g}, {row.hi:g}]")
     return GreedyEvaluation(built.lm.objective.value(values), not violations, violations, values)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 INF = math.inf
 MAX_COEFFICIENT = 1e12  # beyond this an engine's tolerances stop meaning anything
+ROW_TOLERANCE = 1e-6  # relative: how far a plan may sit outside a row's bounds (engine feasibility noise)
 
 
 class Expr:
@@ -99,6 +100,11 @@ class Row:
     lo: float
     hi: float
     origin: str = ""  # dotted scenario path the row comes from, for explanations
+
+    def holds(self, activity: float, tolerance: float = ROW_TOLERANCE) -> bool:
+        """lo ≤ activity ≤ hi, to a tolerance relative to the bounds (as plans are checked everywhere)."""
+        slack = tolerance * max(1.0, abs(self.lo) if self.lo > -INF else 0.0, abs(self.hi) if self.hi < INF else 0.0)
+        return self.lo - slack <= activity <= self.hi + slack
 
 
 @dataclass

@@ -46,47 +46,26 @@ def _shifted(model: LinearModel, block, column: dict[int, float], sites: list[st
     return moved
 
 
-def satisfies(model: LinearModel, rows: list[int], column: dict[int, float], tol: float = 1e-6) -> bool:
-    for j in rows:
-        row = model.rows[j]
-        activity = sum(c * column.get(i, 0.0) for i, c in row.terms.items())
-        slack = tol * max(1.0, abs(row.lo) if row.lo > -1e300 else 0.0, abs(row.hi) if row.hi < 1e300 else 0.0)
-        if activity < row.lo - slack or activity > row.hi + slack:
-            return False
-    return True
+def satisfies(model: LinearModel, rows: list[int], column: dict[int, float]) -> bool:
+    """Does a column (its non-zero values; the rest 0) meet these rows?"""
+    return all(model.rows[j].holds(sum(c * column.get(i, 0.0) for i, c in model.rows[j].terms.items()))
+               for j in rows)
 
 
 def columns(built, blocks, plans: list[list[float]]) -> dict[str, list[dict[int, float]]]:
     """Distinct configurations per workload: block optimum, its moves to other sites, and each plan's."""
-    model = built.lm
-    site_names = [s.name for s in built.scenario.sites]
-    result: dict[str, list[dict[int, float]]] = {}
-    for name, block in blocks.items():
-        found: list[dict[int, float]] = []
-        seen: set[tuple] = set()
-
-        def offer(column: dict[int, float]) -> None:
-            column = {i: v for i, v in column.items() if abs(v) > 1e-9}
-            key = tuple(sorted(column.items()))
-            if key not in seen and satisfies(model, block.rows, column):
-                seen.add(key)
-                found.append(column)
-
-        if block.solution is not None:
-            offer(block.solution)
-            for shift in range(1, len(site_names)):
-                moved = _shifted(model, block, block.solution, site_names, shift)
-                if moved is not None:
-                    offer(moved)
-        for plan in plans:
-            offer({i: plan[i] for i in block.variables})
-        if found:
-            result[name] = found
-    return result
+    chosen: dict[str, list[dict[int, float]]] = {name: [] for name in blocks}
+    add_columns(built, blocks, chosen, {name: block.solution for name, block in blocks.items()})
+    for plan in plans:
+        add_columns(built, blocks, chosen, {name: {i: plan[i] for i in block.variables}
+                                            for name, block in blocks.items()}, shifts=False)
+    return {name: found for name, found in chosen.items() if found}
 
 
-def add_columns(built, blocks, chosen: dict[str, list[dict[int, float]]], solutions: dict) -> int:
-    """Add each workload's new configuration (and its site shifts) to `chosen`; return how many are new."""
+def add_columns(built, blocks, chosen: dict[str, list[dict[int, float]]], solutions: dict,
+                shifts: bool = True) -> int:
+    """Add each workload's configuration (and, with `shifts`, its moves along the site list) to `chosen`,
+    if new and valid for the workload's rows; return how many were added."""
     model = built.lm
     site_names = [s.name for s in built.scenario.sites]
     added = 0
@@ -95,7 +74,7 @@ def add_columns(built, blocks, chosen: dict[str, list[dict[int, float]]], soluti
             continue
         block = blocks[name]
         known = {tuple(sorted(c.items())) for c in chosen[name]}
-        for shift in range(len(site_names)):
+        for shift in range(len(site_names) if shifts else 1):
             column = solution if shift == 0 else _shifted(model, block, solution, site_names, shift)
             if column is None:
                 continue

@@ -174,12 +174,7 @@ def _tidy_fabric(built: m.BuiltModel, fabric: m.Fabric, values: list[float], ind
 
 
 def _all_rows_hold(built: m.BuiltModel, values: list[float]) -> bool:
-    for row in built.lm.rows:
-        activity = sum(c * values[i] for i, c in row.terms.items())
-        tol = 1e-6 * max(1.0, abs(row.lo) if row.lo > -INF else 0.0, abs(row.hi) if row.hi < INF else 0.0)
-        if activity < row.lo - tol or activity > row.hi + tol:
-            return False
-    return True
+    return all(row.holds(sum(c * values[i] for i, c in row.terms.items())) for row in built.lm.rows)
 
 
 def extract(built: m.BuiltModel, values: list[float], *, status: str, engine: str, bound: float | None,
