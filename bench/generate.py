@@ -145,12 +145,9 @@ def _variant_gpu(rng: random.Random, base, n: int) -> dict:
         price_f *= 0.98
     data.update(id=f"{base.id}-v{n:02d}", price=round(base.price * price_f, -2), power=round(base.power * power_f, 2),
                 nics=nics)
-    data["description"] = f"{base.id} variant {n} ({generation} generation)"
-    data["source"] = "generated (bench)"
-    data["note"] = (f"Benchmark variant of built-in {base.id}: price x{data['price'] / base.price:.3f}, "
-                    f"power x{data['power'] / base.power:.3f}, {generation} generation"
-                    + (f", NICs at {nics['speed']:g} Gb/s" if slow else "") + "; not a real product.")
-    return data
+    return _labelled(data, base, f"{base.id} variant {n} ({generation} generation)",
+                     f"price x{data['price'] / base.price:.3f}, power x{data['power'] / base.power:.3f}, "
+                     f"{generation} generation" + (f", NICs at {nics['speed']:g} Gb/s" if slow else ""))
 
 
 def _variant_cpu(rng: random.Random, base, n: int) -> dict:
@@ -167,12 +164,9 @@ def _variant_cpu(rng: random.Random, base, n: int) -> dict:
                 power=round(base.power * power_f, 3), vcpus=int(base.vcpus * threads // 8 * 8),
                 memory=round(base.memory * memory), rack_units=1 if threads < 1 or rng.random() < 0.5 else 2,
                 nics=nics)
-    data["description"] = f"{base.id} variant {n}: {data['vcpus']} threads, {data['memory'] / 1000:g} TB"
-    data["source"] = "generated (bench)"
-    data["note"] = (f"Benchmark variant of built-in {base.id} (base price estimate {base_price:,.0f}, "
-                    f"bench/generate.py ESTIMATED_PRICES): threads x{threads}, memory x{memory}, "
-                    f"price x{price_f:.3f}, power x{power_f:.3f}; not a real product.")
-    return data
+    return _labelled(data, base, f"{base.id} variant {n}: {data['vcpus']} threads, {data['memory'] / 1000:g} TB",
+                     f"threads x{threads}, memory x{memory}, price x{price_f:.3f}, power x{power_f:.3f}",
+                     base_price)
 
 
 def _variant_storage(rng: random.Random, base, n: int) -> dict:
@@ -183,11 +177,17 @@ def _variant_storage(rng: random.Random, base, n: int) -> dict:
     data.update(id=f"{base.id}-v{n:02d}", price=round(base_price * price_f, -1),
                 capacity=round(base.capacity * drives, 2), throughput=round(base.throughput * min(1.0, drives), 2),
                 power=round(base.power * (0.5 + 0.5 * drives), 3))
-    data["description"] = f"{base.id} variant {n}: {data['capacity']:g} TB raw"
+    return _labelled(data, base, f"{base.id} variant {n}: {data['capacity']:g} TB raw",
+                     f"drives x{drives}, price x{price_f:.3f}", base_price)
+
+
+def _labelled(data: dict, base, description: str, factors: str, base_price: float | None = None) -> dict:
+    """Description, source and note of a generated variant: what it derives from and by which factors."""
+    estimate = (f" (base price estimate {base_price:,.0f}, bench/generate.py ESTIMATED_PRICES)"
+                if base_price is not None else "")
+    data["description"] = description
     data["source"] = "generated (bench)"
-    data["note"] = (f"Benchmark variant of built-in {base.id} (base price estimate {base_price:,.0f}, "
-                    f"bench/generate.py ESTIMATED_PRICES): drives x{drives}, price x{price_f:.3f}; "
-                    f"not a real product.")
+    data["note"] = f"Benchmark variant of built-in {base.id}{estimate}: {factors}; not a real product."
     return data
 
 
