@@ -10,43 +10,37 @@ themselves (nothing can serve a workload, a cluster fits no site's network).
 
 from __future__ import annotations
 
-import copy
-
-from .linear import INF, Expr, LinearModel, total
+from .linear import INF, Expr, LinearModel, Row
 
 ELASTIC_FAMILIES = ("power", "racks", "limits", "constraints")
 
 
-def elastic_copy(model: LinearModel) -> tuple[LinearModel, list[tuple[int, int, float]]]:
-    """The model with a slack per limit-like row, minimising the relative relaxation.
+def elastic_copy(model: LinearModel, relax) -> tuple[LinearModel, list[tuple[Row, float, float, int]]]:
+    """The model with a slack e ≥ 0 on every finite bound of the rows `relax(row)` picks.
 
-    Returns the copy and (row index, slack variable index, sign) per elastic row:
-    sign +1 relaxes an upper bound (expr − e ≤ hi), −1 a lower bound (expr + e ≥ lo).
+    Each picked row becomes expr − e ≤ hi and expr + e ≥ lo (one row per finite
+    bound); the objective is Σ e / max(1, |bound|), the total relative
+    relaxation. Other rows and the variables are shared with `model`, not
+    copied. Returns the copy and (row, sign, bound, slack index) per slack:
+    sign +1 relaxes an upper bound, −1 a lower one.
     """
-    elastic = LinearModel(copy.deepcopy(model.variables), copy.deepcopy(model.rows), Expr(), dict(model.names))
+    elastic = LinearModel(list(model.variables), [], Expr(), dict(model.names))
     slacks = []
-    penalty = []
-    for row in list(elastic.rows):
-        if row.family not in ELASTIC_FAMILIES:
+    for row in model.rows:
+        if not relax(row):
+            elastic.rows.append(row)
             continue
         for sign, bound in ((1.0, row.hi), (-1.0, row.lo)):
             if bound in (INF, -INF):
                 continue
             slack = elastic.var(f"elastic[{row.name},{'hi' if sign > 0 else 'lo'}]", integer=False)
-            slack_index = next(iter(slack.terms))
-            split = copy.deepcopy(row)
-            split.family = "elastic"
-            split.terms[slack_index] = -sign
-            if sign > 0:
-                split.lo = -INF
-            else:
-                split.hi = INF
-            elastic.rows.append(split)
-            slacks.append((len(elastic.rows) - 1, slack_index, sign))
-            penalty.append(slack * (1.0 / max(1.0, abs(bound))))
-        row.family = "replaced"
-        row.lo, row.hi = -INF, INF
-    elastic.objective = total(penalty)
+            index = next(iter(slack.terms))
+            terms = dict(row.terms)
+            terms[index] = -sign
+            elastic.rows.append(Row(row.name, "elastic", terms, -INF if sign > 0 else row.lo,
+                                    row.hi if sign > 0 else INF, row.origin))
+            slacks.append((row, sign, bound, index))
+            elastic.objective += slack * (1.0 / max(1.0, abs(bound)))
     return elastic, slacks
 
 
@@ -54,17 +48,15 @@ def limits_hit(model: LinearModel, engine: str, time_limit: float, threads: int 
     """Plain-language lines, one per limit the plan would have to break; None if relaxing limits cannot help."""
     from .solve import solve
 
-    elastic, slacks = elastic_copy(model)
+    elastic, slacks = elastic_copy(model, lambda row: row.family in ELASTIC_FAMILIES)
     if not slacks:
         return None
     result = solve(elastic, engine=engine, time_limit=time_limit, gap=1e-6, threads=threads)
     if result.values is None:
         return None
     lines = []
-    for row_index, slack_index, sign in slacks:
+    for row, sign, bound, slack_index in slacks:
         amount = result.values[slack_index]
-        row = elastic.rows[row_index]
-        bound = row.hi if sign > 0 else row.lo
         if amount <= 1e-6 * max(1.0, abs(bound)):
             continue
         needed = bound + sign * amount

@@ -310,24 +310,9 @@ def _least_bound(work: _Work, origin: str) -> list[tuple[Row, float, float]]:
     Every finite bound of the item's rows gets a slack e ≥ 0 (expr − e ≤ hi or
     expr + e ≥ lo); the objective is Σ e / max(1, |bound|). Nothing else moves.
     """
-    lm = work.lm
-    elastic = LinearModel(list(lm.variables), [], Expr(), dict(lm.names))
-    slacks = []
-    for row in lm.rows:
-        if row.origin != origin or row.family not in RELAXABLE:
-            elastic.rows.append(row)
-            continue
-        for sign, bound in ((1.0, row.hi), (-1.0, row.lo)):
-            if bound in (INF, -INF):
-                continue
-            slack = elastic.var(f"elastic[{row.name},{'hi' if sign > 0 else 'lo'}]", integer=False)
-            index = next(iter(slack.terms))
-            terms = dict(row.terms)
-            terms[index] = -sign
-            elastic.rows.append(Row(row.name, "elastic", terms, -INF if sign > 0 else row.lo,
-                                    row.hi if sign > 0 else INF, row.origin))
-            slacks.append((row, sign, bound, index))
-            elastic.objective += slack * (1.0 / max(1.0, abs(bound)))
+    from .diagnose import elastic_copy
+
+    elastic, slacks = elastic_copy(work.lm, lambda row: row.origin == origin and row.family in RELAXABLE)
     result = work.solve(elastic)
     if result.values is None:
         return []
