@@ -17,11 +17,6 @@ from .blocks import owners
 from .linear import Expr, LinearModel, Row, Variable
 
 
-def workload_variables(model) -> dict[str, list[int]]:
-    """Variable indices owned by each workload (pools, spares, steps, site use, training fabric)."""
-    return owners(model)
-
-
 def improve(built, incumbent: list[float], time_budget: float, engine: str = "scip", threads: int = 0,
             batch_size: int = 12, bound: float | None = None, gap: float = 0.0) -> tuple[list[float], int, int]:
     """Return (better or equal values, batches solved, batches that improved the plan).
@@ -32,7 +27,7 @@ def improve(built, incumbent: list[float], time_budget: float, engine: str = "sc
 
     deadline = time.perf_counter() + time_budget
     model = built.lm
-    owned = workload_variables(model)
+    owned = owners(model)  # each workload's pools, spares, steps, site use, training fabric
     owner = {i: name for name, indices in owned.items() for i in indices}
     names = [w.name for w in built.scenario.workloads if w.name in owned]
     batches = [names[i:i + batch_size] for i in range(0, len(names), batch_size)]

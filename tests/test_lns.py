@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bench.generate import generate
-from dcplan import catalog, greedy, lns, model, reduce, sizing
+from dcplan import blocks, catalog, greedy, lns, model, reduce, sizing
 from dcplan.plan import _all_rows_hold, extract
 from dcplan.schema import Scenario
 from dcplan.solve import solve
@@ -47,7 +47,7 @@ def test_neighbourhood_with_everything_free_is_the_full_model():
 def test_fixed_variables_move_into_the_bounds():
     scenario, effective, _, built, reduced = built_model(workloads=10, seed=2)
     start = greedy.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
-    owned = lns.workload_variables(built.lm)
+    owned = blocks.owners(built.lm)
     first = scenario.workloads[0].name
     sub, mapping = lns._neighbourhood(built.lm, start.values, lambda i: i not in owned[first])
     assert not set(owned[first]) & set(mapping)
