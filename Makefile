@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo bench bench-full lint clean
+.PHONY: test demo bench bench-full golden lint clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,3 +27,7 @@ bench-full: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+
+# Rewrite the golden LP files and optima of tests/golden/lp/ (read the diff before committing).
+golden: $(STAMP)
+	DCPLAN_REGENERATE_GOLDEN=1 $(BIN)/python -m pytest tests/test_golden_lp.py -q

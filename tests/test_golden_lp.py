@@ -1,0 +1,59 @@
+"""Golden LP text per constraint family: each small scenario in tests/golden/lp/ is built and its
+`--save-model` LP text compared with the checked-in file, and its optimum with expected.json.
+
+A change to how a family writes its rows shows here as a readable diff. Regenerate only on
+purpose, after reading the diff: `make golden` (DCPLAN_REGENERATE_GOLDEN=1).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from dcplan.api import SolveOptions, plan_scenario
+from dcplan.scenario_file import load_scenario
+
+GOLDEN = Path(__file__).parent / "golden" / "lp"
+SCENARIOS = sorted(p.stem for p in GOLDEN.glob("*.yaml"))
+REGENERATE = os.environ.get("DCPLAN_REGENERATE_GOLDEN") == "1"
+
+
+def _plan(name: str, tmp_path: Path):
+    loaded = load_scenario(GOLDEN / f"{name}.yaml")
+    assert loaded.ok, loaded.diagnostics
+    lp_file = tmp_path / f"{name}.lp"
+    plan = plan_scenario(loaded.scenario, SolveOptions(save_model=str(lp_file), gap=0.0, time_limit=60))
+    return plan, lp_file.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_lp_text_matches_golden(name, tmp_path):
+    plan, text = _plan(name, tmp_path)
+    golden = GOLDEN / f"{name}.lp"
+    expected_file = GOLDEN / "expected.json"
+    expected = json.loads(expected_file.read_text()) if expected_file.exists() else {}
+    if REGENERATE:
+        golden.write_text(text, encoding="utf-8")
+        expected[name] = plan.objective_value
+        expected_file.write_text(json.dumps(dict(sorted(expected.items())), indent=2) + "\n")
+        return
+    assert text == golden.read_text(encoding="utf-8"), f"LP text of {name} changed: run `make golden` if intended"
+    assert plan.status == "optimal"
+    assert plan.objective_value == pytest.approx(expected[name], rel=1e-9)
+
+
+def test_every_family_has_a_golden_scenario():
+    """The scenarios together write a row of every constraint family the model has."""
+    families = set()
+    for name in SCENARIOS:
+        text = (GOLDEN / f"{name}.lp").read_text(encoding="utf-8")
+        families |= {line.split("(")[0].strip() for line in text.splitlines()
+                     if line.startswith(" ") and ":" in line and "(" in line.split(":")[0]}
+    for family in ("demand", "site_failure", "durability.min_nodes", "durability.site_used", "spares.step",
+                   "spares.availability", "spares.fixed", "spares.percent", "network.leaf_ports",
+                   "network.uplinks", "network.spine_ports", "network.ports", "racks.packing", "racks", "power",
+                   "constraint", "limit", "train.choose", "cut.rounding", "cut.spares", "cut.erasure_set"):
+        assert family in families, f"no golden scenario writes a {family} row"
