@@ -83,7 +83,7 @@ def fifty_files(directory: Path) -> list[Path]:
 def validate_in_process(files: list[Path], repeat: int) -> dict:
     code = ("import sys,time,json\n"
             "t=time.perf_counter()\n"
-            "from dcplan.scenario_file import load_scenario\n"
+            "from dcplan.scenario.load import load_scenario\n"
             "imported=time.perf_counter()-t\n"
             "t=time.perf_counter()\n"
             "ok=all(load_scenario(f).ok for f in sys.argv[1:])\n"
@@ -103,8 +103,8 @@ def validate_in_process(files: list[Path], repeat: int) -> dict:
 
 
 def engines(repeat: int) -> list[dict]:
-    from dcplan import api
-    from dcplan.scenario_file import load_scenario
+    from dcplan.usecases import planning as api
+    from dcplan.scenario.load import load_scenario
 
     rows = []
     for path in sorted((ROOT / "scenarios").glob("*.yaml")):

@@ -32,7 +32,7 @@ and racks are set so that this need is `--utilisation` (default 0.6) of what
 the sites offer, split unevenly across sites (shares 0.7-1.3), with room in the
 smallest site for twice the largest training cluster and half a part-filled
 rack per item type and isolation group. Then the greedy planner
-(dcplan.greedy) must place every workload; if it cannot, every site grows by
+(dcplan.solve.greedy) must place every workload; if it cannot, every site grows by
 15 % until it can. So every generated scenario has a feasible plan, the
 greedy one, and typically uses 55-70 % of the power offered; the cheapest
 sites (electricity, PUE) fill up first, so site limits still shape the
@@ -192,7 +192,7 @@ def _labelled(data: dict, base, description: str, factors: str, base_price: floa
 
 
 def generate_catalog(rng: random.Random, servers: int) -> dict:
-    from dcplan.catalog import builtin
+    from dcplan.scenario.catalog import builtin
 
     base = builtin()
     split = catalog_split(servers)
@@ -295,7 +295,7 @@ def _draw_sites(rng: random.Random, count: int) -> list[dict]:
 def _need(scenario, workload, req, catalog) -> tuple[float, int, float, float] | None:
     """(IT kW, units, RU, kW per unit) of the cheapest candidate (the greedy planner's ranking at the first
     site), or None if no priced candidate serves the workload."""
-    from dcplan.greedy import unit_score
+    from dcplan.solve.greedy import unit_score
 
     best = None
     site = scenario.sites[0]
@@ -315,7 +315,7 @@ def _need(scenario, workload, req, catalog) -> tuple[float, int, float, float] |
 
 
 def _validate(data: dict):
-    from dcplan.schema import Scenario
+    from dcplan.scenario.schema import Scenario
 
     return Scenario.model_validate(data)
 
@@ -325,8 +325,8 @@ def generate(workloads: int = 100, servers: int = 20, sites: int = 2, seed: int 
     """A scenario as plain data (the YAML document), deterministic for the arguments."""
     from pydantic import TypeAdapter
 
-    from dcplan.catalog import effective
-    from dcplan.schema import Workload
+    from dcplan.scenario.catalog import effective
+    from dcplan.scenario.schema import Workload
     from dcplan.sizing import size_workload
 
     if workloads < 1 or sites < 1:
@@ -384,7 +384,7 @@ def _ensure_greedy_fits(data: dict, catalog) -> None:
     The estimate of `_size_sites` ignores spares rounding, fabrics and rack fragmentation; this makes
     sure every generated scenario has a feasible plan (the greedy one) while staying near the target.
     """
-    from dcplan.greedy import greedy_plan
+    from dcplan.solve.greedy import greedy_plan
     from dcplan.sizing import size_scenario
 
     for _ in range(30):

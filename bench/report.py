@@ -5,7 +5,7 @@ from __future__ import annotations
 from bench.scale import GAP, MODES, TARGET_SIZE
 
 METHOD_NAMES = {"lp": "LP relaxation (plain model)", "lp-cuts": "LP relaxation with workload cuts",
-                "greedy": "greedy (dcplan.greedy)", "default": "dcplan default", "highs": "PuLP + HiGHS",
+                "greedy": "greedy (dcplan.solve.greedy)", "default": "dcplan default", "highs": "PuLP + HiGHS",
                 "cbc": "PuLP + CBC"}
 STAGES = ("load", "size", "build", "start", "solve", "verify")
 
@@ -160,7 +160,7 @@ def scale_section(scale: dict) -> list[str]:
              "and the bound dcplan's default reports (HiGHS's dual bound, or for large models the Lagrangian "
              "bound of the configuration LP). Every one of them is a proven lower bound on every plan. "
              "*cheaper than greedy* = (greedy − objective) / greedy. The greedy plan is evaluated on the "
-             "model's rows and passed through dcplan.verify. PuLP + CBC and PuLP + HiGHS are baselines: dcplan's "
+             "model's rows and passed through dcplan.plan.verify. PuLP + CBC and PuLP + HiGHS are baselines: dcplan's "
              "plain formulation (`SolveOptions(reference=True)`: no pruning, strengthening or warm start), as "
              "a modeller writing the same MILP for PuLP would solve it. CBC runs last with 10 × the default's "
              "solve time (at least T, at most a cap), so \"no plan in 10× the time\" can be shown; it "

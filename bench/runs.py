@@ -2,7 +2,7 @@
 
 Prints one JSON object on stdout: status, the time of each stage (load, size,
 build, solve, verify — verify includes extracting the plan), objective, bound,
-gap and whether the plan passed dcplan.verify. The parent (bench/scale.py)
+gap and whether the plan passed dcplan.plan.verify. The parent (bench/scale.py)
 starts it, kills it if it overruns, and reads its peak memory with wait4.
 
 Methods:
@@ -10,7 +10,7 @@ Methods:
   scip, cp-sat the same path with that engine
   cbc, highs   baselines through PuLP: the plain formulation (no pruning,
                strengthening or warm start), `SolveOptions(reference=True)`
-  greedy       dcplan.greedy: place, then build the model and evaluate the
+  greedy       dcplan.solve.greedy: place, then build the model and evaluate the
                plan's objective and rows; extract and verify it like a solve
   lp           the LP relaxation of the model (every variable continuous),
                solved by GLOP: a lower bound on any plan's objective
@@ -69,7 +69,7 @@ def _timed(clock: _Clock, stage: str, function):
 
 
 def _load(clock: _Clock, path: str):
-    from dcplan.scenario_file import load_scenario
+    from dcplan.scenario.load import load_scenario
 
     t = time.perf_counter()
     loaded = load_scenario(path)
@@ -88,16 +88,16 @@ def _wrap_stages(clock: _Clock, run_limit: float) -> None:
     """Time the functions api.plan_scenario calls, by stage; trim the engine's limit to the run's."""
     import importlib
 
-    import dcplan.solve
+    import dcplan.solve.engines
 
-    solve = dcplan.solve.solve
+    solve = dcplan.solve.engines.solve
 
     def trimmed_solve(model, engine="auto", time_limit=60.0, gap=1e-3, threads=0, **kwargs):
         """The engine gets what is left of the run's limit (at least 1 s)."""
         left = max(1.0, run_limit - clock.elapsed())
         return solve(model, engine=engine, time_limit=min(time_limit, left), gap=gap, threads=threads, **kwargs)
 
-    dcplan.solve.solve = _timed(clock, "solve", trimmed_solve)
+    dcplan.solve.engines.solve = _timed(clock, "solve", trimmed_solve)
     for module, name, stage in (("sizing", "size_scenario", "size"), ("reduce", "prune_dominated", "build"),
                                 ("model", "build", "build"), ("greedy", "greedy_plan", "start"),
                                 ("blocks", "solve_blocks", "solve"), ("decompose", "_solve_lp", "solve"),
@@ -115,8 +115,7 @@ def _wrap_stages(clock: _Clock, run_limit: float) -> None:
 def run_engine(path: str, method: str, time_limit: float, gap: float) -> dict:
     clock = _Clock()
     _wrap_stages(clock, time_limit)
-    from dcplan import api
-
+    from dcplan.usecases import planning as api
     scenario = _load(clock, path)
     options = api.SolveOptions(engine=None if method == "default" else method, time_limit=time_limit, gap=gap)
     if hasattr(options, "deadline"):
@@ -140,12 +139,12 @@ def run_engine(path: str, method: str, time_limit: float, gap: float) -> dict:
 
 
 def run_greedy(path: str) -> dict:
-    from dcplan import catalog as catalog_module
+    from dcplan.scenario import catalog as catalog_module
     from dcplan import model
-    from dcplan.greedy import evaluate, greedy_plan
-    from dcplan.plan import extract
+    from dcplan.solve.greedy import evaluate, greedy_plan
+    from dcplan.plan.extract import extract
     from dcplan.sizing import size_scenario
-    from dcplan.verify import PlanVerificationError, verify
+    from dcplan.plan.verify import PlanVerificationError, verify
 
     clock = _Clock()
     scenario = _load(clock, path)
@@ -208,7 +207,7 @@ def solve_lp(lm, time_limit: float) -> tuple[str, float | None]:
 
 
 def run_lp(path: str, time_limit: float) -> dict:
-    from dcplan import catalog as catalog_module
+    from dcplan.scenario import catalog as catalog_module
     from dcplan import model
     from dcplan.sizing import size_scenario
 
@@ -224,11 +223,12 @@ def run_lp(path: str, time_limit: float) -> dict:
 
 def run_lp_with_cuts(path: str, time_limit: float) -> dict:
     """The LP relaxation of dcplan's own formulation: pruned, strengthened, with its workload cuts."""
-    from dcplan import api, blocks
-    from dcplan import catalog as catalog_module
+    from dcplan.usecases import planning as api
+    from dcplan.solve import blocks
+    from dcplan.scenario import catalog as catalog_module
     from dcplan import model
-    from dcplan.decompose import lp_bound
-    from dcplan.reduce import prune_dominated
+    from dcplan.solve.decompose import lp_bound
+    from dcplan.sizing.pruning import prune_dominated
     from dcplan.sizing import size_scenario
 
     clock = _Clock()

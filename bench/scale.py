@@ -5,7 +5,7 @@ seed 1), in one run so ratios compare like with like:
 
   lp       the LP relaxation bound of the plain model (GLOP) → "gap vs plain LP"
   lp-cuts  the LP relaxation of dcplan's formulation (workload cuts) → part of the best bound
-  greedy   dcplan.greedy, evaluated on the model    → "cost vs greedy"
+  greedy   dcplan.solve.greedy, evaluated on the model    → "cost vs greedy"
   default  dcplan's own path (engine auto = HiGHS, with pruning, cuts, warm start and, for large models, decomposition)
   highs    PuLP + HiGHS on the plain formulation (a baseline)
   cbc      PuLP + CBC on the plain formulation, last, with 10 × the default's solve time (capped)

@@ -1,3 +1,3 @@
-from .cli import main
+from dcplan.cli import main
 
 main()

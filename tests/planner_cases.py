@@ -2,7 +2,7 @@
 
 Tiny made-up catalog items (`source: test`, round numbers) and scenario
 builders, so each optimum can be worked out by hand or by brute force without
-dcplan.model. Plain numbers are in each field's documented unit (kW, GB, TB,
+dcplan.model.build. Plain numbers are in each field's documented unit (kW, GB, TB,
 GB/s, Gb/s, days, ms).
 """
 
@@ -13,11 +13,11 @@ import math
 
 import pytest
 
-from dcplan.api import NoPlan, SolveOptions, plan_scenario
-from dcplan.catalog import effective
-from dcplan.schema import Scenario
+from dcplan.usecases.planning import NoPlan, SolveOptions, plan_scenario
+from dcplan.scenario.catalog import effective
+from dcplan.scenario.schema import Scenario
 from dcplan.sizing import size_scenario
-from dcplan.verify import verify
+from dcplan.plan.verify import verify
 
 ENGINES = ("scip", "cp-sat", "cbc", "highs")
 REL = 1e-6
@@ -111,7 +111,7 @@ def objective_or_none(data: dict, engine: str = "scip") -> float | None:
 
 
 def reverify(plan, data: dict) -> None:
-    """Run dcplan.verify.verify again, explicitly, on a returned plan."""
+    """Run dcplan.plan.verify.verify again, explicitly, on a returned plan."""
     sc = validate(data)
     catalog = effective(sc.catalog)
     verify(plan, sc, catalog, size_scenario(sc, catalog))
@@ -157,7 +157,7 @@ def brute_min(ranges, cost, feasible):
 
 
 def binomial_tail(n: int, p: float, k: int) -> float:
-    """P(X > k), X ~ Binomial(n, p), by the plain sum (written here, not dcplan.spares)."""
+    """P(X > k), X ~ Binomial(n, p), by the plain sum (written here, not dcplan.sizing.spares)."""
     return sum(math.comb(n, i) * p ** i * (1 - p) ** (n - i) for i in range(k + 1, n + 1))
 
 

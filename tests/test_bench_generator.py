@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dcplan.api import SolveOptions, plan_scenario
-from dcplan.scenario_file import load_scenario
+from dcplan.usecases.planning import SolveOptions, plan_scenario
+from dcplan.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # `bench` is a top-level directory of the repository, not an installed package
@@ -63,7 +63,7 @@ def test_default_mix_and_policies():
 
 @pytest.mark.parametrize("seed,policies", [(1, True), (2, False)])
 def test_small_generated_scenarios_solve_to_verified_plans(seed, policies):
-    from dcplan.schema import Scenario
+    from dcplan.scenario.schema import Scenario
 
     sc = Scenario.model_validate(generate(workloads=10, servers=8, sites=2, seed=seed, policies=policies))
     plan = plan_scenario(sc, SolveOptions(time_limit=20, gap=0.01))  # plan_scenario verifies the plan

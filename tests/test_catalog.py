@@ -11,10 +11,10 @@ from importlib import resources
 
 import pytest
 
-from dcplan import catalog
-from dcplan.catalog import PURCHASABLE, SECTIONS, builtin, effective
-from dcplan.loader import parse_text
-from dcplan.schema import CatalogSection
+from dcplan.scenario import catalog
+from dcplan.scenario.catalog import PURCHASABLE, SECTIONS, builtin, effective
+from dcplan.scenario.loader import parse_text
+from dcplan.scenario.schema import CatalogSection
 
 CAT = builtin()
 ENTRIES = [(section, item_id) for section in SECTIONS for item_id in sorted(CAT.section(section))]

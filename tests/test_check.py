@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from dcplan import check
+from dcplan.usecases import check
 from dcplan.cli import app
-from dcplan.scenario_file import load_scenario
+from dcplan.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -298,7 +298,7 @@ def test_duplicate_assertion_names(tmp_path):
 
 
 def test_json_schema_names_the_section_assert():
-    from dcplan.json_schema import scenario_json_schema
+    from dcplan.scenario.json_schema import scenario_json_schema
 
     schema = scenario_json_schema()
     assert "assert" in schema["properties"] and "assertions" not in schema["properties"]

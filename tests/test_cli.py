@@ -20,10 +20,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from dcplan import catalog
-from dcplan.catalog_view import COLUMNS
+from dcplan.scenario import catalog
+from dcplan.report.catalog import COLUMNS
 from dcplan.cli import app
-from dcplan.scenario_file import load_scenario
+from dcplan.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTER = ROOT / "dcplan" / "templates" / "starter.yaml"

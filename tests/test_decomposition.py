@@ -7,12 +7,20 @@ from __future__ import annotations
 import pytest
 
 from bench.generate import generate
-from dcplan import api, blocks, catalog, decompose, greedy, master, model, reduce, sizing
-from dcplan.highs_direct import run, to_highs
-from dcplan.plan import _all_rows_hold, extract
-from dcplan.schema import Scenario
-from dcplan.solve import solve
-from dcplan.verify import verify
+from dcplan.usecases import planning as api
+from dcplan.solve import blocks
+from dcplan.scenario import catalog
+from dcplan.solve import decompose
+from dcplan.solve import greedy
+from dcplan.solve import master
+from dcplan import model
+from dcplan.sizing import pruning as reduce
+from dcplan import sizing
+from dcplan.solve.highs_direct import run, to_highs
+from dcplan.plan.extract import _all_rows_hold, extract
+from dcplan.scenario.schema import Scenario
+from dcplan.solve.engines import solve
+from dcplan.plan.verify import verify
 
 SEEDS = (1, 2, 3, 4)
 

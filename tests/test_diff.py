@@ -17,7 +17,8 @@ import pytest
 from typer.testing import CliRunner
 
 from dcplan.cli import app
-from dcplan.diff import TOTAL_KEYS, DiffInputError, diff_plans, load_plan_dict, render
+from dcplan.report.diff import render
+from dcplan.usecases.diff import TOTAL_KEYS, DiffInputError, diff_plans, load_plan_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "inference-platform.yaml"
@@ -118,7 +119,7 @@ def test_plan_json_and_scenario_inputs_agree(plans):
 
 
 def test_a_scenario_written_as_json_is_a_scenario(tmp_path, plans):
-    from dcplan.loader import read_file
+    from dcplan.scenario.loader import read_file
 
     scenario_json = tmp_path / "scenario.json"
     scenario_json.write_text(json.dumps(read_file(SCENARIO).data), encoding="utf-8")
@@ -300,6 +301,6 @@ def test_real_command_has_no_traceback_and_imports_lazily(tmp_path, plans):
     proc = subprocess.run([sys.executable, "-m", "dcplan", "diff", bad, plans[0]], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "missing key" in proc.stderr
-    code = "import sys, dcplan.cli; print(sorted(m for m in sys.modules if m.startswith(('dcplan.diff', 'rich'))))"
+    code = "import sys, dcplan.cli.app; print(sorted(m for m in sys.modules if m.startswith(('dcplan.usecases.diff', 'rich'))))"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.strip() == "[]", proc.stdout

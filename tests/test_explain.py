@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from dcplan import explain
-from dcplan.api import plan_scenario
+from dcplan.usecases import explain
+from dcplan.usecases.planning import plan_scenario
 from dcplan.cli import app
-from dcplan.scenario_file import load_scenario
-from dcplan.solve import SolveResult
+from dcplan.scenario.load import load_scenario
+from dcplan.solve.engines import SolveResult
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "infeasible"
@@ -265,7 +265,7 @@ def test_invalid_input_exits_2(tmp_path):
 
 
 def test_exit_3_when_the_status_cannot_be_established(monkeypatch):
-    monkeypatch.setattr("dcplan.solve.solve", lambda *a, **k: SolveResult("no_solution", "scip"))
+    monkeypatch.setattr("dcplan.solve.engines.solve", lambda *a, **k: SolveResult("no_solution", "scip"))
     result = run("explain", CASES / "racks.yaml")
     assert result.exit_code == 3
     assert "time-limit" in result.stderr

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from bench.generate import generate
-from dcplan import api
-from dcplan.schema import Scenario
+from dcplan.usecases import planning as api
+from dcplan.scenario.schema import Scenario
 
 
 def solve(data: dict, reference: bool, engine: str = "scip"):
@@ -38,8 +38,9 @@ def test_agree_with_pulp_highs_on_the_reference(seed):
 
 
 def test_pruning_keeps_the_optimum_when_variants_dominate():
-    from dcplan import catalog, reduce, sizing
-
+    from dcplan.scenario import catalog
+    from dcplan.sizing import pruning as reduce
+    from dcplan import sizing
     data = generate(workloads=8, servers=20, sites=2, seed=3, policies=True)
     scenario = Scenario.model_validate(data)
     effective = catalog.effective(scenario.catalog)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from dcplan.api import SolveOptions, plan_scenario
-from dcplan.scenario_file import load_scenario
+from dcplan.usecases.planning import SolveOptions, plan_scenario
+from dcplan.scenario.load import load_scenario
 
 GOLDEN = Path(__file__).parent / "golden" / "lp"
 SCENARIOS = sorted(p.stem for p in GOLDEN.glob("*.yaml"))

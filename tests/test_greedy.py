@@ -1,4 +1,4 @@
-"""The greedy planner: every plan it completes holds every model row, passes dcplan.verify, and is never
+"""The greedy planner: every plan it completes holds every model row, passes dcplan.plan.verify, and is never
 cheaper than the optimum plan_scenario proves."""
 
 from __future__ import annotations
@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from dcplan.api import SolveOptions, plan_scenario
-from dcplan.catalog import effective
-from dcplan.greedy import GreedyResult, evaluate, fabric_counts, greedy_plan, spares_for, warm_start
-from dcplan.model import build
-from dcplan.plan import extract
-from dcplan.scenario_file import load_scenario
+from dcplan.usecases.planning import SolveOptions, plan_scenario
+from dcplan.scenario.catalog import effective
+from dcplan.solve.greedy import GreedyResult, evaluate, fabric_counts, greedy_plan, spares_for, warm_start
+from dcplan.model.build import build
+from dcplan.plan.extract import extract
+from dcplan.scenario.load import load_scenario
 from dcplan.sizing import size_scenario
-from dcplan.verify import verify
+from dcplan.plan.verify import verify
 from planner_cases import (cpu_server, cpu_workload, gpu_server, accelerator, scenario, site, storage_node,
                            storage_workload, switch, validate)
 
@@ -144,7 +144,7 @@ def test_warm_start_of_an_empty_result_is_all_zero():
 
 def test_fabric_counts_match_the_least_fabric():
     sw = switch("leaf8", 50, ports=8, port_speed=100)
-    from dcplan.schema_catalog import Switch
+    from dcplan.scenario.catalog_schema import Switch
 
     # 12 ports at 3:1 on 8-port switches: 6 down per leaf → 2 leaves, 4 uplinks, 1 spine, 32 optics
     assert fabric_counts(12, Switch.model_validate(sw), 3) == (2, 4, 1, 32)
@@ -153,7 +153,7 @@ def test_fabric_counts_match_the_least_fabric():
 
 def test_a_larger_generated_scenario_is_placed_in_full_and_verified():
     # 150 workloads on 3 sites with every policy on: no optimum here (too slow for a unit test), but the
-    # greedy plan must hold every model row and pass dcplan.verify.
+    # greedy plan must hold every model row and pass dcplan.plan.verify.
     sc = validate(generate(workloads=150, servers=16, sites=3, seed=5))
     result, built, evaluation, catalog, requirements = run_greedy(sc)
     assert result.complete and evaluation.feasible, evaluation.violations[:5]

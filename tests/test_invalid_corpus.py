@@ -27,8 +27,8 @@ from pathlib import Path
 import pytest
 
 from dcplan.diagnostics import render_human, render_json
-from dcplan.loader import MAX_FILE_BYTES
-from dcplan.scenario_file import load_scenario
+from dcplan.scenario.loader import MAX_FILE_BYTES
+from dcplan.scenario.load import load_scenario
 
 CORPUS = Path(__file__).parent / "invalid"
 GOLDEN = CORPUS / "expected.json"

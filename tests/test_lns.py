@@ -6,11 +6,17 @@ from __future__ import annotations
 import pytest
 
 from bench.generate import generate
-from dcplan import blocks, catalog, greedy, lns, model, reduce, sizing
-from dcplan.plan import _all_rows_hold, extract
-from dcplan.schema import Scenario
-from dcplan.solve import solve
-from dcplan.verify import verify
+from dcplan.solve import blocks
+from dcplan.scenario import catalog
+from dcplan.solve import greedy
+from dcplan.solve import lns
+from dcplan import model
+from dcplan.sizing import pruning as reduce
+from dcplan import sizing
+from dcplan.plan.extract import _all_rows_hold, extract
+from dcplan.scenario.schema import Scenario
+from dcplan.solve.engines import solve
+from dcplan.plan.verify import verify
 
 
 def built_model(workloads=30, seed=5):

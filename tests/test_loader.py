@@ -8,9 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from dcplan.cli import app
-from dcplan.loader import MAX_ALIASES, YamlProblem, parse_bytes, parse_text
-from dcplan.overrides import OverrideError, parse_override, split_path
-from dcplan.scenario_file import load_scenario
+from dcplan.scenario.loader import MAX_ALIASES, YamlProblem, parse_bytes, parse_text
+from dcplan.scenario.overrides import OverrideError, parse_override, split_path
+from dcplan.scenario.load import load_scenario
 
 
 def value(text: str):

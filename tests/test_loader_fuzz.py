@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dcplan.diagnostics import Diagnostic
-from dcplan.loader import parse_text
-from dcplan.schema import Scenario
-from dcplan.scenario_file import LoadResult, load_scenario
+from dcplan.scenario.loader import parse_text
+from dcplan.scenario.schema import Scenario
+from dcplan.scenario.load import LoadResult, load_scenario
 
 SETTINGS = settings(max_examples=200, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

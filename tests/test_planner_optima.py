@@ -1,8 +1,8 @@
-"""Small scenarios whose optimum is worked out here, by hand or by brute force, never by dcplan.model.
+"""Small scenarios whose optimum is worked out here, by hand or by brute force, never by dcplan.model.build.
 
 Each case is solved with every engine (SCIP and CP-SAT through OR-Tools, CBC
 and HiGHS through PuLP) at gap 0; the plan must be optimal at the independent
-optimum, its BOM must add up to capex, and dcplan.verify must accept it.
+optimum, its BOM must add up to capex, and dcplan.plan.verify must accept it.
 The catalog is test-only (tests/planner_cases.py): round numbers, no networking
 unless the case is about networking (items without `nics` create no fabric),
 free electricity unless the case is about energy, objective capex unless told.
@@ -14,8 +14,8 @@ import math
 
 import pytest
 
-from dcplan.api import NoPlan
-from dcplan.spares import spares_needed, unavailability
+from dcplan.usecases.planning import NoPlan
+from dcplan.sizing.spares import spares_needed, unavailability
 
 from planner_cases import (ENGINES, accelerator, brute_min, ceil, check_optimal, cpu_server, cpu_workload,
                            energy_mwh, fabric_cost, gpu_server, scenario, site, solve, spares_for,

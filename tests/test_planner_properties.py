@@ -2,7 +2,7 @@
 
 Random valid scenarios — 1–2 sites, 1–3 workloads (cpu, inference, storage,
 training) with small demands, on a small test catalog with networking — must
-(a) give a plan that dcplan.verify accepts, or NoPlan 'infeasible' and nothing
+(a) give a plan that dcplan.plan.verify accepts, or NoPlan 'infeasible' and nothing
 else; (b) never cost more with more site power; (c) never cost less with a
 catalog item excluded; (d) never cost less with more demand; (e) serialise to
 exactly SPEC §4's JSON keys. Optimal objectives are compared at gap 0 with a
@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dcplan.api import NoPlan
+from dcplan.usecases.planning import NoPlan
 
 from planner_cases import (ENGINES, accelerator, cpu_server, cpu_workload, gpu_server, objective_or_none, reverify,
                            scenario, site, solve, storage_node, storage_workload, switch)

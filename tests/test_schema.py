@@ -16,13 +16,13 @@ import pytest
 from pydantic import BaseModel
 from typer.testing import CliRunner
 
-from dcplan import docgen
+from dcplan.scenario import docgen
 from dcplan.cli import app
-from dcplan.fields import Quantity
-from dcplan.json_schema import scenario_json_schema
-from dcplan.loader import read_file
-from dcplan.schema import Scenario
-from dcplan.schema_catalog import CatalogFile
+from dcplan.scenario.fields import Quantity
+from dcplan.scenario.json_schema import scenario_json_schema
+from dcplan.scenario.loader import read_file
+from dcplan.scenario.schema import Scenario
+from dcplan.scenario.catalog_schema import CatalogFile
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -188,4 +188,4 @@ def test_scenario_format_doc_is_up_to_date():
     path = ROOT / "docs" / "scenario-format.md"
     current = path.read_text(encoding="utf-8") if path.exists() else ""
     assert current == docgen.generate(), (
-        "docs/scenario-format.md is out of date with dcplan/schema.py; run `python -m dcplan.docgen`")
+        "docs/scenario-format.md is out of date with dcplan/schema.py; run `python -m dcplan.scenario.docgen`")

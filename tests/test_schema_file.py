@@ -4,7 +4,7 @@
 import json
 from pathlib import Path
 
-from dcplan.json_schema import scenario_json_schema
+from dcplan.scenario.json_schema import scenario_json_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_FILE = ROOT / "docs" / "scenario.schema.json"

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dcplan.catalog import Catalog, builtin, effective
-from dcplan.schema import CpuWorkload, InferenceWorkload, Scenario, StorageWorkload, TrainingWorkload
-from dcplan.schema_catalog import Accelerator, ModelSpec, Server, StorageNode
+from dcplan.scenario.catalog import Catalog, builtin, effective
+from dcplan.scenario.schema import CpuWorkload, InferenceWorkload, Scenario, StorageWorkload, TrainingWorkload
+from dcplan.scenario.catalog_schema import Accelerator, ModelSpec, Server, StorageNode
 from dcplan.sizing import Candidate, Requirement, decode_step_seconds, size_scenario, size_workload
 
 # --------------------------------------------------------------------------- FACTS 1.1 accelerators

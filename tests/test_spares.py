@@ -6,7 +6,7 @@ import math
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from dcplan.spares import (binomial_tail, breakpoints, explicit_spares, spares_needed, unavailability)
+from dcplan.sizing.spares import (binomial_tail, breakpoints, explicit_spares, spares_needed, unavailability)
 
 LLAMA3_NODE_RATE = 1.07  # hardware interruptions per 8-GPU node-year (FACTS §7.1, derived)
 
@@ -69,7 +69,7 @@ def test_explicit_rules():
 
 @pytest.mark.parametrize("top, p, a", [(3000, 0.0088, 0.999), (20000, 0.0088, 0.99), (5000, 0.05, 0.999)])
 def test_envelope_is_never_below_the_step_function(top, p, a):
-    from dcplan.spares import envelope
+    from dcplan.sizing.spares import envelope
 
     slope, intercept = envelope(top, p, a)
     for n in list(range(1, 200)) + list(range(200, top + 1, max(1, top // 300))) + [top]:

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from dcplan import units
-from dcplan.units import UnitError, to_unit, unit
+from dcplan.scenario import units
+from dcplan.scenario.units import UnitError, to_unit, unit
 
 
 def q(value, symbol: str) -> float:

@@ -1,0 +1,47 @@
+"""`dcplan explain SCENARIO`: the conflicting items of an infeasible scenario and the smallest change
+that fixes it, or the binding limits of a feasible one and what relaxing each is worth."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from dcplan.cli.app import (Format, FormatOption, OutputOption, QuietOption, SetOption, color, emit, fail,
+                            interrupted, note, only, progress, set_levels)
+from dcplan.diagnostics import ExitCode
+
+
+def explain(
+    scenario: Path = typer.Argument(..., help="Scenario file.", metavar="SCENARIO"),
+    fmt: Format = FormatOption,
+    output: str = OutputOption,
+    set_: Optional[List[str]] = SetOption,
+    time_limit: float = typer.Option(60.0, "--time-limit", min=0.1,
+                                     help="Seconds for the whole explanation (all re-solves together)."),
+    step: float = typer.Option(10.0, "--step", min=0.001, max=1000.0,
+                               help="Feasible scenarios: relax each binding limit by this percentage."),
+    quiet: bool = QuietOption,
+) -> None:
+    """Why a scenario is infeasible (conflicting items, smallest fix), or which limits bind and their worth."""
+    import dcplan
+    from dcplan.report import explain as explain_report
+
+    set_levels(quiet, False)
+    only(fmt, (Format.table, Format.json), "explain")
+    try:
+        with progress(f"explaining {scenario.name}"):
+            result = dcplan.explain_file(scenario, tuple(set_ or ()), time_limit=time_limit, step=step / 100.0)
+    except dcplan.InvalidScenario as err:
+        fail(dcplan.render_diagnostics(err.diagnostics, color=color(sys.stderr)) if err.diagnostics
+             else f"dcplan: {err}", ExitCode.INVALID_INPUT)
+    except dcplan.ExplainTimeout as err:
+        fail(f"dcplan: {scenario}: {err}", ExitCode.NO_SOLUTION)
+    except dcplan.Interrupted:
+        interrupted()
+    emit(explain_report.render(result, fmt.value, color=output == "-" and fmt is Format.table and color(sys.stdout)),
+         output)
+    for warning in result.warnings:
+        note(f"warning: {warning}")

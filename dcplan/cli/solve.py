@@ -1,0 +1,72 @@
+"""`dcplan solve SCENARIO`: size, build and solve; print or export the verified plan."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from dcplan.cli.app import (Format, FormatOption, OutputOption, QuietOption, SetOption, VerboseOption, color, emit,
+                            fail, interrupted, load_or_exit, note, progress, set_levels, state)
+from dcplan.diagnostics import ExitCode
+from dcplan.vocab import Engine, Objective
+
+
+def solve(
+    scenario: Path = typer.Argument(..., help="Scenario file.", metavar="SCENARIO"),
+    fmt: Format = FormatOption,
+    output: str = OutputOption,
+    set_: Optional[List[str]] = SetOption,
+    objective: Optional[Objective] = typer.Option(None, "--objective", case_sensitive=False,
+                                                  help="Override the objective."),
+    solver: Optional[Engine] = typer.Option(None, "--solver", case_sensitive=False,
+                                            help="Engine: auto, scip and cp-sat (OR-Tools), cbc or highs (PuLP)."),
+    time_limit: Optional[float] = typer.Option(None, "--time-limit", help="Seconds before the solver stops.",
+                                               min=0.001),
+    gap: Optional[float] = typer.Option(None, "--gap", help="Relative optimality gap to accept.", min=0.0, max=1.0),
+    threads: Optional[int] = typer.Option(None, "--threads", help="Solver threads (0 = all cores).", min=0),
+    save_model: Optional[Path] = typer.Option(None, "--save-model",
+                                              help="Write the model to FILE before solving (LP; MPS for *.mps), "
+                                                   "for bug reports."),
+    quiet: bool = QuietOption,
+    verbose: bool = VerboseOption,
+) -> None:
+    """Size, build and solve a scenario; print or export the verified plan."""
+    import dcplan
+    from dcplan.report import plan as plan_report
+
+    set_levels(quiet, verbose)
+    loaded = load_or_exit(scenario, set_)
+    options = dcplan.SolveOptions(engine=solver and solver.value, time_limit=time_limit, gap=gap, threads=threads,
+                                  objective=objective and objective.value,
+                                  save_model=str(save_model) if save_model else None)
+    try:
+        with progress(f"solving {scenario.name}"):
+            plan = dcplan.plan_scenario(loaded, options, on_progress=note if state["verbose"] else None)
+    except dcplan.Interrupted:
+        interrupted()
+    except dcplan.UnsafeInput as err:
+        fail(f"dcplan: {scenario}: {err}", ExitCode.INVALID_INPUT)
+    except OSError as err:  # --save-model could not be written
+        fail(f"dcplan: cannot write {err.filename or save_model}: {err.strerror or err}", ExitCode.INVALID_INPUT)
+    except dcplan.NoPlan as no_plan:
+        _no_plan(scenario, no_plan, fmt, output)
+    for warning in plan.warnings:
+        note(f"warning: {warning}")
+    text = plan_report.render(plan, fmt.value, verbose=state["verbose"],
+                              color=output == "-" and fmt is Format.table and color(sys.stdout))
+    emit(text, output)
+
+
+def _no_plan(scenario: Path, no_plan, fmt: Format, output: str) -> None:
+    """Infeasible (exit 1) or stopped without a plan (exit 3): why on stderr, the stub as JSON if asked."""
+    typer.echo(f"dcplan: {scenario}: {no_plan}", err=True)
+    for warning in no_plan.plan_stub.get("warnings", []):
+        typer.echo(f"  - {warning}", err=True)
+    if fmt is Format.json:
+        import json
+
+        emit(json.dumps(no_plan.plan_stub, indent=2), output)
+    raise typer.Exit(ExitCode.INFEASIBLE if no_plan.status == "infeasible" else ExitCode.NO_SOLUTION)

@@ -1,0 +1,43 @@
+"""Build the mixed-integer model of the whole purchase (docs/model.md has the full math).
+
+One `add_<family>` function per constraint family, each in a module of dcplan.model with its
+mathematics in the docstring and rows named after the scenario (`power[site=ash1]`).
+"""
+
+from __future__ import annotations
+
+from dcplan.model.built import BuiltModel
+from dcplan.model.capacity import add_power, add_racks
+from dcplan.model.cuts import add_valid_inequalities
+from dcplan.model.demand import add_demand, add_site_failure, add_storage_durability
+from dcplan.model.linear import LinearModel
+from dcplan.model.network import add_network
+from dcplan.model.pools import add_pools
+from dcplan.model.spares import add_spares
+from dcplan.model.totals import add_generic_constraints, add_limits, add_metrics, set_objective
+from dcplan.scenario.catalog import Catalog
+from dcplan.scenario.schema import Scenario
+from dcplan.sizing import Requirement
+
+
+def build(scenario: Scenario, catalog: Catalog, requirements: dict[str, Requirement],
+          strengthen: bool = True) -> BuiltModel:
+    """The model of the purchase. `strengthen=False` gives the plain reference formulation
+    (no coefficient clipping, no valid inequalities), kept to test that strengthening never
+    changes an optimum."""
+    built = BuiltModel(scenario, catalog, requirements, LinearModel(), strengthen=strengthen)
+    add_pools(built)
+    add_demand(built)
+    add_site_failure(built)
+    add_storage_durability(built)
+    add_spares(built)
+    if strengthen:
+        add_valid_inequalities(built)
+    add_network(built)
+    add_racks(built)
+    add_power(built)
+    add_metrics(built)
+    add_generic_constraints(built)
+    add_limits(built)
+    set_objective(built)
+    return built

@@ -1,0 +1,63 @@
+"""Site capacity: racks (packed by rack units and rack power) and power (with PUE)."""
+
+from __future__ import annotations
+
+from dcplan.model.built import BuiltModel, optics_count, switch_count
+from dcplan.model.linear import Expr, total
+from dcplan.rules import idle_kw, item_of, units_per_rack
+
+
+def add_racks(built: BuiltModel) -> None:
+    """Racks per (item, site, group), packed by rack units and rack power; Σ racks ≤ site racks.
+
+    r[c,k,g] ≥ f_c,k · Σ units of c at (k, g), where f = 1/(units per rack) or
+    the positions one unit needs (units_per_rack). Spares are installed, so they
+    count at full power here. Isolated security levels get their own racks (g).
+    """
+    scenario, lm = built.scenario, built.lm
+    sites = {s.name: s for s in scenario.sites}
+    units: dict[tuple[str, str, str], Expr] = {}
+    for pool in built.pools:
+        key = (pool.item, pool.site, pool.group)
+        units.setdefault(key, Expr()).add_scaled(pool.active, 1.0).add_scaled(pool.spares, 1.0)
+    for fabric in built.fabrics:
+        for s_id in fabric.leaves:
+            key = (s_id, fabric.site, fabric.group)
+            units.setdefault(key, Expr()).add_scaled(switch_count(fabric, s_id), 1.0)
+    for (item_id, site_name, group), count in units.items():
+        site = sites[site_name]
+        item = built.catalog.find(item_id)[1]
+        factor = units_per_rack(site, item.rack_units, item.power)
+        if factor == 0.0:
+            continue
+        racks = lm.var(f"r[item={item_id},site={site_name},group={group}]")
+        lm.ge(f"racks.packing[item={item_id},site={site_name},group={group}]", "rack_packing", racks, count * factor,
+              origin=f"sites[{list(sites).index(site_name)}].rack_power")
+        built.racks[(item_id, site_name, group)] = racks
+    for index, site in enumerate(scenario.sites):
+        used = total(r for (i, k, g), r in built.racks.items() if k == site.name)
+        built.site_racks[site.name] = used
+        lm.le(f"racks[site={site.name}]", "racks", used, site.racks, origin=f"sites[{index}].racks")
+
+
+def add_power(built: BuiltModel) -> None:
+    """Σ IT power × PUE ≤ site power, per site.
+
+    IT power = Σ_pools (P_c·x + P_idle,c·y) + Σ_switches P_s·(L + S) + optics · P_optic.
+    Spares stand by at idle power: one only draws full power when it replaces a
+    failed server, which then draws nothing.
+    """
+    scenario, lm = built.scenario, built.lm
+    for index, site in enumerate(scenario.sites):
+        it = Expr()
+        for pool in built.pools:
+            if pool.site == site.name:
+                item = item_of(built.catalog, pool.kind, pool.item)
+                it.add_scaled(pool.active, item.power).add_scaled(pool.spares, idle_kw(item))
+        for fabric in built.fabrics:
+            if fabric.site == site.name:
+                for s_id, sw in ((s, built.catalog.switches[s]) for s in fabric.leaves):
+                    it += switch_count(fabric, s_id) * sw.power + optics_count(built, fabric, s_id) * (
+                        sw.optic_power / 1000.0)
+        built.site_it_power[site.name] = it
+        lm.le(f"power[site={site.name}]", "power", it * site.pue, site.power, origin=f"sites[{index}].power")

@@ -1,0 +1,78 @@
+"""Leaf/spine fabrics with optics: every server and storage port lands on a leaf."""
+
+from __future__ import annotations
+
+from dcplan.model.built import BuiltModel, Fabric, Pool
+from dcplan.model.linear import Expr, total
+from dcplan.rules import item_of, leaf_split
+
+
+def _eligible_switches(built: BuiltModel, slowest_gbps: float) -> list[str]:
+    wanted = built.scenario.policies.network.switch
+    return [s_id for s_id, sw in sorted(built.catalog.switches.items())
+            if sw.price is not None and sw.port_speed >= slowest_gbps and (wanted is None or s_id == wanted)]
+
+
+def add_network(built: BuiltModel) -> None:
+    """Leaf/spine fabrics: every server and storage port lands on a leaf; optics per link end.
+
+    Fabrics: one back-end per training cluster (w, k) at `training_oversubscription`
+    (1 = non-blocking), one front-end per (site, isolation group) at
+    `frontend_oversubscription` o. For a switch type s with P_s ports, a leaf has
+    d_s = ⌊P_s·o/(1+o)⌋ server-facing and u_s = P_s − d_s spine-facing ports.
+    Ports are grouped by NIC speed v; a port may only land on a switch at least
+    as fast (no breakout cables):
+        ports_{f,v} = Σ_pools with speed v nics·(x + y)·(2 if dual_homed)
+        Σ_{s: speed_s ≥ v} a[f,s,v] ≥ ports_{f,v}        (server links of speed v on type s)
+        Σ_v a[f,s,v] ≤ d_s·L[f,s]                         (leaves)
+        o·U[f,s] ≥ Σ_v a[f,s,v],  U[f,s] ≤ u_s·L[f,s]    (uplinks: down:up at most o)
+        P_s·S[f,s] ≥ U[f,s]                                (spines)
+    Optics: one per link end, 2·Σ_v a[f,s,v] + 2·U[f,s].
+    """
+    scenario, lm = built.scenario, built.lm
+    policy = scenario.policies.network
+    homing = 2 if policy.dual_homed else 1
+    groups: dict[tuple, list[Pool]] = {}
+    for pool in built.pools:
+        item = item_of(built.catalog, pool.kind, pool.item)
+        if item.nics is None or item.nics.count == 0:
+            continue
+        if pool.kind == "training":
+            key = ("backend", f"train:{pool.workload}", pool.site, pool.group)
+        else:
+            key = ("frontend", f"frontend:{pool.group}", pool.site, pool.group)
+        groups.setdefault(key, []).append(pool)
+    for (kind, label, site, group), pools in groups.items():
+        oversub = policy.training_oversubscription if kind == "backend" else policy.frontend_oversubscription
+        by_speed: dict[float, Expr] = {}
+        for p in pools:
+            nics = item_of(built.catalog, p.kind, p.item).nics
+            ports = by_speed.setdefault(nics.speed, Expr())
+            ports.add_scaled(p.active, nics.count * homing).add_scaled(p.spares, nics.count * homing)
+        fabric = Fabric(f"{label}@{site}", kind, site, group, oversub, total(by_speed.values()))
+        key = f"fabric={fabric.name}"
+        links_by_speed: dict[float, list[Expr]] = {v: [] for v in by_speed}
+        for s_id in _eligible_switches(built, min(by_speed)):
+            sw = built.catalog.switches[s_id]
+            down, up = leaf_split(sw.ports, oversub)
+            name = f"{key},switch={s_id}"
+            leaves, spines, uplinks = lm.var(f"L[{name}]"), lm.var(f"S[{name}]"), lm.var(f"U[{name}]")
+            links = []
+            for speed in sorted(v for v in by_speed if sw.port_speed >= v):
+                link = lm.var(f"a[{name},speed={speed:g}]")
+                links_by_speed[speed].append(link)
+                links.append(link)
+            assigned = total(links)
+            lm.le(f"network.leaf_ports[{name}]", "network", assigned, leaves * down, origin="policies.network")
+            lm.ge(f"network.uplinks[{name}]", "network", uplinks * oversub, assigned, origin="policies.network")
+            lm.le(f"network.leaf_uplinks[{name}]", "network", uplinks, leaves * up, origin="policies.network")
+            lm.ge(f"network.spine_ports[{name}]", "network", spines * sw.ports, uplinks, origin="policies.network")
+            fabric.leaves[s_id], fabric.spines[s_id] = leaves, spines
+            fabric.assigned[s_id], fabric.uplinks[s_id] = assigned, uplinks
+            fabric.links[s_id] = {v: link for v, link in zip(sorted(v for v in by_speed if sw.port_speed >= v),
+                                                               links)}
+        for speed, ports in by_speed.items():
+            lm.ge(f"network.ports[{key},speed={speed:g}]", "network", total(links_by_speed[speed]), ports,
+                  origin="policies.network")
+        fabric.ports_by_speed = by_speed
+        built.fabrics.append(fabric)

@@ -1,0 +1,77 @@
+"""Pool variables: x[w,c,k] units (and, for training, the choice z[w,c,k]) per workload, item, site."""
+
+from __future__ import annotations
+
+import math
+
+from dcplan.model.built import BuiltModel, Pool
+from dcplan.model.linear import Expr
+from dcplan.rules import attribute, group_of, item_of, pool_bound, where_matches
+
+
+def add_pools(built: BuiltModel) -> None:
+    """Variables x[w,c,k] ∈ ℤ≥0 for each workload, candidate item and allowed site.
+
+    Training is one homogeneous cluster at one site: a binary z[w,c,k] chooses
+    it and x = n_c · z, where n_c is the server count sizing computed for c.
+    Service pools are bounded by the count that alone meets the whole demand,
+    U = max_d ⌈demand_d / per_unit_d⌉ (more never helps a requirement).
+    Items without a price are not bought (a warning says so).
+    """
+    scenario, lm = built.scenario, built.lm
+    unpriced: dict[str, list[str]] = {}
+    for workload in scenario.workloads:
+        req = built.requirements[workload.name]
+        sites = [s for s in scenario.sites if workload.sites is None or s.name in workload.sites]
+        group = group_of(scenario, workload.security)
+        for cand in req.candidates:
+            item = item_of(built.catalog, req.kind, cand.item)
+            if item.price is None:
+                continue
+            bound = None
+            for site in sites:
+                key = f"workload={workload.name},item={cand.item},site={site.name}"
+                top_up = Expr()
+                if req.kind == "training":
+                    choice = lm.var(f"z[{key}]", ub=1)
+                    active = choice * cand.fixed_count
+                    extra = units_for_minimums(built, "server", item)
+                    if extra:
+                        # A generic minimum may ask for more servers than the cluster: they join it as spares.
+                        top_up = lm.var(f"extra[{key}]", ub=extra)
+                        lm.le(f"spares.top_up[{key}]", "spares", top_up, choice * extra, origin="constraints")
+                else:
+                    choice = None
+                    if bound is None:  # the same at every site
+                        extra = units_for_minimums(built, "storage" if req.kind == "storage" else "server", item)
+                        bound = pool_bound(req, cand, extra)
+                    active = lm.var(f"x[{key}]", ub=bound)
+                built.pools.append(Pool(workload.name, req.kind, cand.item, site.name, group, cand, active, top_up,
+                                        choice, bound=bound if choice is None else 0))
+        for cand in req.candidates:
+            if item_of(built.catalog, req.kind, cand.item).price is None:
+                unpriced.setdefault(cand.item, []).append(workload.name)
+    for pool in built.pools:
+        built.by_workload.setdefault(pool.workload, []).append(pool)
+    if unpriced:
+        def users(names: list[str]) -> str:
+            return ", ".join(names) if len(names) <= 3 else f"{', '.join(names[:2])} and {len(names) - 2} more"
+        listed = "; ".join(f"{item} (for {users(names)})" for item, names in sorted(unpriced.items()))
+        built.warnings.append(f"not considered because the catalog has no price for them: {listed}; "
+                              f"set catalog.prices to include them")
+
+
+def units_for_minimums(built: BuiltModel, category: str, item) -> int:
+    """How many units of `item` the scenario's `constraints[].min` could ask for beyond demand.
+
+    A generic minimum (Σ attribute × units ≥ min) may need more units than the
+    workloads do, so pools of items it counts may grow by ⌈min / attribute⌉.
+    """
+    extra = 0
+    for constraint in built.scenario.constraints:
+        if constraint.min is None or constraint.min <= 0:
+            continue
+        value = attribute(item, constraint.sum)
+        if value > 0 and where_matches(constraint.where, category, item.id, None, item, ignore_site=True):
+            extra = max(extra, math.ceil(constraint.min / value - 1e-9))
+    return extra

@@ -1,0 +1,77 @@
+"""Plan totals as expressions (capex, energy, carbon, opex, TCO, power); generic constraints,
+limits and the objective over them."""
+
+from __future__ import annotations
+
+import math
+
+from dcplan.model.built import BuiltModel, bought_units, optics_count, switch_count
+from dcplan.model.linear import Expr, total
+from dcplan.rules import HOURS_PER_YEAR, attribute, idle_kw, item_of, where_matches
+
+
+def add_metrics(built: BuiltModel) -> None:
+    """Plan totals as expressions: capex, energy, carbon, opex, TCO, facility power.
+
+    capex = Σ price·units + Σ optic_price·optics + rack_price·racks
+    energy (MWh/yr) = 8760 · PUE_k · Σ (P_idle + load·(P − P_idle))·x + P_idle·y + switches/optics) / 1000
+    carbon (t/yr) = Σ_k energy_k · carbon_intensity_k;  opex = Σ_k energy_k · price_k · 1000 + maintenance·capex
+    TCO = capex + horizon · opex
+    """
+    scenario = built.scenario
+    capex, energy, energy_cost, carbon, facility = Expr(), Expr(), Expr(), Expr(), Expr()
+    for site in scenario.sites:
+        site_energy_kw = Expr()
+        for pool in (p for p in built.pools if p.site == site.name):
+            item = item_of(built.catalog, pool.kind, pool.item)
+            capex.add_scaled(pool.active, item.price).add_scaled(pool.spares, item.price)
+            idle = idle_kw(item)
+            site_energy_kw.add_scaled(pool.active, idle + pool.candidate.load * (item.power - idle))
+            site_energy_kw.add_scaled(pool.spares, idle)
+        for fabric in (f for f in built.fabrics if f.site == site.name):
+            for s_id in fabric.leaves:
+                sw = built.catalog.switches[s_id]
+                capex += switch_count(fabric, s_id) * sw.price + optics_count(built, fabric, s_id) * sw.optic_price
+                site_energy_kw += switch_count(fabric, s_id) * sw.power + optics_count(built, fabric, s_id) * (
+                    sw.optic_power / 1000.0)
+        mwh = site_energy_kw * (HOURS_PER_YEAR * site.pue / 1000.0)
+        energy += mwh
+        energy_cost += mwh * (site.electricity_price * 1000.0)
+        carbon += mwh * site.carbon_intensity  # MWh × kg/kWh = t
+        facility += built.site_it_power[site.name] * site.pue
+    capex += total(built.racks.values()) * scenario.policies.costs.rack_price
+    opex = energy_cost + capex * scenario.policies.costs.maintenance
+    built.metrics = {"capex": capex, "energy": energy, "carbon": carbon, "power": facility, "opex": opex,
+                     "energy_cost": energy_cost, "tco": capex + opex * scenario.horizon}
+
+
+def add_generic_constraints(built: BuiltModel) -> None:
+    """constraints[i]: min ≤ Σ_{bought items matching where} attribute(item) · units ≤ max."""
+    for index, constraint in enumerate(built.scenario.constraints):
+        expr = total(units * attribute(item, constraint.sum)
+                     for category, item_id, site, item, units in bought_units(built)
+                     if where_matches(constraint.where, category, item_id, site, item))
+        lo = -math.inf if constraint.min is None else constraint.min
+        hi = math.inf if constraint.max is None else constraint.max
+        built.lm.add(f"constraint[name={constraint.name}]", "constraints", expr, lo=lo, hi=hi,
+                     origin=f"constraints[{index}]")
+
+
+def add_limits(built: BuiltModel) -> None:
+    """limits: capex, tco, power (facility kW), energy (MWh/yr), carbon (t/yr) ≤ cap."""
+    limits = built.scenario.limits
+    for name in ("capex", "tco", "power", "energy", "carbon"):
+        cap = getattr(limits, name)
+        if cap is not None:
+            built.lm.le(f"limit[{name}]", "limits", built.metrics[name], cap, origin=f"limits.{name}")
+
+
+def set_objective(built: BuiltModel) -> None:
+    """Minimise one metric (default TCO) or a weighted sum {metric: weight}."""
+    objective = built.scenario.objective
+    if isinstance(objective, str):
+        built.objective_name = objective
+        built.lm.objective = built.metrics[objective].copy()
+    else:
+        built.objective_name = "weighted"
+        built.lm.objective = total(built.metrics[name] * weight for name, weight in objective.items())

@@ -1,0 +1,216 @@
+"""Extract the Plan (bill of materials, assignments, totals, constraint report) from a solved model.
+
+Extracted from a solved BuiltModel by reading variable values (rounded for
+integer variables) and recomputing every figure from them, so the plan never
+repeats an engine's claimed objective without evidence.
+"""
+
+from __future__ import annotations
+
+import math
+
+from dcplan.model import BuiltModel, Fabric, optics_count, switch_count
+from dcplan.rules import item_of, leaf_split, units_per_rack
+from dcplan.model.linear import INF
+from dcplan.plan.objects import Assignment, BomLine, ConstraintReport, FabricReport, Plan, SiteSummary
+
+
+def rounded_values(built: BuiltModel, values: list[float]) -> list[float]:
+    return [float(round(v)) if var.integer else float(v) for v, var in zip(values, built.lm.variables)]
+
+
+def tidy(built: BuiltModel, values: list[float]) -> list[float]:
+    """Buy no more network gear and racks than the chosen servers need.
+
+    Racks, leaves, spines and cabled ports that cost nothing in the objective
+    (rack_price 0, or a capex-only objective for optics) may come back from an
+    engine above their minimum. Recompute them as the least counts that serve
+    the solution's servers; keep the result only if every model row still holds.
+    """
+    tidied = list(values)
+    index = lambda expr: next(iter(expr.terms))  # noqa: E731 - a variable's Expr has one term
+    for fabric in built.fabrics:
+        _tidy_fabric(built, fabric, tidied, index)
+    sites = {s.name: s for s in built.scenario.sites}
+    for (item_id, site_name, group), racks in built.racks.items():
+        units = sum(p.active.value(tidied) + p.spares.value(tidied) for p in built.pools
+                    if (p.item, p.site, p.group) == (item_id, site_name, group))
+        units += sum(switch_count(f, item_id).value(tidied) for f in built.fabrics
+                     if f.site == site_name and f.group == group and item_id in f.leaves)
+        item = built.catalog.find(item_id)[1]
+        tidied[index(racks)] = float(math.ceil(units * units_per_rack(sites[site_name], item.rack_units,
+                                                                       item.power) - 1e-9))
+    return tidied if _all_rows_hold(built, tidied) else values
+
+
+def _tidy_fabric(built: BuiltModel, fabric: Fabric, values: list[float], index) -> None:
+    """Re-cable the fabric's ports onto the leaves bought, fastest ports first onto the
+    slowest switches that take them, then buy only the leaves, uplinks and spines used."""
+    capacity = {}
+    for s_id in fabric.leaves:
+        down, _ = leaf_split(built.catalog.switches[s_id].ports, fabric.oversubscription)
+        capacity[s_id] = down * values[index(fabric.leaves[s_id])]
+        for link in fabric.links[s_id].values():
+            values[index(link)] = 0.0
+    by_speed = sorted(fabric.ports_by_speed.items(), key=lambda kv: -kv[0])
+    order = sorted(fabric.leaves, key=lambda s_id: built.catalog.switches[s_id].port_speed)
+    for speed, ports in by_speed:
+        remaining = ports.value(values)
+        for s_id in order:
+            if speed in fabric.links[s_id] and remaining > 0:
+                placed = min(remaining, capacity[s_id])
+                values[index(fabric.links[s_id][speed])] += placed
+                capacity[s_id] -= placed
+                remaining -= placed
+    for s_id in fabric.leaves:
+        sw = built.catalog.switches[s_id]
+        down, up = leaf_split(sw.ports, fabric.oversubscription)
+        assigned = fabric.assigned[s_id].value(values)
+        uplinks = math.ceil(assigned / fabric.oversubscription - 1e-9)
+        leaves = max(math.ceil(assigned / down - 1e-9), math.ceil(uplinks / up - 1e-9) if up else 0)
+        values[index(fabric.uplinks[s_id])] = float(uplinks)
+        values[index(fabric.leaves[s_id])] = float(leaves)
+        values[index(fabric.spines[s_id])] = float(math.ceil(uplinks / sw.ports - 1e-9))
+
+
+def _all_rows_hold(built: BuiltModel, values: list[float]) -> bool:
+    return all(row.holds(sum(c * values[i] for i, c in row.terms.items())) for row in built.lm.rows)
+
+
+def extract(built: BuiltModel, values: list[float], *, status: str, engine: str, bound: float | None,
+            solve_seconds: float, build_seconds: float, warnings: list[str]) -> Plan:
+    values = tidy(built, rounded_values(built, values))
+    scenario = built.scenario
+    val = lambda expr: expr.value(values)  # noqa: E731 - short local reader
+    objective_value = val(built.lm.objective)
+    gap = None
+    if bound is not None:
+        gap = 0.0 if status == "optimal" and abs(objective_value - bound) <= 1e-6 * max(1.0, abs(objective_value)) \
+            else abs(objective_value - bound) / max(1e-9, abs(objective_value))
+    plan = Plan(scenario.name, status, built.objective_name, objective_value, bound, gap, engine,
+                solve_seconds, build_seconds, warnings=list(warnings), currency=scenario.currency)
+    plan.assignments = _assignments(built, val)
+    plan.bom = _bom(built, val)
+    plan.fabrics = [FabricReport(f.name, f.kind, f.site, f.group, f.oversubscription, val(f.ports),
+                                 {s: int(val(e)) for s, e in f.leaves.items() if val(e)},
+                                 {s: int(val(e)) for s, e in f.spines.items() if val(e)},
+                                 {s: int(val(e)) for s, e in f.assigned.items() if val(e)},
+                                 {s: int(val(e)) for s, e in f.uplinks.items() if val(e)})
+                    for f in built.fabrics]
+    plan.racks = {f"{i}|{k}|{g}": int(val(r)) for (i, k, g), r in built.racks.items() if val(r)}
+    plan.sites = [SiteSummary(s.name, val(built.site_it_power[s.name]), val(built.site_it_power[s.name]) * s.pue,
+                              s.power, int(round(val(built.site_racks[s.name]))), s.racks)
+                  for s in scenario.sites]
+    plan.totals = _totals(built, val, plan)
+    plan.constraints = _constraint_report(built, values)
+    plan.requirements = _requirements(built)
+    return plan
+
+
+def _assignments(built: BuiltModel, val) -> list[Assignment]:
+    out = []
+    for pool in built.pools:
+        servers, spares = int(round(val(pool.active))), int(round(val(pool.spares)))
+        if servers == 0 and spares == 0:
+            continue
+        item = item_of(built.catalog, pool.kind, pool.item)
+        per = item.accelerators.count if getattr(item, "accelerators", None) else 0
+        out.append(Assignment(pool.workload, pool.site, pool.item, servers, spares, per * (servers + spares)))
+    return out
+
+
+def _bom(built: BuiltModel, val) -> list[BomLine]:
+    lines: dict[tuple[str, str, str], list] = {}
+
+    def add(site, category, item_id, description, quantity, price, power_kw, rack_units):
+        key = (site, category, item_id)
+        if key not in lines:
+            lines[key] = [description, 0, price, power_kw, rack_units]
+        lines[key][1] += quantity
+
+    for pool in built.pools:
+        quantity = int(round(val(pool.active) + val(pool.spares)))
+        if quantity:
+            item = item_of(built.catalog, pool.kind, pool.item)
+            add(pool.site, "storage" if pool.kind == "storage" else "server", pool.item, item.description,
+                quantity, item.price, item.power, item.rack_units)
+    for fabric in built.fabrics:
+        for s_id in fabric.leaves:
+            sw = built.catalog.switches[s_id]
+            count = int(round(val(switch_count(fabric, s_id))))
+            if count:
+                add(fabric.site, "switch", s_id, sw.description, count, sw.price, sw.power, sw.rack_units)
+            optics = int(round(val(optics_count(built, fabric, s_id))))
+            if optics:
+                add(fabric.site, "optic", f"{s_id}-optic", f"Transceiver for {s_id} links (one per link end)",
+                    optics, sw.optic_price, sw.optic_power / 1000.0, 0)
+    rack_price = built.scenario.policies.costs.rack_price
+    for site in built.scenario.sites:
+        racks = int(round(val(built.site_racks[site.name])))
+        if racks:
+            add(site.name, "rack", "rack", f"Rack position ({site.rack_units}U, {site.rack_power:g} kW)",
+                racks, rack_price, 0.0, 0)
+    out = []
+    order = {"server": 0, "storage": 1, "switch": 2, "optic": 3, "rack": 4}
+    for (site, category, item_id), (description, qty, price, power, ru) in sorted(
+            lines.items(), key=lambda kv: ([s.name for s in built.scenario.sites].index(kv[0][0]),
+                                           order[kv[0][1]], kv[0][2])):
+        out.append(BomLine(site, category, item_id, description, qty, float(price), float(price) * qty,
+                           power * qty, ru * qty))
+    return out
+
+
+def _totals(built: BuiltModel, val, plan: Plan) -> dict:
+    capex = sum(line.extended_price for line in plan.bom)
+    opex = val(built.metrics["opex"])
+    accelerators = sum(a.accelerators for a in plan.assignments)
+    return {
+        "capex": capex, "opex_per_year": opex, "tco": capex + built.scenario.horizon * opex,
+        "it_power_kw": sum(s.it_power_kw for s in plan.sites),
+        "facility_power_kw": sum(s.facility_power_kw for s in plan.sites),
+        "energy_mwh_per_year": val(built.metrics["energy"]), "carbon_t_per_year": val(built.metrics["carbon"]),
+        "racks": sum(s.racks for s in plan.sites), "accelerators": accelerators,
+    }
+
+
+def _constraint_report(built: BuiltModel, values: list[float]) -> list[ConstraintReport]:
+    """Site power, racks, generic constraints and limits, with slack; binding when slack ≈ 0."""
+    out = []
+    for row in built.lm.rows:
+        if row.family not in ("power", "racks", "constraints", "limits"):
+            continue
+        lhs = sum(c * values[i] for i, c in row.terms.items())
+        for rhs, slack in ((row.hi, row.hi - lhs), (row.lo, lhs - row.lo)):
+            if rhs in (INF, -INF):
+                continue
+            binding = slack <= 1e-6 * max(1.0, abs(rhs)) or _next_unit_breaks(built, row, slack)
+            out.append(ConstraintReport(_display_name(row.name), row.family, lhs, rhs, slack, binding))
+    return out
+
+
+def _next_unit_breaks(built: BuiltModel, row, slack: float) -> bool:
+    """A power or rack row binds when its slack is smaller than one more unit of anything in it."""
+    if row.family not in ("power", "racks"):
+        return False
+    smallest = min((abs(c) for c in row.terms.values() if abs(c) > 1e-9), default=math.inf)
+    return slack < smallest - 1e-9
+
+
+def _display_name(name: str) -> str:
+    """`power[site=ash1]` → `site.ash1.power` (SPEC §4 naming)."""
+    if name.startswith("power[site=") or name.startswith("racks[site="):
+        kind, site = name.split("[site=")
+        return f"site.{site.rstrip(']')}.{kind}"
+    return name
+
+
+def _requirements(built: BuiltModel) -> dict:
+    out = {}
+    for name, req in built.requirements.items():
+        out[name] = {
+            "kind": req.kind, "demand": req.demand, "min_units": req.min_units, "detail": req.detail,
+            "candidates": [{"item": c.item, "per_unit": c.per_unit, "fixed_count": c.fixed_count, "load": c.load,
+                            "detail": c.detail} for c in req.candidates],
+            "excluded": req.excluded,
+        }
+    return out

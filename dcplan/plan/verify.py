@@ -1,0 +1,302 @@
+"""Independent check of a plan: recompute every constraint and the totals from the plan alone.
+
+Uses only the Plan (BOM, assignments, fabrics, racks), the scenario, the
+catalog and the sizing requirements — never the model's rows — so a bug in
+the model or an engine's tolerance shows up here. Any violation is a bug in
+dcplan and raises PlanVerificationError.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+from dcplan.sizing import spares as spares_math
+from dcplan.scenario.catalog import Catalog
+from dcplan.rules import HOURS_PER_YEAR, attribute, group_of, idle_kw, leaf_split, units_per_rack
+from dcplan.plan.extract import Plan
+from dcplan.scenario.schema import Scenario
+from dcplan.sizing import Requirement
+
+REL_TOL = 1e-6
+
+
+class PlanVerificationError(AssertionError):
+    def __init__(self, problems: list[str]):
+        super().__init__("plan failed verification (a bug in dcplan):\n  " + "\n  ".join(problems))
+        self.problems = problems
+
+
+def _close_enough(lhs: float, rhs: float, sense: str) -> bool:
+    tol = REL_TOL * max(1.0, abs(rhs), abs(lhs))
+    return lhs <= rhs + tol if sense == "<=" else lhs >= rhs - tol
+
+
+def verify(plan: Plan, scenario: Scenario, catalog: Catalog, requirements: dict[str, Requirement]) -> None:
+    problems: list[str] = []
+    check = _Checker(plan, scenario, catalog, requirements, problems)
+    check.demand()
+    check.spares()
+    check.security()
+    check.storage()
+    check.network()
+    check.racks()
+    check.power()
+    check.totals()
+    check.generic_constraints()
+    check.limits()
+    if problems:
+        raise PlanVerificationError(problems)
+
+
+class _Checker:
+    def __init__(self, plan, scenario, catalog, requirements, problems):
+        self.plan, self.scenario, self.catalog, self.reqs, self.problems = (plan, scenario, catalog, requirements,
+                                                                            problems)
+        self.workloads = {w.name: w for w in scenario.workloads}
+        self.sites = {s.name: s for s in scenario.sites}
+
+    def fail(self, message: str) -> None:
+        self.problems.append(message)
+
+    def item(self, item_id: str):
+        return self.catalog.find(item_id)[1]
+
+    def candidate(self, workload: str, item_id: str):
+        return next((c for c in self.reqs[workload].candidates if c.item == item_id), None)
+
+    def demand(self) -> None:
+        for name, req in self.reqs.items():
+            rows = [a for a in self.plan.assignments if a.workload == name]
+            for a in rows:
+                if self.candidate(name, a.item) is None:
+                    self.fail(f"{name}: assigned to {a.item}, which sizing ruled out")
+                allowed = self.workloads[name].sites
+                if allowed is not None and a.site not in allowed:
+                    self.fail(f"{name}: placed at {a.site}, outside its sites {allowed}")
+            if req.kind == "training":
+                if len(rows) != 1:
+                    self.fail(f"{name}: training must be one cluster, found {len(rows)} pools")
+                elif rows[0].servers != self.candidate(name, rows[0].item).fixed_count:
+                    self.fail(f"{name}: cluster has {rows[0].servers} servers, sizing needs "
+                              f"{self.candidate(name, rows[0].item).fixed_count}")
+                continue
+            down_sites = [None] + (list(self.sites) if getattr(self.workloads[name], "survive_site_failure", False)
+                                   else [])
+            for down in down_sites:
+                for dim, amount in req.demand.items():
+                    supply = sum(a.servers * self.candidate(name, a.item).per_unit.get(dim, 0.0)
+                                 for a in rows if a.site != down and self.candidate(name, a.item))
+                    if not _close_enough(supply, amount, ">="):
+                        where = f" with site {down} down" if down else ""
+                        self.fail(f"{name}: supplies {supply:g} {dim}{where}, needs {amount:g}")
+
+    def spares(self) -> None:
+        mttr = self.scenario.policies.redundancy.mttr
+        for a in self.plan.assignments:
+            workload = self.workloads[a.workload]
+            if workload.spares is not None:
+                needed = spares_math.explicit_spares(workload.spares, a.servers)
+            elif workload.availability is not None:
+                p = spares_math.unavailability(self.item(a.item).failure_rate, mttr)
+                needed = spares_math.spares_needed(a.servers, p, workload.availability)
+            else:
+                needed = 0
+            if a.spares < needed:
+                self.fail(f"{a.workload} at {a.site} on {a.item}: {a.spares} spares, availability needs {needed}")
+
+    def security(self) -> None:
+        for a in self.plan.assignments:
+            level = self.workloads[a.workload].security
+            item = self.item(a.item)
+            if level in ("confidential", "restricted"):
+                secure = item.encryption if self.reqs[a.workload].kind == "storage" else item.confidential_computing
+                if not secure:
+                    self.fail(f"{a.workload} ({level}) runs on {a.item}, which lacks "
+                              f"{'encryption at rest' if self.reqs[a.workload].kind == 'storage' else 'confidential computing'}")
+
+    def storage(self) -> None:
+        for name, req in self.reqs.items():
+            if req.kind != "storage":
+                continue
+            per_site = defaultdict(int)
+            for a in self.plan.assignments:
+                if a.workload == name:
+                    per_site[a.site] += a.servers
+            for site, nodes in per_site.items():
+                if 0 < nodes < req.min_units:
+                    self.fail(f"{name}: {nodes} storage nodes at {site}, durability needs at least {req.min_units}")
+
+    def network(self) -> None:
+        homing = 2 if self.scenario.policies.network.dual_homed else 1
+        expected_ports = defaultdict(float)
+        ports_by_speed = defaultdict(lambda: defaultdict(float))
+        for a in self.plan.assignments:
+            item = self.item(a.item)
+            if item.nics is None or item.nics.count == 0:
+                continue
+            group = group_of(self.scenario, self.workloads[a.workload].security)
+            label = f"train:{a.workload}" if self.reqs[a.workload].kind == "training" else f"frontend:{group}"
+            ports = (a.servers + a.spares) * item.nics.count * homing
+            expected_ports[f"{label}@{a.site}"] += ports
+            ports_by_speed[f"{label}@{a.site}"][item.nics.speed] += ports
+        fabrics = {f.name: f for f in self.plan.fabrics}
+        switches = defaultdict(int)
+        optics = defaultdict(int)
+        for name, ports in expected_ports.items():
+            fabric = fabrics.get(name)
+            if fabric is None:
+                self.fail(f"fabric {name}: {ports:g} ports but no fabric")
+                continue
+            capacity = 0
+            for s_id, leaves in fabric.leaves.items():
+                sw = self.catalog.switches[s_id]
+                down, up = leaf_split(sw.ports, fabric.oversubscription)
+                capacity += down * leaves
+                spines = fabric.spines.get(s_id, 0)
+                links = fabric.assigned.get(s_id, 0)
+                uplinks = fabric.uplinks.get(s_id, 0)
+                if links > down * leaves:
+                    self.fail(f"fabric {name}: {links} links on {leaves} leaves of {s_id} ({down} ports each)")
+                if uplinks * fabric.oversubscription < links - 1e-9 or uplinks > up * leaves:
+                    self.fail(f"fabric {name}: {uplinks} uplinks for {links} links breaks {fabric.oversubscription:g}:1"
+                              f" or exceeds {up * leaves} leaf uplink ports")
+                if spines * sw.ports < uplinks:
+                    self.fail(f"fabric {name}: {spines} spines of {s_id} cannot take {uplinks} uplinks")
+                switches[(fabric.site, s_id)] += leaves + spines
+                optics[(fabric.site, s_id)] += 2 * links + 2 * uplinks
+            for s_id, spines in fabric.spines.items():
+                if s_id not in fabric.leaves:
+                    switches[(fabric.site, s_id)] += spines
+            if not _close_enough(capacity, ports, ">="):
+                self.fail(f"fabric {name}: leaves offer {capacity} server ports, {ports:g} needed")
+            for speed in ports_by_speed[name]:
+                # Hall's condition for nested speeds: ports at least this fast fit switches at least this fast.
+                faster_ports = sum(n for v, n in ports_by_speed[name].items() if v >= speed)
+                fast_capacity = sum(leaf_split(self.catalog.switches[s_id].ports, fabric.oversubscription)[0] * n
+                                    for s_id, n in fabric.leaves.items()
+                                    if self.catalog.switches[s_id].port_speed >= speed)
+                if not _close_enough(fast_capacity, faster_ports, ">="):
+                    self.fail(f"fabric {name}: {faster_ports:g} ports of {speed:g} Gb/s or more, but switches "
+                              f"that fast offer {fast_capacity}")
+            if not _close_enough(sum(fabric.assigned.values()), ports, ">="):
+                self.fail(f"fabric {name}: {sum(fabric.assigned.values()):g} ports cabled, {ports:g} needed")
+        for line in self.plan.bom:
+            if line.category == "switch" and line.quantity != switches.get((line.site, line.item), 0):
+                self.fail(f"BOM {line.site}/{line.item}: {line.quantity} switches, fabrics use "
+                          f"{switches.get((line.site, line.item), 0)}")
+            if line.category == "optic":
+                s_id = line.item.removesuffix("-optic")
+                if not _close_enough(line.quantity, optics.get((line.site, s_id), 0), ">="):
+                    self.fail(f"BOM {line.site}/{line.item}: {line.quantity} optics, links need "
+                              f"{optics.get((line.site, s_id), 0):g}")
+
+    def racks(self) -> None:
+        units = defaultdict(int)
+        for a in self.plan.assignments:
+            group = group_of(self.scenario, self.workloads[a.workload].security)
+            units[(a.item, a.site, group)] += a.servers + a.spares
+        for fabric in self.plan.fabrics:
+            for s_id in set(fabric.leaves) | set(fabric.spines):
+                units[(s_id, fabric.site, fabric.group)] += fabric.leaves.get(s_id, 0) + fabric.spines.get(s_id, 0)
+        used = defaultdict(int)
+        for (item_id, site_name, group), count in units.items():
+            item = self.item(item_id)
+            factor = units_per_rack(self.sites[site_name], item.rack_units, item.power)
+            needed = math.ceil(count * factor - 1e-9)
+            have = self.plan.racks.get(f"{item_id}|{site_name}|{group}", 0)
+            if have < needed:
+                self.fail(f"{item_id} at {site_name} ({group}): {count} units need {needed} racks, plan has {have}")
+            used[site_name] += have
+        for site in self.scenario.sites:
+            if used[site.name] > site.racks:
+                self.fail(f"site {site.name}: {used[site.name]} racks used, {site.racks} available")
+            summary = next(s for s in self.plan.sites if s.name == site.name)
+            if summary.racks != used[site.name]:
+                self.fail(f"site {site.name}: summary says {summary.racks} racks, groups add up to {used[site.name]}")
+
+    def site_it_power(self) -> dict[str, float]:
+        power = defaultdict(float)
+        for a in self.plan.assignments:
+            item = self.item(a.item)
+            power[a.site] += a.servers * item.power + a.spares * idle_kw(item)
+        for line in self.plan.bom:
+            if line.category in ("switch", "optic"):
+                power[line.site] += line.power_kw
+        return power
+
+    def power(self) -> None:
+        power = self.site_it_power()
+        for site in self.scenario.sites:
+            facility = power[site.name] * site.pue
+            if not _close_enough(facility, site.power, "<="):
+                self.fail(f"site {site.name}: facility power {facility:,.1f} kW exceeds {site.power:,.1f} kW")
+            summary = next(s for s in self.plan.sites if s.name == site.name)
+            if not math.isclose(summary.it_power_kw, power[site.name], rel_tol=1e-6, abs_tol=1e-6):
+                self.fail(f"site {site.name}: reported IT power {summary.it_power_kw:g} kW, recomputed "
+                          f"{power[site.name]:g} kW")
+
+    def recompute_totals(self) -> dict:
+        capex = sum(line.unit_price * line.quantity for line in self.plan.bom)
+        energy_kw = defaultdict(float)
+        for a in self.plan.assignments:
+            item = self.item(a.item)
+            load = self.candidate(a.workload, a.item).load
+            idle = idle_kw(item)
+            energy_kw[a.site] += a.servers * (idle + load * (item.power - idle)) + a.spares * idle
+        for line in self.plan.bom:
+            if line.category in ("switch", "optic"):
+                energy_kw[line.site] += line.power_kw
+        energy = carbon = energy_cost = 0.0
+        for site in self.scenario.sites:
+            mwh = energy_kw[site.name] * HOURS_PER_YEAR * site.pue / 1000.0
+            energy += mwh
+            carbon += mwh * site.carbon_intensity
+            energy_cost += mwh * 1000.0 * site.electricity_price
+        opex = energy_cost + capex * self.scenario.policies.costs.maintenance
+        facility = sum(p * self.sites[k].pue for k, p in self.site_it_power().items())
+        return {"capex": capex, "opex_per_year": opex, "tco": capex + self.scenario.horizon * opex,
+                "energy_mwh_per_year": energy, "carbon_t_per_year": carbon, "facility_power_kw": facility}
+
+    def totals(self) -> None:
+        expected = self.recompute_totals()
+        for key, value in expected.items():
+            if not math.isclose(self.plan.totals[key], value, rel_tol=1e-6, abs_tol=1e-6):
+                self.fail(f"totals.{key}: plan says {self.plan.totals[key]:,.6g}, recomputed {value:,.6g}")
+        metric = {"tco": "tco", "capex": "capex", "energy": "energy_mwh_per_year", "carbon": "carbon_t_per_year",
+                  "power": "facility_power_kw"}
+        objective = self.scenario.objective
+        weights = {objective: 1.0} if isinstance(objective, str) else objective
+        value = sum(w * expected[metric[name]] for name, w in weights.items())
+        if not math.isclose(self.plan.objective_value, value, rel_tol=1e-6, abs_tol=1e-6):
+            self.fail(f"objective: plan says {self.plan.objective_value:,.6g}, recomputed {value:,.6g}")
+        bom_capex = sum(line.extended_price for line in self.plan.bom)
+        if not math.isclose(bom_capex, self.plan.totals["capex"], rel_tol=1e-9, abs_tol=1e-6):
+            self.fail(f"BOM sums to {bom_capex:,.2f}, capex is {self.plan.totals['capex']:,.2f}")
+
+    def generic_constraints(self) -> None:
+        for constraint in self.scenario.constraints:
+            value = 0.0
+            for line in self.plan.bom:
+                if line.category not in ("server", "storage", "switch"):
+                    continue
+                item = self.item(line.item)
+                fields = {"category": line.category, "id": line.item, "site": line.site}
+                data = item.model_dump()
+                ok = all((fields.get(k, data.get(k)) in v) if isinstance(v, list) else fields.get(k, data.get(k)) == v
+                         for k, v in constraint.where.items())
+                if ok:
+                    value += attribute(item, constraint.sum) * line.quantity
+            if constraint.min is not None and not _close_enough(value, constraint.min, ">="):
+                self.fail(f"constraint {constraint.name}: {value:g} below min {constraint.min:g}")
+            if constraint.max is not None and not _close_enough(value, constraint.max, "<="):
+                self.fail(f"constraint {constraint.name}: {value:g} above max {constraint.max:g}")
+
+    def limits(self) -> None:
+        totals = self.recompute_totals()
+        keys = {"capex": "capex", "tco": "tco", "power": "facility_power_kw", "energy": "energy_mwh_per_year",
+                "carbon": "carbon_t_per_year"}
+        for name, key in keys.items():
+            cap = getattr(self.scenario.limits, name)
+            if cap is not None and not _close_enough(totals[key], cap, "<="):
+                self.fail(f"limit {name}: {totals[key]:,.6g} exceeds {cap:,.6g}")

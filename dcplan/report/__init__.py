@@ -1,0 +1,1 @@
+"""dcplan report."""

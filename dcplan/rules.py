@@ -1,0 +1,101 @@
+"""Domain rules that several stages share: the model builds rows from them, the greedy planner
+and pruning estimate with them, and verification recomputes a plan with them.
+
+Keeping them here, below every stage, is what lets dcplan.plan.verify check a plan without
+importing anything of dcplan.model: a bug in the model cannot hide in the check.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+HOURS_PER_YEAR = 8760.0
+DEFAULT_IDLE_SHARE = 0.30
+"""Idle power when a catalog item gives none: 30 % of its maximum draw (documented in
+docs/scenario-format.md; typical of servers at idle, SPECpower_ssj2008 results)."""
+TRAINING_LOAD = 0.9
+"""Share of maximum power a training server draws on average (energy only)."""
+DEMAND_TOLERANCE = 1e-6
+"""Requirements are met to this relative tolerance, the verifier's. Without it, a demand a hair
+above a whole number of servers (float noise from sizing) lands inside the engines' own
+feasibility tolerances and engines disagree."""
+
+SPARES_RULE = re.compile(r"^\s*(?:N\s*\+\s*(\d+)|(\d+(?:\.\d+)?)\s*%)\s*$")
+"""`spares:` written as `N+k` (k spares per pool) or `p%` (of the pool, rounded up)."""
+
+
+def idle_kw(item) -> float:
+    """Power an item draws idle (spares stand by at idle)."""
+    return item.idle_power if item.idle_power is not None else DEFAULT_IDLE_SHARE * item.power
+
+
+def group_of(scenario, security: str) -> str:
+    """The isolation group of a security level: the level itself when isolated, else 'shared'."""
+    return security if security in scenario.policies.security.isolate else "shared"
+
+
+def leaf_split(ports: int, oversubscription: float) -> tuple[int, int]:
+    """Leaf ports facing servers (down) and spines (up) for a down:up ratio o: down = floor(P·o/(1+o))."""
+    down = max(1, math.floor(ports * oversubscription / (1.0 + oversubscription)))
+    return down, ports - down
+
+
+def units_per_rack(site, rack_units: int, power_kw: float) -> float:
+    """Racks one unit of an item takes: 1/n for n units per rack (by rack units and rack power),
+    or the number of rack positions one unit needs when it exceeds a rack (a 120 kW rack-scale
+    system at a 40 kW-per-rack site takes 3 positions); 0 for items that take no rack space."""
+    by_units = math.floor(site.rack_units / rack_units) if rack_units > 0 else math.inf
+    by_power = math.floor(site.rack_power / power_kw) if power_kw > 0 else math.inf
+    per_rack = min(by_units, by_power)
+    if per_rack >= 1:
+        return 0.0 if per_rack == math.inf else 1.0 / per_rack
+    return float(max(math.ceil(rack_units / site.rack_units), math.ceil(power_kw / site.rack_power)))
+
+
+def item_of(catalog, kind: str, item_id: str):
+    """The catalog entry a workload of `kind` buys: a storage node for storage, else a server."""
+    return catalog.storage[item_id] if kind == "storage" else catalog.servers[item_id]
+
+
+def category_of(kind: str) -> str:
+    """The BOM category of the units a workload of `kind` buys."""
+    return "storage" if kind == "storage" else "server"
+
+
+def attribute(item, name: str) -> float:
+    """The number that `constraints[].sum` names on an item; 'quantity' counts items."""
+    if name == "quantity":
+        return 1.0
+    if name == "accelerators":
+        ref = getattr(item, "accelerators", None)
+        return float(ref.count) if ref else 0.0
+    if name.startswith("attrs."):
+        return float(item.attrs.get(name[len("attrs."):], 0.0))
+    value = getattr(item, name, None)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 0.0
+    return float(value)
+
+
+def where_matches(where: dict, category: str, item_id: str, site: str | None, item,
+                  ignore_site: bool = False) -> bool:
+    """Does a bought item match a `constraints[].where` filter (category, id, site or any field)?"""
+    fields = item.model_dump()
+    for key, wanted in where.items():
+        if key == "site" and ignore_site:
+            continue
+        actual = {"category": category, "id": item_id, "site": site}.get(key, fields.get(key))
+        if isinstance(wanted, list):
+            if actual not in wanted:
+                return False
+        elif actual != wanted:
+            return False
+    return True
+
+
+def pool_bound(req, cand, extra: int = 0) -> int:
+    """Units one pool may hold: what alone meets the whole demand, plus `extra` for generic minimums."""
+    needed = [math.ceil(req.demand[d] / cand.per_unit[d] - 1e-9)
+              for d in req.demand if req.demand[d] > 0 and cand.per_unit.get(d, 0) > 0]
+    return (max([req.min_units] + needed) if needed else req.min_units) + extra

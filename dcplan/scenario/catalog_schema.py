@@ -1,0 +1,135 @@
+"""Schema of catalog items: accelerators, servers, storage, switches, model presets.
+
+The same models validate the built-in catalog files and the extra entries a
+scenario adds in its `catalog:` section, so both obey one contract.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from pydantic import Field
+
+from dcplan.scenario.fields import Q, StrictModel, describe
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._+-]*$"
+
+
+class Sourced(StrictModel):
+    id: str = describe("Unique identifier, used to refer to the item", pattern=ID_PATTERN)
+    description: str = describe("One line saying what the item is", default="")
+    source: Optional[str] = describe("Where the figures come from (required for built-in entries)", default=None)
+    note: Optional[str] = describe("Caveats: estimates, derivations, conflicting figures", default=None)
+    attrs: dict[str, float] = describe(
+        "Extra numeric attributes for generic `constraints` (e.g. security_score)", default_factory=dict)
+
+
+class Accelerator(Sourced):
+    """A GPU/TPU specification referenced by servers (not purchasable by itself)."""
+
+    vendor: str = describe("Manufacturer", default="")
+    bf16_flops: Q("TFLOP/s") = describe("Dense BF16 tensor throughput, without sparsity", gt=0)
+    fp8_flops: Optional[Q("TFLOP/s")] = describe("Dense FP8 tensor throughput; omitted if unsupported", default=None, gt=0)
+    hbm: Q("GB") = describe("Accelerator memory capacity (HBM, or GDDR where noted)", gt=0)
+    hbm_bandwidth: Q("GB/s") = describe("Accelerator memory bandwidth", gt=0)
+    tdp: Optional[Q("W")] = describe("Thermal design power; omitted where unpublished", default=None, gt=0)
+    confidential_computing: bool = describe("Supports a GPU trusted execution environment", default=False)
+
+
+class AcceleratorRef(StrictModel):
+    model: str = describe("Accelerator id from the catalog")
+    count: int = describe("Accelerators per server", ge=1, le=4096)
+
+
+class Nics(StrictModel):
+    count: int = describe("Network ports that land on leaf switches", ge=0, le=4096)
+    speed: Q("Gb/s") = describe("Speed of each port", gt=0)
+
+
+class Purchasable(Sourced):
+    price: Optional[float] = describe(
+        "Unit price in the scenario currency; null = no public price, not bought unless set in catalog.prices",
+        default=None, ge=0, allow_inf_nan=False)
+    power: Q("kW") = describe("Maximum power draw", ge=0)
+    idle_power: Optional[Q("kW")] = describe("Power when idle; default 30 % of `power`", default=None, ge=0)
+    rack_units: int = describe("Height in rack units", ge=0, le=64)
+    failure_rate: float = describe("Expected failures per unit-year (annualised)", default=0.03, ge=0,
+                                   allow_inf_nan=False)
+
+
+class Server(Purchasable):
+    """A purchasable server: GPU node, rack-scale system, TPU host or CPU server."""
+
+    accelerators: Optional[AcceleratorRef] = describe("Accelerators in the server; omitted for CPU servers",
+                                                      default=None)
+    vcpus: int = describe("Hardware threads (vCPUs) available to workloads", default=0, ge=0, le=10_000_000)
+    memory: Q("GB") = describe("Host memory (RAM)", default=0, ge=0)
+    nics: Optional[Nics] = describe("Network ports to cable; omitted = none", default=None)
+    confidential_computing: bool = describe(
+        "Can run confidential workloads (CPU TEE, and GPU TEE for accelerated servers)", default=False)
+
+
+class StorageNode(Purchasable):
+    """A storage node or enclosure."""
+
+    capacity: Q("TB") = describe("Raw capacity", gt=0)
+    throughput: Q("GB/s") = describe("Aggregate read throughput", ge=0)
+    encryption: bool = describe("Encryption at rest (self-encrypting drives)", default=False)
+    nics: Optional[Nics] = describe("Network ports to cable; omitted = none", default=None)
+
+
+class Switch(Sourced):
+    """A leaf/spine switch; optics are bought per link end."""
+
+    price: Optional[float] = describe("Unit price; null = not bought unless set in catalog.prices",
+                                      default=None, ge=0, allow_inf_nan=False)
+    ports: int = describe("Number of ports", ge=2, le=4096)
+    port_speed: Q("Gb/s") = describe("Speed of each port", gt=0)
+    power: Q("kW") = describe("Chassis power without optics", ge=0)
+    rack_units: int = describe("Height in rack units", ge=0, le=64)
+    optic_price: float = describe("Price of one transceiver (one per link end)", default=0, ge=0,
+                                  allow_inf_nan=False)
+    optic_power: Q("W") = describe("Power of one transceiver", default=0, ge=0)
+    failure_rate: float = describe("Expected failures per unit-year", default=0.03, ge=0, allow_inf_nan=False)
+
+
+class ModelSpec(StrictModel):
+    """A transformer model's shape: what sizing needs to know."""
+
+    id: Optional[str] = describe("Identifier (required in catalog.models)", default=None, pattern=ID_PATTERN)
+    description: str = describe("One line saying what the model is", default="")
+    source: Optional[str] = describe("Where the figures come from", default=None)
+    note: Optional[str] = describe("Caveats", default=None)
+    params: float = describe("Total parameters", gt=0, le=1e16, allow_inf_nan=False)
+    active_params: Optional[float] = describe("Parameters active per token (MoE); default = params",
+                                              default=None, gt=0, allow_inf_nan=False)
+    layers: Optional[int] = describe("Transformer layers (needed for inference)", default=None, ge=1, le=100_000)
+    hidden_size: Optional[int] = describe("Model width", default=None, ge=1)
+    heads: Optional[int] = describe("Attention heads", default=None, ge=1)
+    kv_heads: Optional[int] = describe("Key/value heads (GQA)", default=None, ge=1, le=100_000)
+    head_dim: Optional[int] = describe("Dimension of each head", default=None, ge=1, le=100_000)
+    kv_bytes_per_token: Optional[float] = describe(
+        "KV-cache bytes per token at 16-bit; default 2 x layers x kv_heads x head_dim x 2",
+        default=None, gt=0, allow_inf_nan=False)
+
+    @property
+    def active(self) -> float:
+        return self.active_params or self.params
+
+    def kv_bytes(self, bytes_per_element: float = 2.0) -> float | None:
+        """KV cache bytes per token: 2 (K and V) x layers x kv_heads x head_dim x bytes."""
+        if self.kv_bytes_per_token is not None:
+            return self.kv_bytes_per_token * bytes_per_element / 2.0
+        if self.layers and self.kv_heads and self.head_dim:
+            return 2.0 * self.layers * self.kv_heads * self.head_dim * bytes_per_element
+        return None
+
+
+class CatalogFile(StrictModel):
+    """One built-in catalog data file (any of the sections may be present)."""
+
+    accelerators: list[Accelerator] = Field(default_factory=list, description="Accelerator specifications")
+    servers: list[Server] = Field(default_factory=list, description="Servers")
+    storage: list[StorageNode] = Field(default_factory=list, description="Storage nodes")
+    switches: list[Switch] = Field(default_factory=list, description="Switches")
+    models: list[ModelSpec] = Field(default_factory=list, description="Model presets")

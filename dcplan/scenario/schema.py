@@ -1,0 +1,376 @@
+"""Schema of a scenario file (format version 1), the single source of the format.
+
+Every field has a unit (for quantities), a default and a one-line description;
+`dcplan schema` emits these models as JSON Schema, and docs/scenario-format.md
+is generated from them. Defaults that are figures carry their source in the
+description. Cross-references (unknown sites, accelerators) are checked after
+parsing, in references.py.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Annotated, Literal, Optional, Union
+
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+
+from dcplan.rules import SPARES_RULE
+from dcplan.scenario import units
+from dcplan.scenario.fields import Fraction, Q, StrictModel, describe
+from dcplan.scenario.catalog_schema import ID_PATTERN, Accelerator, ModelSpec, Server, StorageNode, Switch
+
+SECURITY_LEVELS = ("public", "internal", "confidential", "restricted")
+OBJECTIVES = ("tco", "capex", "energy", "carbon", "power")
+ENGINES = ("auto", "cp-sat", "scip", "cbc", "highs")
+NAME_PATTERN = ID_PATTERN
+
+SecurityLevel = Literal["public", "internal", "confidential", "restricted"]
+ObjectiveName = Literal["tco", "capex", "energy", "carbon", "power"]
+
+
+class Limits(StrictModel):
+    """Hard caps on plan totals over all sites."""
+
+    capex: Optional[float] = describe("Maximum capital expenditure (currency)", default=None, ge=0, allow_inf_nan=False)
+    tco: Optional[float] = describe("Maximum total cost of ownership over the horizon (currency)", default=None,
+                                    ge=0, allow_inf_nan=False)
+    power: Optional[Q("kW")] = describe("Maximum facility power over all sites (IT power x PUE)", default=None, ge=0)
+    energy: Optional[Q("MWh")] = describe("Maximum facility energy per year", default=None, ge=0)
+    carbon: Optional[Q("t")] = describe("Maximum carbon emissions per year (tonnes CO2e)", default=None, ge=0)
+
+
+class SolverOptions(StrictModel):
+    engine: Literal["auto", "cp-sat", "scip", "cbc", "highs"] = describe(
+        "Optimisation engine: auto (OR-Tools, the fastest to prove optimality on dcplan models), "
+        "cp-sat, scip (OR-Tools), cbc or highs (through PuLP)", default="auto")
+    time_limit: Q("s") = describe("Stop the solver after this long", default=60.0, gt=0)
+    gap: Fraction = describe("Accept a plan proven within this relative gap of the optimum", default=0.001)
+    threads: int = describe("Solver threads; 0 = all cores", default=0, ge=0, le=256)
+
+
+class CatalogSection(StrictModel):
+    """What may be bought: the built-in catalog, restricted, extended and re-priced."""
+
+    builtin: bool = describe("Start from the embedded catalog", default=True)
+    only: Optional[list[str]] = describe("Restrict purchasable items to these ids", default=None)
+    exclude: list[str] = describe("Ids that may not be bought", default_factory=list)
+    accelerators: list[Accelerator] = describe("Extra or replacing accelerator specifications", default_factory=list)
+    servers: list[Server] = describe("Extra or replacing servers", default_factory=list)
+    storage: list[StorageNode] = describe("Extra or replacing storage nodes", default_factory=list)
+    switches: list[Switch] = describe("Extra or replacing switches", default_factory=list)
+    models: list[ModelSpec] = describe("Extra or replacing model presets", default_factory=list)
+    prices: dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = describe(
+        "Price overrides by item id", default_factory=dict)
+
+
+class Site(StrictModel):
+    name: str = describe("Site name, unique in the scenario", pattern=NAME_PATTERN)
+    power: Q("kW") = describe("Facility power cap: IT power x PUE must stay within it", gt=0)
+    pue: float = describe("Power usage effectiveness (facility / IT power); default 1.3, new large "
+                          "builds per Uptime Institute 2023", default=1.3, ge=1.0, le=5.0, allow_inf_nan=False)
+    racks: int = describe("Rack positions available", ge=0, le=10_000_000)
+    rack_power: Q("kW") = describe("Power and cooling per rack", gt=0)
+    rack_units: int = describe("Usable rack units per rack", default=42, ge=1, le=64)
+    electricity_price: float = describe(
+        "Electricity price per kWh (currency); default 0.0862, 2025 US industrial average (EIA EPM 5.3)",
+        default=0.0862, ge=0, allow_inf_nan=False)
+    carbon_intensity: Q("kg/kWh") = describe(
+        "Grid carbon intensity; default 0.481 kg/kWh, 2023 world average (Ember)", default=0.481, ge=0)
+
+
+
+
+class WorkloadBase(StrictModel):
+    name: str = describe("Workload name, unique in the scenario", pattern=NAME_PATTERN)
+    sites: Optional[list[str]] = describe("Sites the workload may run at; default any", default=None, min_length=1)
+    servers: Optional[list[str]] = describe("Server ids the workload may run on; default any that fits",
+                                            default=None, min_length=1)
+    security: SecurityLevel = describe("Security level: public < internal < confidential < restricted",
+                                       default="internal")
+    availability: Optional[Fraction] = describe(
+        "Availability target; adds binomial spares per pool (needs policies.redundancy.mttr)", default=None)
+    spares: Optional[Annotated[Union[Annotated[int, Tag("count")], Annotated[str, Tag("rule")]],
+                               Discriminator(lambda v: "rule" if isinstance(v, str) else "count")]] = describe(
+        "Explicit spares per pool: a count, 'N+2' or '5%'; overrides `availability`", default=None)
+
+    @field_validator("spares")
+    @classmethod
+    def _spares_form(cls, value):
+        if value is None:
+            return value
+        if isinstance(value, int):
+            if value < 0:
+                raise ValueError("spares must be at least 0")
+            return value
+        if not SPARES_RULE.match(value):
+            raise ValueError(f"expected a count, 'N+k' or 'p%', found {value!r}")
+        return value
+
+
+class ServiceBase(WorkloadBase):
+    survive_site_failure: bool = describe("Demand is still met with any one site down", default=False)
+    average_load: Fraction = describe("Average utilisation, scales energy (default 0.6)", default=0.6)
+
+
+ModelRef = Annotated[
+    Union[Annotated[str, Tag("preset")], Annotated[ModelSpec, Tag("inline")]],
+    Discriminator(lambda v: "inline" if isinstance(v, (dict, ModelSpec)) else "preset"),
+]
+
+
+class TrainingWorkload(WorkloadBase):
+    """LLM pre-training with a deadline: one homogeneous cluster at one site."""
+
+    type: Literal["training"] = describe("Workload kind")
+    model: ModelRef = describe("A model preset id, or an inline {params, active_params, ...}")
+    tokens: float = describe("Training tokens", gt=0, le=1e18, allow_inf_nan=False)
+    deadline: Q("days") = describe("Time to finish training", gt=0)
+    precision: Literal["bf16", "fp8"] = describe("Compute precision (selects the accelerator's peak)",
+                                                 default="bf16")
+    mfu: Fraction = describe("Model FLOPs utilisation; default 0.40 (Llama 3 405B: 38-43 %, arXiv:2407.21783)",
+                             default=0.40)
+    state_bytes_per_param: float = describe(
+        "Model and optimizer state bytes per parameter; default 16 (mixed-precision Adam, ZeRO paper)",
+        default=16.0, gt=0, allow_inf_nan=False)
+    memory_headroom: Fraction = describe("Usable share of HBM for model state; default 0.9", default=0.9)
+
+
+class InferenceWorkload(ServiceBase):
+    """An LLM inference service with a request rate and a latency target."""
+
+    type: Literal["inference"] = describe("Workload kind")
+    model: ModelRef = describe("A model preset id, or an inline model shape")
+    requests_per_s: float = describe("Peak requests per second", gt=0, le=1e9, allow_inf_nan=False)
+    prompt_tokens: int = describe("Prompt (input) tokens per request", ge=0, le=10_000_000)
+    output_tokens: int = describe("Generated tokens per request", ge=1, le=10_000_000)
+    max_tpot: Q("ms") = describe("Latency target: time per output token", gt=0)
+    max_ttft: Optional[Q("ms")] = describe("Optional latency target: time to first token", default=None, gt=0)
+    precision: Literal["bf16", "fp8"] = describe("Weight and compute precision", default="bf16")
+    hbm_efficiency: Fraction = describe("Achieved share of HBM bandwidth; default 0.9 (llm-analysis)",
+                                        default=0.9)
+    compute_efficiency: Fraction = describe("Achieved share of peak FLOP/s; default 0.7 (llm-analysis)",
+                                            default=0.7)
+    memory_headroom: Fraction = describe("Usable share of HBM for weights and KV cache; default 0.9",
+                                         default=0.9)
+    max_batch: int = describe("Most sequences decoded together per replica; default 256, vLLM's default "
+                              "max_num_seqs (docs.vllm.ai engine arguments)", default=256, ge=1, le=100_000)
+
+
+class CpuWorkload(ServiceBase):
+    """CPU services: vCPUs and memory packed onto CPU servers in aggregate."""
+
+    type: Literal["cpu"] = describe("Workload kind")
+    vcpus: int = describe("vCPUs (hardware threads) needed", ge=1, le=1_000_000_000)
+    memory: Q("GB") = describe("Memory needed", default=0, ge=0)
+
+
+class Durability(StrictModel):
+    replicas: Optional[int] = describe("Full copies of the data (r)", default=None, ge=1, le=10)
+    erasure: Optional[str] = describe("Erasure code 'k+m' (k data, m parity fragments)", default=None,
+                                      pattern=r"^\s*[1-9][0-9]?\s*\+\s*[0-9][0-9]?\s*$")
+
+    @model_validator(mode="after")
+    def _exactly_one(self):
+        if (self.replicas is None) == (self.erasure is None):
+            raise ValueError("give exactly one of `replicas` or `erasure`")
+        return self
+
+    @property
+    def overhead(self) -> float:
+        if self.replicas is not None:
+            return float(self.replicas)
+        k, m = self.fragments
+        return (k + m) / k
+
+    @property
+    def fragments(self) -> tuple[int, int]:
+        if self.replicas is not None:
+            return (1, self.replicas - 1)
+        k, m = (int(x) for x in self.erasure.split("+"))
+        return k, m
+
+    @property
+    def min_nodes(self) -> int:
+        k, m = self.fragments
+        return k + m
+
+
+class StorageWorkload(ServiceBase):
+    """Storage with a usable capacity, throughput and a durability scheme."""
+
+    type: Literal["storage"] = describe("Workload kind")
+    capacity: Q("TB") = describe("Usable capacity", gt=0)
+    throughput: Q("GB/s") = describe("Aggregate throughput needed", default=0, ge=0)
+    durability: Durability = describe("{replicas: r} or {erasure: 'k+m'}")
+
+
+Workload = Annotated[Union[TrainingWorkload, InferenceWorkload, CpuWorkload, StorageWorkload],
+                     Field(discriminator="type")]
+
+
+class NetworkPolicy(StrictModel):
+    training_oversubscription: float = describe("Leaf down:up ratio for training back-ends (1 = non-blocking)",
+                                                default=1.0, ge=1.0, le=100, allow_inf_nan=False)
+    frontend_oversubscription: float = describe("Leaf down:up ratio for front-end networks", default=3.0,
+                                                ge=1.0, le=100, allow_inf_nan=False)
+    dual_homed: bool = describe("Every server port is cabled to two leaves", default=False)
+    switch: Optional[str] = describe("Switch id to use for leaves and spines; default the cheapest that fits",
+                                     default=None)
+
+
+class RedundancyPolicy(StrictModel):
+    mttr: Q("h") = describe("Mean time to repair a failed server; default 72 h (FACTS 7.1 node replace)",
+                            default=72.0, gt=0)
+
+
+class SecurityPolicy(StrictModel):
+    isolate: list[SecurityLevel] = describe("Levels that get dedicated racks and leaf switches",
+                                            default_factory=list)
+
+
+class CostPolicy(StrictModel):
+    maintenance: Fraction = describe("Yearly maintenance and support as a share of capex; default 0",
+                                     default=0.0)
+    rack_price: float = describe("Price of one rack position fitted out (enclosure, PDUs); default 0",
+                                 default=0.0, ge=0, allow_inf_nan=False)
+
+
+class Policies(StrictModel):
+    network: NetworkPolicy = describe("Network fabric policy", default_factory=NetworkPolicy)
+    redundancy: RedundancyPolicy = describe("Redundancy policy", default_factory=RedundancyPolicy)
+    security: SecurityPolicy = describe("Security policy", default_factory=SecurityPolicy)
+    costs: CostPolicy = describe("Cost assumptions beyond the catalog prices", default_factory=CostPolicy)
+
+
+class GenericConstraint(StrictModel):
+    name: str = describe("Constraint name, shown in reports", pattern=NAME_PATTERN)
+    sum: str = describe("Numeric field (price, power, vcpus, ...) or attrs.<name> of the items; "
+                        "'quantity' counts items")
+    where: dict[str, Union[str, float, bool, list[str]]] = describe(
+        "Item filter: category (server, storage, switch), id, site, or any field", default_factory=dict)
+    min: Optional[float] = describe("Lower bound of the sum", default=None, allow_inf_nan=False)
+    max: Optional[float] = describe("Upper bound of the sum", default=None, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _has_bound(self):
+        if self.min is None and self.max is None:
+            raise ValueError("give `min`, `max` or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"`min` ({self.min:g}) is above `max` ({self.max:g})")
+        return self
+
+
+# Metrics an `assert` entry may bound: the plan's `totals` keys, each with the unit of its bounds
+# (None: money in the scenario currency, or a count; plain numbers only).
+ASSERT_METRICS = {"capex": None, "opex_per_year": None, "tco": None, "it_power_kw": "kW",
+                  "facility_power_kw": "kW", "energy_mwh_per_year": "MWh", "carbon_t_per_year": "t",
+                  "racks": None, "accelerators": None}
+SITE_METRICS = ("facility_power_kw", "it_power_kw", "racks")
+AssertMetric = Literal["capex", "opex_per_year", "tco", "it_power_kw", "facility_power_kw", "energy_mwh_per_year",
+                       "carbon_t_per_year", "racks", "accelerators"]
+AssertBound = Optional[Union[Annotated[float, Field(allow_inf_nan=False)], str]]
+
+
+class Assertion(StrictModel):
+    """An expectation on the solved plan, checked by `dcplan check` after solving. Unlike `limits` (hard
+    constraints of the model, which make a scenario infeasible), an assertion never changes the plan: a plan
+    that breaks it fails the check."""
+
+    name: str = describe("Assertion name, unique in the scenario; shown when the check fails",
+                         pattern=NAME_PATTERN)
+    metric: AssertMetric = describe("Plan total to bound (a key of the plan's `totals`); with `site`, that "
+                                    "site's facility_power_kw, it_power_kw or racks")
+    max: AssertBound = describe("Upper bound in the metric's unit: currency for capex, opex_per_year and tco; "
+                                "kW for it_power_kw and facility_power_kw; MWh for energy_mwh_per_year; tonnes "
+                                "CO2e for carbon_t_per_year (these three also take a string with a unit: "
+                                "'20 MW', '2 GWh', '500 t'); a count for racks and accelerators", default=None)
+    min: AssertBound = describe("Lower bound, in the same unit as `max`", default=None)
+    site: Optional[str] = describe("A scenario site: bound that site's figure instead of the plan total",
+                                   default=None)
+
+    @field_validator("max", "min")
+    @classmethod
+    def _in_metric_unit(cls, value, info):
+        metric = info.data.get("metric")
+        if value is None or metric is None:
+            return value
+        symbol = ASSERT_METRICS[metric]
+        if symbol is None and isinstance(value, str):
+            raise ValueError(f"`{metric}` takes a plain number (currency or count), found {value!r}")
+        try:
+            return units.to_unit(value, units.unit(symbol or ""))
+        except units.UnitError as err:
+            raise ValueError(str(err)) from None
+
+    @model_validator(mode="after")
+    def _bounds_and_site(self):
+        if self.min is None and self.max is None:
+            raise ValueError("give `min`, `max` or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"`min` ({self.min:g}) is above `max` ({self.max:g})")
+        if self.site is not None and self.metric not in SITE_METRICS:
+            raise ValueError(f"with `site`, `metric` must be one of {', '.join(SITE_METRICS)}; "
+                             f"found {self.metric!r}")
+        return self
+
+
+ObjectiveSpec = Annotated[
+    Union[Annotated[ObjectiveName, Tag("name")],
+          Annotated[dict[ObjectiveName, Annotated[float, Field(ge=0, allow_inf_nan=False)]], Tag("weights")]],
+    Discriminator(lambda v: "weights" if isinstance(v, dict) else "name"),
+]
+
+
+class Scenario(StrictModel):
+    """A dcplan scenario: workloads to host, sites, policies and the catalog to buy from."""
+
+    dcplan: Literal[1] = describe("Format version; must be 1")
+    name: str = describe("Scenario name", min_length=1)
+    description: str = describe("Free text about the scenario", default="")
+    horizon: Q("years") = describe("TCO horizon", default=4.0, gt=0, le=50)
+    currency: str = describe("Currency label for all money figures", default="USD")
+    objective: ObjectiveSpec = describe("tco | capex | energy | carbon | power, or weights such as "
+                                        "{tco: 1, carbon: 80}", default="tco")
+    limits: Limits = describe("Hard caps on plan totals", default_factory=Limits)
+    solver: SolverOptions = describe("Solver options", default_factory=SolverOptions)
+    catalog: CatalogSection = describe("Catalog in effect", default_factory=CatalogSection)
+    sites: list[Site] = describe("Sites that can host equipment", min_length=1)
+    workloads: list[Workload] = describe("Workloads to host", min_length=1)
+    policies: Policies = describe("Network, redundancy, security and cost policies", default_factory=Policies)
+    constraints: list[GenericConstraint] = describe("Generic linear limits over what is bought",
+                                                    default_factory=list)
+    # `assert` is a Python keyword, so this field is declared through the class namespace (code reads it as
+    # `scenario.assertions`). A real field name rather than an alias keeps the JSON Schema, the generated
+    # docs, "did you mean" hints and error positions all saying `assert`.
+    __annotations__["assert"] = "list[Assertion]"
+    vars()["assert"] = describe("Expectations on the solved plan (bounds on its totals), checked by `dcplan "
+                                "check` after solving; not constraints of the model", default_factory=list)
+
+    @property
+    def assertions(self) -> list[Assertion]:
+        return getattr(self, "assert")
+
+    @field_validator("objective")
+    @classmethod
+    def _weights_not_empty(cls, value):
+        if isinstance(value, dict) and not any(w > 0 for w in value.values()):
+            raise ValueError("give at least one positive weight")
+        return value
+
+    @field_validator("assert")
+    @classmethod
+    def _assertions_unique_and_sited(cls, value, info):
+        """Assertion names are unique and a `site` names a scenario site (sites are validated first)."""
+        sites = [s.name for s in info.data.get("sites", ())]
+        problems, seen = [], set()
+        for index, entry in enumerate(value):
+            if entry.name in seen:
+                problems.append(f"assert[{index}].name: {entry.name!r} is already used by another assertion")
+            seen.add(entry.name)
+            if sites and entry.site is not None and entry.site not in sites:
+                close = difflib.get_close_matches(entry.site, sites, n=1)
+                hint = f" (did you mean `{close[0]}`?)" if close else f" (sites: {', '.join(sites)})"
+                problems.append(f"assert[{index}].site: no site named {entry.site!r}{hint}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value

@@ -1,0 +1,106 @@
+"""Exact reductions of the candidate sets before the model is built.
+
+A candidate B of a workload is *dominated* by another candidate A when
+replacing every unit of B by a unit of A (service) — or B's cluster by A's
+(training) — keeps every requirement met and uses no more of anything the
+model counts: price, power, idle power, rack space at every site, network
+ports and port speed, and spares. Then some optimal plan never buys B for that
+workload, and dropping B loses no optimum while the model shrinks. Ties keep
+the candidate with the smaller id.
+
+Generic `constraints` can count anything (a price floor, an attribute), so
+when a scenario has any, nothing is pruned.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+from dcplan.rules import idle_kw, units_per_rack
+from dcplan.sizing import spares as spares_math
+from dcplan.scenario.catalog import Catalog
+from dcplan.scenario.schema import Scenario
+from dcplan.sizing import Candidate, Requirement
+
+
+def _nics_no_worse(a, b) -> bool:
+    """A's ports cost no more network than B's: fewer or equal ports, at no higher speed."""
+    if a.nics is None or a.nics.count == 0:
+        return True
+    if b.nics is None or b.nics.count == 0:
+        return False
+    return a.nics.count <= b.nics.count and a.nics.speed <= b.nics.speed
+
+
+def _racks(scenario: Scenario, item, units: int) -> list[float]:
+
+    return [math.ceil(units * units_per_rack(site, item.rack_units, item.power) - 1e-9) for site in scenario.sites]
+
+
+def _service_dominates(a_item, a: Candidate, b_item, b: Candidate, demand: dict) -> bool:
+    if any(a.per_unit.get(d, 0.0) < b.per_unit.get(d, 0.0) for d in demand):
+        return False
+    return (a_item.price <= b_item.price and a_item.power <= b_item.power and idle_kw(a_item) <= idle_kw(b_item)
+            and a_item.rack_units <= b_item.rack_units and a_item.failure_rate <= b_item.failure_rate
+            and _nics_no_worse(a_item, b_item))
+
+
+def _training_dominates(scenario: Scenario, workload, a_item, a: Candidate, b_item, b: Candidate) -> bool:
+    na, nb = a.fixed_count, b.fixed_count
+    if not (na * a_item.price <= nb * b_item.price and na * a_item.power <= nb * b_item.power
+            and na * idle_kw(a_item) <= nb * idle_kw(b_item)):
+        return False
+    if any(ra > rb for ra, rb in zip(_racks(scenario, a_item, na), _racks(scenario, b_item, nb))):
+        return False
+    ports_a = na * (a_item.nics.count if a_item.nics else 0)
+    ports_b = nb * (b_item.nics.count if b_item.nics else 0)
+    if ports_a > ports_b or (ports_a and (not b_item.nics or a_item.nics.speed > b_item.nics.speed)):
+        return False
+    return _training_spares(scenario, workload, a_item, na) <= _training_spares(scenario, workload, b_item, nb)
+
+
+def _training_spares(scenario: Scenario, workload, item, n: int) -> int:
+    if workload.spares is not None:
+        return spares_math.explicit_spares(workload.spares, n)
+    if workload.availability is not None:
+        p = spares_math.unavailability(item.failure_rate, scenario.policies.redundancy.mttr)
+        return spares_math.spares_needed(n, p, workload.availability)
+    return 0
+
+
+def prune_dominated(scenario: Scenario, catalog: Catalog,
+                    requirements: dict[str, Requirement]) -> tuple[dict[str, Requirement], int]:
+    """Requirements without dominated candidates, and how many candidates were dropped."""
+    if scenario.constraints:
+        return requirements, 0
+    workloads = {w.name: w for w in scenario.workloads}
+    pruned: dict[str, Requirement] = {}
+    dropped = 0
+    for name, req in requirements.items():
+        section = catalog.storage if req.kind == "storage" else catalog.servers
+        priced = [c for c in req.candidates if section[c.item].price is not None]
+        keep = []
+        for b in priced:
+            b_item = section[b.item]
+            beaten = False
+            for a in priced:
+                if a is b:
+                    continue
+                a_item = section[a.item]
+                if req.kind == "training":
+                    better = _training_dominates(scenario, workloads[name], a_item, a, b_item, b)
+                    worse_back = better and _training_dominates(scenario, workloads[name], b_item, b, a_item, a)
+                else:
+                    better = _service_dominates(a_item, a, b_item, b, req.demand)
+                    worse_back = better and _service_dominates(b_item, b, a_item, a, req.demand)
+                # Equal both ways: keep the smaller id only.
+                if better and (not worse_back or a.item < b.item):
+                    beaten = True
+                    break
+            if not beaten:
+                keep.append(b)
+        unpriced = [c for c in req.candidates if section[c.item].price is None]
+        dropped += len(priced) - len(keep)
+        pruned[name] = replace(req, candidates=tuple(keep + unpriced))
+    return pruned, dropped

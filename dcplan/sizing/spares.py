@@ -1,0 +1,144 @@
+"""Spares from an availability target (binomial), or from an explicit rule.
+
+A pool of n working servers gets the smallest k spares such that
+
+    P(more than k of the n + k servers are down) ≤ 1 − A,
+
+with each server down independently with probability
+u = annual failure rate × MTTR / 8760 h (SPEC §3; FACTS §7.2 uses the Poisson
+approximation of the same binomial). k(n) is a non-decreasing step function
+of n, so the model needs only its breakpoints: N_j = the smallest pool size
+that needs j spares.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dcplan.rules import HOURS_PER_YEAR, SPARES_RULE
+
+
+
+def unavailability(failure_rate: float, mttr_hours: float) -> float:
+    """Share of time a server is down: failures per year × hours to repair / hours per year."""
+    return min(1.0, failure_rate * mttr_hours / HOURS_PER_YEAR)
+
+
+def binomial_tail(trials: int, p: float, k: int) -> float:
+    """P(X > k) for X ~ Binomial(trials, p), summed in log space for large pools."""
+    if k >= trials:
+        return 0.0
+    if p <= 0.0:
+        return 0.0
+    if p >= 1.0:
+        return 1.0
+    log_p, log_q = math.log(p), math.log1p(-p)
+    if k > 64:
+        # log pmf(i) by the recurrence pmf(i+1)/pmf(i) = (n−i)/(i+1)·p/q, summed with numpy: large pools
+        # (an absurd demand asks for millions of servers) need tens of thousands of terms.
+        import numpy as np
+
+        i = np.arange(k, dtype=float)
+        steps = np.log((trials - i) / (i + 1.0)) + (log_p - log_q)
+        logs = np.concatenate(([trials * log_q], trials * log_q + np.cumsum(steps)))
+        return max(0.0, 1.0 - float(np.exp(logs).sum()))
+    log_n = math.lgamma(trials + 1)
+    cdf = 0.0
+    for i in range(k + 1):
+        cdf += math.exp(log_n - math.lgamma(i + 1) - math.lgamma(trials - i + 1) + i * log_p + (trials - i) * log_q)
+    return max(0.0, 1.0 - cdf)
+
+
+@functools.lru_cache(maxsize=65536)
+def spares_needed(n: int, p: float, availability: float) -> int:
+    """Smallest k with P(more than k of n + k down) ≤ 1 − availability; 0 for an empty pool.
+
+    P(Bin(n+k, p) > k) never rises with k (one more server and one more allowed
+    failure), so the smallest k is found by bisection.
+    """
+    if n <= 0 or p <= 0.0:
+        return 0
+    # A tie (P exactly 1 − A) meets the target; the tolerance absorbs float noise in both sides.
+    allowed = (1.0 - availability) * (1.0 + 1e-9) + 1e-15
+
+    def enough(k: int) -> bool:
+        return binomial_tail(n + k, p, k) <= allowed
+
+    high = 1
+    while not enough(high):
+        high *= 2
+        if high > 4 * n + 1000:  # p close to 1: no finite answer worth buying
+            raise ValueError(f"availability {availability} is unreachable with unavailability {p}")
+    low = 0
+    while low < high:
+        mid = (low + high) // 2
+        if enough(mid):
+            high = mid
+        else:
+            low = mid + 1
+    return low
+
+
+MAX_EXACT_STEPS = 64
+"""Pools needing more spares than this get the linear envelope instead of one binary per step."""
+
+
+def envelope(max_pool: int, p: float, availability: float) -> tuple[float, float]:
+    """(slope, intercept) of a line above k(n) for 1 ≤ n ≤ max_pool: y ≥ p·n + (k(N) − p·N + 1).
+
+    k(n) − p·n, the spares beyond the mean number down, grows with n (like
+    z·√(n·p)) plus a saw-tooth under one spare (it falls by p per server between
+    steps and rises by 1 at each), so its largest value is below k(N) − p·N + 1
+    at N = max_pool. The line buys at most about one spare more than needed at
+    N, and the √ margin more for smaller pools.
+    """
+    top = spares_needed(max_pool, p, availability)
+    return p, max(0.0, top - p * max_pool) + 1.0
+
+
+@functools.lru_cache(maxsize=4096)
+def breakpoints(max_pool: int, p: float, availability: float) -> tuple[int, ...]:
+    """[N_1, N_2, ...]: N_j is the smallest pool size n ≤ max_pool with spares_needed(n) ≥ j.
+
+    k(n) ≥ j exactly when j − 1 spares are not enough for n servers, and that
+    only becomes more true as n grows, so N_j is one bisection over n with a
+    single binomial tail per step (not a search for k(n) at every step).
+    Cached: the same (pool bound, unavailability, target) recurs across sites.
+    """
+    top = spares_needed(max_pool, p, availability)
+    allowed = (1.0 - availability) * (1.0 + 1e-9) + 1e-15  # as in spares_needed
+    points = []
+    low = 1
+    for j in range(1, top + 1):
+        high = max_pool  # spares_needed(max_pool) ≥ j by construction
+        while low < high:
+            mid = (low + high) // 2
+            if binomial_tail(mid + j - 1, p, j - 1) > allowed:  # j − 1 spares are too few for mid servers
+                high = mid
+            else:
+                low = mid + 1
+        points.append(low)  # N_j ≥ N_{j−1}: the next search starts here
+    return tuple(points)
+
+
+
+
+def explicit_rule(rule: int | str) -> tuple[str, float]:
+    """`2` or 'N+2' → ('fixed', 2); '5%' → ('percent', 0.05)."""
+    if isinstance(rule, int):
+        return ("fixed", float(rule))
+    match = SPARES_RULE.match(rule)
+    if not match:
+        raise ValueError(f"unknown spares rule {rule!r}")
+    if match.group(1) is not None:
+        return ("fixed", float(match.group(1)))
+    return ("percent", float(match.group(2)) / 100.0)
+
+
+def explicit_spares(rule: int | str, n: int) -> int:
+    kind, amount = explicit_rule(rule)
+    if n <= 0:
+        return 0
+    if kind == "fixed":
+        return int(amount)
+    return math.ceil(amount * n - 1e-9)

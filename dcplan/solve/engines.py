@@ -1,0 +1,301 @@
+"""Run an engine on a LinearModel; map statuses, objective, bound and gap.
+
+Engines: OR-Tools (SCIP, CP-SAT; GLOP for LP relaxations) and PuLP (CBC, and
+HiGHS run in-process through highspy). `auto` picks HiGHS: on generated
+platforms of 50 to 1,000 workloads it reaches the gap far sooner than SCIP
+(docs/model.md, "Choice of engine").
+Solver statuses map to SPEC §4: optimal | feasible | infeasible | no_solution,
+plus `error` for engine failures, which is never reported as infeasible.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import signal
+import sys
+import tempfile
+import threading
+import warnings
+import time
+from dataclasses import dataclass, field
+
+from dcplan.errors import Interrupted
+from dcplan.model.linear import INF, LinearModel
+
+ORTOOLS_ENGINES = {"scip": "SCIP", "cp-sat": "CP-SAT", "ortools-cbc": "CBC", "ortools-highs": "HIGHS",
+                   "glop": "GLOP", "pdlp": "PDLP"}
+PULP_ENGINES = ("cbc", "highs")
+AUTO_ENGINE = "highs"  # measured: see docs/model.md, "Choice of engine"
+
+
+class SolverFailure(RuntimeError):
+    """The engine failed (not: the model is infeasible)."""
+
+
+@dataclass
+class SolveResult:
+    status: str  # optimal | feasible | infeasible | no_solution | error | interrupted
+    engine: str
+    values: list[float] | None = None
+    objective: float | None = None
+    bound: float | None = None
+    solve_seconds: float = 0.0
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def gap(self) -> float | None:
+        if self.objective is None or self.bound is None:
+            return None
+        if self.status == "optimal" and abs(self.objective - self.bound) <= 1e-9 * max(1.0, abs(self.objective)):
+            return 0.0
+        return abs(self.objective - self.bound) / max(1e-9, abs(self.objective))
+
+
+def solve(model: LinearModel, engine: str = "auto", time_limit: float = 60.0, gap: float = 1e-3,
+          threads: int = 0, hint: list[float] | None = None) -> SolveResult:
+    """Solve `model`; `hint` is a full value vector the engine may start from (a warm start)."""
+    engine = AUTO_ENGINE if engine == "auto" else engine
+    if engine in ORTOOLS_ENGINES:
+        return _solve_ortools(model, engine, time_limit, gap, threads, hint)
+    if engine in PULP_ENGINES:
+        return _solve_pulp(model, engine, time_limit, gap, threads, hint)
+    raise ValueError(f"unknown engine {engine!r}")
+
+
+@contextlib.contextmanager
+def _engine_output_to_stderr():
+    """Engines print banners and logs on file descriptor 1; stdout is for data only.
+
+    Point fd 1 at stderr while an engine runs (C libraries write to the fd, not
+    to sys.stdout), then restore it.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def run_interruptibly(call, on_interrupt=None):
+    """Run a blocking engine call in a worker thread so Ctrl-C reaches Python at once.
+
+    A C++ engine call holds the main thread until it returns, so Python's SIGINT
+    handling would wait for the whole solve. Waiting on a worker instead, the
+    main thread gets KeyboardInterrupt immediately; `on_interrupt` asks the
+    engine to stop (OR-Tools' InterruptSolve), and Interrupted is raised.
+    The worker is a daemon: an engine that cannot be stopped dies with the process.
+    """
+    outcome: dict = {}
+
+    def work():
+        try:
+            outcome["value"] = call()
+        except BaseException as err:  # noqa: BLE001 - handed to the main thread below
+            outcome["error"] = err
+
+    worker = threading.Thread(target=work, name="dcplan-engine", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.05)
+    except KeyboardInterrupt:
+        if on_interrupt is not None:
+            on_interrupt()
+            worker.join(5.0)
+        raise Interrupted() from None
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
+class OrtoolsSession:
+    """One OR-Tools model, built once and solved as often as needed with changed bounds.
+
+    Large-neighbourhood search re-solves the same model many times with most
+    variables fixed; translating 100,000 variables each time would cost more
+    than the solves.
+    """
+
+    def __init__(self, model: LinearModel, engine: str, threads: int = 0):
+        from ortools.linear_solver import pywraplp
+
+        self.pywraplp = pywraplp
+        self.model, self.engine, self.threads = model, engine, threads
+        self.solver = pywraplp.Solver.CreateSolver(ORTOOLS_ENGINES[engine])
+        if self.solver is None:
+            raise SolverFailure(f"OR-Tools was built without {engine}")
+        self.infinity = self.solver.infinity()
+        self.variables = [self.solver.IntVar(v.lb, _finite(v.ub, self.infinity), f"v{i}") if v.integer
+                          else self.solver.NumVar(v.lb, _finite(v.ub, self.infinity), f"v{i}")
+                          for i, v in enumerate(model.variables)]
+        for j, row in enumerate(model.rows):
+            constraint = self.solver.RowConstraint(_finite(row.lo, self.infinity), _finite(row.hi, self.infinity),
+                                                   f"r{j}")
+            for index, coefficient in row.terms.items():
+                constraint.SetCoefficient(self.variables[index], coefficient)
+        self.objective = self.solver.Objective()
+        for index, coefficient in model.objective.terms.items():
+            self.objective.SetCoefficient(self.variables[index], coefficient)
+        self.objective.SetOffset(model.objective.constant)
+        self.objective.SetMinimization()
+
+    def fix(self, fixed: dict[int, float]) -> None:
+        """Fix these variables to values; every other variable gets its own bounds back."""
+        for i, (v, var) in enumerate(zip(self.model.variables, self.variables)):
+            if i in fixed:
+                var.SetBounds(fixed[i], fixed[i])
+            else:
+                var.SetBounds(v.lb, _finite(v.ub, self.infinity))
+
+    def solve(self, time_limit: float, gap: float, hint: list[float] | None = None) -> SolveResult:
+        pywraplp, solver, engine, threads = self.pywraplp, self.solver, self.engine, self.threads
+        if hint is not None and engine in ("scip", "cp-sat"):
+            solver.SetHint(self.variables, [float(v) for v in hint])
+        solver.SetTimeLimit(int(math.ceil(time_limit * 1000)))
+        if threads:
+            solver.SetNumThreads(threads)
+        params = pywraplp.MPSolverParameters()
+        params.SetDoubleParam(pywraplp.MPSolverParameters.RELATIVE_MIP_GAP, gap)
+        if engine == "cp-sat":
+            # catch_sigint_signal off: Ctrl-C is handled by dcplan (run_interruptibly), not by CP-SAT.
+            solver.SetSolverSpecificParametersAsString(
+                f"relative_gap_limit:{gap} num_workers:{threads or 2} catch_sigint_signal:false")
+        elif engine == "scip":
+            # SCIP would catch Ctrl-C itself and return its best plan as if the time ran out;
+            # let Python see it, so an interrupt always means exit 130 and no output.
+            solver.SetSolverSpecificParametersAsString("misc/catchctrlc = FALSE\n")
+        start = time.perf_counter()
+        try:
+            with _engine_output_to_stderr():
+                code = run_interruptibly(lambda: solver.Solve(params), solver.InterruptSolve)
+        except Interrupted:
+            return SolveResult("interrupted", engine, solve_seconds=time.perf_counter() - start)
+        seconds = time.perf_counter() - start
+        status = {
+            pywraplp.Solver.OPTIMAL: "optimal", pywraplp.Solver.FEASIBLE: "feasible",
+            pywraplp.Solver.INFEASIBLE: "infeasible", pywraplp.Solver.NOT_SOLVED: "no_solution",
+        }.get(code, "error")
+        result = SolveResult(status, engine, solve_seconds=seconds)
+        if code == pywraplp.Solver.UNBOUNDED:
+            result.messages.append("the engine reports the model unbounded: a bug in dcplan's model")
+        if status in ("optimal", "feasible"):
+            result.values = [v.solution_value() for v in self.variables]
+            result.objective = self.model.objective.value(result.values)
+            bound = self.objective.BestBound()
+            result.bound = bound if math.isfinite(bound) else None
+            if status == "optimal" and result.bound is None:
+                result.bound = result.objective
+        return result
+
+
+def _solve_ortools(model: LinearModel, engine: str, time_limit: float, gap: float, threads: int,
+                   hint: list[float] | None = None) -> SolveResult:
+    return OrtoolsSession(model, engine, threads).solve(time_limit, gap, hint)
+
+
+def _highs_bound(problem) -> float | None:
+    """HiGHS runs in-process; PuLP keeps its Highs object, whose MIP dual bound we can read."""
+    solver_model = getattr(problem, "solverModel", None)
+    try:
+        info = solver_model.getInfo()
+        bound = info.mip_dual_bound if info.mip_node_count >= 0 else info.objective_function_value
+    except AttributeError:
+        return None
+    return bound if math.isfinite(bound) else None
+
+
+def _terminate_child_processes() -> None:
+    """Stop engine processes we started (PuLP runs CBC as a child we cannot reach otherwise)."""
+    me = os.getpid()
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == me:
+            try:
+                os.kill(int(entry), signal.SIGTERM)
+            except OSError:
+                pass
+
+
+def _finite(value: float, infinity: float) -> float:
+    if value == INF:
+        return infinity
+    if value == -INF:
+        return -infinity
+    return value
+
+
+def _solve_pulp(model: LinearModel, engine: str, time_limit: float, gap: float, threads: int,
+                hint: list[float] | None = None) -> SolveResult:
+    import pulp
+
+    problem = pulp.LpProblem("dcplan", pulp.LpMinimize)
+    variables = [problem.add_variable(f"v{i}", lowBound=v.lb, upBound=None if v.ub == INF else v.ub,
+                                      cat=pulp.LpInteger if v.integer else pulp.LpContinuous)
+                 for i, v in enumerate(model.variables)]
+    problem += pulp.lpSum(c * variables[i] for i, c in model.objective.terms.items()) + model.objective.constant
+    for j, row in enumerate(model.rows):
+        expr = pulp.lpSum(c * variables[i] for i, c in row.terms.items())
+        if row.lo == row.hi:
+            problem += (expr == row.lo), f"r{j}"
+            continue
+        if row.lo > -INF:
+            problem += (expr >= row.lo), f"r{j}_lo"
+        if row.hi < INF:
+            problem += (expr <= row.hi), f"r{j}_hi"
+    options = {"timeLimit": time_limit, "gapRel": gap, "msg": False}
+    if hint is not None:
+        for variable, value in zip(variables, hint):
+            variable.setInitialValue(value)
+        options["warmStart"] = True
+    if threads:
+        options["threads"] = threads
+    with warnings.catch_warnings():
+        # PuLP 3.3 deprecates PULP_CBC_CMD in favour of COIN_CMD with a separately installed CBC;
+        # the bundled binary is what a plain `pip install` provides, so keep it until PuLP 4.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        solver = pulp.PULP_CBC_CMD(**options) if engine == "cbc" else pulp.HiGHS(**options)
+    if not solver.available():
+        raise SolverFailure(f"PuLP cannot find the {engine} engine")
+    start = time.perf_counter()
+    # CBC runs as a child process writing files; keep them in a directory of ours so an
+    # interrupted solve leaves nothing behind.
+    with tempfile.TemporaryDirectory(prefix="dcplan-") as scratch:
+        if hasattr(solver, "tmpDir"):
+            solver.tmpDir = scratch
+        try:
+            with _engine_output_to_stderr():
+                run_interruptibly(lambda: problem.solve(solver), _terminate_child_processes)
+        except Interrupted:
+            return SolveResult("interrupted", f"pulp-{engine}", solve_seconds=time.perf_counter() - start)
+        except pulp.PulpSolverError as err:
+            raise SolverFailure(f"{engine} failed: {err}") from None
+    seconds = time.perf_counter() - start
+    # sol_status: 1 optimal, 2 integer feasible (stopped early), -1 infeasible, 0 not solved.
+    status = {1: "optimal", 2: "feasible", -1: "infeasible", 0: "no_solution", -2: "error"}.get(
+        problem.sol_status, "error")
+    if problem.status == pulp.LpStatusInfeasible and status in ("no_solution", "error"):
+        status = "infeasible"  # e.g. CBC's pre-processing proves infeasibility without a solve status
+    if status == "optimal" and problem.status != pulp.LpStatusOptimal:
+        status = "feasible"
+    result = SolveResult(status, f"pulp-{engine}", solve_seconds=seconds)
+    if status in ("optimal", "feasible"):
+        result.values = [v.varValue if v.varValue is not None else 0.0 for v in variables]
+        result.objective = model.objective.value(result.values)
+        result.bound = _highs_bound(problem) if engine == "highs" else None
+        if result.bound is None and status == "optimal":
+            # PuLP does not expose CBC's bound; the gap is within the requested tolerance.
+            result.messages.append(f"{engine} via PuLP proves optimality within the gap tolerance {gap:g} "
+                                   "but does not report its bound")
+    return result

@@ -1,0 +1,434 @@
+"""A greedy planner: a fast baseline for benchmarks and a warm start for the MILP.
+
+Algorithm (`greedy_plan`):
+
+1. Score. One unit of candidate c at site k is worth its share of the
+   scenario's objective, as the model counts it (tco: price + horizon ×
+   (energy cost + maintenance); energy at the workload's load; a spare at
+   idle power). An option (c, k) costs what meeting the whole requirement
+   with it alone costs: n = max_d ⌈demand_d / per_unit_d⌉ units (at least the
+   storage minimum) plus their spares k(n) — the cost per unit of requirement,
+   in whole units, so a small service is not sent to a 72-GPU rack because a
+   tenth of one would be cheap; a training option costs its cluster, n_c
+   servers plus their spares k(n_c).
+2. Order. Training clusters first, then services; within each, workloads
+   allowed at fewer sites first (`workloads[].sites`), then by decreasing IT
+   power of their cheapest option (most constrained, first fit decreasing).
+3. Place.
+   - training: the cheapest (server type, site) cluster that fits the site's
+     remaining power and racks, with its spares and back-end fabric;
+   - services: options in cost order, first fit: each takes the units still
+     needed (max over dimensions of ⌈remaining / per_unit⌉), or as many as
+     fit the site's remaining power and racks, then the next option takes
+     the rest. A storage workload puts a whole erasure set (k+m nodes, or r
+     replicas) in each site it uses, or nothing there.
+   - survive_site_failure: a first pass aims at m/(m − 1) × demand with each
+     site capped at demand / (m − 1) (m = allowed sites), then for each site k0
+     the deficit with k0 down is filled from options at other sites (supply
+     only grows, so one pass suffices).
+   "Fits" is exact: every placement recomputes, as the model does, the site's
+   IT power (servers at full power, spares at idle, leaves, spines and optics
+   of the fabric the ports land on) × PUE against `sites[].power`, and the
+   racks (homogeneous per item, site and isolation group, switches included)
+   against `sites[].racks`. Spares follow the model's rules (dcplan.sizing.spares):
+   availability → binomial k(x), `N+k` → k per non-empty pool, `p%` → ⌈p·x⌉.
+   Ports of speed v go to the switch type cheapest per server port among
+   those at least as fast; counts are the least that serve them (plan.tidy's
+   rule: uplinks ⌈ports/o⌉, leaves, spines ⌈uplinks/P⌉, two optics per link).
+4. Result: pools (workload, item, site, active, spares) and whether every
+   workload was placed. Generic `constraints` and `limits` are not considered
+   while placing; `evaluate` reports them if violated.
+
+`evaluate(built, result)` turns the pools into a full value vector of the
+model (`dcplan.model.build`): binaries for training choice, spare steps,
+explicit-spare pools and storage sites; network links, uplinks, leaves and
+spines; racks at their least counts. It returns the model's objective for
+that vector and every row that does not hold — an independent feasibility
+check. The vector is also a warm start for an engine.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from dcplan.sizing import spares as spares_math
+from dcplan.model import switch_count
+from dcplan.rules import DEMAND_TOLERANCE, HOURS_PER_YEAR, group_of, idle_kw, item_of, leaf_split, pool_bound, units_per_rack
+
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class GreedyPool:
+    workload: str
+    item: str
+    site: str
+    active: int
+    spares: int
+
+
+@dataclass
+class GreedyResult:
+    pools: list[GreedyPool]
+    complete: bool  # every workload placed in full
+    unplaced: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GreedyEvaluation:
+    objective: float
+    feasible: bool  # every model row and bound holds
+    violations: list[str]
+    values: list[float]
+
+
+@lru_cache(maxsize=65536)
+def _binomial_spares(n: int, p: float, availability: float) -> int:
+    return spares_math.spares_needed(n, p, availability)
+
+
+def spares_for(workload, item, units: int, mttr: float) -> int:
+    """Spares of a pool of `units` active servers, by the model's rules."""
+    if units <= 0:
+        return 0
+    if workload.spares is not None:
+        return spares_math.explicit_spares(workload.spares, units)
+    if workload.availability is not None:
+        return _binomial_spares(units, spares_math.unavailability(item.failure_rate, mttr), workload.availability)
+    return 0
+
+
+def fabric_counts(ports: float, switch, oversubscription: float) -> tuple[int, int, int, int]:
+    """(leaves, uplinks, spines, optics) serving `ports` server links: the least counts (plan.tidy's rule)."""
+    if ports <= 0:
+        return 0, 0, 0, 0
+    down, up = leaf_split(switch.ports, oversubscription)
+    uplinks = math.ceil(ports / oversubscription - _EPS)
+    leaves = max(math.ceil(ports / down - _EPS), math.ceil(uplinks / up - _EPS) if up else 0)
+    spines = math.ceil(uplinks / switch.ports - _EPS)
+    return leaves, uplinks, spines, int(round(2 * ports + 2 * uplinks))
+
+
+def switch_for(scenario, catalog, speed: float, oversubscription: float, allowed=None) -> str | None:
+    """The switch type cheapest per server port among priced ones at least as fast as `speed`."""
+    wanted = scenario.policies.network.switch
+    best, best_cost = None, math.inf
+    for s_id, sw in sorted(catalog.switches.items()):
+        if sw.price is None or sw.port_speed < speed or (wanted is not None and s_id != wanted):
+            continue
+        if allowed is not None and s_id not in allowed:
+            continue
+        down, _ = leaf_split(sw.ports, oversubscription)
+        cost = sw.price * (1 / down + 1 / (oversubscription * sw.ports)) + sw.optic_price * 2 * (
+            1 + 1 / oversubscription)
+        if cost < best_cost:
+            best, best_cost = s_id, cost
+    return best
+
+
+def unit_score(scenario, item, load: float, site, spare: bool = False) -> float:
+    """One unit's contribution to the objective (add_metrics), active at `load` or a spare at idle."""
+    idle = idle_kw(item)
+    kw = idle if spare else idle + load * (item.power - idle)
+    energy = kw * HOURS_PER_YEAR * site.pue / 1000.0  # MWh per year
+    costs = scenario.policies.costs
+    metrics = {"capex": item.price, "energy": energy, "carbon": energy * site.carbon_intensity,
+               "power": (idle if spare else item.power) * site.pue}
+    opex = energy * 1000.0 * site.electricity_price + costs.maintenance * item.price
+    metrics["tco"] = item.price + scenario.horizon * opex
+    objective = scenario.objective
+    if isinstance(objective, str):
+        return metrics[objective]
+    return sum(metrics[name] * weight for name, weight in objective.items())
+
+
+class _Ledger:
+    """Exact site power and racks of what is placed so far, as the model counts them."""
+
+    def __init__(self, scenario, catalog):
+        self.scenario, self.catalog = scenario, catalog
+        self.sites = {s.name: s for s in scenario.sites}
+        policy = scenario.policies.network
+        self.homing = 2 if policy.dual_homed else 1
+        self.mttr = scenario.policies.redundancy.mttr
+        self.it = defaultdict(float)  # site -> IT kW
+        self.rack_count = defaultdict(int)  # site -> racks
+        self.units = defaultdict(int)  # (item, site, group) -> units in racks (servers and switches)
+        self.ports = defaultdict(float)  # (fabric, switch) -> server links
+        self.pools: dict[tuple[str, str, str], list[int]] = {}  # (workload, item, site) -> [active, spares]
+
+    def _fabric(self, kind: str, workload: str, site: str, group: str) -> tuple[str, float]:
+        policy = self.scenario.policies.network
+        if kind == "training":
+            return f"train:{workload}@{site}", policy.training_oversubscription
+        return f"frontend:{group}@{site}", policy.frontend_oversubscription
+
+    def _racks_delta(self, site, key, delta: int) -> int:
+        if not delta:
+            return 0
+        item = self.catalog.find(key[0])[1]
+        factor = units_per_rack(site, item.rack_units, item.power)
+        before = self.units[key]
+        return math.ceil((before + delta) * factor - _EPS) - math.ceil(before * factor - _EPS)
+
+    def change(self, w, kind: str, item_id: str, site_name: str, x1: int, y1: int):
+        """(IT kW delta, racks delta, updates) of setting pool (w, item, site) to x1 active, y1 spares."""
+        site, item = self.sites[site_name], item_of(self.catalog, kind, item_id)
+        group = group_of(self.scenario, w.security)
+        x0, y0 = self.pools.get((w.name, item_id, site_name), (0, 0))
+        kw = item.power * (x1 - x0) + idle_kw(item) * (y1 - y0)
+        du = (x1 + y1) - (x0 + y0)
+        racks = self._racks_delta(site, (item_id, site_name, group), du)
+        updates = [("units", (item_id, site_name, group), du)]
+        if item.nics is not None and item.nics.count and du:
+            fabric, oversub = self._fabric(kind, w.name, site_name, group)
+            s_id = switch_for(self.scenario, self.catalog, item.nics.speed, oversub)
+            if s_id is not None:
+                sw = self.catalog.switches[s_id]
+                p0 = self.ports[(fabric, s_id)]
+                p1 = p0 + item.nics.count * self.homing * du
+                c0, c1 = fabric_counts(p0, sw, oversub), fabric_counts(p1, sw, oversub)
+                dswitches = (c1[0] + c1[2]) - (c0[0] + c0[2])
+                kw += sw.power * dswitches + (c1[3] - c0[3]) * sw.optic_power / 1000.0
+                racks += self._racks_delta(site, (s_id, site_name, group), dswitches)
+                updates += [("ports", (fabric, s_id), p1 - p0), ("units", (s_id, site_name, group), dswitches)]
+        return kw, racks, updates
+
+    def fits(self, site_name: str, kw: float, racks: int) -> bool:
+        site = self.sites[site_name]
+        power_ok = (self.it[site_name] + kw) * site.pue <= site.power * (1 + 1e-9) + 1e-9
+        return power_ok and self.rack_count[site_name] + racks <= site.racks
+
+    def apply(self, w, kind: str, item_id: str, site_name: str, x1: int, y1: int) -> None:
+        kw, racks, updates = self.change(w, kind, item_id, site_name, x1, y1)
+        self.it[site_name] += kw
+        self.rack_count[site_name] += racks
+        for table, key, delta in updates:
+            getattr(self, table)[key] += delta
+        self.pools[(w.name, item_id, site_name)] = [x1, y1]
+
+    def most_that_fit(self, w, kind: str, item_id: str, site_name: str, extra: int) -> int:
+        """The largest n ≤ extra such that adding n active units (and their spares) fits the site."""
+        item = item_of(self.catalog, kind, item_id)
+        x0 = self.pools.get((w.name, item_id, site_name), (0, 0))[0]
+
+        def ok(n: int) -> bool:
+            x1 = x0 + n
+            kw, racks, _ = self.change(w, kind, item_id, site_name, x1, spares_for(w, item, x1, self.mttr))
+            return self.fits(site_name, kw, racks)
+
+        if ok(extra):
+            return extra
+        low, high = 0, extra  # ok(low) holds (no change), ok(high) does not
+        while high - low > 1:
+            mid = (low + high) // 2
+            low, high = (mid, high) if ok(mid) else (low, mid)
+        return low
+
+
+def greedy_plan(scenario, catalog, requirements) -> GreedyResult:
+    """Place every workload greedily (module docstring); never raises on a scenario that does not fit."""
+    ledger = _Ledger(scenario, catalog)
+    workloads = {w.name: w for w in scenario.workloads}
+    plans = []
+    for w in scenario.workloads:
+        req = requirements[w.name]
+        options = _options(scenario, catalog, w, req)
+        size = options[0][3] if options else 0.0
+        allowed = len(w.sites) if w.sites is not None else len(scenario.sites)
+        plans.append((0 if req.kind == "training" else 1, allowed, -size, w.name, options))
+    plans.sort(key=lambda p: p[:4])
+    unplaced = []
+    for *_, name, options in plans:
+        w, req = workloads[name], requirements[name]
+        placed = (_place_training(ledger, w, req, options) if req.kind == "training"
+                  else _place_service(ledger, scenario, w, req, options))
+        if not placed:
+            unplaced.append(name)
+    pools = [GreedyPool(w, item, site, x, y) for (w, item, site), (x, y) in ledger.pools.items() if x or y]
+    return GreedyResult(pools, complete=not unplaced, unplaced=sorted(unplaced))
+
+
+def _options(scenario, catalog, w, req) -> list[tuple]:
+    """(cost, candidate, site, IT kW of the option alone) for each priced candidate at each allowed site."""
+    out = []
+    mttr = scenario.policies.redundancy.mttr
+    for site in scenario.sites:
+        if w.sites is not None and site.name not in w.sites:
+            continue
+        for cand in req.candidates:
+            item = item_of(catalog, req.kind, cand.item)
+            if item.price is None:
+                continue
+            if req.kind == "training":
+                n = cand.fixed_count
+                k = spares_for(w, item, n, mttr)
+                cost = n * unit_score(scenario, item, cand.load, site) + k * unit_score(
+                    scenario, item, cand.load, site, spare=True)
+                out.append((cost, cand, site.name, n * item.power))
+                continue
+            counts = [math.ceil(req.demand[d] * (1 - DEMAND_TOLERANCE) / cand.per_unit[d] - _EPS)
+                      if cand.per_unit.get(d, 0) > 0 else None for d in req.demand if req.demand[d] > 0]
+            if None in counts:  # cannot meet every dimension alone: used last, for what it can add
+                out.append((math.inf, cand, site.name, 0.0))
+                continue
+            n = max(counts + [req.min_units, 1])
+            k = spares_for(w, item, n, mttr)
+            cost = n * unit_score(scenario, item, cand.load, site) + k * unit_score(
+                scenario, item, cand.load, site, spare=True)
+            out.append((cost, cand, site.name, n * item.power))
+    out.sort(key=lambda o: (o[0], o[2], o[1].item))
+    return out
+
+
+def _place_training(ledger: _Ledger, w, req, options) -> bool:
+    for _, cand, site, _ in options:
+        item = item_of(ledger.catalog, "training", cand.item)
+        n = cand.fixed_count
+        k = spares_for(w, item, n, ledger.mttr)
+        kw, racks, _ = ledger.change(w, "training", cand.item, site, n, k)
+        if ledger.fits(site, kw, racks):
+            ledger.apply(w, "training", cand.item, site, n, k)
+            return True
+    return False
+
+
+def _place_service(ledger: _Ledger, scenario, w, req, options) -> bool:
+    demand = {d: a * (1 - DEMAND_TOLERANCE) for d, a in req.demand.items() if a > 0}
+    supply = defaultdict(lambda: defaultdict(float))  # site -> dimension -> supplied
+    nodes = defaultdict(int)  # site -> units of this workload (storage erasure sets)
+    sites = [s.name for s in scenario.sites if w.sites is None or s.name in w.sites]
+    if not getattr(w, "survive_site_failure", False):
+        return _fill(ledger, w, req, options, demand, supply, nodes, down=None)
+    spread = len(sites) - 1
+    if spread >= 1:  # m sites holding demand / (m − 1) each survive the loss of any one
+        cap = {d: a / spread for d, a in demand.items()}
+        spread_out = {d: a * len(sites) / spread for d, a in demand.items()}
+        _fill(ledger, w, req, options, spread_out, supply, nodes, down=None, cap=cap)
+    ok = True
+    for down in [s.name for s in scenario.sites]:
+        ok = _fill(ledger, w, req, options, demand, supply, nodes, down=down) and ok
+    return ok
+
+
+def _fill(ledger, w, req, options, demand, supply, nodes, down, cap=None) -> bool:
+    """Add units, options in cost order, until sites other than `down` supply `demand` (each site ≤ cap)."""
+    def remaining() -> dict:
+        return {d: a - sum(supply[k][d] for k in supply if k != down) for d, a in demand.items()}
+
+    for _, cand, site, _ in options:
+        if site == down:
+            continue
+        left = remaining()
+        if cap is not None:
+            left = {d: min(v, cap[d] - supply[site][d]) for d, v in left.items()}
+        needed = [math.ceil(v / cand.per_unit[d] - _EPS) for d, v in left.items()
+                  if v > 0 and cand.per_unit.get(d, 0) > 0]
+        if not needed or max(needed) <= 0:
+            if all(v <= 0 for v in remaining().values()):
+                break
+            continue
+        n = max(needed)
+        first_set = req.kind == "storage" and nodes[site] == 0 and req.min_units > 0
+        if first_set:
+            n = max(n, req.min_units)
+        x0 = ledger.pools.get((w.name, cand.item, site), (0, 0))[0]
+        n = min(n, pool_bound(req, cand) - x0)
+        n = ledger.most_that_fit(w, req.kind, cand.item, site, n) if n > 0 else 0
+        if n <= 0 or (first_set and n < req.min_units):
+            continue
+        item = item_of(ledger.catalog, req.kind, cand.item)
+        ledger.apply(w, req.kind, cand.item, site, x0 + n, spares_for(w, item, x0 + n, ledger.mttr))
+        nodes[site] += n
+        for d, per in cand.per_unit.items():
+            supply[site][d] += per * n
+    return all(v <= 1e-9 * max(1.0, demand[d]) for d, v in remaining().items())
+
+
+# --------------------------------------------------------------------------- evaluation
+
+def warm_start(built, result: GreedyResult) -> list[float]:
+    """The model's value vector for the greedy pools, with least network and rack counts."""
+    lm, scenario = built.lm, built.scenario
+    values = [0.0] * len(lm.variables)
+    placed = {(p.workload, p.item, p.site): p for p in result.pools}
+    index = lambda expr: next(iter(expr.terms))  # noqa: E731 - a variable's Expr has one term
+    site_nodes = defaultdict(int)
+    for pool in built.pools:
+        got = placed.get((pool.workload, pool.item, pool.site))
+        if got is None:
+            continue
+        key = f"workload={pool.workload},item={pool.item},site={pool.site}"
+        if pool.kind == "training":
+            values[index(pool.choice)] = 1.0
+            continue
+        values[index(pool.active)] = float(got.active)
+        site_nodes[(pool.workload, pool.site)] += got.active
+        if f"y[{key}]" in lm.names:
+            values[lm.names[f"y[{key}]"]] = float(got.spares)
+        if f"e[{key}]" in lm.names:
+            values[lm.names[f"e[{key}]"]] = 1.0 if got.active > 0 else 0.0
+        j = 1
+        while f"b[{key},j={j}]" in lm.names:
+            values[lm.names[f"b[{key},j={j}]"]] = 1.0 if j <= got.spares else 0.0
+            j += 1
+    for (workload, site), count in site_nodes.items():
+        name = f"u[workload={workload},site={site}]"
+        if name in lm.names and count > 0:
+            values[lm.names[name]] = 1.0
+    _network_values(built, values, index)
+    _rack_values(built, values, index)
+    return values
+
+
+def _network_values(built, values, index) -> None:
+    """Links per (switch type, speed) as the greedy cabled them; least uplinks, leaves and spines."""
+    for fabric in built.fabrics:
+        per_switch = defaultdict(float)
+        for speed, ports in fabric.ports_by_speed.items():
+            count = ports.value(values)
+            if count <= 0:
+                continue
+            allowed = [s for s in fabric.links if speed in fabric.links[s]]
+            s_id = switch_for(built.scenario, built.catalog, speed, fabric.oversubscription, allowed)
+            if s_id is None:  # no switch takes these ports: the model's network.ports row reports it
+                continue
+            values[index(fabric.links[s_id][speed])] += count
+            per_switch[s_id] += count
+        for s_id, count in per_switch.items():
+            leaves, uplinks, spines, _ = fabric_counts(count, built.catalog.switches[s_id], fabric.oversubscription)
+            values[index(fabric.leaves[s_id])] = float(leaves)
+            values[index(fabric.uplinks[s_id])] = float(uplinks)
+            values[index(fabric.spines[s_id])] = float(spines)
+
+
+def _rack_values(built, values, index) -> None:
+    """Least racks per (item, site, group) for the units placed, switches included."""
+    sites = {s.name: s for s in built.scenario.sites}
+    units = defaultdict(float)
+    for pool in built.pools:
+        units[(pool.item, pool.site, pool.group)] += pool.active.value(values) + pool.spares.value(values)
+    for fabric in built.fabrics:
+        for s_id in fabric.leaves:
+            units[(s_id, fabric.site, fabric.group)] += switch_count(fabric, s_id).value(values)
+    for (item_id, site_name, group), racks in built.racks.items():
+        item = built.catalog.find(item_id)[1]
+        factor = units_per_rack(sites[site_name], item.rack_units, item.power)
+        values[index(racks)] = float(math.ceil(units[(item_id, site_name, group)] * factor - _EPS))
+
+
+def evaluate(built, result: GreedyResult) -> GreedyEvaluation:
+    """The model's objective for the greedy plan and every model row or bound it breaks."""
+    values = warm_start(built, result)
+    violations = []
+    for variable, value in zip(built.lm.variables, values):
+        if value < variable.lb - 1e-9 or value > variable.ub + 1e-9:
+            violations.append(f"{variable.name} = {value:g} outside [{variable.lb:g}, {variable.ub:g}]")
+    for row in built.lm.rows:
+        activity = sum(c * values[i] for i, c in row.terms.items())
+        if not row.holds(activity):
+            violations.append(f"{row.name}: {activity:g} not in [{row.lo:g}, {row.hi:g}]")
+    return GreedyEvaluation(built.lm.objective.value(values), not violations, violations, values)

@@ -1,0 +1,138 @@
+"""The shared vocabulary: statuses, objectives and plan metrics, engines, row families, categories.
+
+String enums, so they compare equal to the plain strings of the plan JSON and
+the scenario format (`Status.OPTIMAL == "optimal"`), and the CLI's choices,
+the schema's literals and the JSON contract all come from one list.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class _Words(str, Enum):
+    """A string enum that prints as its value (`f"{Status.OPTIMAL}"` is "optimal")."""
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def values(cls) -> tuple[str, ...]:
+        return tuple(member.value for member in cls)
+
+
+class Status(_Words):
+    """How a solve ended. `optimal`, `feasible`, `infeasible`, `no_solution` are the JSON statuses;
+    `error` and `interrupted` are internal; anything an engine says that we do not know is UNKNOWN."""
+
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"
+    INFEASIBLE = "infeasible"
+    NO_SOLUTION = "no_solution"
+    ERROR = "error"
+    INTERRUPTED = "interrupted"
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def _missing_(cls, value):
+        return cls.UNKNOWN
+
+    @property
+    def has_plan(self) -> bool:
+        return self in (Status.OPTIMAL, Status.FEASIBLE)
+
+
+class Objective(_Words):
+    """What a plan may minimise (alone, or as weights `{tco: 1, carbon: 80}`)."""
+
+    TCO = "tco"
+    CAPEX = "capex"
+    ENERGY = "energy"
+    CARBON = "carbon"
+    POWER = "power"
+
+
+class Metric(_Words):
+    """Plan totals the model writes as expressions: the objectives, plus opex and the energy bill."""
+
+    TCO = "tco"
+    CAPEX = "capex"
+    ENERGY = "energy"
+    CARBON = "carbon"
+    POWER = "power"
+    OPEX = "opex"
+    ENERGY_COST = "energy_cost"
+
+
+OBJECTIVE_TOTALS = {Objective.TCO: "tco", Objective.CAPEX: "capex", Objective.ENERGY: "energy_mwh_per_year",
+                    Objective.CARBON: "carbon_t_per_year", Objective.POWER: "facility_power_kw"}
+"""The key of plan JSON `totals` that holds each objective's value."""
+
+LIMITS = ("capex", "tco", "power", "energy", "carbon")
+"""`limits:` keys: hard caps on plan totals (power is facility kW, energy MWh/year, carbon t/year)."""
+
+
+class Engine(_Words):
+    """Engines a scenario (`solver.engine`) or `--solver` may name."""
+
+    AUTO = "auto"
+    CP_SAT = "cp-sat"
+    SCIP = "scip"
+    CBC = "cbc"
+    HIGHS = "highs"
+
+
+class RowFamily(_Words):
+    """Families of model rows: each is written by one `add_<family>` function of dcplan.model."""
+
+    DEMAND = "demand"
+    SITE_FAILURE = "site_failure"
+    DURABILITY = "durability"
+    SPARES = "spares"
+    CUTS = "cuts"
+    NETWORK = "network"
+    RACK_PACKING = "rack_packing"
+    RACKS = "racks"
+    POWER = "power"
+    CONSTRAINTS = "constraints"
+    LIMITS = "limits"
+    MASTER = "master"
+
+
+RELAXABLE_FAMILIES = (RowFamily.POWER, RowFamily.RACKS, RowFamily.LIMITS, RowFamily.CONSTRAINTS)
+"""Rows a planner sets by a number in the scenario (site power and racks, limits, generic
+constraints): the ones an explanation relaxes and a plan reports with their slack."""
+
+
+class WorkloadKind(_Words):
+    TRAINING = "training"
+    INFERENCE = "inference"
+    CPU = "cpu"
+    STORAGE = "storage"
+
+
+class Category(_Words):
+    """BOM line categories, in the order a BOM lists them."""
+
+    SERVER = "server"
+    STORAGE = "storage"
+    SWITCH = "switch"
+    OPTIC = "optic"
+    RACK = "rack"
+
+
+SECURITY_LEVELS = ("public", "internal", "confidential", "restricted")
+"""In increasing order; confidential and above need confidential computing / encryption at rest."""
+
+
+class Stage(_Words):
+    """Stages of planning a scenario, as reported to a timing callback (`on_stage`)."""
+
+    SIZE = "size"
+    PRUNE = "prune"
+    BUILD = "build"
+    START = "start"  # the greedy warm start
+    CUTS = "cuts"
+    SOLVE = "solve"
+    EXTRACT = "extract"
+    VERIFY = "verify"
