@@ -136,3 +136,35 @@ class Stage(_Words):
     SOLVE = "solve"
     EXTRACT = "extract"
     VERIFY = "verify"
+
+
+def parse_objective(text: str) -> str | dict[str, float]:
+    """`tco` → "tco"; `tco=1,carbon=80` → {"tco": 1.0, "carbon": 80.0}. Raises ValueError with the reason.
+
+    The command-line form of a scenario's `objective:` (one name, or weights per objective)."""
+    import math
+
+    text = text.strip()
+    if "=" not in text:
+        if text not in Objective.values():
+            raise ValueError(f"expected one of {', '.join(Objective.values())}, or weights such as "
+                             f"tco=1,carbon=80; found {text!r}")
+        return text
+    weights: dict[str, float] = {}
+    for part in text.split(","):
+        name, sep, value = part.partition("=")
+        name = name.strip()
+        if not sep or name not in Objective.values():
+            raise ValueError(f"{part.strip()!r}: expected NAME=WEIGHT with NAME one of {', '.join(Objective.values())}")
+        if name in weights:
+            raise ValueError(f"{name} is weighted twice")
+        try:
+            weight = float(value)
+        except ValueError:
+            raise ValueError(f"{part.strip()!r}: the weight must be a number") from None
+        if not math.isfinite(weight) or weight < 0 or weight > 1e9:
+            raise ValueError(f"{part.strip()!r}: a weight is a number from 0 to 1e9")
+        weights[name] = weight
+    if not any(w > 0 for w in weights.values()):
+        raise ValueError("give at least one positive weight")
+    return weights

@@ -41,10 +41,22 @@ class Format(str, enum.Enum):
 state = {"debug": False, "quiet": False, "verbose": False}
 
 FormatOption = typer.Option(Format.table, "--format", "-f", help="Output format.", case_sensitive=False)
-OutputOption = typer.Option("-", "--output", "-o", help="Write to FILE (atomically) instead of stdout ('-').")
-SetOption = typer.Option(None, "--set", help="Override a scenario value: PATH=VALUE (repeatable).")
+OutputOption = typer.Option("-", "--output", "-o", metavar="FILE", help="Write to FILE (atomically) instead of stdout ('-').")
+SetOption = typer.Option(None, "--set", metavar="PATH=VALUE", help="Override a scenario value: PATH=VALUE (repeatable).")
 QuietOption = typer.Option(False, "--quiet", "-q", help="Only errors on stderr.")
 VerboseOption = typer.Option(False, "--verbose", "-v", help="More detail (sizing requirements, all constraints).")
+
+# The solving options, the same on every command that solves (solve, check, explain, diff).
+ObjectiveOption = typer.Option(None, "--objective", metavar="NAME|NAME=W,...",
+                               help="Override the objective: tco, capex, energy, carbon or power, or weights "
+                                    "such as tco=1,carbon=80.")
+SolverOption = typer.Option(None, "--solver", case_sensitive=False, help="Override the engine (solver.engine).")
+TimeLimitOption = typer.Option(None, "--time-limit", metavar="SECONDS", min=0.001,
+                               help="Seconds for the command's work after loading (solver.time_limit).")
+GapOption = typer.Option(None, "--gap", metavar="SHARE", min=0.0, max=1.0,
+                         help="Accept a plan proven within this relative gap (solver.gap).")
+ThreadsOption = typer.Option(None, "--threads", metavar="N", min=0, max=256,
+                             help="Solver threads; 0 = all cores (solver.threads).")
 
 
 def set_levels(quiet: bool, verbose: bool) -> None:
@@ -116,6 +128,19 @@ def only(fmt: Format, allowed: tuple[Format, ...], command: str) -> None:
     if fmt not in allowed:
         raise typer.BadParameter(f"`{command}` supports --format {', '.join(f.value for f in allowed)}",
                                  param_hint="--format")
+
+
+def solve_options(objective, solver, time_limit, gap, threads, **extra):
+    """dcplan.SolveOptions from the shared solving options; a bad --objective is a usage error."""
+    import dcplan
+    from dcplan.vocab import parse_objective
+
+    try:
+        parsed = None if objective is None else parse_objective(objective)
+    except ValueError as err:
+        raise typer.BadParameter(str(err), param_hint="--objective") from None
+    return dcplan.SolveOptions(engine=solver and solver.value, time_limit=time_limit, gap=gap, threads=threads,
+                               objective=parsed, **extra)
 
 
 def load_or_exit(path: Path, overrides) -> object:

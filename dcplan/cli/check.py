@@ -11,8 +11,9 @@ from typing import List, Optional
 import typer
 
 from dcplan.cli.app import (OutputOption, QuietOption, SetOption, color, emit, fail, interrupted, note, progress,
-                            set_levels, state)
+                            set_levels, state, GapOption, ObjectiveOption, SolverOption, ThreadsOption, TimeLimitOption, VerboseOption, solve_options)
 from dcplan.diagnostics import ExitCode
+from dcplan.vocab import Engine
 
 
 class CheckFormat(str, enum.Enum):
@@ -34,17 +35,21 @@ def check(
     max_increase: Optional[str] = typer.Option(
         None, "--max-increase", metavar="SHARE",
         help="Allowed growth of capex, TCO, facility power and carbon over --baseline: 5% or 0.05 (default 0)."),
-    time_limit: Optional[float] = typer.Option(None, "--time-limit", min=0.001,
-                                               help="Seconds before the solver stops, per file."),
+    objective: Optional[str] = ObjectiveOption,
+    solver: Optional[Engine] = SolverOption,
+    time_limit: Optional[float] = TimeLimitOption,
+    gap: Optional[float] = GapOption,
+    threads: Optional[int] = ThreadsOption,
     quiet: bool = QuietOption,
+    verbose: bool = VerboseOption,
 ) -> None:
     """Solve each scenario; exit 1 if any is infeasible or breaks an `assert` entry or the baseline threshold."""
     import dcplan
     from dcplan.report import check as check_report
 
-    set_levels(quiet, False)
+    set_levels(quiet, verbose)
+    options = solve_options(objective, solver, time_limit, gap, threads)
     plans, threshold = _baseline_or_exit(baseline, max_increase)
-    options = dcplan.SolveOptions(time_limit=time_limit)
     results = []
     for path in files:
         try:

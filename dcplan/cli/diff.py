@@ -9,8 +9,9 @@ from typing import List, Optional
 import typer
 
 from dcplan.cli.app import (Format, FormatOption, OutputOption, QuietOption, SetOption, color, emit,
-                            interrupted, note, only, progress, set_levels)
+                            interrupted, note, only, progress, set_levels, GapOption, ObjectiveOption, SolverOption, ThreadsOption, TimeLimitOption, VerboseOption, solve_options)
 from dcplan.diagnostics import ExitCode
+from dcplan.vocab import Engine
 
 
 def diff(
@@ -19,14 +20,21 @@ def diff(
     fmt: Format = FormatOption,
     output: str = OutputOption,
     set_: Optional[List[str]] = SetOption,
+    objective: Optional[str] = ObjectiveOption,
+    solver: Optional[Engine] = SolverOption,
+    time_limit: Optional[float] = TimeLimitOption,
+    gap: Optional[float] = GapOption,
+    threads: Optional[int] = ThreadsOption,
     quiet: bool = QuietOption,
+    verbose: bool = VerboseOption,
 ) -> None:
     """Compare two plans: BOM lines added, removed and changed; capex, TCO, power, energy and carbon deltas."""
     import dcplan
     from dcplan.report import diff as diff_report
 
-    set_levels(quiet, False)
+    set_levels(quiet, verbose)
     only(fmt, (Format.table, Format.json, Format.markdown), "diff")
+    options = solve_options(objective, solver, time_limit, gap, threads)
     inputs = _read_both((a, b), set_ or ())
     plans = []
     for given in inputs:
@@ -34,7 +42,7 @@ def diff(
             note(f"warning: --set does not apply to {given.source}: it is a plan JSON, not a scenario")
         try:
             with progress(f"solving {Path(given.source).name}"):
-                plans.append(dcplan.plan_of_input(given))
+                plans.append(dcplan.plan_of_input(given, options))
         except dcplan.Interrupted:
             interrupted()
         except dcplan.Unplanned as err:

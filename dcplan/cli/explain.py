@@ -10,8 +10,9 @@ from typing import List, Optional
 import typer
 
 from dcplan.cli.app import (Format, FormatOption, OutputOption, QuietOption, SetOption, color, emit, fail,
-                            interrupted, note, only, progress, set_levels)
+                            interrupted, note, only, progress, set_levels, GapOption, ObjectiveOption, SolverOption, ThreadsOption, TimeLimitOption, VerboseOption, solve_options)
 from dcplan.diagnostics import ExitCode
+from dcplan.vocab import Engine
 
 
 def explain(
@@ -19,21 +20,26 @@ def explain(
     fmt: Format = FormatOption,
     output: str = OutputOption,
     set_: Optional[List[str]] = SetOption,
-    time_limit: float = typer.Option(60.0, "--time-limit", min=0.1,
-                                     help="Seconds for the whole explanation (all re-solves together)."),
+    objective: Optional[str] = ObjectiveOption,
+    solver: Optional[Engine] = SolverOption,
+    time_limit: Optional[float] = TimeLimitOption,
+    gap: Optional[float] = GapOption,
+    threads: Optional[int] = ThreadsOption,
     step: float = typer.Option(10.0, "--step", min=0.001, max=1000.0,
                                help="Feasible scenarios: relax each binding limit by this percentage."),
     quiet: bool = QuietOption,
+    verbose: bool = VerboseOption,
 ) -> None:
     """Why a scenario is infeasible (conflicting items, smallest fix), or which limits bind and their worth."""
     import dcplan
     from dcplan.report import explain as explain_report
 
-    set_levels(quiet, False)
+    set_levels(quiet, verbose)
     only(fmt, (Format.table, Format.json), "explain")
+    options = solve_options(objective, solver, time_limit, gap, threads)
     try:
         with progress(f"explaining {scenario.name}"):
-            result = dcplan.explain_file(scenario, tuple(set_ or ()), time_limit=time_limit, step=step / 100.0)
+            result = dcplan.explain_file(scenario, tuple(set_ or ()), step=step / 100.0, options=options)
     except dcplan.InvalidScenario as err:
         fail(dcplan.render_diagnostics(err.diagnostics, color=color(sys.stderr)) if err.diagnostics
              else f"dcplan: {err}", ExitCode.INVALID_INPUT)

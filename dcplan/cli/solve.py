@@ -8,10 +8,11 @@ from typing import List, Optional
 
 import typer
 
-from dcplan.cli.app import (Format, FormatOption, OutputOption, QuietOption, SetOption, VerboseOption, color, emit,
-                            fail, interrupted, load_or_exit, note, progress, set_levels, state)
+from dcplan.cli.app import (Format, FormatOption, GapOption, ObjectiveOption, OutputOption, QuietOption, SetOption,
+                            SolverOption, ThreadsOption, TimeLimitOption, VerboseOption, color, emit, fail,
+                            interrupted, load_or_exit, note, progress, set_levels, solve_options, state)
 from dcplan.diagnostics import ExitCode
-from dcplan.vocab import Engine, Objective
+from dcplan.vocab import Engine
 
 
 def solve(
@@ -19,14 +20,11 @@ def solve(
     fmt: Format = FormatOption,
     output: str = OutputOption,
     set_: Optional[List[str]] = SetOption,
-    objective: Optional[Objective] = typer.Option(None, "--objective", case_sensitive=False,
-                                                  help="Override the objective."),
-    solver: Optional[Engine] = typer.Option(None, "--solver", case_sensitive=False,
-                                            help="Engine: auto, scip and cp-sat (OR-Tools), cbc or highs (PuLP)."),
-    time_limit: Optional[float] = typer.Option(None, "--time-limit", help="Seconds before the solver stops.",
-                                               min=0.001),
-    gap: Optional[float] = typer.Option(None, "--gap", help="Relative optimality gap to accept.", min=0.0, max=1.0),
-    threads: Optional[int] = typer.Option(None, "--threads", help="Solver threads (0 = all cores).", min=0),
+    objective: Optional[str] = ObjectiveOption,
+    solver: Optional[Engine] = SolverOption,
+    time_limit: Optional[float] = TimeLimitOption,
+    gap: Optional[float] = GapOption,
+    threads: Optional[int] = ThreadsOption,
     save_model: Optional[Path] = typer.Option(None, "--save-model",
                                               help="Write the model to FILE before solving (LP; MPS for *.mps), "
                                                    "for bug reports."),
@@ -38,10 +36,9 @@ def solve(
     from dcplan.report import plan as plan_report
 
     set_levels(quiet, verbose)
+    options = solve_options(objective, solver, time_limit, gap, threads,
+                            save_model=str(save_model) if save_model else None)
     loaded = load_or_exit(scenario, set_)
-    options = dcplan.SolveOptions(engine=solver and solver.value, time_limit=time_limit, gap=gap, threads=threads,
-                                  objective=objective and objective.value,
-                                  save_model=str(save_model) if save_model else None)
     try:
         with progress(f"solving {scenario.name}"):
             plan = dcplan.plan_scenario(loaded, options, on_progress=note if state["verbose"] else None)

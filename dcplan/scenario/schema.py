@@ -15,17 +15,18 @@ from typing import Annotated, Literal, Optional, Union
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from dcplan.rules import SPARES_RULE
+from dcplan.vocab import SECURITY_LEVELS, Engine, Objective
 from dcplan.scenario import units
 from dcplan.scenario.fields import Fraction, Q, StrictModel, describe
 from dcplan.scenario.catalog_schema import ID_PATTERN, Accelerator, ModelSpec, Server, StorageNode, Switch
 
-SECURITY_LEVELS = ("public", "internal", "confidential", "restricted")
-OBJECTIVES = ("tco", "capex", "energy", "carbon", "power")
-ENGINES = ("auto", "cp-sat", "scip", "cbc", "highs")
+OBJECTIVES = Objective.values()
+ENGINES = Engine.values()
 NAME_PATTERN = ID_PATTERN
 
-SecurityLevel = Literal["public", "internal", "confidential", "restricted"]
-ObjectiveName = Literal["tco", "capex", "energy", "carbon", "power"]
+# The literals come from dcplan.vocab, so the schema, the CLI's choices and the plan JSON agree.
+SecurityLevel = Literal[SECURITY_LEVELS]
+ObjectiveName = Literal[OBJECTIVES]
 
 
 class Limits(StrictModel):
@@ -40,7 +41,7 @@ class Limits(StrictModel):
 
 
 class SolverOptions(StrictModel):
-    engine: Literal["auto", "cp-sat", "scip", "cbc", "highs"] = describe(
+    engine: Literal[ENGINES] = describe(
         "Optimisation engine: auto (OR-Tools, the fastest to prove optimality on dcplan models), "
         "cp-sat, scip (OR-Tools), cbc or highs (through PuLP)", default="auto")
     time_limit: Q("s") = describe("Stop the solver after this long", default=60.0, gt=0)

@@ -191,15 +191,21 @@ def is_item(row: Row) -> bool:
 # --------------------------------------------------------------------------- entry point
 
 
-def explain_file(path: str | Path, overrides: tuple[str, ...] | list[str] = (), *, time_limit: float = 60.0,
-                 step: float = 0.10) -> Explanation:
-    """Explain one scenario file. Raises InvalidScenario, ExplainTimeout or api.Interrupted."""
+def explain_file(path: str | Path, overrides: tuple[str, ...] | list[str] = (), *, time_limit: float | None = None,
+                 step: float = 0.10, options=None) -> Explanation:
+    """Explain one scenario file within `time_limit` seconds (all re-solves together; default
+    options.time_limit, else 60). `options` (dcplan.SolveOptions) may override the objective.
+    Raises InvalidScenario, ExplainTimeout or Interrupted."""
     from dcplan.scenario.load import load_scenario
 
     start = time.monotonic()
     loaded = load_scenario(path, tuple(overrides))
     if not loaded.ok:
         raise InvalidScenario(f"{path}: the scenario is not valid", loaded.diagnostics)
+    if time_limit is None:
+        time_limit = options.time_limit if options is not None and options.time_limit is not None else 60.0
+    if options is not None and options.objective is not None:
+        loaded.scenario = loaded.scenario.model_copy(update={"objective": options.objective})
     work = _Work(str(path), tuple(overrides), loaded, _build(loaded.scenario), start + time_limit, step)
     work.warnings.extend(work.built.warnings)
     scenario = loaded.scenario
