@@ -5,6 +5,7 @@ engine-neutral LinearModel; dcplan.solve hands it to an engine.
 """
 
 from dcplan.model.build import build
-from dcplan.model.built import BuiltModel, Fabric, ModelInputError, Pool, optics_count, pools_of, switch_count
+from dcplan.model.built import (BuiltModel, Fabric, ModelInputError, Pool, constraint_name, optics_count, pools_of,
+                                switch_count)
 
-__all__ = ["build", "BuiltModel", "Fabric", "ModelInputError", "Pool", "optics_count", "pools_of", "switch_count"]
+__all__ = ["build", "BuiltModel", "constraint_name", "Fabric", "ModelInputError", "Pool", "optics_count", "pools_of", "switch_count"]

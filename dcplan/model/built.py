@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dcplan.model.linear import Expr, LinearModel
+from dcplan.model.linear import Expr, LinearModel, Owner
 from dcplan.rules import category_of, item_of
 from dcplan.scenario.catalog import Catalog
 from dcplan.scenario.schema import Scenario
@@ -31,6 +31,10 @@ class Pool:
     spares: Expr
     choice: Expr | None = None  # training: 1 if this (server, site) is the chosen cluster
     bound: int = 0  # services: most units the pool may hold (for big-M rows)
+
+    @property
+    def owner(self) -> Owner:
+        return Owner(self.workload, self.item, self.site, self.group)
 
 
 @dataclass
@@ -96,3 +100,11 @@ def bought_units(built: BuiltModel) -> list[tuple[str, str, str, object, Expr]]:
         for s_id in fabric.leaves:
             rows.append(("switch", s_id, fabric.site, built.catalog.switches[s_id], switch_count(fabric, s_id)))
     return rows
+
+
+def constraint_name(row) -> str:
+    """The name a plan reports a row under: `site.ash1.power` for a site's power or racks row (its owner
+    says which site), else the row's own name (`constraint[name=floor]`, `limit[capex]`)."""
+    if row.family in ("power", "racks") and row.owner is not None and row.owner.site is not None:
+        return f"site.{row.owner.site}.{row.family}"
+    return row.name

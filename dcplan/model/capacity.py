@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dcplan.model.built import BuiltModel, optics_count, switch_count
-from dcplan.model.linear import Expr, total
+from dcplan.model.linear import Expr, Owner, total
 from dcplan.rules import idle_kw, item_of, units_per_rack
 
 
@@ -30,14 +30,17 @@ def add_racks(built: BuiltModel) -> None:
         factor = units_per_rack(site, item.rack_units, item.power)
         if factor == 0.0:
             continue
-        racks = lm.var(f"r[item={item_id},site={site_name},group={group}]")
+        racks = lm.var(f"r[item={item_id},site={site_name},group={group}]",
+                       owner=Owner(item=item_id, site=site_name, group=group))
         lm.ge(f"racks.packing[item={item_id},site={site_name},group={group}]", "rack_packing", racks, count * factor,
-              origin=f"sites[{list(sites).index(site_name)}].rack_power")
+              origin=f"sites[{list(sites).index(site_name)}].rack_power",
+              owner=Owner(item=item_id, site=site_name, group=group))
         built.racks[(item_id, site_name, group)] = racks
     for index, site in enumerate(scenario.sites):
         used = total(r for (i, k, g), r in built.racks.items() if k == site.name)
         built.site_racks[site.name] = used
-        lm.le(f"racks[site={site.name}]", "racks", used, site.racks, origin=f"sites[{index}].racks")
+        lm.le(f"racks[site={site.name}]", "racks", used, site.racks, origin=f"sites[{index}].racks",
+              owner=Owner(site=site.name))
 
 
 def add_power(built: BuiltModel) -> None:
@@ -60,4 +63,5 @@ def add_power(built: BuiltModel) -> None:
                     it += switch_count(fabric, s_id) * sw.power + optics_count(built, fabric, s_id) * (
                         sw.optic_power / 1000.0)
         built.site_it_power[site.name] = it
-        lm.le(f"power[site={site.name}]", "power", it * site.pue, site.power, origin=f"sites[{index}].power")
+        lm.le(f"power[site={site.name}]", "power", it * site.pue, site.power, origin=f"sites[{index}].power",
+              owner=Owner(site=site.name))

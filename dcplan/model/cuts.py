@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from dcplan.model.built import BuiltModel, Pool, pools_of
-from dcplan.model.linear import total
+from dcplan.model.linear import Owner, total
 from dcplan.rules import DEMAND_TOLERANCE, item_of, pool_bound
 from dcplan.sizing import spares as spares_math
 from dcplan.sizing import Requirement
@@ -33,7 +33,8 @@ def add_valid_inequalities(built: BuiltModel) -> None:
         _add_rounding_cuts(built, workload.name, req, pools)
         if req.kind == "storage" and req.min_units > 0:
             lm.ge(f"cut.erasure_set[workload={workload.name}]", "cuts", total(p.active for p in pools),
-                  req.min_units * (2 if survive else 1), origin=f"workloads[{built.workload(workload.name)[0]}]")
+                  req.min_units * (2 if survive else 1), origin=f"workloads[{built.workload(workload.name)[0]}]",
+                  owner=Owner(workload.name))
         if workload.availability is None or workload.spares is not None:
             continue
         least = math.inf
@@ -48,7 +49,7 @@ def add_valid_inequalities(built: BuiltModel) -> None:
         if least and least < math.inf:
             least = 2 if survive else min(2, least)
             lm.ge(f"cut.spares[workload={workload.name}]", "cuts", total(p.spares for p in pools), least,
-                  origin=f"workloads[{built.workload(workload.name)[0]}].availability")
+                  origin=f"workloads[{built.workload(workload.name)[0]}].availability", owner=Owner(workload.name))
 
 
 ROUNDING_CUTS_PER_DEMAND = 3
@@ -77,4 +78,4 @@ def _add_rounding_cuts(built: BuiltModel, name: str, req: Requirement, pools: li
             expr = total(p.active * math.ceil(min(p.candidate.per_unit.get(dim, 0.0), need) / a_j - 1e-9)
                          for p in pools)
             built.lm.ge(f"cut.rounding[workload={name},need={dim},by={j}]", "cuts", expr, rhs,
-                        origin=f"workloads[{built.workload(name)[0]}]")
+                        origin=f"workloads[{built.workload(name)[0]}]", owner=Owner(name))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dcplan.model.built import BuiltModel, Pool, pools_of
-from dcplan.model.linear import total
+from dcplan.model.linear import Owner, total
 from dcplan.rules import DEMAND_TOLERANCE
 
 
@@ -23,12 +23,13 @@ def add_demand(built: BuiltModel) -> None:
         origin = f"workloads[{index}]"
         if req.kind == "training":
             built.lm.eq(f"train.choose[workload={workload.name}]", "demand",
-                        total(p.choice for p in pools), 1.0, origin=origin)
+                        total(p.choice for p in pools), 1.0, origin=origin, owner=Owner(workload.name))
             continue
         for dim, amount in req.demand.items():
             need = amount * (1 - DEMAND_TOLERANCE)
             supply = total(p.active * _coefficient(built, p.candidate.per_unit.get(dim, 0.0), need) for p in pools)
-            built.lm.ge(f"demand[workload={workload.name},need={dim}]", "demand", supply, need, origin=origin)
+            built.lm.ge(f"demand[workload={workload.name},need={dim}]", "demand", supply, need, origin=origin,
+                        owner=Owner(workload.name))
 
 
 def _coefficient(built: BuiltModel, per_unit: float, need: float) -> float:
@@ -52,7 +53,8 @@ def add_site_failure(built: BuiltModel) -> None:
                 supply = total(p.active * _coefficient(built, p.candidate.per_unit.get(dim, 0.0), need)
                                for p in pools if p.site != site.name)
                 built.lm.ge(f"site_failure[workload={workload.name},down={site.name},need={dim}]", "site_failure",
-                            supply, need, origin=f"workloads[{index}].survive_site_failure")
+                            supply, need, origin=f"workloads[{index}].survive_site_failure",
+                            owner=Owner(workload.name, site=site.name))
 
 
 def add_storage_durability(built: BuiltModel) -> None:
@@ -71,11 +73,12 @@ def add_storage_durability(built: BuiltModel) -> None:
             pools = by_site.get(site.name, [])
             if not pools:
                 continue
-            used = built.lm.var(f"u[workload={workload.name},site={site.name}]", ub=1)
+            used = built.lm.var(f"u[workload={workload.name},site={site.name}]", ub=1,
+                                owner=Owner(workload.name, site=site.name))
             nodes = total(p.active for p in pools)
             bound = sum(p.bound for p in pools)
             origin = f"workloads[{index}].durability"
             built.lm.ge(f"durability.min_nodes[workload={workload.name},site={site.name}]", "durability",
-                        nodes, used * req.min_units, origin=origin)
+                        nodes, used * req.min_units, origin=origin, owner=Owner(workload.name, site=site.name))
             built.lm.le(f"durability.site_used[workload={workload.name},site={site.name}]", "durability",
-                        nodes, used * bound, origin=origin)
+                        nodes, used * bound, origin=origin, owner=Owner(workload.name, site=site.name))

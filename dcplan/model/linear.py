@@ -82,12 +82,38 @@ def total(expressions) -> Expr:
     return result
 
 
+@dataclass(frozen=True)
+class Owner:
+    """Who a variable or row belongs to, recorded when it is created (never parsed back from names).
+
+    `detail` tells apart variables of one owner and symbol (a spare step j, a switch type and
+    port speed). Moving an owner to another site (`at`) finds the same variable there, which is
+    how a workload's configuration is shifted between sites (dcplan.solve.master).
+    """
+
+    workload: str | None = None
+    item: str | None = None
+    site: str | None = None
+    group: str | None = None
+    period: str | None = None
+    detail: tuple = ()
+
+    def at(self, site: str) -> "Owner":
+        return Owner(self.workload, self.item, site, self.group, self.period, self.detail)
+
+
 @dataclass
 class Variable:
     name: str
     lb: float
     ub: float
     integer: bool
+    owner: Owner | None = None
+
+    @property
+    def symbol(self) -> str:
+        """The name's symbol: `x` for `x[workload=...]`."""
+        return self.name.split("[", 1)[0]
 
 
 @dataclass
@@ -100,6 +126,7 @@ class Row:
     lo: float
     hi: float
     origin: str = ""  # dotted scenario path the row comes from, for explanations
+    owner: Owner | None = None
 
     def holds(self, activity: float, tolerance: float = ROW_TOLERANCE) -> bool:
         """lo ≤ activity ≤ hi, to a tolerance relative to the bounds (as plans are checked everywhere)."""
@@ -113,16 +140,26 @@ class LinearModel:
     rows: list[Row] = field(default_factory=list)
     objective: Expr = field(default_factory=Expr)
     names: dict[str, int] = field(default_factory=dict)
+    owned: dict[tuple[str, Owner], int] = field(default_factory=dict)  # (symbol, owner) -> variable
 
-    def var(self, name: str, lb: float = 0.0, ub: float = INF, integer: bool = True) -> Expr:
+    def var(self, name: str, lb: float = 0.0, ub: float = INF, integer: bool = True,
+            owner: Owner | None = None) -> Expr:
         if name in self.names:
             raise ValueError(f"variable {name} defined twice")
         index = len(self.variables)
-        self.variables.append(Variable(name, lb, ub, integer))
+        variable = Variable(name, lb, ub, integer, owner)
+        self.variables.append(variable)
         self.names[name] = index
+        if owner is not None:
+            self.owned[(variable.symbol, owner)] = index
         return Expr({index: 1.0})
 
-    def add(self, name: str, family: str, expr: Expr, lo: float = -INF, hi: float = INF, origin: str = "") -> Row:
+    def find(self, symbol: str, owner: Owner) -> int | None:
+        """The variable of this symbol and owner, if the model has one."""
+        return self.owned.get((symbol, owner))
+
+    def add(self, name: str, family: str, expr: Expr, lo: float = -INF, hi: float = INF, origin: str = "",
+            owner: Owner | None = None) -> Row:
         """Add lo ≤ expr ≤ hi. Refuses NaN, infinite or absurd coefficients: a solver must never see them."""
         for index, coefficient in expr.terms.items():
             if not math.isfinite(coefficient) or abs(coefficient) > MAX_COEFFICIENT:
@@ -132,18 +169,18 @@ class LinearModel:
             if math.isnan(bound):
                 raise ValueError(f"row {name}: bound is NaN")
         row = Row(name, family, {i: c for i, c in expr.terms.items() if c}, lo - expr.constant, hi - expr.constant,
-                  origin)
+                  origin, owner)
         self.rows.append(row)
         return row
 
-    def ge(self, name: str, family: str, lhs: Expr, rhs, origin: str = "") -> Row:
-        return self.add(name, family, lhs - rhs, lo=0.0, origin=origin)
+    def ge(self, name: str, family: str, lhs: Expr, rhs, origin: str = "", owner: Owner | None = None) -> Row:
+        return self.add(name, family, lhs - rhs, lo=0.0, origin=origin, owner=owner)
 
-    def le(self, name: str, family: str, lhs: Expr, rhs, origin: str = "") -> Row:
-        return self.add(name, family, lhs - rhs, hi=0.0, origin=origin)
+    def le(self, name: str, family: str, lhs: Expr, rhs, origin: str = "", owner: Owner | None = None) -> Row:
+        return self.add(name, family, lhs - rhs, hi=0.0, origin=origin, owner=owner)
 
-    def eq(self, name: str, family: str, lhs: Expr, rhs, origin: str = "") -> Row:
-        return self.add(name, family, lhs - rhs, lo=0.0, hi=0.0, origin=origin)
+    def eq(self, name: str, family: str, lhs: Expr, rhs, origin: str = "", owner: Owner | None = None) -> Row:
+        return self.add(name, family, lhs - rhs, lo=0.0, hi=0.0, origin=origin, owner=owner)
 
     def to_lp(self) -> str:
         """CPLEX LP text, with names made LP-safe, for bug reports (--save-model)."""

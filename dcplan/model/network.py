@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from dcplan.model.built import BuiltModel, Fabric, Pool
-from dcplan.model.linear import Expr, total
+from dcplan.model.linear import Expr, Owner, total
 from dcplan.rules import item_of, leaf_split
 
 
@@ -37,12 +39,12 @@ def add_network(built: BuiltModel) -> None:
         item = item_of(built.catalog, pool.kind, pool.item)
         if item.nics is None or item.nics.count == 0:
             continue
-        if pool.kind == "training":
-            key = ("backend", f"train:{pool.workload}", pool.site, pool.group)
+        if pool.kind == "training":  # a back-end fabric belongs to its training workload
+            key = ("backend", f"train:{pool.workload}", pool.site, pool.group, pool.workload)
         else:
-            key = ("frontend", f"frontend:{pool.group}", pool.site, pool.group)
+            key = ("frontend", f"frontend:{pool.group}", pool.site, pool.group, None)
         groups.setdefault(key, []).append(pool)
-    for (kind, label, site, group), pools in groups.items():
+    for (kind, label, site, group, workload), pools in groups.items():
         oversub = policy.training_oversubscription if kind == "backend" else policy.frontend_oversubscription
         by_speed: dict[float, Expr] = {}
         for p in pools:
@@ -56,23 +58,29 @@ def add_network(built: BuiltModel) -> None:
             sw = built.catalog.switches[s_id]
             down, up = leaf_split(sw.ports, oversub)
             name = f"{key},switch={s_id}"
-            leaves, spines, uplinks = lm.var(f"L[{name}]"), lm.var(f"S[{name}]"), lm.var(f"U[{name}]")
+            owner = Owner(workload, s_id, site, group)
+            leaves = lm.var(f"L[{name}]", owner=owner)
+            spines, uplinks = lm.var(f"S[{name}]", owner=owner), lm.var(f"U[{name}]", owner=owner)
             links = []
             for speed in sorted(v for v in by_speed if sw.port_speed >= v):
-                link = lm.var(f"a[{name},speed={speed:g}]")
+                link = lm.var(f"a[{name},speed={speed:g}]", owner=replace(owner, detail=(("speed", speed),)))
                 links_by_speed[speed].append(link)
                 links.append(link)
             assigned = total(links)
-            lm.le(f"network.leaf_ports[{name}]", "network", assigned, leaves * down, origin="policies.network")
-            lm.ge(f"network.uplinks[{name}]", "network", uplinks * oversub, assigned, origin="policies.network")
-            lm.le(f"network.leaf_uplinks[{name}]", "network", uplinks, leaves * up, origin="policies.network")
-            lm.ge(f"network.spine_ports[{name}]", "network", spines * sw.ports, uplinks, origin="policies.network")
+            lm.le(f"network.leaf_ports[{name}]", "network", assigned, leaves * down, origin="policies.network",
+                  owner=owner)
+            lm.ge(f"network.uplinks[{name}]", "network", uplinks * oversub, assigned, origin="policies.network",
+                  owner=owner)
+            lm.le(f"network.leaf_uplinks[{name}]", "network", uplinks, leaves * up, origin="policies.network",
+                  owner=owner)
+            lm.ge(f"network.spine_ports[{name}]", "network", spines * sw.ports, uplinks, origin="policies.network",
+                  owner=owner)
             fabric.leaves[s_id], fabric.spines[s_id] = leaves, spines
             fabric.assigned[s_id], fabric.uplinks[s_id] = assigned, uplinks
             fabric.links[s_id] = {v: link for v, link in zip(sorted(v for v in by_speed if sw.port_speed >= v),
                                                                links)}
         for speed, ports in by_speed.items():
             lm.ge(f"network.ports[{key},speed={speed:g}]", "network", total(links_by_speed[speed]), ports,
-                  origin="policies.network")
+                  origin="policies.network", owner=Owner(workload, site=site, group=group))
         fabric.ports_by_speed = by_speed
         built.fabrics.append(fabric)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from dcplan.model.built import BuiltModel, Pool
-from dcplan.model.linear import Expr
+from dcplan.model.linear import Expr, Owner
 from dcplan.rules import attribute, group_of, item_of, pool_bound, where_matches
 
 
@@ -31,21 +31,23 @@ def add_pools(built: BuiltModel) -> None:
             bound = None
             for site in sites:
                 key = f"workload={workload.name},item={cand.item},site={site.name}"
+                owner = Owner(workload.name, cand.item, site.name, group)
                 top_up = Expr()
                 if req.kind == "training":
-                    choice = lm.var(f"z[{key}]", ub=1)
+                    choice = lm.var(f"z[{key}]", ub=1, owner=owner)
                     active = choice * cand.fixed_count
                     extra = units_for_minimums(built, "server", item)
                     if extra:
                         # A generic minimum may ask for more servers than the cluster: they join it as spares.
-                        top_up = lm.var(f"extra[{key}]", ub=extra)
-                        lm.le(f"spares.top_up[{key}]", "spares", top_up, choice * extra, origin="constraints")
+                        top_up = lm.var(f"extra[{key}]", ub=extra, owner=owner)
+                        lm.le(f"spares.top_up[{key}]", "spares", top_up, choice * extra, origin="constraints",
+                              owner=owner)
                 else:
                     choice = None
                     if bound is None:  # the same at every site
                         extra = units_for_minimums(built, "storage" if req.kind == "storage" else "server", item)
                         bound = pool_bound(req, cand, extra)
-                    active = lm.var(f"x[{key}]", ub=bound)
+                    active = lm.var(f"x[{key}]", ub=bound, owner=owner)
                 built.pools.append(Pool(workload.name, req.kind, cand.item, site.name, group, cand, active, top_up,
                                         choice, bound=bound if choice is None else 0))
         for cand in req.candidates:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from dcplan.model.built import BuiltModel
 from dcplan.model.linear import total
 from dcplan.rules import item_of
@@ -27,6 +29,7 @@ def add_spares(built: BuiltModel) -> None:
         item = item_of(built.catalog, pool.kind, pool.item)
         p = spares_math.unavailability(item.failure_rate, mttr)
         key = f"workload={pool.workload},item={pool.item},site={pool.site}"
+        owner = pool.owner
         origin = f"workloads[{w_index}]"
         if pool.kind == "training":
             n = pool.candidate.fixed_count
@@ -35,36 +38,40 @@ def add_spares(built: BuiltModel) -> None:
             pool.spares = pool.choice * k + pool.spares  # plus any top-up for generic minimums
             continue
         bound = pool.bound
-        spare = lm.var(f"y[{key}]")
+        spare = lm.var(f"y[{key}]", owner=owner)
         pool.spares = spare
         if workload.spares is not None:
             kind, amount = spares_math.explicit_rule(workload.spares)
             if kind == "percent":
-                lm.ge(f"spares.percent[{key}]", "spares", spare, pool.active * amount, origin=origin + ".spares")
+                lm.ge(f"spares.percent[{key}]", "spares", spare, pool.active * amount, origin=origin + ".spares",
+                      owner=owner)
             elif amount > 0:
-                used = lm.var(f"e[{key}]", ub=1)
-                lm.le(f"spares.pool_used[{key}]", "spares", pool.active, used * bound, origin=origin + ".spares")
-                lm.ge(f"spares.fixed[{key}]", "spares", spare, used * amount, origin=origin + ".spares")
+                used = lm.var(f"e[{key}]", ub=1, owner=owner)
+                lm.le(f"spares.pool_used[{key}]", "spares", pool.active, used * bound, origin=origin + ".spares",
+                      owner=owner)
+                lm.ge(f"spares.fixed[{key}]", "spares", spare, used * amount, origin=origin + ".spares", owner=owner)
             continue
         if spares_math.spares_needed(bound, p, workload.availability) > spares_math.MAX_EXACT_STEPS:
             # Very large pools: a line above the step function instead of one binary per spare.
             slope, intercept = spares_math.envelope(bound, p, workload.availability)
-            used = lm.var(f"e[{key}]", ub=1)
-            lm.le(f"spares.pool_used[{key}]", "spares", pool.active, used * bound, origin=origin + ".availability")
+            used = lm.var(f"e[{key}]", ub=1, owner=owner)
+            lm.le(f"spares.pool_used[{key}]", "spares", pool.active, used * bound, origin=origin + ".availability",
+                  owner=owner)
             lm.ge(f"spares.envelope[{key}]", "spares", spare, pool.active * slope + used * intercept,
-                  origin=origin + ".availability")
+                  origin=origin + ".availability", owner=owner)
             continue
         previous = None
         steps = []
         for j, n_j in enumerate(spares_math.breakpoints(bound, p, workload.availability), start=1):
-            step = lm.var(f"b[{key},j={j}]", ub=1)
+            step = lm.var(f"b[{key},j={j}]", ub=1, owner=replace(owner, detail=(("j", j),)))
             lm.le(f"spares.step[{key},j={j}]", "spares", pool.active, step * (bound - n_j + 1) + (n_j - 1),
-                  origin=origin + ".availability")
+                  origin=origin + ".availability", owner=owner)
             if previous is not None:
-                lm.le(f"spares.order[{key},j={j}]", "spares", step, previous)
+                lm.le(f"spares.order[{key},j={j}]", "spares", step, previous, owner=owner)
             previous = step
             steps.append(step)
         if steps:
-            lm.ge(f"spares.availability[{key}]", "spares", spare, total(steps), origin=origin + ".availability")
+            lm.ge(f"spares.availability[{key}]", "spares", spare, total(steps), origin=origin + ".availability",
+                  owner=owner)
         else:
             lm.variables[lm.names[f"y[{key}]"]].ub = 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from dcplan.model import BuiltModel, Fabric, optics_count, switch_count
+from dcplan.model import BuiltModel, Fabric, constraint_name, optics_count, switch_count
 from dcplan.rules import item_of, leaf_split, units_per_rack
 from dcplan.model.linear import INF
 from dcplan.plan.objects import Assignment, BomLine, ConstraintReport, FabricReport, Plan, SiteSummary
@@ -184,7 +184,7 @@ def _constraint_report(built: BuiltModel, values: list[float]) -> list[Constrain
             if rhs in (INF, -INF):
                 continue
             binding = slack <= 1e-6 * max(1.0, abs(rhs)) or _next_unit_breaks(built, row, slack)
-            out.append(ConstraintReport(_display_name(row.name), row.family, lhs, rhs, slack, binding))
+            out.append(ConstraintReport(constraint_name(row), row.family, lhs, rhs, slack, binding))
     return out
 
 
@@ -194,14 +194,6 @@ def _next_unit_breaks(built: BuiltModel, row, slack: float) -> bool:
         return False
     smallest = min((abs(c) for c in row.terms.values() if abs(c) > 1e-9), default=math.inf)
     return slack < smallest - 1e-9
-
-
-def _display_name(name: str) -> str:
-    """`power[site=ash1]` → `site.ash1.power` (SPEC §4 naming)."""
-    if name.startswith("power[site=") or name.startswith("racks[site="):
-        kind, site = name.split("[site=")
-        return f"site.{site.rstrip(']')}.{kind}"
-    return name
 
 
 def _requirements(built: BuiltModel) -> dict:

@@ -23,15 +23,12 @@ proven dual bound, never its incumbent.
 from __future__ import annotations
 
 import math
-import re
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from dcplan.model.linear import Expr, LinearModel, Row, Variable
+from dcplan.model.linear import Expr, LinearModel, Row
 
-_WORKLOAD = re.compile(r"workload=([^,\]]+)")
-_TRAINING_FABRIC = re.compile(r"fabric=train:([^@,\]]+)@")
 CUT_SAFETY = 1e-6
 """Relative slack on each cut's right-hand side, so engine tolerances can never cut off a plan."""
 BLOCK_TIME_LIMIT = 0.2
@@ -54,12 +51,12 @@ class Block:
 
 
 def owners(model: LinearModel) -> dict[str, list[int]]:
-    """Variable indices each workload owns: its pools, spares, steps, site use and training fabric."""
+    """Variable indices each workload owns: its pools, spares, steps, site use and training fabric,
+    as recorded on each variable when the model was built."""
     owned: dict[str, list[int]] = {}
     for index, variable in enumerate(model.variables):
-        match = _WORKLOAD.search(variable.name) or _TRAINING_FABRIC.search(variable.name)
-        if match:
-            owned.setdefault(match.group(1), []).append(index)
+        if variable.owner is not None and variable.owner.workload is not None:
+            owned.setdefault(variable.owner.workload, []).append(index)
     return owned
 
 
@@ -144,8 +141,7 @@ def block_model(model: LinearModel, block: Block, costs: dict[int, float] | None
     """The block as a model of its own: its variables, its rows, f_w (or `costs`) as the objective."""
     costs = block.costs if costs is None else costs
     local = {index: position for position, index in enumerate(block.variables)}
-    sub = LinearModel([Variable(model.variables[i].name, model.variables[i].lb, model.variables[i].ub,
-                                model.variables[i].integer) for i in block.variables])
+    sub = LinearModel([replace(model.variables[i]) for i in block.variables])
     for j in block.rows:
         row = model.rows[j]
         sub.rows.append(Row(row.name, row.family, {local[i]: c for i, c in row.terms.items()}, row.lo, row.hi,

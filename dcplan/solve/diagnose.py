@@ -38,7 +38,7 @@ def elastic_copy(model: LinearModel, relax) -> tuple[LinearModel, list[tuple[Row
             terms = dict(row.terms)
             terms[index] = -sign
             elastic.rows.append(Row(row.name, "elastic", terms, -INF if sign > 0 else row.lo,
-                                    row.hi if sign > 0 else INF, row.origin))
+                                    row.hi if sign > 0 else INF, row.origin, row.owner))
             slacks.append((row, sign, bound, index))
             elastic.objective += slack * (1.0 / max(1.0, abs(bound)))
     return elastic, slacks
@@ -62,7 +62,7 @@ def limits_hit(model: LinearModel, engine: str, time_limit: float, threads: int 
         needed = bound + sign * amount
         where = f" ({row.origin})" if row.origin else ""
         verb = "at least" if sign > 0 else "at most"
-        lines.append(f"{_label(row.name)}{where}: limit {_number(bound)}; the requirements need {verb} "
+        lines.append(f"{_label(row)}{where}: limit {_number(bound)}; the requirements need {verb} "
                      f"{_number(needed)}" + (" (raise it)" if sign > 0 else " (lower it)"))
     return lines
 
@@ -71,9 +71,9 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.4g}"
 
 
-def _label(name: str) -> str:
-    labels = {"power[site=": "site power (kW) at ", "racks[site=": "rack positions at "}
-    for prefix, text in labels.items():
-        if name.startswith(prefix):
-            return text + name[len(prefix):].rstrip("]")
-    return name
+def _label(row) -> str:
+    """How a limit reads in a sentence: `site power (kW) at ash1`, else the row's name."""
+    labels = {"power": "site power (kW) at ", "racks": "rack positions at "}
+    if row.family in labels and row.owner is not None and row.owner.site is not None:
+        return labels[row.family] + row.owner.site
+    return row.name

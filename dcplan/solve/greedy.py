@@ -352,7 +352,7 @@ def _fill(ledger, w, req, options, demand, supply, nodes, down, cap=None) -> boo
 
 def warm_start(built, result: GreedyResult) -> list[float]:
     """The model's value vector for the greedy pools, with least network and rack counts."""
-    lm, scenario = built.lm, built.scenario
+    lm = built.lm
     values = [0.0] * len(lm.variables)
     placed = {(p.workload, p.item, p.site): p for p in result.pools}
     index = lambda expr: next(iter(expr.terms))  # noqa: E731 - a variable's Expr has one term

@@ -12,9 +12,10 @@ bound reported is the one the full model's solve proved, never a batch's.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from dcplan.solve.blocks import owners
-from dcplan.model.linear import Expr, LinearModel, Row, Variable
+from dcplan.model.linear import Expr, LinearModel, Row
 
 
 def improve(built, incumbent: list[float], time_budget: float, engine: str = "scip", threads: int = 0,
@@ -76,8 +77,7 @@ def _neighbourhood(model, values: list[float], is_free) -> tuple[LinearModel, li
     """The model over the free variables only, the others fixed at `values` (moved into the bounds)."""
     mapping = [i for i in range(len(model.variables)) if is_free(i)]
     local = {index: position for position, index in enumerate(mapping)}
-    sub = LinearModel([Variable(model.variables[i].name, model.variables[i].lb, model.variables[i].ub,
-                                model.variables[i].integer) for i in mapping])
+    sub = LinearModel([replace(model.variables[i]) for i in mapping])
     for row in model.rows:
         terms = {local[i]: c for i, c in row.terms.items() if i in local}
         if not terms:

@@ -19,27 +19,27 @@ Its optimum is not a bound: the bound reported stays the full model's
 from __future__ import annotations
 
 import math
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from dcplan.model.linear import Expr, LinearModel, Row, Variable
-
-_SITE = re.compile(r"(site=|@)([A-Za-z0-9][A-Za-z0-9._+-]*)(?=[,\]])")
+from dcplan.model.linear import Expr, LinearModel, Owner, Row, Variable
 
 
 def _shifted(model: LinearModel, block, column: dict[int, float], sites: list[str], shift: int):
     """The same configuration with every site moved `shift` places along the scenario's site list.
 
     Sizing does not depend on the site, so the counts, spares and fabric stay valid;
-    None if the workload may not use a site it would move to.
+    None if the workload may not use a site it would move to. Each variable is found at
+    its new site through the owner it was created with.
     """
     rename = {site: sites[(k + shift) % len(sites)] for k, site in enumerate(sites)}
     moved: dict[int, float] = {}
     for i, v in column.items():
         if abs(v) <= 1e-9:
             continue
-        name = _SITE.sub(lambda m: m.group(1) + rename.get(m.group(2), m.group(2)), model.variables[i].name)
-        target = model.names.get(name)
+        variable = model.variables[i]
+        owner = variable.owner
+        target = None if owner is None or owner.site is None else model.find(variable.symbol,
+                                                                            owner.at(rename[owner.site]))
         if target is None or target not in block.costs:
             return None
         moved[target] = v
@@ -124,7 +124,7 @@ class Master:
 
     def relaxation(self) -> LinearModel:
         """The master's LP relaxation with λ ≤ 1 left to the choose rows, so their duals price whole columns."""
-        variables = [Variable(v.name, v.lb, v.ub, False) for v in self.model.variables]
+        variables = [replace(v, integer=False) for v in self.model.variables]
         for indices in self.lambdas.values():
             for k in indices:
                 variables[k].ub = math.inf
@@ -139,7 +139,7 @@ def build_master(model: LinearModel, blocks, chosen: dict[str, list[dict[int, fl
     for i, v in enumerate(model.variables):
         if i not in owner:
             position[i] = len(master.variables)
-            master.variables.append(Variable(v.name, v.lb, v.ub, v.integer))
+            master.variables.append(replace(v))
     lambdas: dict[str, list[int]] = {}
     row_source: list[int | None] = []
     choose_row: dict[str, int] = {}
@@ -149,7 +149,8 @@ def build_master(model: LinearModel, blocks, chosen: dict[str, list[dict[int, fl
         for q, column in enumerate(cols):
             k = len(master.variables)
             lambdas[name].append(k)
-            master.variables.append(Variable(f"lambda[workload={name},q={q}]", 0.0, 1.0, True))
+            master.variables.append(Variable(f"lambda[workload={name},q={q}]", 0.0, 1.0, True,
+                                             Owner(name, detail=(("q", q),))))
             for i, v in column.items():
                 expansion.setdefault(i, []).append((k, v))
         choose_row[name] = len(master.rows)

@@ -40,6 +40,7 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from dcplan.model.built import constraint_name
 from dcplan.model.linear import INF, Expr, LinearModel, Row, total
 
 ITEM_FAMILIES = ("demand", "site_failure", "durability", "spares", "pinning", "power", "racks", "limits",
@@ -436,7 +437,7 @@ def _binding(work: _Work, row: Row, sign: float, values) -> Binding:
     path, unit = _bound_path(work, row, sign)
     line, column = _where(work, row.origin)
     lhs = sum(c * values[i] for i, c in row.terms.items())
-    return Binding(_display(row.name), _label(work, row.origin), path, work.path, line, column, lhs,
+    return Binding(constraint_name(row), _label(work, row.origin), path, work.path, line, column, lhs,
                    row.hi if sign > 0 else row.lo, unit)
 
 
@@ -571,14 +572,6 @@ def _describe_workload(work: _Work, parts: tuple) -> str:
         reasons = "; ".join(f"{item}: {why}" for item, why in list(req.excluded.items())[:4]) or "no candidates"
         text += f"; no purchasable item can serve it ({reasons})"
     return text
-
-
-def _display(name: str) -> str:
-    """`power[site=a]` → `site.a.power`, as in the plan's constraint report."""
-    if name.startswith(("power[site=", "racks[site=")):
-        kind, site = name.split("[site=")
-        return f"site.{site.rstrip(']')}.{kind}"
-    return name
 
 
 # --------------------------------------------------------------------------- numbers
