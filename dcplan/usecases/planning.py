@@ -1,16 +1,19 @@
-"""Library entry points: one call per CLI command, so tests and scripts use the same path.
+"""Planning a scenario: the pipeline every command that solves goes through.
 
-Pipeline (one way): load → size → build → solve → extract → verify.
+One way: size → prune → build → warm start → workload cuts → solve → extract → verify. Each stage is
+a small function below; `plan_scenario` runs them in order and reports their times (`on_stage`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 
 from dcplan.errors import Interrupted
 from dcplan.scenario import catalog as catalog_module
 from dcplan.scenario.schema import Scenario
+from dcplan.vocab import Stage
 
 
 @dataclass
@@ -68,93 +71,185 @@ def input_warnings(built) -> list[str]:
     return warnings
 
 
-def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_progress=None):
+class _Stages:
+    """Times each stage for `on_stage(stage, seconds)` (the benchmark's hook) and says what happens."""
+
+    def __init__(self, on_progress, on_stage):
+        self.on_progress, self.on_stage = on_progress, on_stage
+
+    @contextlib.contextmanager
+    def __call__(self, stage: Stage):
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            if self.on_stage is not None:
+                self.on_stage(stage, time.perf_counter() - began)
+
+    def say(self, message: str) -> None:
+        if self.on_progress is not None:
+            self.on_progress(message)
+
+
+@dataclass
+class _Run:
+    """What one planning run carries from stage to stage."""
+
+    scenario: Scenario
+    options: SolveOptions
+    catalog: object
+    start: float
+    stages: _Stages
+    requirements: dict = None
+    built: object = None
+    build_seconds: float = 0.0
+    ends: float = 0.0  # time.perf_counter() by which solving must end
+
+    def setting(self, name: str):
+        """An option from the command line, else the scenario's `solver:` section."""
+        given = getattr(self.options, name)
+        return given if given is not None else getattr(self.scenario.solver, name)
+
+
+def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_progress=None, on_stage=None):
     """Size, build, solve and verify; return a verified Plan or raise NoPlan / Interrupted.
 
-    `on_progress(message)` hears about each stage (the CLI prints it with --verbose).
+    `on_progress(message)` hears what each stage did (the CLI prints it with --verbose);
+    `on_stage(stage, seconds)` hears how long each dcplan.vocab.Stage took (the benchmark times
+    runs with it).
     """
-    from dcplan.solve import greedy
-    from dcplan import model as model_module
-    from dcplan.solve import engines as solve_module
-    from dcplan.plan.extract import extract
-    from dcplan.sizing.pruning import prune_dominated
-    from dcplan.sizing import size_scenario
-    from dcplan.plan.verify import verify
-
     options = options or SolveOptions()
     if options.objective:
         scenario = scenario.model_copy(update={"objective": options.objective})
-    catalog = catalog_module.effective(scenario.catalog)
-    start = time.perf_counter()
-    requirements = size_scenario(scenario, catalog)
-    _refuse_absurd_pools(requirements)
-    candidates = requirements if options.reference else prune_dominated(scenario, catalog, requirements)[0]
-    try:
-        built = model_module.build(scenario, catalog, candidates, strengthen=not options.reference)
-    except ValueError as err:  # linear.LinearModel refuses NaN, infinite or absurd coefficients
-        raise UnsafeInput(f"the scenario's numbers cannot be solved safely: {err}") from None
-    build_seconds = time.perf_counter() - start
-    built.warnings.extend(input_warnings(built))
-    if options.save_model:
-        from dcplan.atomic import write_atomic
-
-        text = built.lm.to_mps() if str(options.save_model).lower().endswith(".mps") else built.lm.to_lp()
-        write_atomic(options.save_model, text)
-    hint = None
-    if not options.reference:
-        start_plan = greedy.evaluate(built, greedy.greedy_plan(scenario, catalog, candidates))
-        hint = start_plan.values if start_plan.feasible else None
-    settings = scenario.solver
-    engine = options.engine or settings.engine
-    if on_progress is not None:
-        lm = built.lm
-        on_progress(f"built the model in {build_seconds:.2f} s: {len(lm.variables):,} variables, "
-                    f"{len(lm.rows):,} rows; solving with {solve_module.AUTO_ENGINE if engine == 'auto' else engine}")
-    time_limit = options.time_limit if options.time_limit is not None else settings.time_limit
-    gap = options.gap if options.gap is not None else settings.gap
-    threads = options.threads if options.threads is not None else settings.threads
-    # The time limit covers everything after the build: workload cuts, then the engine.
-    ends = start + build_seconds + time_limit
-    if options.deadline is not None:
-        ends = min(ends, options.deadline)
-    blocks = None
-    if not options.reference:
-        try:
-            blocks = _add_workload_cuts(built, min(WORKLOAD_CUT_SHARE * time_limit,
-                                                   0.5 * (ends - time.perf_counter())), threads, on_progress)
-        except KeyboardInterrupt:
-            raise Interrupted() from None
-    left = max(0.5 * min(time_limit, ends - start - build_seconds), ends - time.perf_counter())
-    if not options.reference and len(built.pools) > LARGE_MODEL_POOLS:
-        from dcplan.solve.decompose import solve_large
-
-        result = solve_large(built, blocks, hint, left, engine, threads, gap, on_progress)
-    else:
-        result = solve_module.solve(built.lm, engine=engine, time_limit=left, gap=gap, threads=threads, hint=hint)
-    if result.values is None and hint is not None and result.status in ("no_solution", "error"):
-        # The engine stopped without a plan of its own: the warm start is still a verified plan.
-        result.values, result.status = hint, "feasible"
-        result.objective = built.lm.objective.value(hint)
-        result.messages.append("the engine found no plan in time; this is the greedy warm start, "
-                               "not an optimised plan (raise --time-limit)")
-    warnings = list(built.warnings) + result.messages
+    run = _Run(scenario, options, catalog_module.effective(scenario.catalog), time.perf_counter(),
+               _Stages(on_progress, on_stage))
+    _size_and_build(run)
+    hint = _warm_start(run)
+    blocks = _workload_cuts(run)
+    result = _solve(run, blocks, hint)
+    warnings = list(run.built.warnings) + result.messages
     if result.status == "interrupted":
         raise Interrupted()
     if result.values is None:
-        reasons = _why_no_plan(built, requirements, result.status, result.engine if result.engine in
-                               ("scip", "cp-sat") else "scip", time_limit)
-        stub = {"dcplan": 1, "scenario": scenario.name,
-                "status": "infeasible" if result.status == "infeasible" else "no_solution",
-                "objective": {"name": built.objective_name, "value": None, "bound": result.bound, "gap": None},
-                "solver": {"engine": result.engine, "solve_seconds": round(result.solve_seconds, 3),
-                           "build_seconds": round(build_seconds, 3)},
-                "warnings": reasons + warnings}
-        raise NoPlan(stub["status"], _no_plan_message(result.status, result.engine), stub)
+        raise _no_plan(run, result, warnings)
     if result.status == "feasible":
         warnings.append("the time limit stopped the solver before it proved optimality; see objective.gap")
-    plan = extract(built, result.values, status=result.status, engine=result.engine, bound=result.bound,
-                   solve_seconds=result.solve_seconds, build_seconds=build_seconds, warnings=warnings)
-    verify(plan, scenario, catalog, requirements)
+    return _extract_and_verify(run, result, warnings)
+
+
+def _size_and_build(run: _Run) -> None:
+    """Size every workload, drop dominated candidates, build the model (and save it if asked)."""
+    from dcplan import model as model_module
+    from dcplan.sizing import size_scenario
+    from dcplan.sizing.pruning import prune_dominated
+
+    with run.stages(Stage.SIZE):
+        run.requirements = size_scenario(run.scenario, run.catalog)
+        _refuse_absurd_pools(run.requirements)
+    with run.stages(Stage.PRUNE):
+        candidates = run.requirements if run.options.reference else \
+            prune_dominated(run.scenario, run.catalog, run.requirements)[0]
+    with run.stages(Stage.BUILD):
+        try:
+            run.built = model_module.build(run.scenario, run.catalog, candidates,
+                                           strengthen=not run.options.reference)
+        except ValueError as err:  # LinearModel refuses NaN, infinite or absurd coefficients
+            raise UnsafeInput(f"the scenario's numbers cannot be solved safely: {err}") from None
+    run.build_seconds = time.perf_counter() - run.start
+    run.built.warnings.extend(input_warnings(run.built))
+    if run.options.save_model:
+        from dcplan.atomic import write_atomic
+
+        lm = run.built.lm
+        write_atomic(run.options.save_model,
+                     lm.to_mps() if str(run.options.save_model).lower().endswith(".mps") else lm.to_lp())
+    # The time limit covers everything after the build: workload cuts, then the engine.
+    run.ends = run.start + run.build_seconds + run.setting("time_limit")
+    if run.options.deadline is not None:
+        run.ends = min(run.ends, run.options.deadline)
+
+
+def _warm_start(run: _Run) -> list[float] | None:
+    """The greedy plan as the engine's starting point, when it satisfies every row."""
+    from dcplan.solve import greedy
+
+    if run.options.reference:
+        return None
+    with run.stages(Stage.START):
+        placed = greedy.greedy_plan(run.scenario, run.catalog, run.built.requirements)
+        start_plan = greedy.evaluate(run.built, placed)
+    return start_plan.values if start_plan.feasible else None
+
+
+def _workload_cuts(run: _Run):
+    """Solve each workload's own problem and add its lower bound as a cut (dcplan/solve/blocks.py)."""
+    from dcplan.solve import blocks as blocks_module
+
+    if run.options.reference:
+        return None
+    budget = min(WORKLOAD_CUT_SHARE * run.setting("time_limit"), 0.5 * (run.ends - time.perf_counter()))
+    with run.stages(Stage.CUTS):
+        began = time.perf_counter()
+        try:
+            blocks = blocks_module.find_blocks(run.built)
+            solved = blocks_module.solve_for_cuts(run.built, blocks, budget,
+                                                  threads=min(2, run.setting("threads") or 2))
+            added = blocks_module.add_cuts(run.built, blocks)
+        except KeyboardInterrupt:
+            raise Interrupted() from None
+    run.stages.say(f"solved {solved:,} of {len(blocks):,} workloads alone in {time.perf_counter() - began:.2f} s: "
+                   f"{added:,} workload cuts")
+    return blocks
+
+
+def _solve(run: _Run, blocks, hint):
+    """The engine on the whole model, or the decomposition for large models; the greedy plan if neither
+    finds a plan of its own in time."""
+    from dcplan.solve import engines
+
+    engine, lm = run.setting("engine"), run.built.lm
+    run.stages.say(f"built the model in {run.build_seconds:.2f} s: {len(lm.variables):,} variables, "
+                   f"{len(lm.rows):,} rows; solving with {engines.AUTO_ENGINE if engine == 'auto' else engine}")
+    time_limit, threads, gap = run.setting("time_limit"), run.setting("threads"), run.setting("gap")
+    left = max(0.5 * min(time_limit, run.ends - run.start - run.build_seconds), run.ends - time.perf_counter())
+    with run.stages(Stage.SOLVE):
+        if not run.options.reference and len(run.built.pools) > LARGE_MODEL_POOLS:
+            from dcplan.solve.decompose import solve_large
+
+            result = solve_large(run.built, blocks, hint, left, engine, threads, gap, run.stages.on_progress)
+        else:
+            result = engines.solve(lm, engine=engine, time_limit=left, gap=gap, threads=threads, hint=hint)
+    if result.values is None and hint is not None and result.status in ("no_solution", "error"):
+        # The engine stopped without a plan of its own: the warm start is still a verified plan.
+        result.values, result.status = hint, "feasible"
+        result.objective = lm.objective.value(hint)
+        result.messages.append("the engine found no plan in time; this is the greedy warm start, "
+                               "not an optimised plan (raise --time-limit)")
+    return result
+
+
+def _no_plan(run: _Run, result, warnings: list[str]) -> NoPlan:
+    """Infeasible (with the reasons dcplan can find) or stopped without a plan."""
+    reasons = _why_no_plan(run.built, run.requirements, result.status,
+                           result.engine if result.engine in ("scip", "cp-sat") else "scip", run.setting("time_limit"))
+    stub = {"dcplan": 1, "scenario": run.scenario.name,
+            "status": "infeasible" if result.status == "infeasible" else "no_solution",
+            "objective": {"name": run.built.objective_name, "value": None, "bound": result.bound, "gap": None},
+            "solver": {"engine": result.engine, "solve_seconds": round(result.solve_seconds, 3),
+                       "build_seconds": round(run.build_seconds, 3)},
+            "warnings": reasons + warnings}
+    return NoPlan(stub["status"], _no_plan_message(result.status, result.engine), stub)
+
+
+def _extract_and_verify(run: _Run, result, warnings: list[str]):
+    from dcplan.plan.extract import extract
+    from dcplan.plan.verify import verify
+
+    with run.stages(Stage.EXTRACT):
+        plan = extract(run.built, result.values, status=result.status, engine=result.engine, bound=result.bound,
+                       solve_seconds=result.solve_seconds, build_seconds=run.build_seconds, warnings=warnings)
+    with run.stages(Stage.VERIFY):
+        verify(plan, run.scenario, run.catalog, run.requirements)
     return plan
 
 
@@ -163,19 +258,6 @@ LARGE_MODEL_POOLS = 1000
 a restricted master over per-workload configurations, then large-neighbourhood search."""
 WORKLOAD_CUT_SHARE = 0.25
 """Of the time limit, the per-workload problems (dcplan/blocks.py) may use at most this share."""
-
-
-def _add_workload_cuts(built, budget: float, threads: int, on_progress):
-    """Solve each workload's own problem and add its lower bound as a cut (dcplan/blocks.py)."""
-    from dcplan.solve import blocks as blocks_module
-    start = time.perf_counter()
-    blocks = blocks_module.find_blocks(built)
-    solved = blocks_module.solve_for_cuts(built, blocks, budget, threads=min(2, threads or 2))
-    added = blocks_module.add_cuts(built, blocks)
-    if on_progress is not None:
-        on_progress(f"solved {solved:,} of {len(blocks):,} workloads alone in {time.perf_counter() - start:.2f} s: "
-                    f"{added:,} workload cuts")
-    return blocks
 
 
 def _no_plan_message(status: str, engine: str) -> str:
