@@ -1,0 +1,114 @@
+"""`dcplan explain`: why a scenario is infeasible, or what its binding limits cost.
+
+The units of an explanation are the scenario's *items*: a site's power, a
+site's racks, a limit, a generic constraint, a workload's demand, its
+`survive_site_failure`, durability, spares and site pinning. Every model row
+carries the dotted path of the item it comes from (`Row.origin`); rows without
+an item (network, rack packing, spare ordering) are the physics and always kept.
+
+Infeasible scenario
+  1. Conflict set by a deletion filter over items: for each item in file order,
+     drop its rows and re-solve for feasibility only (objective zero); if the
+     rest is still proven infeasible the item stays out. When every step is
+     proven, the result is irreducible: dropping any one item of it makes the
+     scenario feasible. A step that times out keeps its item, and the set is
+     then "small, not proven irreducible".
+  2. Smallest single change, per relaxable item of the set (site power and
+     racks, limits, constraint min/max): an elastic re-solve with a slack on
+     that item's bound alone, minimising the slack, gives the least bound that
+     restores feasibility. It is rounded outward (3 significant digits, or a
+     whole number for integer rows), applied with `--set` to the file and
+     solved by the normal pipeline; only suggestions that solve are shown.
+     Structural items get the matching change when dropping them alone is
+     feasible: `survive_site_failure=false`, or one more allowed site.
+
+Feasible scenario
+  The limit rows that bind at the optimum; each (at most MAX_RELAXATIONS) is
+  relaxed by a step (default 10 %; racks and integer constraints at least 1)
+  and re-solved, and the objective's improvement is reported.
+
+Site pinning (`workloads[].sites`) is an item too: the model is built with
+every workload allowed at every site, and `pin[...]` rows hold the pools at
+the other sites at zero, so dropping those rows is the same as unpinning.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from dcplan.model.linear import total
+from dcplan.usecases.explain.feasible import explain_feasible
+from dcplan.usecases.explain.infeasible import conflict_set, explain_infeasible
+from dcplan.usecases.explain.results import Binding, Conflict, ExplainTimeout, Explanation, InvalidScenario, Suggestion
+from dcplan.usecases.explain.words import path_tuple, set_path
+from dcplan.usecases.explain.work import Work, is_item
+
+MAX_SOLVES = 120
+"""At most this many re-solves per explanation, however much time is left."""
+
+__all__ = ["explain_file", "Explanation", "Conflict", "Suggestion", "Binding", "InvalidScenario", "ExplainTimeout",
+           "conflict_set", "is_item", "path_tuple", "set_path"]
+
+
+def explain_file(path: str | Path, overrides: tuple[str, ...] | list[str] = (), *, time_limit: float | None = None,
+                 step: float = 0.10, options=None) -> Explanation:
+    """Explain one scenario file within `time_limit` seconds (all re-solves together; default
+    options.time_limit, else 60). `options` (dcplan.SolveOptions) may override the objective.
+    Raises InvalidScenario, ExplainTimeout or Interrupted."""
+    from dcplan.scenario.load import load_scenario
+
+    start = time.monotonic()
+    loaded = load_scenario(path, tuple(overrides))
+    if not loaded.ok:
+        raise InvalidScenario(f"{path}: the scenario is not valid", loaded.diagnostics)
+    if time_limit is None:
+        time_limit = options.time_limit if options is not None and options.time_limit is not None else 60.0
+    if options is not None and options.objective is not None:
+        loaded.scenario = loaded.scenario.model_copy(update={"objective": options.objective})
+    work = Work(str(path), tuple(overrides), loaded, _build(loaded.scenario), start + time_limit, step,
+                max_solves=MAX_SOLVES)
+    work.warnings.extend(work.built.warnings)
+    scenario = loaded.scenario
+    result = work.solve(work.lm, gap=min(scenario.solver.gap, 1e-4), cap=scenario.solver.time_limit)
+    explanation = Explanation(scenario.name, str(path), result.status, work.built.objective_name,
+                              currency=scenario.currency)
+    if result.status == "infeasible":
+        explain_infeasible(work, explanation)
+    elif result.values is not None:
+        explanation.objective_value = result.objective
+        explain_feasible(work, explanation, result)
+    else:
+        raise ExplainTimeout(f"the solver stopped ({result.status}) before it could tell whether {path} is "
+                             f"feasible; raise --time-limit")
+    explanation.warnings = work.warnings
+    explanation.solves = work.solves
+    explanation.seconds = time.monotonic() - start
+    return explanation
+
+
+def _build(scenario):
+    """The model with every workload allowed everywhere, and `pin` rows standing for `workloads[].sites`."""
+    from dcplan.scenario import catalog as catalog_module
+    from dcplan.model import ModelInputError, build
+    from dcplan.sizing import size_scenario
+
+    catalog = catalog_module.effective(scenario.catalog)
+    unpinned = scenario.model_copy(update={"workloads": [w.model_copy(update={"sites": None})
+                                                         for w in scenario.workloads]})
+    try:
+        # The plain formulation: every row is a scenario item, no cut that only implies others.
+        built = build(unpinned, catalog, size_scenario(unpinned, catalog), strengthen=False)
+    except ModelInputError as err:
+        raise InvalidScenario(str(err)) from None
+    for index, workload in enumerate(scenario.workloads):
+        if workload.sites is None:
+            continue
+        for site in scenario.sites:
+            if site.name in workload.sites:
+                continue
+            pools = [p for p in built.pools if p.workload == workload.name and p.site == site.name]
+            if pools:
+                built.lm.le(f"pin[workload={workload.name},site={site.name}]", "pinning",
+                            total(p.active + p.spares for p in pools), 0.0, origin=f"workloads[{index}].sites")
+    return built
