@@ -77,6 +77,8 @@ class _Checker:
             if req.kind == "training":
                 if len(rows) != 1:
                     self.fail(f"{name}: training must be one cluster, found {len(rows)} pools")
+                elif self.candidate(name, rows[0].item) is None:
+                    pass  # reported above: sizing ruled the item out
                 elif rows[0].servers != self.candidate(name, rows[0].item).fixed_count:
                     self.fail(f"{name}: cluster has {rows[0].servers} servers, sizing needs "
                               f"{self.candidate(name, rows[0].item).fixed_count}")
@@ -128,59 +130,70 @@ class _Checker:
                     self.fail(f"{name}: {nodes} storage nodes at {site}, durability needs at least {req.min_units}")
 
     def network(self) -> None:
+        """Every port lands on a leaf of its fabric; leaves, uplinks and spines add up; the BOM buys them."""
+        expected = self._expected_ports()
+        fabrics = {f.name: f for f in self.plan.fabrics}
+        switches, optics = defaultdict(int), defaultdict(int)
+        for name, by_speed in expected.items():
+            fabric = fabrics.get(name)
+            if fabric is None:
+                self.fail(f"fabric {name}: {sum(by_speed.values()):g} ports but no fabric")
+                continue
+            self._fabric(fabric, by_speed, switches, optics)
+        self._network_bom(switches, optics)
+
+    def _expected_ports(self) -> dict[str, dict[float, float]]:
+        """Ports per fabric and NIC speed, from the assignments alone (servers and spares, dual-homing)."""
         homing = 2 if self.scenario.policies.network.dual_homed else 1
-        expected_ports = defaultdict(float)
-        ports_by_speed = defaultdict(lambda: defaultdict(float))
+        ports = defaultdict(lambda: defaultdict(float))
         for a in self.plan.assignments:
             item = self.item(a.item)
             if item.nics is None or item.nics.count == 0:
                 continue
             group = group_of(self.scenario, self.workloads[a.workload].security)
             label = f"train:{a.workload}" if self.reqs[a.workload].kind == "training" else f"frontend:{group}"
-            ports = (a.servers + a.spares) * item.nics.count * homing
-            expected_ports[f"{label}@{a.site}"] += ports
-            ports_by_speed[f"{label}@{a.site}"][item.nics.speed] += ports
-        fabrics = {f.name: f for f in self.plan.fabrics}
-        switches = defaultdict(int)
-        optics = defaultdict(int)
-        for name, ports in expected_ports.items():
-            fabric = fabrics.get(name)
-            if fabric is None:
-                self.fail(f"fabric {name}: {ports:g} ports but no fabric")
-                continue
-            capacity = 0
-            for s_id, leaves in fabric.leaves.items():
-                sw = self.catalog.switches[s_id]
-                down, up = leaf_split(sw.ports, fabric.oversubscription)
-                capacity += down * leaves
-                spines = fabric.spines.get(s_id, 0)
-                links = fabric.assigned.get(s_id, 0)
-                uplinks = fabric.uplinks.get(s_id, 0)
-                if links > down * leaves:
-                    self.fail(f"fabric {name}: {links} links on {leaves} leaves of {s_id} ({down} ports each)")
-                if uplinks * fabric.oversubscription < links - 1e-9 or uplinks > up * leaves:
-                    self.fail(f"fabric {name}: {uplinks} uplinks for {links} links breaks {fabric.oversubscription:g}:1"
-                              f" or exceeds {up * leaves} leaf uplink ports")
-                if spines * sw.ports < uplinks:
-                    self.fail(f"fabric {name}: {spines} spines of {s_id} cannot take {uplinks} uplinks")
-                switches[(fabric.site, s_id)] += leaves + spines
-                optics[(fabric.site, s_id)] += 2 * links + 2 * uplinks
-            for s_id, spines in fabric.spines.items():
-                if s_id not in fabric.leaves:
-                    switches[(fabric.site, s_id)] += spines
-            if not _close_enough(capacity, ports, ">="):
-                self.fail(f"fabric {name}: leaves offer {capacity} server ports, {ports:g} needed")
-            for speed in ports_by_speed[name]:
-                # Hall's condition for nested speeds: ports at least this fast fit switches at least this fast.
-                faster_ports = sum(n for v, n in ports_by_speed[name].items() if v >= speed)
-                fast_capacity = sum(leaf_split(self.catalog.switches[s_id].ports, fabric.oversubscription)[0] * n
-                                    for s_id, n in fabric.leaves.items()
-                                    if self.catalog.switches[s_id].port_speed >= speed)
-                if not _close_enough(fast_capacity, faster_ports, ">="):
-                    self.fail(f"fabric {name}: {faster_ports:g} ports of {speed:g} Gb/s or more, but switches "
-                              f"that fast offer {fast_capacity}")
-            if not _close_enough(sum(fabric.assigned.values()), ports, ">="):
-                self.fail(f"fabric {name}: {sum(fabric.assigned.values()):g} ports cabled, {ports:g} needed")
+            ports[f"{label}@{a.site}"][item.nics.speed] += (a.servers + a.spares) * item.nics.count * homing
+        return ports
+
+    def _fabric(self, fabric, by_speed: dict[float, float], switches, optics) -> None:
+        name, ports, o = fabric.name, sum(by_speed.values()), fabric.oversubscription
+        capacity = 0
+        for s_id, leaves in fabric.leaves.items():
+            sw = self.catalog.switches[s_id]
+            down, up = leaf_split(sw.ports, o)
+            capacity += down * leaves
+            spines, links, uplinks = (fabric.spines.get(s_id, 0), fabric.assigned.get(s_id, 0),
+                                      fabric.uplinks.get(s_id, 0))
+            if links > down * leaves:
+                self.fail(f"fabric {name}: {links} links on {leaves} leaves of {s_id} ({down} ports each)")
+            if uplinks * o < links - 1e-9 or uplinks > up * leaves:
+                self.fail(f"fabric {name}: {uplinks} uplinks for {links} links breaks {o:g}:1"
+                          f" or exceeds {up * leaves} leaf uplink ports")
+            if spines * sw.ports < uplinks:
+                self.fail(f"fabric {name}: {spines} spines of {s_id} cannot take {uplinks} uplinks")
+            switches[(fabric.site, s_id)] += leaves + spines
+            optics[(fabric.site, s_id)] += 2 * links + 2 * uplinks
+        for s_id, spines in fabric.spines.items():
+            if s_id not in fabric.leaves:
+                switches[(fabric.site, s_id)] += spines
+        if not _close_enough(capacity, ports, ">="):
+            self.fail(f"fabric {name}: leaves offer {capacity} server ports, {ports:g} needed")
+        self._port_speeds(fabric, by_speed)
+        if not _close_enough(sum(fabric.assigned.values()), ports, ">="):
+            self.fail(f"fabric {name}: {sum(fabric.assigned.values()):g} ports cabled, {ports:g} needed")
+
+    def _port_speeds(self, fabric, by_speed: dict[float, float]) -> None:
+        """Hall's condition for nested speeds: ports at least this fast fit switches at least this fast."""
+        for speed in by_speed:
+            faster_ports = sum(n for v, n in by_speed.items() if v >= speed)
+            fast_capacity = sum(leaf_split(self.catalog.switches[s_id].ports, fabric.oversubscription)[0] * n
+                                for s_id, n in fabric.leaves.items()
+                                if self.catalog.switches[s_id].port_speed >= speed)
+            if not _close_enough(fast_capacity, faster_ports, ">="):
+                self.fail(f"fabric {fabric.name}: {faster_ports:g} ports of {speed:g} Gb/s or more, but switches "
+                          f"that fast offer {fast_capacity}")
+
+    def _network_bom(self, switches, optics) -> None:
         for line in self.plan.bom:
             if line.category == "switch" and line.quantity != switches.get((line.site, line.item), 0):
                 self.fail(f"BOM {line.site}/{line.item}: {line.quantity} switches, fabrics use "
@@ -241,7 +254,8 @@ class _Checker:
         energy_kw = defaultdict(float)
         for a in self.plan.assignments:
             item = self.item(a.item)
-            load = self.candidate(a.workload, a.item).load
+            candidate = self.candidate(a.workload, a.item)
+            load = 1.0 if candidate is None else candidate.load  # an item sizing ruled out is reported by demand()
             idle = idle_kw(item)
             energy_kw[a.site] += a.servers * (idle + load * (item.power - idle)) + a.spares * idle
         for line in self.plan.bom:

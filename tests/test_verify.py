@@ -1,0 +1,158 @@
+"""dcplan.plan.verify on deliberately broken plans: each of its checks must fire on a plan that breaks it.
+
+One solved plan of tests/golden/verify/base.yaml (training, a CPU service with availability and site
+failure, an isolated confidential service, erasure-coded storage, dual-homed fabrics, a generic
+constraint and limits) verifies cleanly; each case below breaks it in one way (or tightens the
+scenario so the plan no longer fits) and names the message the check must give.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from dcplan.plan.verify import PlanVerificationError, verify
+from dcplan.scenario.catalog import effective
+from dcplan.scenario.load import load_scenario
+from dcplan.sizing import size_scenario
+from dcplan.usecases.planning import SolveOptions, plan_scenario
+
+BASE = Path(__file__).parent / "golden" / "verify" / "base.yaml"
+TRAIN = "train:train@s2"  # the training cluster's back-end fabric (the plan puts the cluster at s2)
+
+
+@pytest.fixture(scope="module")
+def solved():
+    loaded = load_scenario(BASE)
+    assert loaded.ok, loaded.diagnostics
+    plan = plan_scenario(loaded.scenario, SolveOptions(gap=0.0))
+    return loaded.scenario, plan
+
+
+def check(scenario, plan):
+    catalog = effective(scenario.catalog)
+    verify(plan, scenario, catalog, size_scenario(scenario, catalog))
+
+
+def assignment(plan, workload, site=None):
+    return next(i for i, a in enumerate(plan.assignments) if a.workload == workload and (site is None or a.site == site))
+
+
+def with_assignment(plan, workload, at=None, **changes):
+    i = assignment(plan, workload, at)
+    plan.assignments[i] = replace(plan.assignments[i], **changes)
+    return plan
+
+
+def fabric(plan, prefix):
+    return next(i for i, f in enumerate(plan.fabrics) if f.name.startswith(prefix))
+
+
+def with_fabric(plan, prefix, **changes):
+    i = fabric(plan, prefix)
+    plan.fabrics[i] = replace(plan.fabrics[i], **changes)
+    return plan
+
+
+def bom_line(plan, category, item, site=None):
+    return next(i for i, b in enumerate(plan.bom) if b.category == category and b.item == item
+                and (site is None or b.site == site))
+
+
+def with_bom(plan, category, item, site=None, **changes):
+    i = bom_line(plan, category, item, site)
+    plan.bom[i] = replace(plan.bom[i], **changes)
+    return plan
+
+
+def halve(mapping: dict) -> dict:
+    return {k: v // 2 for k, v in mapping.items()}
+
+
+def train_fabric_on_slow_switches(plan):
+    i = fabric(plan, TRAIN)
+    f = plan.fabrics[i]
+    plan.fabrics[i] = replace(f, leaves={"sw-100": 40}, spines={"sw-100": 40}, assigned={"sw-100": f.ports},
+                              uplinks={"sw-100": f.ports})
+    return plan
+
+
+PLAN_BREAKS = {
+    "item sizing ruled out": (lambda p: with_assignment(p, "web", "s1", item="gpu-4"), "which sizing ruled out"),
+    "site outside the pinning": (lambda p: with_assignment(p, "vault", site="s2"), "outside its sites"),
+    "training cluster size": (lambda p: with_assignment(p, "train", servers=p.assignments[assignment(p, "train")]
+                                                        .servers - 1), "sizing needs"),
+    "training split in two": (lambda p: p.assignments.append(p.assignments[assignment(p, "train")]) or p,
+                              "training must be one cluster"),
+    "demand not met": (lambda p: with_assignment(p, "web", "s1", servers=2), "needs 300"),
+    "site failure not survived": (lambda p: with_assignment(p, "web", "s1", servers=3), "with site s2 down"),
+    "spares missing": (lambda p: with_assignment(p, "web", "s1", spares=0), "availability needs"),
+    "no confidential computing": (lambda p: with_assignment(p, "vault", item="cpu-a"), "lacks confidential computing"),
+    "erasure set broken": (lambda p: with_assignment(p, "lake", servers=5), "durability needs at least 6"),
+    "fabric missing": (lambda p: p.fabrics.pop(fabric(p, "frontend:restricted")) and p, "but no fabric"),
+    "too few leaves": (lambda p: with_fabric(p, TRAIN, leaves=halve(p.fabrics[fabric(p, TRAIN)].leaves)),
+                       "leaves offer"),
+    "too few uplinks": (lambda p: with_fabric(p, TRAIN, uplinks=halve(p.fabrics[fabric(p, TRAIN)].uplinks)),
+                        "uplinks for"),
+    "too few spines": (lambda p: with_fabric(p, TRAIN, spines={s: 0 for s in p.fabrics[fabric(p, TRAIN)].spines}),
+                       "cannot take"),
+    "ports on slower switches": (train_fabric_on_slow_switches, "ports of 400 Gb/s or more"),
+    "ports not cabled": (lambda p: with_fabric(p, TRAIN, assigned=halve(p.fabrics[fabric(p, TRAIN)].assigned)),
+                         "ports cabled"),
+    "switches missing from the BOM": (lambda p: with_bom(p, "switch", "sw-400", quantity=1), "switches, fabrics use"),
+    "optics missing from the BOM": (lambda p: with_bom(p, "optic", "sw-400-optic", quantity=1), "optics, links need"),
+    "racks missing": (lambda p: p.racks.update({k: 0 for k in p.racks if k.startswith("gpu-4|")}) or p,
+                      "racks, plan has"),
+    "rack summary wrong": (lambda p: p.sites.__setitem__(0, replace(p.sites[0], racks=p.sites[0].racks + 1)) or p,
+                           "summary says"),
+    "IT power summary wrong": (lambda p: p.sites.__setitem__(0, replace(p.sites[0], it_power_kw=1.0)) or p,
+                               "reported IT power"),
+    "totals wrong": (lambda p: p.totals.update(tco=p.totals["tco"] * 0.9) or p, "totals.tco"),
+    "objective wrong": (lambda p: setattr(p, "objective_value", p.objective_value * 0.9) or p, "objective: plan says"),
+    "BOM does not add up": (lambda p: with_bom(p, "server", "gpu-4", extended_price=1.0), "BOM sums to"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PLAN_BREAKS))
+def test_a_broken_plan_fails_verification(solved, case):
+    scenario, plan = solved
+    break_it, message = PLAN_BREAKS[case]
+    broken = break_it(copy.deepcopy(plan))
+    with pytest.raises(PlanVerificationError) as raised:
+        check(scenario, broken)
+    assert any(message in problem for problem in raised.value.problems), raised.value.problems
+
+
+SCENARIO_TIGHTENINGS = {
+    "site power exceeded": ("sites.0.power", 1.0, "exceeds 1.0 kW"),
+    "site racks exceeded": ("sites.1.racks", 2, "racks used, 2 available"),
+    "constraint minimum": ("constraints.0.min", 1e6, "below min"),
+    "constraint maximum": ("constraints.0.max", 7.0, "above max"),
+    "capex limit": ("limits.capex", 1.0, "limit capex"),
+    "carbon limit": ("limits.carbon", 1.0, "limit carbon"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SCENARIO_TIGHTENINGS))
+def test_a_plan_that_no_longer_fits_the_scenario_fails_verification(solved, case):
+    """The plan stays as solved; the scenario it is checked against is tightened so the plan breaks it."""
+    scenario, plan = solved
+    path, value, message = SCENARIO_TIGHTENINGS[case]
+    data = scenario.model_dump(by_alias=True)
+    node = data
+    *parents, last = path.split(".")
+    for part in parents:
+        node = node[int(part)] if part.isdigit() else node[part]
+    node[last] = value
+    tightened = type(scenario).model_validate(data)
+    with pytest.raises(PlanVerificationError) as raised:
+        check(tightened, plan)
+    assert any(message in problem for problem in raised.value.problems), raised.value.problems
+
+
+def test_the_unbroken_plan_verifies(solved):
+    scenario, plan = solved
+    check(scenario, plan)
