@@ -35,6 +35,8 @@ from bench.report import report
 ROOT = Path(__file__).resolve().parent.parent
 DCPLAN = [sys.executable, "-m", "dcplan"]
 SOLVER_MODULES = ("ortools", "pulp", "highspy")
+LAYOUT_BASELINE = "5d909e1"
+"""The last commit before dcplan was split into a subpackage per stage: start-up is compared with it."""
 
 
 def log(message: str) -> None:
@@ -68,6 +70,32 @@ def wall(command: list[str], repeat: int) -> tuple[float, subprocess.CompletedPr
         result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
         times.append(time.perf_counter() - start)
     return statistics.median(times), result
+
+
+def startup_against(revision: str, repeat: int) -> list[dict]:
+    """Cold `dcplan --help` and `dcplan validate` of this checkout against `revision`, in turn (A B A B ...)
+    in the same run, so the ratio holds when the machine's speed drifts. The older code is unpacked from
+    git into a temporary directory and run with the same interpreter and packages; [] without git."""
+    starter = ROOT / "dcplan" / "templates" / "starter.yaml"
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = subprocess.run(["git", "archive", revision, "dcplan"], cwd=ROOT, capture_output=True)
+        if archive.returncode != 0:
+            return []
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
+        baseline_env = {**os.environ, "PYTHONPATH": tmp}
+        rows = []
+        for label, argv in (("cold `dcplan --help`", ["--help"]),
+                            ("cold `dcplan validate` of one file", ["validate", str(starter)])):
+            now, before = [], []
+            for _ in range(repeat):
+                for times, env in ((now, None), (before, baseline_env)):
+                    start = time.perf_counter()
+                    subprocess.run([*DCPLAN, *argv], capture_output=True, cwd=tmp if env else ROOT, env=env)
+                    times.append(time.perf_counter() - start)
+            ratios = [a / b for a, b in zip(now, before)]
+            rows.append({"measure": label, "now": statistics.median(now), "before": statistics.median(before),
+                         "ratio": statistics.median(ratios)})
+        return rows
 
 
 def fifty_files(directory: Path) -> list[Path]:
@@ -144,6 +172,8 @@ def main() -> None:
     validate_time, _ = wall([*DCPLAN, "validate", str(starter)], repeat)
     results["startup"] = [("cold `dcplan --help`", help_time, 0.5),
                           ("cold `dcplan validate` of one file", validate_time, 1.5)]
+    results["startup_baseline"] = {"revision": LAYOUT_BASELINE,
+                                   "rows": startup_against(LAYOUT_BASELINE, max(repeat, 5))}
     with tempfile.TemporaryDirectory() as tmp:
         results["validate50"] = validate_in_process(fifty_files(Path(tmp)), repeat)
     log("bundled scenarios end to end ...")

@@ -125,6 +125,19 @@ def _quality(size_result: dict) -> str:
 
 # --------------------------------------------------------------------------- sections
 
+def _against_baseline(baseline: dict | None) -> list[str]:
+    """Start-up now against the layout before the stage subpackages, measured in turn in this run."""
+    if not baseline or not baseline["rows"]:
+        return ["Start-up against the earlier layout: not measured (no git history in this checkout).", ""]
+    lines = [f"Start-up against commit {baseline['revision']} (the flat layout before the stage subpackages), "
+             "run in turn with the same interpreter in this run; ratio = now / before, median of pairs:", "",
+             "| measure | now | before | ratio | no slower |", "|---|---|---|---|---|"]
+    for row in baseline["rows"]:
+        lines.append(f"| {row['measure']} | {row['now']:.3f} s | {row['before']:.3f} s | {row['ratio']:.2f} | "
+                     f"{'yes' if row['ratio'] <= 1.05 else 'NO'} |")
+    return lines + [""]
+
+
 def startup_section(results: dict) -> list[str]:
     lines = ["## Start-up and validation", "", "| measure | time | target | met |", "|---|---|---|---|"]
     for name, seconds, target in results["startup"]:
@@ -136,6 +149,7 @@ def startup_section(results: dict) -> list[str]:
               f"| of which loading and checking 50 files | {v['loop']:.3f} s "
               f"({v['loop'] / 50 * 1000:.1f} ms per file) | | |", "",
               f"Solver modules imported by validation: {', '.join(v['solvers']) or 'none'}.", "",
+              *_against_baseline(results.get("startup_baseline")),
               "## Bundled scenarios end to end (`dcplan solve FILE --format json`, process start to output)", "",
               "| scenario | status | time | target | met |", "|---|---|---|---|---|"]
     for row in results["e2e"]:
