@@ -16,7 +16,7 @@ The same arguments always give the same file. Size knobs:
   notes its base and factors. `catalog.only` restricts purchases to them and
   the built-in switches; accelerators and model presets stay built-in.
 - `--sites K`: power, racks, PUE, rack power, electricity price and carbon
-  intensity drawn from the ranges of FACTS.md §5 (PUE 1.1-1.6; industrial
+  intensity drawn from published ranges (PUE 1.1-1.6, Uptime Institute surveys; industrial
   electricity 0.068-0.18 per kWh; Ember 2023 grid intensities 0.030-0.713
   kg/kWh; rack power 20-60 kW).
 - `--policies on|off`: on (default) adds availability targets and explicit
@@ -73,10 +73,10 @@ ESTIMATED_PRICES = {
     "qlc-2u-24x61tb": 91600.0,
 }
 
-# Sites: (region label, grid carbon intensity kg/kWh, Ember 2023 via FACTS.md §5)
+# Sites: (region label, grid carbon intensity kg/kWh, Ember 2023, via Our World in Data)
 REGIONS = (("no", 0.030), ("fr", 0.056), ("fi", 0.079), ("br", 0.098), ("ca", 0.170), ("de", 0.381),
            ("us", 0.481), ("au", 0.549), ("cn", 0.582), ("in", 0.713))
-RACK_POWERS_KW = (20.0, 30.0, 41.0, 60.0)  # enterprise hall, dense, DGX H100 x4, DGX B200 x4 (FACTS §5)
+RACK_POWERS_KW = (20.0, 30.0, 41.0, 60.0)  # enterprise hall, dense, DGX H100 x4, DGX B200 x4 (DGX H100 and DGX B200 datasheets)
 
 # Inference models: (preset, share, precision, requests/s range)
 INFERENCE_MODELS = (("llama3-8b", 0.40, "bf16", (5.0, 150.0)), ("llama3-70b", 0.30, "bf16", (1.0, 30.0)),

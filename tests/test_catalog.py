@@ -1,4 +1,4 @@
-"""The built-in catalog: complete, sourced, consistent, and true to the figures in FACTS.md.
+"""The built-in catalog: complete, sourced, consistent, and true to the published figures (datasheets and papers cited in docs/catalog-sources.md).
 
 Also how a scenario's `catalog:` section changes what may be bought
 (`effective()`): prices, only, exclude, and replacing entries by id.
@@ -132,9 +132,9 @@ def test_required_storage_and_switches_present():
     assert {"qm9700", "sn5600"} <= set(CAT.switches)
 
 
-# --------------------------------------------------------------------------- FACTS.md figures
+# --------------------------------------------------------------------------- published figures
 
-ACCELERATOR_FACTS = {  # FACTS.md 1.1: dense TFLOP/s, GB, GB/s, W
+ACCELERATOR_FACTS = {  # vendor datasheets: dense TFLOP/s, GB, GB/s, W
     "a100-sxm-80gb": dict(bf16_flops=312, fp8_flops=None, hbm=80, hbm_bandwidth=2039, tdp=400,
                           confidential_computing=False),
     "h100-sxm": dict(bf16_flops=989.4, fp8_flops=1978.9, hbm=80, hbm_bandwidth=3350, tdp=700,
@@ -161,7 +161,7 @@ def test_accelerator_matches_facts(accelerator_id):
     for name, expected in ACCELERATOR_FACTS[accelerator_id].items():
         actual = getattr(item, name)
         if expected is None or isinstance(expected, bool):
-            assert actual is expected, f"{accelerator_id}.{name} = {actual!r}, FACTS says {expected!r}"
+            assert actual is expected, f"{accelerator_id}.{name} = {actual!r}, the datasheet says {expected!r}"
         else:
             assert actual == pytest.approx(expected, rel=1e-9), f"{accelerator_id}.{name}"
 
@@ -174,7 +174,7 @@ def test_gaudi3_bandwidth_is_one_of_the_published_figures():
     assert CAT.accelerators["gaudi3"].hbm_bandwidth in (pytest.approx(3670), pytest.approx(3700))
 
 
-SERVER_FACTS = {  # FACTS.md 2: kW, rack units, accelerators
+SERVER_FACTS = {  # system datasheets: kW, rack units, accelerators
     "h100-sxm-8": dict(power=10.2, rack_units=8, accelerators=("h100-sxm", 8)),
     "b200-8": dict(power=14.3, rack_units=10, accelerators=("b200", 8)),
     "gb200-nvl72": dict(power=120, accelerators=("gb200", 72)),
@@ -198,7 +198,7 @@ def test_switches_match_facts():
         == (64, pytest.approx(800), 2)
 
 
-MODEL_FACTS = {  # FACTS.md 6.3: params (±1 %), layers, hidden, KV heads, head dim, KV bytes/token at BF16
+MODEL_FACTS = {  # Hugging Face config.json files: params (±1 %), layers, hidden, KV heads, head dim, KV bytes/token at BF16
     "llama3-8b": (8.03e9, 8.03e9, 32, 4096, 8, 128, 131072),
     "llama3-70b": (70.55e9, 70.55e9, 80, 8192, 8, 128, 327680),
     "llama3-405b": (404.65e9, 404.65e9, 126, 16384, 8, 128, 516096),

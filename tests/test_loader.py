@@ -17,7 +17,7 @@ def value(text: str):
     return parse_text(f"v: {text}\n", "t.yaml").data["v"]
 
 
-# --- YAML 1.2 semantics (SPEC §2; STYLE: PyYAML is YAML 1.1) ------------------------------------
+# --- YAML 1.2 semantics (PyYAML on its own is YAML 1.1) ------------------------------------
 
 @pytest.mark.parametrize("text, expected", [
     ("15e12", 15e12), ("1e3", 1000.0), ("1.5", 1.5), (".5", 0.5), ("-2.5e-3", -2.5e-3), ("1.", 1.0),

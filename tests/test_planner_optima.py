@@ -352,7 +352,7 @@ def test_availability_adds_binomial_spares_per_pool(engine):
 @pytest.mark.parametrize("engine", ["scip", "highs"])
 def test_availability_exact_tie_needs_no_extra_spare(engine):
     # One server, u = 8.76 × 100 / 8760 = 0.1, A = 0.99: with k = 1 spare, P(both down) = 0.1² = 0.01 ≤ 1 − A,
-    # so k = 1 (SPEC §3: "smallest k such that P(more than k of n+k down) ≤ 1 − A") → 2 × 1000.
+    # so k = 1 (docs/model.md: "smallest k such that P(more than k of n+k down) ≤ 1 − A") → 2 × 1000.
     assert spares_for(1, 0.1, 0.99) == 1
     assert spares_needed(1, unavailability(8.76, 100), 0.99) == 1
     data = scenario([cpu_workload("web", 64, availability=0.99)],

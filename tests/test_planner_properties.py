@@ -5,7 +5,7 @@ training) with small demands, on a small test catalog with networking — must
 (a) give a plan that dcplan.plan.verify accepts, or NoPlan 'infeasible' and nothing
 else; (b) never cost more with more site power; (c) never cost less with a
 catalog item excluded; (d) never cost less with more demand; (e) serialise to
-exactly SPEC §4's JSON keys. Optimal objectives are compared at gap 0 with a
+exactly the plan JSON's keys. Optimal objectives are compared at gap 0 with a
 small relative tolerance. Kept modest (≈30 examples each) for a 2-core machine.
 """
 

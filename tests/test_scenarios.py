@@ -1,6 +1,6 @@
 """The bundled scenarios, end to end through the real command: each solves to proven
 optimality with exit 0, its BOM sums to its capex, and stdout carries only the data
-in exactly SPEC §4's shape. Also the starter template, infeasibility (exit 1) and
+in exactly the plan JSON's shape (docs/cli.md). Also the starter template, infeasibility (exit 1) and
 atomic -o output."""
 
 from __future__ import annotations

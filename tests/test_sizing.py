@@ -1,6 +1,6 @@
-"""Sizing: workloads -> requirements per candidate, tied to published figures (FACTS.md sections 1 and 6).
+"""Sizing: workloads -> requirements per candidate, tied to published figures (datasheets and papers).
 
-The test catalog is built here from FACTS figures, so the tests do not depend on
+The test catalog is built here from published figures, so the tests do not depend on
 the built-in catalog's data (prices in particular).
 """
 
@@ -17,7 +17,7 @@ from dcplan.scenario.schema import CpuWorkload, InferenceWorkload, Scenario, Sto
 from dcplan.scenario.catalog_schema import Accelerator, ModelSpec, Server, StorageNode
 from dcplan.sizing import Candidate, Requirement, decode_step_seconds, size_scenario, size_workload
 
-# --------------------------------------------------------------------------- FACTS 1.1 accelerators
+# --------------------------------------------------------------------------- accelerators (vendor datasheets)
 
 ACCELERATORS = {
     a["id"]: Accelerator.model_validate(a) for a in [
@@ -60,7 +60,7 @@ STORAGE = {n.id: n for n in [
                                     throughput=10)),
 ]}
 
-# FACTS 6.3 (Hugging Face configs)
+# Hugging Face config.json files
 MODELS = {m.id: m for m in [
     ModelSpec(id="llama3-8b", params=8.03e9, layers=32, hidden_size=4096, heads=32, kv_heads=8, head_dim=128),
     ModelSpec(id="llama3-70b", params=70.55e9, layers=80, hidden_size=8192, heads=64, kv_heads=8, head_dim=128),
@@ -114,7 +114,7 @@ def assert_finite(req: Requirement) -> None:
     assert all(math.isfinite(x) for x in numbers), req
 
 
-# --------------------------------------------------------------------------- training (FACTS 6.1)
+# --------------------------------------------------------------------------- training (6·N·D; the Llama 3 paper)
 
 def test_llama3_405b_pretraining_flops_match_the_paper():
     req = size_workload(training(), CATALOG)
@@ -126,7 +126,7 @@ def test_llama3_405b_on_16k_h100_at_mfu_040_takes_63_to_71_days():
     flops = 6 * 405e9 * 15.6e12
     usable = 989.4e12 * 0.40
     days_on_16k = flops / (16384 * usable) / 86400
-    assert 63 <= days_on_16k <= 71  # FACTS 6.1 check
+    assert 63 <= days_on_16k <= 71  # the Llama 3 paper's 38-43 % MFU
     req = size_workload(training(deadline=days_on_16k), CATALOG)
     cand = by_item(req)["h100-8"]
     assert cand.detail["accelerators"] == pytest.approx(16384, rel=0.01)
@@ -178,7 +178,7 @@ def test_training_with_zero_mfu_excludes_everything_without_raising():
     assert "mfu" in req.excluded["h100-8"]
 
 
-# --------------------------------------------------------------------------- inference (FACTS 6.2)
+# --------------------------------------------------------------------------- inference (the roofline of Pope et al. 2022)
 
 def _batch1_tokens_per_s(model_id, acc_id, tp):
     model = MODELS[model_id]
@@ -197,7 +197,7 @@ def test_llama3_70b_needs_tp2_on_h100_and_decodes_47_then_34_on_h200():
     cands = by_item(req)
     assert cands["h100-2"].detail["min_tp"] == 2 and cands["h100-2"].detail["tp"] == 2
     assert cands["h100-8"].detail["min_tp"] == 2
-    # 70.55e9 x 2 B = 141.1 GB does not fit 141 GB x 0.9 on one H200 (FACTS' 34 tok/s rounds to 140 GB)
+    # 70.55e9 x 2 B = 141.1 GB does not fit 141 GB x 0.9 on one H200 (a 34 tok/s estimate rounds the weights to 140 GB)
     assert "weights do not fit one server" in req.excluded["h200-1"]
     assert cands["h200-8"].detail["min_tp"] == 2
     assert _batch1_tokens_per_s("llama3-70b", "h100-sxm", 2) == pytest.approx(47, rel=0.02)

@@ -1,4 +1,4 @@
-"""Spares from availability: dcplan's binomial against FACTS §7.2's worked examples
+"""Spares from availability: dcplan's binomial against published worked examples (Poisson spares for 2,048 and 256 nodes)
 and against a brute-force binomial sum written here independently."""
 
 import math
@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 from dcplan.sizing.spares import (binomial_tail, breakpoints, explicit_spares, spares_needed, unavailability)
 
-LLAMA3_NODE_RATE = 1.07  # hardware interruptions per 8-GPU node-year (FACTS §7.1, derived)
+LLAMA3_NODE_RATE = 1.07  # hardware interruptions per 8-GPU node-year (Llama 3 paper Table 5, derived)
 
 
 def brute_tail(n: int, p: float, k: int) -> float:
@@ -30,7 +30,7 @@ def test_unavailability_is_rate_times_mttr_over_a_year():
     (2048, 0.99, 29, 29), (2048, 0.999, 32, 33), (256, 0.99, 6, 6), (256, 0.999, 8, 8)])
 def test_facts_worked_examples(nodes, availability, poisson_k, binomial_k):
     p = unavailability(LLAMA3_NODE_RATE, 72)
-    assert nodes * p == pytest.approx(18.0 if nodes == 2048 else 2.25, rel=0.01)  # FACTS' mu
+    assert nodes * p == pytest.approx(18.0 if nodes == 2048 else 2.25, rel=0.01)  # the mean number of nodes down
     k = spares_needed(nodes, p, availability)
     assert k == binomial_k
     assert abs(k - poisson_k) <= 1  # the spares can fail too: at most one more than Poisson

@@ -1,4 +1,4 @@
-"""Quantity strings → numbers in a field's unit (dcplan/units.py), per SPEC §2."""
+"""Quantity strings → numbers in a field's unit (dcplan/units.py), per docs/scenario-format.md."""
 
 from __future__ import annotations
 

@@ -51,7 +51,7 @@ class ConstraintReport:
 
 @dataclass(frozen=True)
 class FabricReport:
-    """Kept for verification and --verbose; not part of SPEC §4's JSON."""
+    """Kept for verification and --verbose; not part of the plan JSON contract (docs/cli.md)."""
 
     name: str
     kind: str
@@ -88,7 +88,7 @@ class Plan:
     currency: str = "USD"
 
     def to_dict(self, verbose: bool = False) -> dict:
-        """SPEC §4 keys exactly; `requirements` only when verbose."""
+        """The plan JSON keys of docs/cli.md exactly; `requirements` only when verbose."""
         data = {
             "dcplan": 1, "scenario": self.scenario, "status": self.status,
             "objective": {"name": self.objective_name, "value": self.objective_value, "bound": self.bound,

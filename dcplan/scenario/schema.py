@@ -220,7 +220,7 @@ class NetworkPolicy(StrictModel):
 
 
 class RedundancyPolicy(StrictModel):
-    mttr: Q("h") = describe("Mean time to repair a failed server; default 72 h (FACTS 7.1 node replace)",
+    mttr: Q("h") = describe("Mean time to repair a failed server; default 72 h, a planning figure for replacing a GPU node on site (vendors publish none)",
                             default=72.0, gt=0)
 
 

@@ -34,7 +34,8 @@ class Replica:
 def decode_step_seconds(weights_bytes: float, kv_bytes_per_token: float, avg_context: float, batch: int,
                         active_params: float, tp: int, accelerator: Accelerator, precision: str,
                         hbm_efficiency: float, compute_efficiency: float) -> float:
-    """Roofline time of one decode step: max(bytes read / bandwidth, FLOPs / compute) (FACTS 6.2).
+    """Roofline time of one decode step: max(bytes read / bandwidth, FLOPs / compute) (Pope et al. 2022,
+    "Efficiently Scaling Transformer Inference", arXiv:2211.05102).
 
     Bytes read = all weights once + the KV cache of every sequence in the batch.
     """

@@ -5,8 +5,8 @@ A pool of n working servers gets the smallest k spares such that
     P(more than k of the n + k servers are down) ≤ 1 − A,
 
 with each server down independently with probability
-u = annual failure rate × MTTR / 8760 h (SPEC §3; FACTS §7.2 uses the Poisson
-approximation of the same binomial). k(n) is a non-decreasing step function
+u = annual failure rate × MTTR / 8760 h (the common Poisson approximation of the
+same binomial gives nearly the same counts). k(n) is a non-decreasing step function
 of n, so the model needs only its breakpoints: N_j = the smallest pool size
 that needs j spares.
 """

@@ -4,7 +4,7 @@ Engines: OR-Tools (SCIP, CP-SAT; GLOP for LP relaxations) and PuLP (CBC, and
 HiGHS run in-process through highspy). `auto` picks HiGHS: on generated
 platforms of 50 to 1,000 workloads it reaches the gap far sooner than SCIP
 (docs/model.md, "Choice of engine").
-Solver statuses map to SPEC §4: optimal | feasible | infeasible | no_solution,
+Solver statuses map to the plan JSON's (docs/cli.md): optimal | feasible | infeasible | no_solution,
 plus `error` for engine failures, which is never reported as infeasible.
 """
 

@@ -1,6 +1,6 @@
 """The difference of two plans: BOM lines added, removed and changed, and the deltas of the totals.
 
-Either side is a plan JSON (as written by `dcplan solve --format json`, SPEC §4)
+Either side is a plan JSON (as written by `dcplan solve --format json`, docs/cli.md)
 or a scenario, which is loaded and solved first. One way, like the planner:
 
     read_input → plan_dict → diff_plans → render (table / JSON / Markdown)
@@ -72,7 +72,7 @@ def read_input(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) ->
 
 
 def plan_dict(given: PlanInput | ScenarioInput, options=None) -> dict:
-    """The plan of an input as a SPEC §4 dict (plus `currency`); solves a scenario with api.SolveOptions."""
+    """The plan of an input as a plan JSON dict (plus `currency`); solves a scenario with api.SolveOptions."""
     if isinstance(given, PlanInput):
         return given.plan
     from dcplan.usecases import planning as api
@@ -182,7 +182,7 @@ class PlanDiff:
 
 
 def diff_plans(a: dict, b: dict, labels: tuple[str, str] = ("A", "B")) -> PlanDiff:
-    """B − A for two SPEC §4 plan dicts (checked first; DiffInputError names a missing key)."""
+    """B − A for two plan JSON dicts (checked first; DiffInputError names a missing key)."""
     check_plan(a, labels[0])
     check_plan(b, labels[1])
     lines_a = {(x["site"], x["category"], x["item"]): x for x in a["bom"]}
