@@ -124,3 +124,18 @@ def test_fast_commands_import_no_solver_numpy_or_later_stage(argv):
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     loaded = done.stdout.rsplit("LOADED", 1)[-1].strip()
     assert loaded == "[]", f"dcplan {' '.join(argv)} imported {loaded}"
+
+
+def test_modules_and_functions_stay_small():
+    """Modules of a few hundred lines (never over 500), functions of about fifty (never over 80)."""
+    problems = []
+    for module, path in modules().items():
+        text = path.read_text(encoding="utf-8")
+        if text.count("\n") > 500:
+            problems.append(f"{path.relative_to(ROOT)}: {text.count(chr(10))} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = node.end_lineno - node.lineno + 1
+                if length > 80:
+                    problems.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.name} is {length} lines")
+    assert not problems, "\n".join(problems)

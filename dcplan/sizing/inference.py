@@ -100,67 +100,11 @@ def size_inference(workload: InferenceWorkload, catalog: Catalog) -> Requirement
     candidates: list[Candidate] = []
     excluded: dict[str, str] = {}
     for item_id, server in catalog.servers.items():
-        reason, acc = accelerated_exclusion(workload, item_id, server, catalog, "an inference server")
-        if reason is None and peak_flops(acc, workload.precision) is None:
-            reason = f"accelerator {acc.id} has no FP8 support"
-        if reason is None and workload.hbm_efficiency <= 0:
-            reason = "hbm_efficiency is 0: no usable memory bandwidth"
-        if reason is None and workload.compute_efficiency <= 0:
-            reason = "compute_efficiency is 0: no usable compute"
-        if reason is not None:
-            excluded[item_id] = reason
-            continue
-        count = server.accelerators.count
-        usable_hbm = acc.hbm * GB * workload.memory_headroom
-        degrees = [1 << i for i in range(count.bit_length()) if (1 << i) <= count]
-        fitting = [t for t in degrees if weights + one_sequence <= t * usable_hbm]
-        if not fitting:
-            excluded[item_id] = (f"weights do not fit one server: {fmt3(weights / GB)} GB of weights + "
-                                 f"{fmt3(one_sequence / GB)} GB KV for one sequence > {count} x {fmt3(acc.hbm)} GB "
-                                 f"x {fmt3(workload.memory_headroom)} headroom")
-            continue
-        replicas = [_replica(workload, model, acc, t, weights, kv_token) for t in fitting]
-        meeting_tpot = [r for r in replicas if r.batch >= 1]
-        if not meeting_tpot:
-            best = replicas[-1]
-            excluded[item_id] = (f"cannot meet max_tpot {fmt3(workload.max_tpot)} ms: batch-1 step takes "
-                                 f"{fmt3(best.step_s * 1000)} ms (TP{best.tp})")
-            continue
-        feasible = [r for r in meeting_tpot
-                    if workload.max_ttft is None or r.prefill_s * 1000 <= workload.max_ttft * (1 + EPS)]
-        if not feasible:
-            best = min(meeting_tpot, key=lambda r: r.prefill_s)
-            excluded[item_id] = (f"cannot meet max_ttft {fmt3(workload.max_ttft)} ms: prefill of one request "
-                                 f"takes {fmt3(best.prefill_s * 1000)} ms (TP{best.tp})")
-            continue
-
-        def per_server(r: Replica) -> float:
-            return (count // r.tp) * r.requests_per_s(workload.output_tokens)
-
-        # the degree that serves the most requests per server; ties go to the smaller degree
-        chosen = feasible[0]
-        for r in feasible[1:]:
-            if per_server(r) > per_server(chosen) * (1 + 1e-9):
-                chosen = r
-        rps_server = per_server(chosen)
-        candidates.append(Candidate(
-            item=item_id, per_unit={"requests_per_s": rps_server}, fixed_count=None,
-            load=workload.average_load,
-            detail={
-                "accelerator": acc.id,
-                "tp": chosen.tp,
-                "min_tp": fitting[0],
-                "replicas_per_server": count // chosen.tp,
-                "batch": chosen.batch,
-                "max_batch_memory": chosen.max_batch_memory,
-                "step_ms": chosen.step_s * 1000,
-                "decode_tokens_per_s_per_replica": chosen.decode_tokens_per_s,
-                "prefill_ms": chosen.prefill_s * 1000,
-                "requests_per_s_per_replica": chosen.requests_per_s(workload.output_tokens),
-                "requests_per_s_per_server": rps_server,
-                "servers_for_demand": ceil_count(workload.requests_per_s / rps_server),
-                "bound": chosen.bound,
-            }))
+        outcome = _server_candidate(workload, model, catalog, item_id, server, weights, kv_token)
+        if isinstance(outcome, str):
+            excluded[item_id] = outcome
+        else:
+            candidates.append(outcome)
     listed_but_unavailable(workload, catalog.servers, excluded)
     return Requirement(
         workload=workload.name, kind="inference", demand={"requests_per_s": workload.requests_per_s},
@@ -177,4 +121,69 @@ def size_inference(workload: InferenceWorkload, catalog: Catalog) -> Requirement
             "kv_bytes_per_sequence": one_sequence,
             "requests_per_s": workload.requests_per_s,
             "max_tpot_ms": workload.max_tpot,
+        })
+
+
+def _server_candidate(workload, model, catalog, item_id: str, server, weights: float,
+                      kv_token: float) -> Candidate | str:
+    """The candidate one server type makes for this service, or why it cannot serve it."""
+    reason, acc = accelerated_exclusion(workload, item_id, server, catalog, "an inference server")
+    if reason is None and peak_flops(acc, workload.precision) is None:
+        reason = f"accelerator {acc.id} has no FP8 support"
+    if reason is None and workload.hbm_efficiency <= 0:
+        reason = "hbm_efficiency is 0: no usable memory bandwidth"
+    if reason is None and workload.compute_efficiency <= 0:
+        reason = "compute_efficiency is 0: no usable compute"
+    if reason is not None:
+        return reason
+    count = server.accelerators.count
+    one_sequence = kv_token * (workload.prompt_tokens + workload.output_tokens)
+    usable_hbm = acc.hbm * GB * workload.memory_headroom
+    degrees = [1 << i for i in range(count.bit_length()) if (1 << i) <= count]
+    fitting = [t for t in degrees if weights + one_sequence <= t * usable_hbm]
+    if not fitting:
+        return (f"weights do not fit one server: {fmt3(weights / GB)} GB of weights + "
+                f"{fmt3(one_sequence / GB)} GB KV for one sequence > {count} x {fmt3(acc.hbm)} GB "
+                f"x {fmt3(workload.memory_headroom)} headroom")
+    replicas = [_replica(workload, model, acc, t, weights, kv_token) for t in fitting]
+    meeting_tpot = [r for r in replicas if r.batch >= 1]
+    if not meeting_tpot:
+        best = replicas[-1]
+        return (f"cannot meet max_tpot {fmt3(workload.max_tpot)} ms: batch-1 step takes "
+                f"{fmt3(best.step_s * 1000)} ms (TP{best.tp})")
+    feasible = [r for r in meeting_tpot
+                if workload.max_ttft is None or r.prefill_s * 1000 <= workload.max_ttft * (1 + EPS)]
+    if not feasible:
+        best = min(meeting_tpot, key=lambda r: r.prefill_s)
+        return (f"cannot meet max_ttft {fmt3(workload.max_ttft)} ms: prefill of one request "
+                f"takes {fmt3(best.prefill_s * 1000)} ms (TP{best.tp})")
+    return _best_degree(workload, item_id, acc, count, fitting[0], feasible)
+
+
+def _best_degree(workload, item_id: str, acc, count: int, min_tp: int, feasible: list[Replica]) -> Candidate:
+    """The degree that serves the most requests per server; ties go to the smaller degree."""
+    def per_server(r: Replica) -> float:
+        return (count // r.tp) * r.requests_per_s(workload.output_tokens)
+
+    chosen = feasible[0]
+    for r in feasible[1:]:
+        if per_server(r) > per_server(chosen) * (1 + 1e-9):
+            chosen = r
+    rps_server = per_server(chosen)
+    return Candidate(
+        item=item_id, per_unit={"requests_per_s": rps_server}, fixed_count=None, load=workload.average_load,
+        detail={
+            "accelerator": acc.id,
+            "tp": chosen.tp,
+            "min_tp": min_tp,
+            "replicas_per_server": count // chosen.tp,
+            "batch": chosen.batch,
+            "max_batch_memory": chosen.max_batch_memory,
+            "step_ms": chosen.step_s * 1000,
+            "decode_tokens_per_s_per_replica": chosen.decode_tokens_per_s,
+            "prefill_ms": chosen.prefill_s * 1000,
+            "requests_per_s_per_replica": chosen.requests_per_s(workload.output_tokens),
+            "requests_per_s_per_server": rps_server,
+            "servers_for_demand": ceil_count(workload.requests_per_s / rps_server),
+            "bound": chosen.bound,
         })
