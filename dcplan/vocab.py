@@ -64,6 +64,22 @@ class Metric(_Words):
     ENERGY_COST = "energy_cost"
 
 
+GAP_TOLERANCE = 1e-6
+"""An optimal plan within this relative distance of its bound has gap 0 (engines' own tolerances)."""
+
+
+def relative_gap(objective: float | None, bound: float | None, status: str) -> float | None:
+    """|objective − bound| / |objective|: how far a plan may be from the optimum; None when either is
+    unknown. A plan proven optimal reports 0 when the two agree to the engines' tolerance."""
+    import math
+
+    if objective is None or bound is None or not math.isfinite(bound):
+        return None
+    if status == Status.OPTIMAL and abs(objective - bound) <= GAP_TOLERANCE * max(1.0, abs(objective)):
+        return 0.0
+    return abs(objective - bound) / max(1e-9, abs(objective))
+
+
 OBJECTIVE_TOTALS = {Objective.TCO: "tco", Objective.CAPEX: "capex", Objective.ENERGY: "energy_mwh_per_year",
                     Objective.CARBON: "carbon_t_per_year", Objective.POWER: "facility_power_kw"}
 """The key of plan JSON `totals` that holds each objective's value."""

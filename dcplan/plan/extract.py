@@ -11,6 +11,7 @@ import math
 
 from dcplan.model import BuiltModel, Fabric, constraint_name, optics_count, switch_count
 from dcplan.rules import item_of, leaf_split, units_per_rack
+from dcplan.vocab import Status, relative_gap
 from dcplan.model.linear import INF
 from dcplan.plan.objects import Assignment, BomLine, ConstraintReport, FabricReport, Plan, SiteSummary
 
@@ -83,11 +84,8 @@ def extract(built: BuiltModel, values: list[float], *, status: str, engine: str,
     scenario = built.scenario
     val = lambda expr: expr.value(values)  # noqa: E731 - short local reader
     objective_value = val(built.lm.objective)
-    gap = None
-    if bound is not None:
-        gap = 0.0 if status == "optimal" and abs(objective_value - bound) <= 1e-6 * max(1.0, abs(objective_value)) \
-            else abs(objective_value - bound) / max(1e-9, abs(objective_value))
-    plan = Plan(scenario.name, status, built.objective_name, objective_value, bound, gap, engine,
+    gap = relative_gap(objective_value, bound, status)
+    plan = Plan(scenario.name, Status(status).value, built.objective_name, objective_value, bound, gap, engine,
                 solve_seconds, build_seconds, warnings=list(warnings), currency=scenario.currency)
     plan.assignments = _assignments(built, val)
     plan.bom = _bom(built, val)

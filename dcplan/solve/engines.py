@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 
 from dcplan.errors import Interrupted
+from dcplan.vocab import Status, relative_gap
 from dcplan.model.linear import INF, LinearModel
 
 ORTOOLS_ENGINES = {"scip": "SCIP", "cp-sat": "CP-SAT", "ortools-cbc": "CBC", "ortools-highs": "HIGHS",
@@ -36,7 +37,7 @@ class SolverFailure(RuntimeError):
 
 @dataclass
 class SolveResult:
-    status: str  # optimal | feasible | infeasible | no_solution | error | interrupted
+    status: Status  # optimal | feasible | infeasible | no_solution | error | interrupted
     engine: str
     values: list[float] | None = None
     objective: float | None = None
@@ -46,11 +47,7 @@ class SolveResult:
 
     @property
     def gap(self) -> float | None:
-        if self.objective is None or self.bound is None:
-            return None
-        if self.status == "optimal" and abs(self.objective - self.bound) <= 1e-9 * max(1.0, abs(self.objective)):
-            return 0.0
-        return abs(self.objective - self.bound) / max(1e-9, abs(self.objective))
+        return relative_gap(self.objective, self.bound, self.status)
 
 
 def solve(model: LinearModel, engine: str = "auto", time_limit: float = 60.0, gap: float = 1e-3,
@@ -175,21 +172,21 @@ class OrtoolsSession:
             with _engine_output_to_stderr():
                 code = run_interruptibly(lambda: solver.Solve(params), solver.InterruptSolve)
         except Interrupted:
-            return SolveResult("interrupted", engine, solve_seconds=time.perf_counter() - start)
+            return SolveResult(Status.INTERRUPTED, engine, solve_seconds=time.perf_counter() - start)
         seconds = time.perf_counter() - start
         status = {
-            pywraplp.Solver.OPTIMAL: "optimal", pywraplp.Solver.FEASIBLE: "feasible",
-            pywraplp.Solver.INFEASIBLE: "infeasible", pywraplp.Solver.NOT_SOLVED: "no_solution",
-        }.get(code, "error")
+            pywraplp.Solver.OPTIMAL: Status.OPTIMAL, pywraplp.Solver.FEASIBLE: Status.FEASIBLE,
+            pywraplp.Solver.INFEASIBLE: Status.INFEASIBLE, pywraplp.Solver.NOT_SOLVED: Status.NO_SOLUTION,
+        }.get(code, Status.ERROR)
         result = SolveResult(status, engine, solve_seconds=seconds)
         if code == pywraplp.Solver.UNBOUNDED:
             result.messages.append("the engine reports the model unbounded: a bug in dcplan's model")
-        if status in ("optimal", "feasible"):
+        if status in (Status.OPTIMAL, Status.FEASIBLE):
             result.values = [v.solution_value() for v in self.variables]
             result.objective = self.model.objective.value(result.values)
             bound = self.objective.BestBound()
             result.bound = bound if math.isfinite(bound) else None
-            if status == "optimal" and result.bound is None:
+            if status == Status.OPTIMAL and result.bound is None:
                 result.bound = result.objective
         return result
 
@@ -278,23 +275,23 @@ def _solve_pulp(model: LinearModel, engine: str, time_limit: float, gap: float, 
             with _engine_output_to_stderr():
                 run_interruptibly(lambda: problem.solve(solver), _terminate_child_processes)
         except Interrupted:
-            return SolveResult("interrupted", f"pulp-{engine}", solve_seconds=time.perf_counter() - start)
+            return SolveResult(Status.INTERRUPTED, f"pulp-{engine}", solve_seconds=time.perf_counter() - start)
         except pulp.PulpSolverError as err:
             raise SolverFailure(f"{engine} failed: {err}") from None
     seconds = time.perf_counter() - start
     # sol_status: 1 optimal, 2 integer feasible (stopped early), -1 infeasible, 0 not solved.
-    status = {1: "optimal", 2: "feasible", -1: "infeasible", 0: "no_solution", -2: "error"}.get(
-        problem.sol_status, "error")
-    if problem.status == pulp.LpStatusInfeasible and status in ("no_solution", "error"):
-        status = "infeasible"  # e.g. CBC's pre-processing proves infeasibility without a solve status
-    if status == "optimal" and problem.status != pulp.LpStatusOptimal:
-        status = "feasible"
+    status = {1: Status.OPTIMAL, 2: Status.FEASIBLE, -1: Status.INFEASIBLE, 0: Status.NO_SOLUTION,
+              -2: Status.ERROR}.get(problem.sol_status, Status.ERROR)
+    if problem.status == pulp.LpStatusInfeasible and status in (Status.NO_SOLUTION, Status.ERROR):
+        status = Status.INFEASIBLE  # e.g. CBC's pre-processing proves infeasibility without a solve status
+    if status == Status.OPTIMAL and problem.status != pulp.LpStatusOptimal:
+        status = Status.FEASIBLE
     result = SolveResult(status, f"pulp-{engine}", solve_seconds=seconds)
-    if status in ("optimal", "feasible"):
+    if status in (Status.OPTIMAL, Status.FEASIBLE):
         result.values = [v.varValue if v.varValue is not None else 0.0 for v in variables]
         result.objective = model.objective.value(result.values)
         result.bound = _highs_bound(problem) if engine == "highs" else None
-        if result.bound is None and status == "optimal":
+        if result.bound is None and status == Status.OPTIMAL:
             # PuLP does not expose CBC's bound; the gap is within the requested tolerance.
             result.messages.append(f"{engine} via PuLP proves optimality within the gap tolerance {gap:g} "
                                    "but does not report its bound")
