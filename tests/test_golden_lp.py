@@ -57,3 +57,21 @@ def test_every_family_has_a_golden_scenario():
                    "network.uplinks", "network.spine_ports", "network.ports", "racks.packing", "racks", "power",
                    "constraint", "limit", "train.choose", "cut.rounding", "cut.spares", "cut.erasure_set"):
         assert family in families, f"no golden scenario writes a {family} row"
+
+
+def test_every_row_family_is_in_the_vocabulary():
+    """Row families are a contract (explain relaxes some, plans report some): each one the model writes is
+    a dcplan.vocab.RowFamily, so a new family cannot slip in as a bare string."""
+    from dcplan import model
+    from dcplan.scenario.catalog import effective
+    from dcplan.sizing import size_scenario
+    from dcplan.vocab import RowFamily
+
+    seen = set()
+    for name in SCENARIOS:
+        scenario = load_scenario(GOLDEN / f"{name}.yaml").scenario
+        catalog = effective(scenario.catalog)
+        built = model.build(scenario, catalog, size_scenario(scenario, catalog))
+        seen |= {row.family for row in built.lm.rows}
+    assert seen <= set(RowFamily.values()), seen - set(RowFamily.values())
+    assert len(seen) >= 10
