@@ -75,3 +75,19 @@ def test_every_row_family_is_in_the_vocabulary():
         seen |= {row.family for row in built.lm.rows}
     assert seen <= set(RowFamily.values()), seen - set(RowFamily.values())
     assert len(seen) >= 10
+
+
+def test_a_period_scope_names_and_owns_what_is_built_in_it():
+    """A build-out builds one period's model next to another's in one LinearModel: while
+    `LinearModel.period` is set, names gain `period=<label>` and owners the period."""
+    from dcplan.model.linear import LinearModel, Owner
+
+    lm = LinearModel()
+    lm.var("x[workload=a,item=c,site=k]", owner=Owner("a", "c", "k"))
+    lm.period = "2027"
+    later = lm.var("x[workload=a,item=c,site=k]", owner=Owner("a", "c", "k"))
+    row = lm.ge("power[site=k]", "power", later, 1.0, owner=Owner(site="k"))
+    assert [v.name for v in lm.variables] == ["x[workload=a,item=c,site=k]", "x[workload=a,item=c,site=k,period=2027]"]
+    assert lm.variables[1].owner == Owner("a", "c", "k", period="2027")
+    assert lm.find("x", Owner("a", "c", "k", period="2027")) == 1
+    assert row.name == "power[site=k,period=2027]" and row.owner.site == "k" and row.owner.period == "2027"

@@ -9,7 +9,7 @@ sees identical rows, the LP dump reads like the scenario (rows are named
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 INF = math.inf
 MAX_COEFFICIENT = 1e12  # beyond this an engine's tolerances stop meaning anything
@@ -141,9 +141,19 @@ class LinearModel:
     objective: Expr = field(default_factory=Expr)
     names: dict[str, int] = field(default_factory=dict)
     owned: dict[tuple[str, Owner], int] = field(default_factory=dict)  # (symbol, owner) -> variable
+    period: str | None = None
+    """While set, every variable and row created belongs to this period of a build-out: its name gains
+    `period=<label>` and its owner the period, so one period's model can be built next to another's."""
+
+    def _in_period(self, name: str, owner: Owner | None) -> tuple[str, Owner | None]:
+        if self.period is None:
+            return name, owner
+        scoped = f"{name[:-1]},period={self.period}]" if name.endswith("]") else f"{name}[period={self.period}]"
+        return scoped, replace(owner or Owner(), period=self.period)
 
     def var(self, name: str, lb: float = 0.0, ub: float = INF, integer: bool = True,
             owner: Owner | None = None) -> Expr:
+        name, owner = self._in_period(name, owner)
         if name in self.names:
             raise ValueError(f"variable {name} defined twice")
         index = len(self.variables)
@@ -161,6 +171,7 @@ class LinearModel:
     def add(self, name: str, family: str, expr: Expr, lo: float = -INF, hi: float = INF, origin: str = "",
             owner: Owner | None = None) -> Row:
         """Add lo ≤ expr ≤ hi. Refuses NaN, infinite or absurd coefficients: a solver must never see them."""
+        name, owner = self._in_period(name, owner)
         for index, coefficient in expr.terms.items():
             if not math.isfinite(coefficient) or abs(coefficient) > MAX_COEFFICIENT:
                 raise ValueError(f"row {name}: coefficient {coefficient!r} of {self.variables[index].name} "
