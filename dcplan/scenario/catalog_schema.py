@@ -6,11 +6,11 @@ scenario adds in its `catalog:` section, so both obey one contract.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Annotated, Optional
 
 from pydantic import Field
 
-from dcplan.scenario.fields import Q, StrictModel, describe
+from dcplan.scenario.fields import Q, Quantity, StrictModel, describe
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._+-]*$"
 
@@ -46,7 +46,29 @@ class Nics(StrictModel):
     speed: Q("Gb/s") = describe("Speed of each port", gt=0)
 
 
-class Purchasable(Sourced):
+class Availability(StrictModel):
+    """The periods an item can be bought in (labels are years): from, until, or both."""
+
+    # `from` is a Python keyword: declared through the class namespace, read as `availability.start`.
+    __annotations__["from"] = "Optional[float]"
+    vars()["from"] = describe("First period (year) the item can be bought in", default=None, ge=1900, le=2200)
+    until: Optional[float] = describe("Last period (year) the item can be bought in", default=None, ge=1900, le=2200)
+
+    @property
+    def start(self) -> float | None:
+        return getattr(self, "from")
+
+
+class Lifecycle(StrictModel):
+    """Fields every purchasable item has for build-outs over periods (ignored by a single purchase)."""
+
+    lifetime: Q("years") = describe("Years in service before it retires; default 5", default=5.0, gt=0, le=50)
+    available: Optional[Availability] = describe("Periods it can be bought in; default all", default=None)
+    price_change: Annotated[float, Quantity(""), Field(ge=-0.99, le=10.0)] = describe(
+        "Price change per year, compounding from the first period (-15% or -0.15); default 0", default=0.0)
+
+
+class Purchasable(Sourced, Lifecycle):
     price: Optional[float] = describe(
         "Unit price in the scenario currency; null = no public price, not bought unless set in catalog.prices",
         default=None, ge=0, allow_inf_nan=False)
@@ -78,7 +100,7 @@ class StorageNode(Purchasable):
     nics: Optional[Nics] = describe("Network ports to cable; omitted = none", default=None)
 
 
-class Switch(Sourced):
+class Switch(Sourced, Lifecycle):
     """A leaf/spine switch; optics are bought per link end."""
 
     price: Optional[float] = describe("Unit price; null = not bought unless set in catalog.prices",

@@ -18,6 +18,7 @@ from dcplan.rules import SPARES_RULE
 from dcplan.vocab import SECURITY_LEVELS, Engine, Objective
 from dcplan.scenario import units
 from dcplan.scenario.fields import Fraction, Q, StrictModel, describe
+from dcplan.scenario.periods import Periods, per_period
 from dcplan.scenario.catalog_schema import ID_PATTERN, Accelerator, ModelSpec, Server, StorageNode, Switch
 
 OBJECTIVES = Objective.values()
@@ -66,17 +67,18 @@ class CatalogSection(StrictModel):
 
 class Site(StrictModel):
     name: str = describe("Site name, unique in the scenario", pattern=NAME_PATTERN)
-    power: Q("kW") = describe("Facility power cap: IT power x PUE must stay within it", gt=0)
+    power: per_period(Q("kW"), "GrowingPower", gt=0) = describe(
+        "Facility power cap: IT power x PUE must stay within it")
     pue: float = describe("Power usage effectiveness (facility / IT power); default 1.3, new large "
                           "builds per Uptime Institute 2023", default=1.3, ge=1.0, le=5.0, allow_inf_nan=False)
-    racks: int = describe("Rack positions available", ge=0, le=10_000_000)
-    rack_power: Q("kW") = describe("Power and cooling per rack", gt=0)
+    racks: per_period(int, "GrowingRacks", ge=0, le=10_000_000) = describe("Rack positions available")
+    rack_power: per_period(Q("kW"), "GrowingRackPower", gt=0) = describe("Power and cooling per rack")
     rack_units: int = describe("Usable rack units per rack", default=42, ge=1, le=64)
-    electricity_price: float = describe(
+    electricity_price: per_period(float, "GrowingPrice", ge=0, allow_inf_nan=False) = describe(
         "Electricity price per kWh (currency); default 0.0862, 2025 US industrial average (EIA EPM 5.3)",
-        default=0.0862, ge=0, allow_inf_nan=False)
-    carbon_intensity: Q("kg/kWh") = describe(
-        "Grid carbon intensity; default 0.481 kg/kWh, 2023 world average (Ember)", default=0.481, ge=0)
+        default=0.0862)
+    carbon_intensity: per_period(Q("kg/kWh"), "GrowingCarbonIntensity", ge=0) = describe(
+        "Grid carbon intensity; default 0.481 kg/kWh, 2023 world average (Ember)", default=0.481)
 
 
 
@@ -134,6 +136,8 @@ class TrainingWorkload(WorkloadBase):
         "Model and optimizer state bytes per parameter; default 16 (mixed-precision Adam, ZeRO paper)",
         default=16.0, gt=0, allow_inf_nan=False)
     memory_headroom: Fraction = describe("Usable share of HBM for model state; default 0.9", default=0.9)
+    period: Optional[float] = describe("Build-outs: the period (label, a year) the run happens in; default the first",
+                                       default=None, ge=1900, le=2200)
 
 
 class InferenceWorkload(ServiceBase):
@@ -141,7 +145,8 @@ class InferenceWorkload(ServiceBase):
 
     type: Literal["inference"] = describe("Workload kind")
     model: ModelRef = describe("A model preset id, or an inline model shape")
-    requests_per_s: float = describe("Peak requests per second", gt=0, le=1e9, allow_inf_nan=False)
+    requests_per_s: per_period(float, "GrowingRequests", gt=0, le=1e9, allow_inf_nan=False) = describe(
+        "Peak requests per second")
     prompt_tokens: int = describe("Prompt (input) tokens per request", ge=0, le=10_000_000)
     output_tokens: int = describe("Generated tokens per request", ge=1, le=10_000_000)
     max_tpot: Q("ms") = describe("Latency target: time per output token", gt=0)
@@ -161,8 +166,8 @@ class CpuWorkload(ServiceBase):
     """CPU services: vCPUs and memory packed onto CPU servers in aggregate."""
 
     type: Literal["cpu"] = describe("Workload kind")
-    vcpus: int = describe("vCPUs (hardware threads) needed", ge=1, le=1_000_000_000)
-    memory: Q("GB") = describe("Memory needed", default=0, ge=0)
+    vcpus: per_period(int, "GrowingVcpus", ge=1, le=1_000_000_000) = describe("vCPUs (hardware threads) needed")
+    memory: per_period(Q("GB"), "GrowingMemory", ge=0) = describe("Memory needed", default=0)
 
 
 class Durability(StrictModel):
@@ -200,8 +205,8 @@ class StorageWorkload(ServiceBase):
     """Storage with a usable capacity, throughput and a durability scheme."""
 
     type: Literal["storage"] = describe("Workload kind")
-    capacity: Q("TB") = describe("Usable capacity", gt=0)
-    throughput: Q("GB/s") = describe("Aggregate throughput needed", default=0, ge=0)
+    capacity: per_period(Q("TB"), "GrowingCapacity", gt=0) = describe("Usable capacity")
+    throughput: per_period(Q("GB/s"), "GrowingThroughput", ge=0) = describe("Aggregate throughput needed", default=0)
     durability: Durability = describe("{replicas: r} or {erasure: 'k+m'}")
 
 
@@ -322,6 +327,16 @@ ObjectiveSpec = Annotated[
 ]
 
 
+class Installed(StrictModel):
+    """Equipment already owned at a site: it serves workloads without being bought again."""
+
+    item: str = describe("Catalog id of a server, storage node or switch")
+    site: str = describe("Site where it is installed")
+    quantity: int = describe("Units owned", ge=1, le=10_000_000)
+    since: Optional[float] = describe("Year it was bought (retires `lifetime` years later); default the "
+                                      "first period", default=None, ge=1900, le=2200)
+
+
 class Scenario(StrictModel):
     """A dcplan scenario: workloads to host, sites, policies and the catalog to buy from."""
 
@@ -340,6 +355,12 @@ class Scenario(StrictModel):
     policies: Policies = describe("Network, redundancy, security and cost policies", default_factory=Policies)
     constraints: list[GenericConstraint] = describe("Generic linear limits over what is bought",
                                                     default_factory=list)
+    periods: Optional[Periods] = describe("A build-out over several periods: {start, count, length}; "
+                                          "default one purchase", default=None)
+    discount_rate: Fraction = describe("Yearly discount rate for the net present value of a build-out "
+                                       "(8% or 0.08); default 0", default=0.0)
+    installed: list[Installed] = describe("Equipment already owned (also for a single purchase)",
+                                          default_factory=list)
     # `assert` is a Python keyword, so this field is declared through the class namespace (code reads it as
     # `scenario.assertions`). A real field name rather than an alias keeps the JSON Schema, the generated
     # docs, "did you mean" hints and error positions all saying `assert`.

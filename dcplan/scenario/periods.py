@@ -1,0 +1,120 @@
+"""Build-outs over time: periods, per-period values, and a scenario seen in one period.
+
+A scenario with `periods: {start, count, length}` plans several purchases, one per period.
+Every site quantity and workload demand may then be one value (the same in each period), a
+list with one value per period, or `{start: V, growth: R}` (V in the first period, compounding
+R per year; whole-number fields round up). Without `periods` a scenario is one purchase and
+each of those fields is one value, as before.
+
+`in_period(scenario, i)` is the scenario as it stands in period i: every per-period value
+replaced by the period's own, and training runs of other periods left out. Sizing and every
+single-period rule work on it unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Annotated, Optional, Union
+
+from pydantic import Discriminator, Field, Tag, create_model
+
+from dcplan.scenario.fields import Q, Quantity, StrictModel, describe
+
+MAX_PERIODS = 40
+"""A build-out of more periods is refused: 40 years of yearly periods, or 10 of quarters."""
+
+
+class Periods(StrictModel):
+    """The periods of a build-out: labels start, start + length, ... (years)."""
+
+    start: int = describe("Label (year) of the first period, e.g. 2027", ge=1900, le=2200)
+    count: int = describe(f"Number of periods (1 to {MAX_PERIODS})", ge=1, le=MAX_PERIODS)
+    length: Q("years") = describe("Length of one period; default 1 year", default=1.0, gt=0, le=10)
+
+    @property
+    def labels(self) -> list[str]:
+        return [period_label(self.start + i * self.length) for i in range(self.count)]
+
+    def years_from_start(self, index: int) -> float:
+        """Years from the first period's start to period `index`'s start."""
+        return index * self.length
+
+    @property
+    def end(self) -> float:
+        """The year the last period ends (start + count × length)."""
+        return self.start + self.count * self.length
+
+
+def period_label(year: float) -> str:
+    """2027 → "2027"; 2027.5 → "2027.5"."""
+    return f"{year:g}"
+
+
+def label_year(label) -> float | None:
+    """The year a label or number stands for, or None if it is not one."""
+    try:
+        value = float(label)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+GrowthRate = Annotated[float, Quantity(""), Field(ge=-0.99, le=10.0)]
+"""Yearly growth: 60% or 0.6; -99 % to +1,000 %."""
+
+
+@lru_cache(maxsize=None)
+def _growth_model(name: str, value_type, bounds: tuple):
+    item = Annotated[value_type, Field(**dict(bounds))]
+    return create_model(
+        name, __base__=StrictModel,
+        start=(item, describe("Value in the first period")),
+        growth=(GrowthRate, describe("Growth per year, compounding from the first period (60% or 0.6)")),
+        __doc__="A value that grows by `growth` per year from `start` in the first period.")
+
+
+def period_kind(value) -> str:
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict) or hasattr(value, "growth"):
+        return "growth"
+    return "value"
+
+
+def per_period(value_type, name: str, **bounds):
+    """A field type taking one value, a list with one value per period, or {start, growth}.
+
+    `bounds` (gt, ge, le, ...) hold for every value. `name` names the growth form in the JSON Schema.
+    """
+    item = Annotated[value_type, Field(**bounds)]
+    growth = _growth_model(name, value_type, tuple(sorted(bounds.items())))
+    return Annotated[Union[Annotated[item, Tag("value")],
+                           Annotated[list[item], Tag("list"), Field(min_length=1)],
+                           Annotated[growth, Tag("growth")]],
+                     Discriminator(period_kind)]
+
+
+def is_scalar(value) -> bool:
+    return period_kind(value) == "value"
+
+
+def values(spec, periods: Optional[Periods], whole: bool = False) -> list:
+    """The value of a per-period field in each period (one value without periods)."""
+    count = periods.count if periods is not None else 1
+    kind = period_kind(spec)
+    if kind == "value":
+        return [spec] * count
+    if kind == "list":
+        return list(spec)
+    raw = [spec.start * (1.0 + spec.growth) ** (periods.years_from_start(i) if periods else 0.0)
+           for i in range(count)]
+    return [math.ceil(v - 1e-9) for v in raw] if whole else raw
+
+
+SITE_PER_PERIOD = ("power", "racks", "rack_power", "electricity_price", "carbon_intensity")
+"""Site quantities that may change from period to period."""
+DEMAND_PER_PERIOD = ("requests_per_s", "vcpus", "memory", "capacity", "throughput")
+"""Workload demands that may change from period to period."""
+WHOLE = {"racks", "vcpus"}
+"""Whole-number fields: a growth form rounds their values up."""
