@@ -153,8 +153,8 @@ def _bom(built: BuiltModel, val) -> list[BomLine]:
     for (site, category, item_id), (description, qty, price, power, ru) in sorted(
             lines.items(), key=lambda kv: ([s.name for s in built.scenario.sites].index(kv[0][0]),
                                            order[kv[0][1]], kv[0][2])):
-        out.append(BomLine(site, category, item_id, description, qty, float(price), float(price) * qty,
-                           power * qty, ru * qty))
+        price = float(price or 0.0)  # an installed item with no catalog price
+        out.append(BomLine(site, category, item_id, description, qty, price, price * qty, power * qty, ru * qty))
     return out
 
 
@@ -177,6 +177,8 @@ def _constraint_report(built: BuiltModel, values: list[float]) -> list[Constrain
     for row in built.lm.rows:
         if row.family not in ("power", "racks", "constraints", "limits"):
             continue
+        if built.period is not None and (row.owner is None or row.owner.period != built.period):
+            continue  # a build-out reports each period's rows with that period
         lhs = sum(c * values[i] for i, c in row.terms.items())
         for rhs, slack in ((row.hi, row.hi - lhs), (row.lo, lhs - row.lo)):
             if rhs in (INF, -INF):

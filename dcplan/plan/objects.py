@@ -17,6 +17,7 @@ class BomLine:
     extended_price: float
     power_kw: float  # nameplate power of the whole line
     rack_units: int  # rack units of the whole line
+    period: str | None = None  # build-outs: the period it is bought in
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class Assignment:
     servers: int
     spares: int
     accelerators: int
+    period: str | None = None  # build-outs: the period the assignment holds in
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,21 @@ class FabricReport:
     uplinks: dict
 
 
+@dataclass(frozen=True)
+class PeriodSummary:
+    """A build-out period: its purchases' capex, its yearly opex, what is in use, and what is owned."""
+
+    label: str
+    capex: float
+    opex: float  # per year
+    it_power_kw: float
+    facility_power_kw: float
+    racks: int
+    accelerators: int
+    installed: tuple = ()  # ({site, item, quantity}, ...): owned and in service (installed base and purchases)
+    sites: tuple = ()  # SiteSummary of each site in this period
+
+
 @dataclass
 class Plan:
     scenario: str
@@ -86,6 +103,9 @@ class Plan:
     racks: dict = field(default_factory=dict)  # "item|site|group" -> racks
     requirements: dict = field(default_factory=dict)
     currency: str = "USD"
+    periods: list[PeriodSummary] = field(default_factory=list)  # build-outs only
+    installed: list[dict] = field(default_factory=list)  # a single purchase's installed base ({site, item, quantity})
+    period_plans: list["Plan"] = field(default_factory=list)  # build-outs: what is in use in each period (verify)
 
     def to_dict(self, verbose: bool = False) -> dict:
         """The plan JSON keys of docs/cli.md exactly; `requirements` only when verbose."""
@@ -97,11 +117,24 @@ class Plan:
                        "build_seconds": round(self.build_seconds, 3)},
             "totals": self.totals,
             "sites": [asdict(s) for s in self.sites],
-            "bom": [asdict(b) for b in self.bom],
-            "assignments": [asdict(a) for a in self.assignments],
+            "bom": [_without_period(asdict(b)) for b in self.bom],
+            "assignments": [_without_period(asdict(a)) for a in self.assignments],
             "constraints": [asdict(c) for c in self.constraints],
             "warnings": list(self.warnings),
         }
+        if self.periods:
+            data["periods"] = [{**{k: v for k, v in asdict(p).items() if k != "sites"},
+                                "installed": [dict(i) for i in p.installed],
+                                "sites": [asdict(s) for s in p.sites]} for p in self.periods]
+        if self.installed:
+            data["installed"] = [dict(i) for i in self.installed]
         if verbose:
             data["requirements"] = self.requirements
         return data
+
+
+def _without_period(line: dict) -> dict:
+    """A single purchase's BOM lines and assignments keep exactly their keys; a build-out's say their period."""
+    if line.get("period") is None:
+        line.pop("period", None)
+    return line

@@ -123,6 +123,10 @@ def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_pr
         scenario = scenario.model_copy(update={"objective": options.objective})
     run = _Run(scenario, options, catalog_module.effective(scenario.catalog), time.perf_counter(),
                _Stages(on_progress, on_stage))
+    if scenario.periods is not None or scenario.installed:
+        from dcplan.usecases.buildout import plan_buildout
+
+        return plan_buildout(run)
     _size_and_build(run)
     hint = _warm_start(run)
     blocks = _workload_cuts(run)

@@ -1,0 +1,206 @@
+"""Build-outs over periods: optima worked out by hand or by brute force, never by dcplan.model.
+
+Test-only CPU servers (no network cards, so no fabrics) keep each case to its arithmetic: what is
+bought when, what it costs then, and what that is worth discounted. Energy is free unless a case
+prices it. Every plan returned here has also passed dcplan's own verification.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import pytest
+
+from planner_cases import HOURS, cpu_server, scenario, site, validate
+from dcplan.usecases.planning import NoPlan, SolveOptions, plan_scenario
+
+REL = 1e-9
+
+
+def solve(data: dict):
+    plan = plan_scenario(validate(data), SolveOptions(gap=0.0, time_limit=60))
+    assert plan.status == "optimal"
+    return plan
+
+
+def buildout(workloads, servers, sites=None, count=3, **top) -> dict:
+    data = scenario(workloads, sites=sites or [site(power=1000)], servers=servers, objective="tco", **top)
+    data["periods"] = {"start": 2027, "count": count}
+    return data
+
+
+def bought(plan, item=None, period=None, site_name=None) -> int:
+    return sum(b.quantity for b in plan.bom if (item is None or b.item == item)
+               and (period is None or b.period == period) and (site_name is None or b.site == site_name))
+
+
+def cpu(name="svc", vcpus=64, **extra) -> dict:
+    return dict(name=name, type="cpu", vcpus=vcpus, **extra)
+
+
+def test_a_falling_price_is_bought_just_in_time():
+    """One server in 2027, three more in 2028 at half the price: 1,000 + 3 × 500 = 2,500."""
+    data = buildout([cpu(vcpus=[64, 256, 256])], [cpu_server("c", 1000, price_change="-50%", lifetime="10 years")])
+    plan = solve(data)
+    assert plan.objective_value == pytest.approx(2500.0, rel=REL)
+    assert (bought(plan, period="2027"), bought(plan, period="2028"), bought(plan, period="2029")) == (1, 3, 0)
+    assert [b.unit_price for b in plan.bom] == [1000.0, 500.0]
+
+
+def test_discounting_to_the_cent():
+    """Demand only in 2029: two servers bought then, and a year of energy, discounted by 1.1² at 10 %."""
+    energy_cost = 2 * HOURS * (0.3 + 0.6 * 0.7) * 0.1  # two 1 kW servers at load 0.6, idle 30 %, 0.1 per kWh
+    data = buildout([cpu(vcpus=[1, 1, 128])],
+                    [cpu_server("c", 1000, lifetime="10 years")],
+                    sites=[site(power=1000, electricity_price=0.1)], discount_rate="10%")
+    plan = solve(data)
+    # 2027 and 2028 need one server (1 vCPU); 2029 needs two: the second is bought in 2029.
+    one = HOURS * (0.3 + 0.6 * 0.7) * 0.1
+    expected = 1000 + one + one / 1.1 + (1000 + energy_cost) / 1.1 ** 2
+    assert round(plan.totals["npv"], 2) == round(expected, 2)
+    assert plan.objective_value == pytest.approx(expected, rel=REL)
+    assert bought(plan, period="2029") == 1
+
+
+def test_installed_equipment_retires_and_is_replaced():
+    """Two servers installed in 2022 with a 6-year life serve 2027 and retire in 2028: two are bought then."""
+    data = buildout([cpu(vcpus=128)], [cpu_server("c", 1000, lifetime="6 years")],
+                    installed=[{"item": "c", "site": "s1", "quantity": 2, "since": 2022}])
+    plan = solve(data)
+    assert (bought(plan, period="2027"), bought(plan, period="2028")) == (0, 2)
+    assert plan.objective_value == pytest.approx(2000.0, rel=REL)
+    assert plan.periods[0].installed == ({"site": "s1", "item": "c", "quantity": 2},)
+
+
+def test_a_new_generation_is_bought_once_it_is_available():
+    """2027: two old (64 vCPU) servers; 2028 the 128-vCPU generation arrives at the same price: one of it."""
+    servers = [cpu_server("old", 1000, lifetime="10 years"),
+               cpu_server("new", 1000, vcpus=128, lifetime="10 years", available={"from": 2028})]
+    plan = solve(buildout([cpu(vcpus=[128, 256, 256])], servers))
+    assert plan.objective_value == pytest.approx(3000.0, rel=REL)
+    assert bought(plan, "old", "2027") == 2 and bought(plan, "new", "2028") == 1 and bought(plan, "old") == 2
+
+
+def test_a_site_whose_power_arrives_late():
+    """Site a holds one server (PUE 2, 3 kW); site b has power only from 2028: growth lands there then."""
+    sites = [site("a", power=3, pue=2.0), site("b", power=[0.5, 5, 5])]
+    plan = solve(buildout([cpu(vcpus=[64, 192, 192])], [cpu_server("c", 1000, lifetime="10 years")], sites=sites))
+    assert bought(plan, site_name="a", period="2027") == 1 and bought(plan, site_name="b", period="2028") == 2
+    assert bought(plan) == 3 and plan.objective_value == pytest.approx(3000.0, rel=REL)
+
+
+def test_growth_written_as_start_and_growth():
+    """vCPUs {start: 64, growth: 100 %}: 64, 128, 256 → 1, 2, 4 servers → bought 1, 1, 2 (just in time, as
+    money spent later is worth less at a 5 % discount rate)."""
+    plan = solve(buildout([cpu(vcpus={"start": 64, "growth": "100%"})], [cpu_server("c", 1000, lifetime="10 years")],
+                          discount_rate="5%"))
+    assert [bought(plan, period=p) for p in ("2027", "2028", "2029")] == [1, 1, 2]
+
+
+def test_brownfield_without_periods_buys_only_what_is_missing():
+    data = scenario([cpu(vcpus=192)], servers=[cpu_server("c", 1000)], objective="capex",
+                    installed=[{"item": "c", "site": "s1", "quantity": 2}])
+    plan = solve(data)
+    assert plan.totals["capex"] == pytest.approx(1000.0) and [b.quantity for b in plan.bom] == [1]
+    assert plan.to_dict()["installed"] == [{"site": "s1", "item": "c", "quantity": 2}]
+    assert "periods" not in plan.to_dict() and all("period" not in b for b in plan.to_dict()["bom"])
+
+
+def test_a_scenario_without_periods_prints_exactly_as_before():
+    data = scenario([cpu(vcpus=192)], servers=[cpu_server("c", 1000)], objective="capex")
+    keys = set(solve(data).to_dict())
+    assert keys == {"dcplan", "scenario", "status", "objective", "solver", "totals", "sites", "bom", "assignments",
+                    "constraints", "warnings"}
+
+
+# --------------------------------------------------------------------------- brute force on tiny build-outs
+
+def brute_npv(demands, servers, installed, rate, energy_price):
+    """Least NPV over every purchase schedule of two server types in two or three periods.
+
+    In use each period: the cheapest-to-run units meeting demand among those owned (enumerated).
+    """
+    periods = len(demands)
+    best = None
+    ranges = [range(0, 5)] * (len(servers) * periods)
+    for buys in itertools.product(*ranges):
+        cost = 0.0
+        for p in range(periods):
+            owned = []
+            for s, server in enumerate(servers):
+                n = installed.get(server["id"], 0) if p < server["life"] else 0  # installed at the start
+                n += sum(buys[s * periods + q] for q in range(p + 1) if p - q < server["life"])
+                owned.append(n)
+            use = _cheapest_use(demands[p], servers, owned, energy_price)
+            if use is None:
+                break
+            capex = sum(buys[s * periods + p] * server["price"] * (1 + server["change"]) ** p
+                        for s, server in enumerate(servers))
+            cost += (capex + use) / (1 + rate) ** p
+        else:
+            if best is None or cost < best - 1e-9:
+                best = cost
+    return best
+
+
+def _cheapest_use(demand, servers, owned, energy_price):
+    best = None
+    for use in itertools.product(*[range(n + 1) for n in owned]):
+        if sum(u * s["vcpus"] for u, s in zip(use, servers)) >= demand:
+            energy = sum(u * s["power"] * (0.3 + 0.6 * 0.7) for u, s in zip(use, servers)) * HOURS * energy_price
+            best = energy if best is None else min(best, energy)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_brute_force_agrees_on_tiny_buildouts(seed):
+    rng = random.Random(seed)
+    periods = rng.choice([2, 3])
+    servers = [dict(id=f"s{i}", price=rng.choice([800, 1000, 1500]), vcpus=rng.choice([64, 128]),
+                    power=rng.choice([0.5, 1.0, 2.0]), change=rng.choice([0.0, -0.2, 0.1]), life=rng.choice([1, 2, 10]))
+               for i in range(2)]
+    demands = [rng.choice([64, 128, 192, 256]) for _ in range(periods)]
+    rate, energy_price = rng.choice([0.0, 0.08]), rng.choice([0.0, 0.2])
+    installed = {"s0": rng.choice([0, 1, 2])}
+    data = buildout([cpu(vcpus=demands)],
+                    [cpu_server(s["id"], s["price"], vcpus=s["vcpus"], power=s["power"], lifetime=f"{s['life']} years",
+                                price_change=s["change"]) for s in servers],
+                    sites=[site(power=1000, electricity_price=energy_price)], count=periods, discount_rate=rate,
+                    installed=[{"item": "s0", "site": "s1", "quantity": installed["s0"], "since": 2027}]
+                    if installed["s0"] else [])
+    expected = brute_npv(demands, servers, installed, rate, energy_price)
+    try:
+        plan = solve(data)
+    except NoPlan:
+        assert expected is None
+        return
+    assert expected is not None and plan.totals["npv"] == pytest.approx(expected, rel=1e-7)
+
+
+# --------------------------------------------------------------------------- properties
+
+@pytest.mark.parametrize("seed", range(5))
+def test_more_installed_equipment_never_raises_the_npv(seed):
+    rng = random.Random(100 + seed)
+    demands = [rng.choice([64, 128, 256]) for _ in range(3)]
+    servers = [cpu_server("c", 1000, price_change=rng.choice([0.0, "-20%"]), lifetime="3 years"),
+               cpu_server("d", 1800, vcpus=128, lifetime="5 years")]
+    npv = []
+    for count in (0, 1, 3):
+        installed = [{"item": "c", "site": "s1", "quantity": count, "since": 2026}] if count else []
+        npv.append(solve(buildout([cpu(vcpus=demands)], servers, installed=installed,
+                                  discount_rate="5%")).totals["npv"])
+    assert npv[0] >= npv[1] - 1e-6 >= npv[2] - 2e-6
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_later_availability_never_lowers_the_npv(seed):
+    rng = random.Random(200 + seed)
+    demands = [rng.choice([64, 128, 256]) for _ in range(3)]
+    npv = []
+    for start in (2027, 2028, 2029):
+        servers = [cpu_server("c", 1000, lifetime="10 years"),
+                   cpu_server("n", rng.choice([900, 1200]), vcpus=128, lifetime="10 years", available={"from": start})]
+        npv.append(solve(buildout([cpu(vcpus=demands)], servers)).totals["npv"])
+    assert npv[0] <= npv[1] + 1e-6 <= npv[2] + 2e-6
