@@ -204,3 +204,126 @@ def test_a_later_availability_never_lowers_the_npv(seed):
                    cpu_server("n", rng.choice([900, 1200]), vcpus=128, lifetime="10 years", available={"from": start})]
         npv.append(solve(buildout([cpu(vcpus=demands)], servers)).totals["npv"])
     assert npv[0] <= npv[1] + 1e-6 <= npv[2] + 2e-6
+
+
+# --------------------------------------------------------------------------- outputs and commands
+
+def decline_data() -> dict:
+    return buildout([cpu(vcpus=[64, 256, 256])], [cpu_server("c", 1000, price_change="-50%", lifetime="10 years")])
+
+
+def test_json_csv_and_tables_of_a_buildout():
+    from dcplan.report.plan import render
+
+    plan = solve(decline_data())
+    data = plan.to_dict()
+    assert [p["label"] for p in data["periods"]] == ["2027", "2028", "2029"]
+    assert {"label", "capex", "opex", "it_power_kw", "facility_power_kw", "racks", "accelerators",
+            "installed"} <= set(data["periods"][0])
+    assert data["periods"][1]["installed"] == [{"site": "s1", "item": "c", "quantity": 4}]
+    assert [b["period"] for b in data["bom"]] == ["2027", "2028"] and all("period" in a for a in data["assignments"])
+    assert data["totals"]["npv"] == pytest.approx(2500.0)
+    csv_lines = render(plan, "csv").splitlines()
+    assert csv_lines[0].startswith("period,site,category,item,") and csv_lines[2].startswith("2028,s1,server,c,")
+    table = render(plan, "table")
+    assert "Purchase schedule" in table and "Installed base" in table and "NPV" in table
+
+
+def test_check_asserts_may_name_a_period(tmp_path):
+    import yaml
+
+    from dcplan.usecases.check import check_file
+
+    data = decline_data()
+    data["assert"] = [{"name": "y2028", "metric": "capex", "period": 2028, "max": 1400},
+                      {"name": "y2029", "metric": "capex", "period": 2029, "max": 0}]
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data))
+    result = check_file(path)
+    assert result.outcome == "failed"
+    assert [a.passed for a in result.assertions] == [False, True]
+    assert "capex in 2028 = 1,500" in result.assertions[0].message
+
+
+def test_diff_compares_period_by_period():
+    from dcplan.usecases.diff import diff_plans
+
+    a = solve(decline_data()).to_dict()
+    more = decline_data()
+    more["workloads"][0]["vcpus"] = [64, 256, 320]
+    b = solve(more).to_dict()
+    d = diff_plans(a, b)
+    assert [(p.label, p.figures[0].delta) for p in d.periods] == [("2027", 0), ("2028", 0), ("2029", 250)]
+    assert [(x.period, x.item, x.new_quantity) for x in d.added] == [("2029", "c", 1)]
+
+
+def test_explain_names_the_period_in_which_power_runs_short(tmp_path):
+    import yaml
+
+    from dcplan.usecases.explain import explain_file
+
+    data = buildout([cpu(vcpus=[64, 192, 192])], [cpu_server("c", 1000)], sites=[site(power=[2, 2, 10])])
+    path = tmp_path / "late.yaml"
+    path.write_text(yaml.safe_dump(data))
+    result = explain_file(path, time_limit=60)
+    assert result.status == "infeasible"
+    suggestion = next(s for s in result.suggestions if "power" in s.path)
+    assert "in 2028" in suggestion.description and suggestion.set_argument.startswith("sites.0.power.1=")
+    assert suggestion.verified
+
+
+# --------------------------------------------------------------------------- verification of build-outs
+
+def _verify(data, plan):
+    from dcplan.plan.buildout_verify import verify_buildout
+    from dcplan.scenario.catalog import effective
+    from dcplan.scenario.timeline import in_period
+    from dcplan.sizing import size_scenario
+
+    scenario = validate(data)
+    catalog = effective(scenario.catalog)
+    verify_buildout(plan, scenario, catalog, [size_scenario(in_period(scenario, i), catalog) for i in range(3)])
+
+
+def _broken(plan, change):
+    import copy
+
+    broken = copy.deepcopy(plan)
+    change(broken)
+    return broken
+
+
+BUILDOUT_BREAKS = {
+    "a purchase missing": (lambda p: p.bom.pop(1), "in use at s1, 1 owned"),
+    "a purchase at the wrong price": (lambda p: p.bom.__setitem__(1, __import__("dataclasses").replace(
+        p.bom[1], unit_price=1000.0, extended_price=3000.0)), "the catalog's price then is 500.00"),
+    "a purchase before the item is sold": (lambda p: p.bom.__setitem__(0, __import__("dataclasses").replace(
+        p.bom[0], period="2026")), "which is no period"),
+    "the NPV misreported": (lambda p: p.totals.update(npv=1.0), "totals.npv"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BUILDOUT_BREAKS))
+def test_a_broken_buildout_plan_fails_verification(case):
+    from dcplan.plan.verify import PlanVerificationError
+
+    data = decline_data()
+    plan = solve(data)
+    _verify(data, plan)
+    change, message = BUILDOUT_BREAKS[case]
+    with pytest.raises(PlanVerificationError) as raised:
+        _verify(data, _broken(plan, change))
+    assert any(message in problem for problem in raised.value.problems), raised.value.problems
+
+
+def test_an_item_bought_outside_its_window_fails_verification():
+    from dataclasses import replace
+
+    from dcplan.plan.verify import PlanVerificationError
+
+    data = decline_data()
+    plan = solve(data)
+    data["catalog"]["servers"][0]["available"] = {"until": 2027}
+    with pytest.raises(PlanVerificationError) as raised:
+        _verify(data, replace(plan))
+    assert any("outside its availability" in problem for problem in raised.value.problems)

@@ -93,9 +93,11 @@ def _summary(out: Buildout, p: int, sub: Plan, values: list[float], bom: list[Bo
     capex = sum(line.extended_price for line in bom if line.period == label)
     opex = out.period_metrics[p]["opex"].value(values)
     owned = _owned(out, p, values)
+    metrics = out.period_metrics[p]
     return PeriodSummary(out.labels[p], capex, opex, sum(s.it_power_kw for s in sub.sites),
                          sum(s.facility_power_kw for s in sub.sites), sum(s.racks for s in sub.sites),
-                         sum(a.accelerators for a in sub.assignments), tuple(owned), tuple(sub.sites))
+                         sum(a.accelerators for a in sub.assignments), metrics["energy"].value(values),
+                         metrics["carbon"].value(values), tuple(owned), tuple(sub.sites))
 
 
 def _owned(out: Buildout, p: int, values: list[float]) -> list[dict]:

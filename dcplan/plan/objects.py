@@ -78,6 +78,8 @@ class PeriodSummary:
     facility_power_kw: float
     racks: int
     accelerators: int
+    energy_mwh_per_year: float = 0.0
+    carbon_t_per_year: float = 0.0
     installed: tuple = ()  # ({site, item, quantity}, ...): owned and in service (installed base and purchases)
     sites: tuple = ()  # SiteSummary of each site in this period
 

@@ -12,6 +12,7 @@ import io
 import json
 
 from dcplan.plan.extract import Plan
+from dcplan.report.buildout import buildout_tables
 
 CSV_COLUMNS = ("site", "category", "item", "description", "quantity", "unit_price", "extended_price", "power_kw",
                "rack_units")
@@ -38,11 +39,14 @@ def _safe_cell(value) -> object:
 
 
 def render_csv(plan: Plan) -> str:
+    """The BOM, one row per line; a build-out's rows start with the period they are bought in."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    periods = bool(plan.periods)
+    writer.writerow((("period",) if periods else ()) + CSV_COLUMNS)
     for line in plan.bom:
-        writer.writerow([_safe_cell(line.site), line.category, _safe_cell(line.item), _safe_cell(line.description),
+        writer.writerow(([line.period] if periods else []) +
+                        [_safe_cell(line.site), line.category, _safe_cell(line.item), _safe_cell(line.description),
                          line.quantity, _num(line.unit_price), _num(line.extended_price), _num(line.power_kw),
                          line.rack_units])
     return buffer.getvalue()
@@ -64,7 +68,9 @@ def _summary_rows(plan: Plan) -> list[tuple[str, str]]:
     return [
         ("status", plan.status), ("objective", f"{plan.objective_name} = {plan.objective_value:,.6g} (gap {gap})"),
         ("capex", _money(t["capex"], plan.currency)), ("opex per year", _money(t["opex_per_year"], plan.currency)),
-        ("TCO", _money(t["tco"], plan.currency)), ("IT power", f"{t['it_power_kw']:,.1f} kW"),
+        ("TCO", _money(t["tco"], plan.currency)),
+        *((("NPV", _money(t["npv"], plan.currency) + " (discounted to the first period)"),) if "npv" in t else ()),
+        ("IT power", f"{t['it_power_kw']:,.1f} kW"),
         ("facility power", f"{t['facility_power_kw']:,.1f} kW"),
         ("energy", f"{t['energy_mwh_per_year']:,.0f} MWh/year"), ("carbon", f"{t['carbon_t_per_year']:,.0f} t/year"),
         ("racks", str(t["racks"])), ("accelerators", str(t["accelerators"])),
@@ -84,14 +90,18 @@ def render_table(plan: Plan, *, verbose: bool = False, color: bool = False) -> s
         summary.add_row(key, value)
     console.print(summary)
 
-    bom = Table(title="Bill of materials")
-    for column, justify in (("site", "left"), ("category", "left"), ("item", "left"), ("qty", "right"),
-                            ("unit price", "right"), ("extended", "right"), ("power kW", "right"), ("RU", "right")):
+    periods = bool(plan.periods)
+    bom = Table(title="Bill of materials" + (" (purchases, by period)" if periods else ""))
+    for column, justify in ((("period", "left"),) if periods else ()) + (
+            ("site", "left"), ("category", "left"), ("item", "left"), ("qty", "right"), ("unit price", "right"),
+            ("extended", "right"), ("power kW", "right"), ("RU", "right")):
         bom.add_column(column, justify=justify)
     for line in plan.bom:
-        bom.add_row(line.site, line.category, line.item, str(line.quantity), _money(line.unit_price),
-                    _money(line.extended_price), f"{line.power_kw:,.1f}", str(line.rack_units))
-    bom.add_row("", "", "total", "", "", _money(sum(b.extended_price for b in plan.bom)), "", "", style="bold")
+        bom.add_row(*([line.period] if periods else []), line.site, line.category, line.item, str(line.quantity),
+                    _money(line.unit_price), _money(line.extended_price), f"{line.power_kw:,.1f}",
+                    str(line.rack_units))
+    bom.add_row(*([""] if periods else []), "", "", "total", "", "", _money(sum(b.extended_price for b in plan.bom)),
+                "", "", style="bold")
     console.print(bom)
 
     sites = Table(title="Sites against their limits")
@@ -103,11 +113,14 @@ def render_table(plan: Plan, *, verbose: bool = False, color: bool = False) -> s
     console.print(sites)
 
     assign = Table(title="Assignments")
-    for column in ("workload", "site", "item", "servers", "spares", "accelerators"):
+    for column in (("period",) if periods else ()) + ("workload", "site", "item", "servers", "spares", "accelerators"):
         assign.add_column(column, justify="right" if column in ("servers", "spares", "accelerators") else "left")
     for a in plan.assignments:
-        assign.add_row(a.workload, a.site, a.item, str(a.servers), str(a.spares), str(a.accelerators))
+        assign.add_row(*([a.period] if periods else []), a.workload, a.site, a.item, str(a.servers), str(a.spares),
+                       str(a.accelerators))
     console.print(assign)
+    for table in buildout_tables(plan):
+        console.print(table)
 
     binding = [c for c in plan.constraints if c.binding]
     if binding or verbose:
@@ -141,10 +154,12 @@ def _requirements_table(plan: Plan):
 def render_markdown(plan: Plan) -> str:
     lines = [f"# Plan for {plan.scenario}", "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in _summary_rows(plan)]
-    lines += ["", "## Bill of materials", "", "| " + " | ".join(CSV_COLUMNS) + " |", "|" + "---|" * len(CSV_COLUMNS)]
+    columns = (("period",) if plan.periods else ()) + CSV_COLUMNS
+    lines += ["", "## Bill of materials", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for b in plan.bom:
-        cells = [b.site, b.category, b.item, b.description.replace("|", "\\|"), str(b.quantity), _money(b.unit_price),
-                 _money(b.extended_price), f"{b.power_kw:,.1f}", str(b.rack_units)]
+        cells = ([b.period] if plan.periods else []) + [
+            b.site, b.category, b.item, b.description.replace("|", "\\|"), str(b.quantity), _money(b.unit_price),
+            _money(b.extended_price), f"{b.power_kw:,.1f}", str(b.rack_units)]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "## Sites", "", "| site | IT kW | facility kW | limit kW | racks | rack limit |",
               "|---|---|---|---|---|---|"]

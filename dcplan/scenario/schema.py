@@ -268,12 +268,11 @@ class GenericConstraint(StrictModel):
 
 # Metrics an `assert` entry may bound: the plan's `totals` keys, each with the unit of its bounds
 # (None: money in the scenario currency, or a count; plain numbers only).
-ASSERT_METRICS = {"capex": None, "opex_per_year": None, "tco": None, "it_power_kw": "kW",
+ASSERT_METRICS = {"capex": None, "opex_per_year": None, "tco": None, "npv": None, "it_power_kw": "kW",
                   "facility_power_kw": "kW", "energy_mwh_per_year": "MWh", "carbon_t_per_year": "t",
                   "racks": None, "accelerators": None}
 SITE_METRICS = ("facility_power_kw", "it_power_kw", "racks")
-AssertMetric = Literal["capex", "opex_per_year", "tco", "it_power_kw", "facility_power_kw", "energy_mwh_per_year",
-                       "carbon_t_per_year", "racks", "accelerators"]
+AssertMetric = Literal[tuple(ASSERT_METRICS)]
 AssertBound = Optional[Union[Annotated[float, Field(allow_inf_nan=False)], str]]
 
 
@@ -293,6 +292,8 @@ class Assertion(StrictModel):
     min: AssertBound = describe("Lower bound, in the same unit as `max`", default=None)
     site: Optional[str] = describe("A scenario site: bound that site's figure instead of the plan total",
                                    default=None)
+    period: Optional[float] = describe("Build-outs: bound that period's figure (a period label, a year) instead "
+                                       "of the plan total", default=None, ge=1900, le=2200)
 
     @field_validator("max", "min")
     @classmethod
@@ -317,6 +318,8 @@ class Assertion(StrictModel):
         if self.site is not None and self.metric not in SITE_METRICS:
             raise ValueError(f"with `site`, `metric` must be one of {', '.join(SITE_METRICS)}; "
                              f"found {self.metric!r}")
+        if self.period is not None and self.metric in ("tco", "npv"):
+            raise ValueError(f"`{self.metric}` is a total of the whole build-out: it has no value per `period`")
         return self
 
 

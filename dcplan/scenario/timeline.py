@@ -38,6 +38,7 @@ def check_timeline(scenario: Scenario, positions: Positions, catalog) -> list[Di
     _check_installed(scenario, catalog, report)
     _check_availability(scenario, report)
     _check_training_periods(scenario, report)
+    _check_assert_periods(scenario, report)
     return problems
 
 
@@ -116,6 +117,19 @@ def _check_training_periods(scenario: Scenario, report) -> None:
         elif f"{workload.period:g}" not in names:
             report("unknown-period", f"{workload.period:g} is not a period; periods: {', '.join(names)}", path,
                    _did_you_mean(f"{workload.period:g}", names))
+
+
+def _check_assert_periods(scenario: Scenario, report) -> None:
+    names = labels(scenario)
+    for index, entry in enumerate(scenario.assertions):
+        if entry.period is None:
+            continue
+        path = ("assert", index, "period")
+        if scenario.periods is None:
+            report("needs-periods", "`period` applies to build-outs; add `periods:` or remove it", path)
+        elif f"{entry.period:g}" not in names:
+            report("unknown-period", f"{entry.period:g} is not a period; periods: {', '.join(names)}", path,
+                   _did_you_mean(f"{entry.period:g}", names))
 
 
 def _did_you_mean(word: str, choices) -> str | None:

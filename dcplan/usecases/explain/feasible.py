@@ -8,7 +8,7 @@ from dataclasses import replace
 from dcplan.model.built import constraint_name
 from dcplan.model.linear import INF, LinearModel, Row
 from dcplan.usecases.explain.results import Binding, Explanation
-from dcplan.usecases.explain.words import bound_path, is_integral, label, set_path, set_value, show, where
+from dcplan.usecases.explain.words import bound_path, is_integral, label, period_of, set_path, set_value, show, where
 from dcplan.usecases.explain.work import Work
 from dcplan.vocab import RELAXABLE_FAMILIES as RELAXABLE
 
@@ -66,7 +66,7 @@ def _relax(work: Work, row: Row, sign: float, base, values, proven: bool) -> Bin
     lm = LinearModel(work.lm.variables, [moved if r is row else r for r in work.lm.rows], work.lm.objective,
                      work.lm.names)
     result = work.solve(lm)
-    words = f"{'raising' if sign > 0 else 'lowering'} {entry.path} to {show(relaxed, entry.unit)}"
+    words = f"{'raising' if sign > 0 else 'lowering'} {entry.path}{period_of(row)} to {show(relaxed, entry.unit)}"
     entry = replace(entry, relaxed_to=relaxed, set_argument=f"{set_path(entry.path)}={set_value(relaxed, entry.unit)}")
     if result.values is None:
         return replace(entry, description=words + ": not re-solved in time")
