@@ -17,10 +17,9 @@ from dcplan.scenario.timeline import in_period
 from dcplan.vocab import Stage
 
 
-def plan_buildout(run):
-    """Plan a build-out; `run` is dcplan.usecases.planning's run context."""
-    from dcplan.usecases import planning
-
+def plan_buildout(run, planning):
+    """Plan a build-out; `run` is dcplan.usecases.planning's run context, `planning` the helpers it
+    shares (refuse_absurd_pools, input_warnings, no_plan, UnsafeInput)."""
     requirements, candidates = _size(run, planning)
     out = _build(run, planning, candidates)
     hint = _warm_start(run, out)
@@ -29,7 +28,7 @@ def plan_buildout(run):
     if result.status == "interrupted":
         raise Interrupted()
     if result.values is None:
-        raise planning._no_plan(run, result, warnings)
+        raise planning.no_plan(run, result, warnings)
     if result.status == "feasible":
         warnings.append("the time limit stopped the solver before it proved optimality; see objective.gap")
     return _extract_and_verify(run, out, result, warnings, requirements)
@@ -47,7 +46,7 @@ def _size(run, planning):
     with run.stages(Stage.SIZE):
         requirements = [size_scenario(view, run.catalog) for view in views]
         for sized in requirements:
-            planning._refuse_absurd_pools(sized)
+            planning.refuse_absurd_pools(sized)
     run.requirements = requirements[-1]
     # No dominance pruning: a candidate that dominates another in one period may not be for sale in
     # another, or the other may already be owned (installed, or bought earlier for another need).

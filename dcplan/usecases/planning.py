@@ -126,7 +126,7 @@ def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_pr
     if scenario.periods is not None or scenario.installed:
         from dcplan.usecases.buildout import plan_buildout
 
-        return plan_buildout(run)
+        return plan_buildout(run, _shared())
     _size_and_build(run)
     hint = _warm_start(run)
     blocks = _workload_cuts(run)
@@ -255,6 +255,15 @@ def _extract_and_verify(run: _Run, result, warnings: list[str]):
     with run.stages(Stage.VERIFY):
         verify(plan, run.scenario, run.catalog, run.requirements)
     return plan
+
+
+def _shared():
+    """What a build-out's planning (dcplan/usecases/buildout.py) shares with a single purchase's; handed
+    over rather than imported back, so the two modules stay one-way."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(refuse_absurd_pools=_refuse_absurd_pools, input_warnings=input_warnings,
+                           no_plan=_no_plan, UnsafeInput=UnsafeInput)
 
 
 LARGE_MODEL_POOLS = 1000

@@ -104,7 +104,8 @@ def describe(work: Work, origin: str) -> str:
 
 def _describe_workload(work: Work, parts: tuple) -> str:
     workload = work.scenario.workloads[parts[1]]
-    req = work.built.requirements[workload.name]
+    sized = [part.requirements for part in getattr(work.built, "parts", [])] or [work.built.requirements]
+    req = next(r[workload.name] for r in sized if workload.name in r)  # a build-out's run may be in a later period
     field_name = parts[2] if len(parts) > 2 else None
     if field_name == "sites":
         return f"may run only at {', '.join(workload.sites)}"
