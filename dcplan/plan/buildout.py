@@ -32,7 +32,7 @@ def extract_buildout(out: Buildout, values: list[float], *, status: str, engine:
         values = tidy(part, values)
     run = dict(status=status, engine=engine, bound=bound, solve_seconds=solve_seconds, build_seconds=build_seconds,
                warnings=[])
-    period_plans = [extract(part, values, **run) for part in out.parts]
+    period_plans = [extract(part, values, tidied=True, **run) for part in out.parts]
     objective = out.lm.objective.value(values)
     scenario = out.scenario
     plan = Plan(scenario.name, Status(status).value, out.objective_name, objective, bound,
