@@ -115,7 +115,8 @@ def test_plan_json_and_scenario_inputs_agree(plans):
     mixed = diff_json(a, SCENARIO, "--set", BIGGER)  # --set applies to the scenario only
     assert mixed["totals"] == from_files["totals"]
     assert mixed["bom"] == from_files["bom"]
-    assert (mixed["a"]["currency"], mixed["b"]["currency"], mixed["currency"]) == (None, "USD", "USD")
+    # plan JSON carries its currency, so a saved plan and a solved scenario agree on it
+    assert (mixed["a"]["currency"], mixed["b"]["currency"], mixed["currency"]) == ("USD", "USD", "USD")
 
 
 def test_a_scenario_written_as_json_is_a_scenario(tmp_path, plans):

@@ -1,0 +1,46 @@
+"""Self-contained HTML reports of dcplan's JSON documents: plans, diffs, sweeps and Pareto frontiers.
+
+Inputs are plain dicts as dcplan writes them, so a saved document renders again
+without solving. Charts are plain SVG written here: no plotting library, no
+script needed to draw, nothing fetched. Only the standard library and
+dcplan.rules are imported, so dcplan's start-up stays fast.
+
+    render_plan(plan)      plan JSON (`dcplan solve --format json`)
+    render_diff(diff)      `dcplan diff --format json`
+    render_sweep(sweep)    `dcplan sweep --format json` (grid or Monte Carlo)
+    render_pareto(pareto)  `dcplan pareto --format json`
+    render(document)       any of the four, recognised by its keys (kind_of)
+"""
+
+from __future__ import annotations
+
+from dcplan.report.html.diff import render_diff
+from dcplan.report.html.pareto import render_pareto
+from dcplan.report.html.plan import render_plan
+from dcplan.report.html.sweep import render_sweep
+
+RENDERERS = {"plan": render_plan, "diff": render_diff, "sweep": render_sweep, "pareto": render_pareto}
+
+
+def kind_of(document) -> str | None:
+    """'diff', 'pareto', 'sweep' or 'plan' by the keys each document alone has; None for anything else."""
+    if not isinstance(document, dict):
+        return None
+    if "dcplan_diff" in document:
+        return "diff"
+    if isinstance(document.get("points"), list):
+        return "pareto" if "objectives" in document else "sweep"
+    if "bom" in document or "totals" in document:
+        return "plan"
+    return None
+
+
+def render(document: dict) -> str:
+    """The report of a plan, diff, sweep or Pareto document; ValueError for anything else."""
+    kind = kind_of(document)
+    if kind is None:
+        raise ValueError("not a dcplan plan, diff, sweep or Pareto JSON document")
+    return RENDERERS[kind](document)
+
+
+__all__ = ["render", "kind_of", "render_plan", "render_diff", "render_sweep", "render_pareto"]
