@@ -10,10 +10,14 @@ dcplan.rules are imported, so dcplan's start-up stays fast.
     render_sweep(sweep)    `dcplan sweep --format json` (grid or Monte Carlo)
     render_pareto(pareto)  `dcplan pareto --format json`
     render(document)       any of the four, recognised by its keys (kind_of)
+    render_file(path)      the same from a saved JSON file (`dcplan report`)
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from dcplan.plan.document import PlanFileError, PlanWithoutResult, check_plan, read_json
 from dcplan.report.html.diff import render_diff
 from dcplan.report.html.pareto import render_pareto
 from dcplan.report.html.plan import render_plan
@@ -43,4 +47,21 @@ def render(document: dict) -> str:
     return RENDERERS[kind](document)
 
 
-__all__ = ["render", "kind_of", "render_plan", "render_diff", "render_sweep", "render_pareto"]
+def render_file(path: str | Path) -> str:
+    """The report of a saved document; PlanFileError (naming the file) when it is not one.
+
+    A plan is checked as `dcplan diff` checks it, so both accept the same files; the plan of an
+    infeasible scenario still renders (its page shows the status and the reasons)."""
+    document = read_json(path)
+    kind = kind_of(document)
+    if kind is None:
+        raise PlanFileError(f"{path}: not a plan, diff, sweep or Pareto JSON written by dcplan")
+    if kind == "plan":
+        try:
+            check_plan(document, str(path))
+        except PlanWithoutResult:
+            pass
+    return RENDERERS[kind](document)
+
+
+__all__ = ["render", "render_file", "kind_of", "render_plan", "render_diff", "render_sweep", "render_pareto"]
