@@ -154,8 +154,9 @@ def _cell(text: str) -> str:
 
 
 def _site_chart(d: PlanDiff) -> list[str]:
-    """Facility power per site as a Mermaid chart (B as bars, A as a line), when any site changed."""
-    if not any(s.facility_power_kw.delta or not (s.in_a and s.in_b) for s in d.sites):
+    """Facility power per site as a Mermaid chart (B as bars, A as a line), when a site's power changed;
+    with one site the totals table says the same."""
+    if len(d.sites) < 2 or not any(s.facility_power_kw.delta or not (s.in_a and s.in_b) for s in d.sites):
         return []
     return [""] + mermaid.bars_with_line("Facility power per site (kW): B as bars, A as a line",
                                          [s.name for s in d.sites], [s.facility_power_kw.new for s in d.sites],

@@ -14,6 +14,11 @@ def dicts(value) -> list[dict]:
     return [x for x in value if isinstance(x, dict)] if isinstance(value, list) else []
 
 
+def mapping(value) -> dict:
+    """A dict from the document, or an empty one for anything else."""
+    return value if isinstance(value, dict) else {}
+
+
 @dataclass
 class Ctx:
     plan: dict

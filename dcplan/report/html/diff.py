@@ -7,7 +7,7 @@ diff renders again; the CLI's `diff --format html` renders the same dict.
 from __future__ import annotations
 
 from dcplan.report.html.charts import hbars, waterfall
-from dcplan.report.html.context import dicts
+from dcplan.report.html.context import dicts, mapping
 from dcplan.report.html.fmt import (clean, compact, esc, number, percent, quantity, short_quantity, signed, to_float,
                                     total_label, total_unit)
 from dcplan.report.html.page import cards, document, figure, grid, note, status_badge, table
@@ -19,8 +19,8 @@ def render_diff(d: dict) -> str:
     """One self-contained HTML page for a `dcplan diff --format json` dict."""
     if not isinstance(d, dict) or "dcplan_diff" not in d:
         raise TypeError("a diff must be the dict written by `dcplan diff --format json` (with `dcplan_diff`)")
-    currency = clean(d.get("currency") or (d.get("a") or {}).get("currency") or "USD")
-    a, b = d.get("a") or {}, d.get("b") or {}
+    a, b = mapping(d.get("a")), mapping(d.get("b"))
+    currency = clean(d.get("currency") or a.get("currency") or "USD")
     title = f"dcplan diff: {clean(a.get('source') or 'A')} \u2192 {clean(b.get('source') or 'B')}"
     subtitle = (f"A: {esc(a.get('scenario') or '–')} {status_badge(a.get('status')).html} · "
                 f"B: {esc(b.get('scenario') or '–')} {status_badge(b.get('status')).html} · money in {esc(currency)}")

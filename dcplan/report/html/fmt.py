@@ -144,6 +144,11 @@ def total_unit(key: str) -> str:
     return TOTALS.get(key, ("", "count"))[1]
 
 
+def ratio(part, whole) -> float | None:
+    """part / whole, or None when either is missing or whole is zero (a share that cannot be shown)."""
+    return part / whole if _finite(part) and _finite(whole) and whole else None
+
+
 def percent(share, sign: bool = False) -> str:
     """0.198 -> '19.8 %' (with sign=True '+19.8 %', for changes)."""
     if not _finite(share):

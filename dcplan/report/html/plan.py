@@ -5,7 +5,8 @@ from __future__ import annotations
 from dcplan.report.html import constraints, periods, siteview, workloads
 from dcplan.report.html.charts import hbars, limit_bars, stacked_hbars
 from dcplan.report.html.context import Ctx, capex_by, categories_of
-from dcplan.report.html.fmt import TOTALS, clean, esc, number, percent, power, quantity, short_quantity, to_float
+from dcplan.report.html.fmt import (TOTALS, clean, esc, number, percent, power, quantity, ratio, short_quantity,
+                                    to_float)
 from dcplan.report.html.page import cards, document, figure, grid, note, status_badge, table
 from dcplan.report.html.svg import category_colour
 
@@ -102,9 +103,9 @@ def sites(ctx: Ctx) -> str:
         racks, rack_limit = to_float(s.get("racks")), to_float(s.get("rack_limit"))
         power_rows.append((name, fac or 0.0, limit, power(fac), power(limit)))
         rack_rows.append((name, racks or 0.0, rack_limit, number(racks), number(rack_limit)))
-        pue = fac / it if fac and it else None
-        body.append([name, power(it), power(fac), power(limit), percent(fac / limit if limit else None),
-                     number(racks), number(rack_limit), percent(racks / rack_limit if rack_limit else None),
+        pue = ratio(fac, it)
+        body.append([name, power(it), power(fac), power(limit), percent(ratio(fac, limit)),
+                     number(racks), number(rack_limit), percent(ratio(racks, rack_limit)),
                      f"{pue:.2f}" if pue else "\u2013"])
     charts = grid(figure(limit_bars(ctx.chart("site-power"), "Facility power against the site limit", power_rows),
                          "Facility power (IT × PUE) against the site limit"),

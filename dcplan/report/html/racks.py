@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from dcplan.report.html.context import dicts
+from dcplan.report.html.context import dicts, mapping
 from dcplan.rules import units_per_rack
 from dcplan.report.html.fmt import clean, to_float
 
@@ -78,8 +78,8 @@ class SiteLayout:
 
 
 def rack_spec(plan: dict, site: str) -> RackSpec:
-    for detail in plan.get("site_details") or []:
-        if isinstance(detail, dict) and detail.get("name") == site:
+    for detail in dicts(plan.get("site_details")):
+        if detail.get("name") == site:
             units, kw = to_float(detail.get("rack_units")), to_float(detail.get("rack_power_kw"))
             if units:
                 return RackSpec(int(units), kw or None, "site_details")
@@ -126,7 +126,7 @@ def _units_by_group(plan: dict, site: str, item: str, category: str, total: int)
     if category == "switch":
         for fabric in dicts(plan.get("fabrics")):
             if fabric.get("site") == site:
-                count = sum(int(to_float((fabric.get(k) or {}).get(item)) or 0) for k in ("leaves", "spines"))
+                count = sum(int(to_float(mapping(fabric.get(k)).get(item)) or 0) for k in ("leaves", "spines"))
                 if count:
                     group = clean(fabric.get("group") or SHARED)
                     given[group] = given.get(group, 0) + count
