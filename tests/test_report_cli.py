@@ -88,6 +88,44 @@ def test_report_refuses_what_it_cannot_render(tmp_path, content, message):
     assert run("report", tmp_path / "missing.json").exit_code == 2
 
 
+BINDING = ["--set", "sites.0.racks=5", "--set", "limits.carbon=372"]  # inference-platform: its racks bind
+
+
+@pytest.fixture(scope="module")
+def explained(tmp_path_factory) -> dict[str, Path]:
+    """A plan whose racks bind, and `dcplan explain --format json` of the same scenario."""
+    folder = tmp_path_factory.mktemp("explained")
+    scenario = ROOT / "scenarios" / "inference-platform.yaml"
+    files = {"plan": folder / "plan.json", "explain": folder / "explain.json"}
+    assert run("solve", scenario, *BINDING, "--format", "json", "-o", files["plan"], "-q").exit_code == 0
+    assert run("explain", scenario, *BINDING, "--format", "json", "-o", files["explain"], "-q").exit_code == 0
+    return files
+
+
+def test_report_with_an_explanation_shows_what_relaxing_each_binding_limit_is_worth(explained):
+    binding = json.loads(explained["explain"].read_text(encoding="utf-8"))["binding"]
+    assert binding, "the racks should bind"
+    without = run("report", explained["plan"]).stdout
+    with_worth = run("report", explained["plan"], "--explain", explained["explain"]).stdout
+    for entry in binding:
+        shown = f"{entry['description']} (--set {entry['set_argument']})"
+        assert shown not in without and shown in with_worth
+    assert "--explain explain.json" in without  # the page says how to get the figures
+
+
+def test_an_explanation_must_match_the_plan(explained, saved, tmp_path):
+    other_plan = tmp_path / "other.json"
+    other_plan.write_text(bundled_plan("inference-platform"), encoding="utf-8")  # same name, 300 racks
+    result = run("report", other_plan, "--explain", explained["explain"])
+    assert result.exit_code == 2 and "another version of the scenario" in result.stderr
+    result = run("report", saved["plan"], "--explain", explained["explain"])
+    assert result.exit_code == 2 and "explains scenario 'inference-platform'" in result.stderr
+    result = run("report", saved["diff"], "--explain", explained["explain"])
+    assert result.exit_code == 2 and "goes with a plan" in result.stderr
+    result = run("report", explained["plan"], "--explain", saved["plan"])
+    assert result.exit_code == 2 and "not the JSON of `dcplan explain" in result.stderr
+
+
 # ---------------------------------------------------------------- --format html
 
 

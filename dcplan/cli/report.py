@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -15,13 +16,16 @@ def report(
                                     help="JSON written by `dcplan solve`, `diff`, `sweep` or `pareto` with "
                                          "--format json."),
     output: str = OutputOption,
+    explanation: Optional[Path] = typer.Option(None, "--explain", metavar="EXPLAIN_JSON",
+                                               help="With a plan: `dcplan explain --format json` of the same "
+                                                    "scenario, to show what relaxing each binding limit is worth."),
 ) -> None:
     """Render a saved plan, diff, sweep or Pareto JSON as one HTML file that opens offline."""
     from dcplan.report.html import PlanFileError, render_file
 
     html_needs_a_file(Format.html, output, "--output")
     try:
-        page = render_file(document)
+        page = render_file(document, explanation)
     except PlanFileError as err:
         fail(f"dcplan: {err}", ExitCode.INVALID_INPUT)
     emit(page, output)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dcplan.plan.document import PlanFileError, PlanWithoutResult, check_plan, read_json
+from dcplan.report.html.constraints import attach_worth
 from dcplan.report.html.diff import render_diff
 from dcplan.report.html.pareto import render_pareto
 from dcplan.report.html.plan import render_plan
@@ -47,11 +48,12 @@ def render(document: dict) -> str:
     return RENDERERS[kind](document)
 
 
-def render_file(path: str | Path) -> str:
+def render_file(path: str | Path, explanation: str | Path | None = None) -> str:
     """The report of a saved document; PlanFileError (naming the file) when it is not one.
 
     A plan is checked as `dcplan diff` checks it, so both accept the same files; the plan of an
-    infeasible scenario still renders (its page shows the status and the reasons)."""
+    infeasible scenario still renders (its page shows the status and the reasons). `explanation`,
+    the JSON of `dcplan explain` for the same scenario, adds what relaxing each binding limit is worth."""
     document = read_json(path)
     kind = kind_of(document)
     if kind is None:
@@ -61,7 +63,25 @@ def render_file(path: str | Path) -> str:
             check_plan(document, str(path))
         except PlanWithoutResult:
             pass
+    if explanation is not None:
+        document = _with_explanation(document, kind, path, explanation)
     return RENDERERS[kind](document)
 
 
-__all__ = ["render", "render_file", "kind_of", "render_plan", "render_diff", "render_sweep", "render_pareto"]
+def _with_explanation(plan: dict, kind: str, path, explanation) -> dict:
+    if kind != "plan":
+        raise PlanFileError(f"{explanation}: an explanation goes with a plan, and {path} is a {kind}")
+    data = read_json(explanation)
+    if not isinstance(data, dict) or not isinstance(data.get("binding"), list):
+        raise PlanFileError(f"{explanation}: not the JSON of `dcplan explain --format json`")
+    if data.get("scenario") != plan.get("scenario"):
+        raise PlanFileError(f"{explanation}: explains scenario {data.get('scenario')!r}, and {path} is a plan "
+                            f"of {plan.get('scenario')!r}")
+    plan, mismatched = attach_worth(plan, data)
+    if mismatched:
+        raise PlanFileError(f"{explanation}: made for another version of the scenario: {'; '.join(mismatched)}")
+    return plan
+
+
+__all__ = ["render", "render_file", "kind_of", "PlanFileError", "render_plan", "render_diff", "render_sweep",
+           "render_pareto"]

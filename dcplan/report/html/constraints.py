@@ -34,6 +34,29 @@ def _amount(ctx: Ctx, c: dict, key: str) -> str:
     return number(value, 0 if value is None or value == int(value) else 2)
 
 
+WORTH_KEYS = ("improvement", "relaxed_to", "set_argument", "description")
+
+
+def attach_worth(plan: dict, explanation: dict) -> tuple[dict, list[str]]:
+    """The plan with what relaxing each binding constraint is worth, from `dcplan explain --format json`:
+    its `binding` entries, matched by constraint name, become `worth` on those constraints. Also the
+    names whose limit differs between the two (the explanation was made for another version of the
+    scenario), which the caller should refuse."""
+    found = {clean(b.get("name")): b for b in dicts(explanation.get("binding"))}
+    constraints, mismatched = [], []
+    for c in dicts(plan.get("constraints")):
+        entry = found.get(clean(c.get("name")))
+        if entry is None:
+            constraints.append(c)
+            continue
+        limit, rhs = to_float(entry.get("limit")), to_float(c.get("rhs"))
+        if limit is None or rhs is None or abs(limit - rhs) > 1e-6 * max(1.0, abs(rhs)):
+            mismatched.append(f"{clean(c.get('name'))} (limit {number(rhs)} in the plan, "
+                              f"{number(limit)} in the explanation)")
+        constraints.append({**c, "worth": {k: entry.get(k) for k in WORTH_KEYS}})
+    return {**plan, "constraints": constraints}, mismatched
+
+
 def worth(ctx: Ctx, value) -> str:
     """What relaxing a binding constraint is worth: a number (objective improvement), a dict or a sentence."""
     objective = ctx.plan.get("objective") if isinstance(ctx.plan.get("objective"), dict) else {}
@@ -68,8 +91,9 @@ def section(ctx: Ctx) -> str:
                 + ([worth(ctx, c.get("worth"))] if has_worth else []) for c in binding]
         parts.append("<h3>Binding</h3>" + table(head, rows, numeric={2, 4, 5}))
         if not has_worth:
-            parts.append(note("What relaxing each is worth: `dcplan explain` computes it (a `worth` key per "
-                              "constraint puts it here)."))
+            parts.append(note("What relaxing each is worth: `dcplan explain SCENARIO --format json -o "
+                              "explain.json` computes it; `dcplan report PLAN.json --explain explain.json` "
+                              "shows it here."))
     else:
         parts.append(note("No constraint binds: the plan is limited by the workloads' demand alone."))
     bars = [(clean(c.get("name")), to_float(c.get("lhs")) or 0.0, to_float(c.get("rhs")),

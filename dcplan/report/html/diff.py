@@ -22,8 +22,9 @@ def render_diff(d: dict) -> str:
     a, b = mapping(d.get("a")), mapping(d.get("b"))
     currency = clean(d.get("currency") or a.get("currency") or "USD")
     title = f"dcplan diff: {clean(a.get('source') or 'A')} \u2192 {clean(b.get('source') or 'B')}"
-    subtitle = (f"A: {esc(a.get('scenario') or '–')} {status_badge(a.get('status')).html} · "
-                f"B: {esc(b.get('scenario') or '–')} {status_badge(b.get('status')).html} · money in {esc(currency)}")
+    sides = " · ".join(f"{label}: {esc(side.get('scenario') or '–')} {status_badge(side.get('status')).html}"
+                       for label, side in (("A", a), ("B", b)))
+    subtitle = f"{sides} · money in {esc(currency)}"
     sections = [("summary", "Summary", _summary(d, currency)),
                 ("waterfall", "Capex waterfall", _waterfalls(d, currency)),
                 ("sites", "Per site", _sites(d)),

@@ -15,7 +15,7 @@ HEADLINE = ("capex", "tco", "npv", "opex_per_year", "facility_power_kw", "it_pow
 
 
 def render_plan(plan: dict) -> str:
-    """One self-contained HTML page for a plan dict (SPEC §4, plus the optional keys in DESIGN.md)."""
+    """One self-contained HTML page for a plan dict (`dcplan solve --format json`; docs/cli.md lists its keys)."""
     ctx = Ctx.of(plan, "plan")
     name = clean(plan.get("scenario")) or "plan"
     sections = [

@@ -9,7 +9,7 @@ from dcplan.report.html.page import badge, figure, note, table
 from dcplan.report.html.rack_svg import elevation, floor_map, item_colours
 from dcplan.report.html.racks import SHARED, SiteLayout, planned_racks, site_layouts
 
-_SPEC_SOURCE = {
+_RACK_SIZE_SOURCE = {
     "site_details": "",
     "bom": " (rack size read from the BOM's rack line)",
     "default": " (rack size not in the plan JSON: 42 U assumed, power per rack unknown)",
@@ -35,7 +35,7 @@ def racks_section(ctx: Ctx) -> str:
 def _site_racks(ctx: Ctx, layout: SiteLayout, index: int, colours: dict[str, str]) -> str:
     spec = layout.spec
     size = f"{spec.units} U" + (f", {spec.power_kw:,.1f} kW per rack" if spec.power_kw else "")
-    head = f"<h3>{esc(layout.site)} <span class=\"note\">{esc(size + _SPEC_SOURCE[spec.source])}</span></h3>"
+    head = f"<h3>{esc(layout.site)} <span class=\"note\">{esc(size + _RACK_SIZE_SOURCE[spec.source])}</span></h3>"
     if not layout.types:
         return head + note("No racks used at this site.")
     checks = _layout_checks(ctx, layout)
