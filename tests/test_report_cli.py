@@ -135,6 +135,12 @@ def test_diff_html_is_the_report_of_its_json(saved, tmp_path):
     assert target.read_text(encoding="utf-8") == run("report", saved["diff"]).stdout
 
 
+def test_solve_html_of_an_infeasible_scenario_writes_nothing(tmp_path):
+    target = tmp_path / "plan.html"
+    result = run("solve", ROOT / "tests" / "infeasible" / "site-power.yaml", "--format", "html", "-o", target)
+    assert result.exit_code == 1 and not target.exists()
+
+
 @pytest.mark.parametrize("args", [["validate", ENTERPRISE], ["explain", ENTERPRISE], ["catalog", "list"]])
 def test_commands_without_a_report_refuse_html(args):
     result = run(*args, "--format", "html")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from dcplan.report.html.charts import limit_bars
-from dcplan.report.html.context import Ctx, dicts
+from dcplan.report.html.context import Ctx, dicts, mapping
 from dcplan.report.html.fmt import OBJECTIVE_TOTAL, clean, number, power, quantity, to_float, total_unit
 from dcplan.report.html.page import figure, note, table
 
@@ -59,7 +59,7 @@ def attach_worth(plan: dict, explanation: dict) -> tuple[dict, list[str]]:
 
 def worth(ctx: Ctx, value) -> str:
     """What relaxing a binding constraint is worth: a number (objective improvement), a dict or a sentence."""
-    objective = ctx.plan.get("objective") if isinstance(ctx.plan.get("objective"), dict) else {}
+    objective = mapping(ctx.plan.get("objective"))
     name = clean(objective.get("name") or "the objective")
     unit = total_unit(OBJECTIVE_TOTAL.get(name, ""))
     if isinstance(value, dict):  # an entry of `dcplan explain`'s `binding` list

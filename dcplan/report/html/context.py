@@ -14,6 +14,11 @@ def dicts(value) -> list[dict]:
     return [x for x in value if isinstance(x, dict)] if isinstance(value, list) else []
 
 
+def listed(value) -> list:
+    """A list from the document, or an empty one for anything else."""
+    return value if isinstance(value, list) else []
+
+
 def mapping(value) -> dict:
     """A dict from the document, or an empty one for anything else."""
     return value if isinstance(value, dict) else {}
@@ -33,7 +38,7 @@ class Ctx:
 
     @property
     def totals(self) -> dict:
-        return self.plan.get("totals") if isinstance(self.plan.get("totals"), dict) else {}
+        return mapping(self.plan.get("totals"))
 
     @property
     def sites(self) -> list[dict]:

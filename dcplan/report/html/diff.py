@@ -7,7 +7,7 @@ diff renders again; the CLI's `diff --format html` renders the same dict.
 from __future__ import annotations
 
 from dcplan.report.html.charts import hbars, waterfall
-from dcplan.report.html.context import dicts, mapping
+from dcplan.report.html.context import dicts, listed, mapping
 from dcplan.report.html.fmt import (clean, compact, esc, number, percent, quantity, short_quantity, signed, to_float,
                                     total_label, total_unit)
 from dcplan.report.html.page import cards, document, figure, grid, note, status_badge, table
@@ -30,13 +30,13 @@ def render_diff(d: dict) -> str:
                 ("sites", "Per site", _sites(d)),
                 ("totals", "Totals", _totals(d, currency)),
                 ("bom", "BOM changes", _bom(d, currency)),
-                ("warnings", "Warnings", "".join(f"<p class=note>{esc(w)}</p>" for w in d.get("warnings") or []))]
+                ("warnings", "Warnings", "".join(f"<p class=note>{esc(w)}</p>" for w in listed(d.get("warnings"))))]
     return document(title, subtitle, sections, "diff")
 
 
 def _total(d: dict, key: str) -> dict:
-    totals = d.get("totals") if isinstance(d.get("totals"), dict) else {}
-    return totals.get(key) if isinstance(totals.get(key), dict) else {}
+    totals = mapping(d.get("totals"))
+    return mapping(totals.get(key))
 
 
 def _summary(d: dict, currency: str) -> str:
@@ -54,14 +54,14 @@ def _summary(d: dict, currency: str) -> str:
         items.append((f"{total_label(key)} \u0394", sign + short_quantity(delta, unit, currency),
                       f"{quantity(to_float(t.get('old')), unit, currency)} \u2192 "
                       f"{quantity(to_float(t.get('new')), unit, currency)} ({change})"))
-    bom = d.get("bom") if isinstance(d.get("bom"), dict) else {}
+    bom = mapping(d.get("bom"))
     counts = ", ".join(f"{len(dicts(bom.get(k)))} {k}" for k in ("added", "removed", "changed"))
     return cards(items) + note(f"BOM lines: {counts}, {number(to_float(bom.get('unchanged')))} unchanged.")
 
 
 def capex_steps(diff: dict, by: str) -> dict[str, float]:
     """Σ extended-price deltas of the changed BOM lines per category or per site (the waterfall's steps)."""
-    bom = diff.get("bom") if isinstance(diff.get("bom"), dict) else {}
+    bom = mapping(diff.get("bom"))
     steps: dict[str, float] = {}
     for kind in ("added", "removed", "changed"):
         for line in dicts(bom.get(kind)):
@@ -98,7 +98,7 @@ def _sites(d: dict) -> str:
                             ("racks", "Racks", compact)):
         rows, colours = [], {}
         for s in sites:
-            pair = s.get(key) if isinstance(s.get(key), dict) else {}
+            pair = mapping(s.get(key))
             for side, value, colour in (("A", pair.get("old"), A_COLOUR), ("B", pair.get("new"), B_COLOUR)):
                 row = f"{clean(s.get('name'))} \u00b7 {side}"
                 rows.append((row, to_float(value) or 0.0, f"{row}: {fmt(to_float(value) or 0.0)}"))
@@ -108,7 +108,7 @@ def _sites(d: dict) -> str:
     head = ["site", "facility power A", "facility power B", "\u0394", "racks A", "racks B", "\u0394"]
     body = []
     for s in sites:
-        p, r = (s.get(k) if isinstance(s.get(k), dict) else {} for k in ("facility_power_kw", "racks"))
+        p, r = (mapping(s.get(k)) for k in ("facility_power_kw", "racks"))
         name = clean(s.get("name")) + ("" if s.get("in_a", True) else " (new)") \
             + ("" if s.get("in_b", True) else " (gone)")
         body.append([name, quantity(to_float(p.get("old")), "kW"), quantity(to_float(p.get("new")), "kW"),
@@ -118,7 +118,7 @@ def _sites(d: dict) -> str:
 
 
 def _totals(d: dict, currency: str) -> str:
-    totals = d.get("totals") if isinstance(d.get("totals"), dict) else {}
+    totals = mapping(d.get("totals"))
     rows = []
     for key, t in totals.items():
         if not isinstance(t, dict):
@@ -131,7 +131,7 @@ def _totals(d: dict, currency: str) -> str:
 
 
 def _bom(d: dict, currency: str) -> str:
-    bom = d.get("bom") if isinstance(d.get("bom"), dict) else {}
+    bom = mapping(d.get("bom"))
     periods = any("period" in x for k in ("added", "removed", "changed") for x in dicts(bom.get(k)))
     head = ["period", "site", "category", "item", "qty A", "qty B", "\u0394 qty", f"extended A ({currency})",
             f"extended B ({currency})", "\u0394 extended"]

@@ -7,7 +7,7 @@ leaves, leaves uplink to spines, and every link end takes one optic.
 
 from __future__ import annotations
 
-from dcplan.report.html.context import dicts
+from dcplan.report.html.context import dicts, mapping
 from dcplan.report.html.fmt import clean, number, to_float
 from dcplan.report.html.page import badge, figure, note, table
 from dcplan.report.html.racks import SHARED
@@ -17,8 +17,8 @@ WIDTH, HEIGHT = 560, 210
 MAX_BOXES = 16  # switches drawn per tier; more are summarised as "+N"
 
 
-def _count(mapping) -> int:
-    return sum(int(to_float(v) or 0) for v in (mapping or {}).values()) if isinstance(mapping, dict) else 0
+def _count(counts) -> int:
+    return sum(int(to_float(v) or 0) for v in mapping(counts).values())
 
 
 def _types(mapping) -> str:

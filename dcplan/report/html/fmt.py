@@ -66,7 +66,12 @@ def number(value, decimals: int = 0) -> str:
 
 
 def _finite(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float: not a number a plan can mean
+        return False
 
 
 def money(value, currency: str = "USD") -> str:
@@ -166,16 +171,6 @@ def signed(value, decimals: int = 0) -> str:
 
 
 def to_float(value) -> float | None:
-    """A number from JSON (or a numeric string), else None: plans saved by hand may hold anything."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, str):
-        match = re.match(r"\s*([-+]?\d[\d_,]*(?:\.\d*)?(?:[eE][-+]?\d+)?)", value)
-        if match:
-            try:
-                return float(match.group(1).replace(",", "").replace("_", ""))
-            except ValueError:
-                return None
-    return None
+    """A finite number from the document, else None (shown as a dash). Plans edited by hand may hold
+    anything; a string such as "6 MW" is not read as a number, since its unit may not be the key's."""
+    return float(value) if _finite(value) else None

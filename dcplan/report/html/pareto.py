@@ -8,7 +8,7 @@ point embeds its plan (`plan`, or `bom`/`sites` directly), its BOM and sites.
 
 from __future__ import annotations
 
-from dcplan.report.html.context import dicts
+from dcplan.report.html.context import dicts, listed, mapping
 from dcplan.report.html.fmt import (OBJECTIVE_TOTAL, TOTALS, clean, esc, number, quantity, short_quantity, to_float,
                                     total_unit)
 from dcplan.report.html.page import Raw, cards, details, document, figure, note, status_badge, table
@@ -20,8 +20,8 @@ def _unit(objective: str) -> str:
 
 
 def _coords(point: dict, objectives: list[str]) -> tuple[float | None, float | None]:
-    values = point.get("values") if isinstance(point.get("values"), dict) else {}
-    totals = point.get("totals") if isinstance(point.get("totals"), dict) else {}
+    values = mapping(point.get("values"))
+    totals = mapping(point.get("totals"))
     out = []
     for name in objectives:
         value = to_float(values.get(name))
@@ -35,7 +35,7 @@ def render_pareto(pareto: dict) -> str:
     """One page for a Pareto JSON: the frontier chart, a table of points, and every point's plan summary."""
     if not isinstance(pareto, dict):
         raise TypeError("a Pareto frontier must be a dict (the JSON written by `dcplan pareto --format json`)")
-    objectives = [clean(o) for o in (pareto.get("objectives") or ["A", "B"])][:2]
+    objectives = [clean(o) for o in listed(pareto.get("objectives"))][:2]
     while len(objectives) < 2:
         objectives.append("?")
     points = dicts(pareto.get("points"))
@@ -89,7 +89,7 @@ def _table(points: list[dict], objectives: list[str], currency: str) -> str:
         if prev and None not in (x, y, *prev) and y != prev[1]:
             rate = number(-(x - prev[0]) / (y - prev[1]))  # the step's price: A paid per unit of B saved
         prev = (x, y)
-        totals = p.get("totals") if isinstance(p.get("totals"), dict) else {}
+        totals = mapping(p.get("totals"))
         rows.append([f"{i + 1}{' (knee)' if p.get('knee') is True else ''}",
                      quantity(x, _unit(a), currency), quantity(y, _unit(b), currency), rate,
                      status_badge(p.get("status")), _fleet(p),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dcplan.report.html import constraints, periods, siteview, workloads
 from dcplan.report.html.charts import hbars, limit_bars, stacked_hbars
-from dcplan.report.html.context import Ctx, capex_by, categories_of
+from dcplan.report.html.context import Ctx, capex_by, categories_of, listed, mapping
 from dcplan.report.html.fmt import (TOTALS, clean, esc, number, percent, power, quantity, ratio, short_quantity,
                                     to_float)
 from dcplan.report.html.page import cards, document, figure, grid, note, status_badge, table
@@ -35,8 +35,8 @@ def render_plan(plan: dict) -> str:
 
 def subtitle(ctx: Ctx) -> str:
     plan = ctx.plan
-    objective = plan.get("objective") if isinstance(plan.get("objective"), dict) else {}
-    solver = plan.get("solver") if isinstance(plan.get("solver"), dict) else {}
+    objective = mapping(plan.get("objective"))
+    solver = mapping(plan.get("solver"))
     gap = to_float(objective.get("gap"))
     parts = [f"status {status_badge(plan.get('status')).html}",
              f"objective {esc(objective.get('name') or '–')} = {esc(number(to_float(objective.get('value'))))}"
@@ -132,7 +132,7 @@ def bom(ctx: Ctx) -> str:
 
 
 def warnings(ctx: Ctx) -> str:
-    items = ctx.plan.get("warnings") if isinstance(ctx.plan.get("warnings"), list) else []
+    items = listed(ctx.plan.get("warnings"))
     if not items:
         return ""
     return '<ul class="warnings">' + "".join(f"<li>{esc(w)}</li>" for w in items) + "</ul>"

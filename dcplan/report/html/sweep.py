@@ -9,7 +9,7 @@ its scatter against each sampled input.
 
 from __future__ import annotations
 
-from dcplan.report.html.context import dicts
+from dcplan.report.html.context import dicts, mapping
 from dcplan.report.html.fmt import (TOTALS, clean, esc, number, plain, quantity, short_quantity, to_float, total_label,
                                     total_unit, unit_text)
 from dcplan.report.html.page import details, document, figure, grid, note, path_header, status_badge, table
@@ -21,16 +21,16 @@ PCTS = ("p5", "p50", "p95")
 
 
 def paths_of(points: list[dict]) -> list[str]:
-    return list(dict.fromkeys(clean(k) for p in points for k in (p.get("values") or {})))
+    return list(dict.fromkeys(clean(k) for p in points for k in mapping(p.get("values"))))
 
 
 def _value(point: dict, path: str):
-    values = point.get("values") if isinstance(point.get("values"), dict) else {}
+    values = mapping(point.get("values"))
     return values.get(path)
 
 
 def _total(point: dict, key: str) -> float | None:
-    totals = point.get("totals") if isinstance(point.get("totals"), dict) else {}
+    totals = mapping(point.get("totals"))
     return to_float(totals.get(key))
 
 
@@ -39,7 +39,7 @@ def _solved(point: dict) -> bool:
 
 
 def is_monte_carlo(sweep: dict) -> bool:
-    summary = sweep.get("summary") if isinstance(sweep.get("summary"), dict) else {}
+    summary = mapping(sweep.get("summary"))
     return bool(sweep.get("samples")) or "percentiles" in summary or sweep.get("mode") == "samples"
 
 
@@ -127,7 +127,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def percentiles_of(sweep: dict, points: list[dict], key: str) -> dict[str, float]:
     """p5/p50/p95 of a total: the summary's when given (either shape), else computed from the solved points."""
-    summary = sweep.get("summary") if isinstance(sweep.get("summary"), dict) else {}
+    summary = mapping(sweep.get("summary"))
     given = summary.get("percentiles", summary)
     given = given.get(key) if isinstance(given, dict) else None
     if isinstance(given, dict) and all(to_float(given.get(p)) is not None for p in PCTS):
@@ -176,7 +176,7 @@ def _table(points, paths, keys, currency) -> str:
             *[f"{total_label(k)} ({u})" if u else total_label(k) for k, u in zip(keys, units, strict=True)]]
     rows = []
     for i, p in enumerate(points):
-        objective = p.get("objective") if isinstance(p.get("objective"), dict) else {}
+        objective = mapping(p.get("objective"))
         rows.append([str(i + 1), *[clean(_value(p, path)) for path in paths], status_badge(p.get("status")),
                      number(to_float(objective.get("value")))]
                     + [plain(_total(p, k), total_unit(k)) for k in keys])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dcplan.report.html.charts import stacked_hbars
-from dcplan.report.html.context import Ctx, dicts
+from dcplan.report.html.context import Ctx, dicts, mapping
 from dcplan.report.html.fmt import clean, compact, esc, number, to_float
 from dcplan.report.html.page import details, figure, note, table
 from dcplan.report.html.svg import colour
@@ -18,7 +18,7 @@ def section(ctx: Ctx) -> str:
     assignments = dicts(ctx.plan.get("assignments"))
     if not assignments:
         return note("This plan assigns no workload.")
-    reqs = ctx.plan.get("requirements") if isinstance(ctx.plan.get("requirements"), dict) else {}
+    reqs = mapping(ctx.plan.get("requirements"))
     parts = [figure(_chart(ctx, assignments), "Units per workload (active + spares), by item and site"),
              _table(assignments, reqs)]
     if reqs:
@@ -52,7 +52,7 @@ def _table(assignments: list[dict], reqs: dict) -> str:
     head = ["workload", "kind", "site", "item", "servers", "spares", "accelerators"] + (["group"] if has_group else [])
     rows = []
     for a in assignments:
-        req = reqs.get(a.get("workload")) if isinstance(reqs.get(a.get("workload")), dict) else {}
+        req = mapping(reqs.get(clean(a.get("workload"))))
         row = [clean(a.get("workload")), clean(req.get("kind") or ""), clean(a.get("site")), clean(a.get("item")),
                number(to_float(a.get("servers"))), number(to_float(a.get("spares"))),
                number(to_float(a.get("accelerators")))]
@@ -78,7 +78,7 @@ def _pairs(mapping) -> str:
 
 
 def _sizing(name: str, req: dict, assignments: list[dict]) -> str:
-    chosen = {clean(a.get("item")) for a in assignments if a.get("workload") == name}
+    chosen = {clean(a.get("item")) for a in assignments if clean(a.get("workload")) == name}
     cands = dicts(req.get("candidates"))
     head = f"<p><strong>{esc(name)}</strong> ({esc(req.get('kind') or '?')}): demand {esc(_pairs(req.get('demand')))}"
     head += f"; workload figures: {esc(_pairs(req.get('detail')))}</p>"
@@ -88,7 +88,7 @@ def _sizing(name: str, req: dict, assignments: list[dict]) -> str:
     body = head + (table(headers, rows) if rows else note("No chosen candidate has sizing figures."))
     if others:
         body += details(f"{len(others)} other candidate(s) considered", table(headers, others))
-    excluded = req.get("excluded") if isinstance(req.get("excluded"), dict) else {}
+    excluded = mapping(req.get("excluded"))
     if excluded:
         body += details(f"{len(excluded)} item(s) excluded, and why",
                         table(["item", "reason"], [[clean(k), clean(v)] for k, v in excluded.items()]))
@@ -96,7 +96,7 @@ def _sizing(name: str, req: dict, assignments: list[dict]) -> str:
 
 
 def _candidate_row(c: dict, chosen: set[str]) -> list:
-    detail = c.get("detail") if isinstance(c.get("detail"), dict) else {}
+    detail = mapping(c.get("detail"))
     keys = [k for k in _KEY_DETAILS if k in detail] + [k for k in detail if k not in _KEY_DETAILS]
     figures = "; ".join(f"{clean(k).replace('_', ' ')} {_value(detail[k])}" for k in keys)
     item = clean(c.get("item")) + (" (chosen)" if clean(c.get("item")) in chosen else "")
