@@ -14,16 +14,26 @@ _KEY_DETAILS = ("accelerator", "tp", "replicas_per_server", "batch", "step_ms", 
                 "accelerators_for_memory", "accelerators", "servers", "days_at_this_count")
 
 
+MAX_CHART_ROWS = 40  # workloads drawn in the chart (the largest); the table lists every one
+
+
 def section(ctx: Ctx) -> str:
     assignments = dicts(ctx.plan.get("assignments"))
     if not assignments:
         return note("This plan assigns no workload.")
+    by_workload: dict[str, list[dict]] = {}
+    for a in assignments:
+        by_workload.setdefault(clean(a.get("workload")), []).append(a)
     reqs = mapping(ctx.plan.get("requirements"))
-    parts = [figure(_chart(ctx, assignments), "Units per workload (active + spares), by item and site"),
-             _table(assignments, reqs)]
+    drawn = sorted(by_workload, key=lambda name: -sum(_units(a) for a in by_workload[name]))[:MAX_CHART_ROWS]
+    caption = "Units per workload (active + spares), by item and site"
+    if len(drawn) < len(by_workload):
+        caption += f": the {len(drawn)} largest of {len(by_workload)} workloads"
+    parts = [figure(_chart(ctx, {name: by_workload[name] for name in drawn}), caption), _table(assignments, reqs)]
     if reqs:
         parts.append("<h3>Sizing behind each assignment</h3>")
-        parts += [_sizing(name, req, assignments) for name, req in reqs.items() if isinstance(req, dict)]
+        parts += [_sizing(clean(name), req, {clean(a.get("item")) for a in by_workload.get(clean(name), [])})
+                  for name, req in reqs.items() if isinstance(req, dict)]
     else:
         parts.append(note("Sizing figures appear when the plan is written with --verbose (plan[\"requirements\"])."))
     return "".join(parts)
@@ -33,16 +43,15 @@ def _units(a: dict) -> float:
     return (to_float(a.get("servers")) or 0.0) + (to_float(a.get("spares")) or 0.0)
 
 
-def _chart(ctx: Ctx, assignments: list[dict]) -> str:
-    names = list(dict.fromkeys(clean(a.get("workload")) for a in assignments))
-    keys = list(dict.fromkeys(f"{clean(a.get('item'))} @ {clean(a.get('site'))}" for a in assignments))
+def _chart(ctx: Ctx, by_workload: dict[str, list[dict]]) -> str:
+    keys = list(dict.fromkeys(f"{clean(a.get('item'))} @ {clean(a.get('site'))}"
+                              for group in by_workload.values() for a in group))
     colours = {k: colour(i) for i, k in enumerate(keys)}
     rows = []
-    for name in names:
+    for name, group in by_workload.items():
         segs = [(f"{clean(a.get('item'))} @ {clean(a.get('site'))}", _units(a),
                  f"{name}: {number(to_float(a.get('servers')))} + {number(to_float(a.get('spares')))} spares of "
-                 f"{clean(a.get('item'))} at {clean(a.get('site'))}")
-                for a in assignments if clean(a.get("workload")) == name]
+                 f"{clean(a.get('item'))} at {clean(a.get('site'))}") for a in group]
         rows.append((name, segs))
     return stacked_hbars(ctx.chart("workload-units"), "Units per workload", rows, colours, fmt=compact)
 
@@ -77,22 +86,34 @@ def _pairs(mapping) -> str:
     return "; ".join(f"{clean(k).replace('_', ' ')} {_value(v)}" for k, v in mapping.items())
 
 
-def _sizing(name: str, req: dict, assignments: list[dict]) -> str:
-    chosen = {clean(a.get("item")) for a in assignments if clean(a.get("workload")) == name}
+def _sizing(name: str, req: dict, chosen: set[str]) -> str:
+    """A workload's demand and figures, its chosen candidates in full, the others (folded) in brief."""
     cands = dicts(req.get("candidates"))
     head = f"<p><strong>{esc(name)}</strong> ({esc(req.get('kind') or '?')}): demand {esc(_pairs(req.get('demand')))}"
     head += f"; workload figures: {esc(_pairs(req.get('detail')))}</p>"
     rows = [_candidate_row(c, chosen) for c in cands if clean(c.get("item")) in chosen]
-    others = [_candidate_row(c, chosen) for c in cands if clean(c.get("item")) not in chosen]
-    headers = ["item", "per unit", "load", "key figures"]
-    body = head + (table(headers, rows) if rows else note("No chosen candidate has sizing figures."))
+    body = head + (table(["item", "per unit", "load", "key figures"], rows) if rows
+                   else note("No chosen candidate has sizing figures."))
+    # the others in one line each way: their full figures would make a large platform's report mostly
+    # tables nobody reads (the plan JSON keeps them all)
+    others = [f"{clean(c.get('item'))}: {_per_unit(c)}" for c in cands if clean(c.get("item")) not in chosen]
     if others:
-        body += details(f"{len(others)} other candidate(s) considered", table(headers, others))
+        body += details(f"{len(others)} other candidate(s) considered", f"<p>{esc(' · '.join(others))}</p>")
     excluded = mapping(req.get("excluded"))
-    if excluded:
+    if excluded:  # by reason: on a large catalog most items are excluded for one of a few reasons
+        by_reason: dict[str, list[str]] = {}
+        for item, reason in excluded.items():
+            by_reason.setdefault(clean(reason), []).append(clean(item))
         body += details(f"{len(excluded)} item(s) excluded, and why",
-                        table(["item", "reason"], [[clean(k), clean(v)] for k, v in excluded.items()]))
+                        table(["reason", "items"], [[r, ", ".join(items)] for r, items in by_reason.items()]))
     return body
+
+
+def _per_unit(c: dict) -> str:
+    """What one unit of a candidate serves (inference, services) or the fixed count it needs (training)."""
+    if to_float(c.get("fixed_count")) is not None:
+        return f"fixed count {number(to_float(c.get('fixed_count')))}"
+    return _pairs(c.get("per_unit"))
 
 
 def _candidate_row(c: dict, chosen: set[str]) -> list:
@@ -100,7 +121,4 @@ def _candidate_row(c: dict, chosen: set[str]) -> list:
     keys = [k for k in _KEY_DETAILS if k in detail] + [k for k in detail if k not in _KEY_DETAILS]
     figures = "; ".join(f"{clean(k).replace('_', ' ')} {_value(detail[k])}" for k in keys)
     item = clean(c.get("item")) + (" (chosen)" if clean(c.get("item")) in chosen else "")
-    per_unit = _pairs(c.get("per_unit")) if c.get("per_unit") else "\u2013"
-    if to_float(c.get("fixed_count")) is not None:  # training: a fixed cluster size, not a rate per unit
-        per_unit = f"fixed count {number(to_float(c.get('fixed_count')))}"
-    return [item, per_unit, _value(c.get("load")), figures]
+    return [item, _per_unit(c), _value(c.get("load")), figures]
