@@ -10,6 +10,7 @@ anything, and a page with a script or console error.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -144,8 +145,6 @@ def _judge(report: PageReport, state: dict, expected: list[str], min_charts: int
 @functools.lru_cache(maxsize=None)
 def bundled_plan(name: str) -> str:
     """The plan JSON (with --verbose's requirements) of a bundled scenario, solved once per test session."""
-    import json
-
     import dcplan
 
     loaded = dcplan.load_scenario(ROOT / "scenarios" / f"{name}.yaml")
@@ -154,6 +153,18 @@ def bundled_plan(name: str) -> str:
 
 def document(name: str) -> dict:
     """A document of tests/reports (written by tests/reports/make_documents.py)."""
-    import json
-
     return json.loads((DOCUMENTS / name).read_text(encoding="utf-8"))
+
+
+HOSTILE = {"par-1": '<script>alert("site")</script>',
+           "b200-8": "b200 \"8\" & <b>'bold'</b>",
+           "claims-assistant": "\x1b[31mclaims\x1b[0m</td></tr></table><img src=x onerror=alert(1)>",
+           "osl-1": "osl-" + "very-long-site-name-" * 12}
+
+
+def hostile_plan() -> dict:
+    """The enterprise plan with its names replaced by markup, quotes, an ESC sequence and a very long name."""
+    text = bundled_plan("enterprise-multisite")
+    for old, new in HOSTILE.items():
+        text = text.replace(old, json.dumps(new)[1:-1])
+    return json.loads(text)

@@ -28,8 +28,8 @@ from typer.testing import CliRunner
 
 from dcplan.cli import app
 from dcplan.report.html import render_pareto, render_plan, render_sweep
-from tests.browser import (ROOT, SCENARIOS, bundled_plan, check_page, chromium_path, document, launch,
-                           section_shot)
+from tests.browser import (HOSTILE, ROOT, SCENARIOS, bundled_plan, check_page, chromium_path, document,
+                           hostile_plan, launch, section_shot)
 
 MAX_REPORT_BYTES = 5_000_000
 
@@ -217,20 +217,6 @@ def test_plan_prints_whole_figures_with_details_open(chromium, tmp_path):
 
 
 # ---------------------------------------------------------------- names from user files are data
-
-
-HOSTILE = {"par-1": '<script>alert("site")</script>',
-           "b200-8": "b200 \"8\" & <b>'bold'</b>",
-           "claims-assistant": "\x1b[31mclaims\x1b[0m</td></tr></table><img src=x onerror=alert(1)>",
-           "osl-1": "osl-" + "very-long-site-name-" * 12}
-
-
-def hostile_plan() -> dict:
-    """The enterprise plan with its names replaced by markup, quotes, an ESC sequence and a very long name."""
-    text = bundled_plan("enterprise-multisite")
-    for old, new in HOSTILE.items():
-        text = text.replace(old, json.dumps(new)[1:-1])
-    return json.loads(text)
 
 
 def test_hostile_names_stay_text(chromium, shots, tmp_path):

@@ -25,7 +25,7 @@ from dcplan.report.html.diff import capex_steps
 from dcplan.report.html.svg import nice_ticks
 from dcplan.rules import units_per_rack
 from dcplan.usecases.diff import diff_plans, to_dict
-from tests.browser import ROOT, SCENARIOS, bundled_plan, document
+from tests.browser import ROOT, SCENARIOS, bundled_plan, document, hostile_plan
 
 REPORT_KEYS = ("currency", "site_details", "racks", "fabrics", "requirements")
 
@@ -166,8 +166,6 @@ def test_pages_reference_nothing_outside_themselves():
 
 
 def test_names_from_the_scenario_are_escaped():
-    from tests.test_report_browser import hostile_plan
-
     page = render_plan(hostile_plan())
     assert "<script>alert" not in page and "<img src=x" not in page and "<b>" not in page and "\x1b" not in page
     assert "&lt;script&gt;alert(&quot;site&quot;)&lt;/script&gt;" in page
