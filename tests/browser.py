@@ -91,10 +91,11 @@ def _watch(page, report: PageReport, url: str) -> None:
     page.on("pageerror", lambda exc: report.errors.append(f"page error: {exc}"))
 
 
-def check_page(context, path: Path, expected: list[str], shots: Path, min_charts: int = 1,
+def check_page(context, path: Path, expected: list[str], shots: Path | None, min_charts: int = 1,
                docs_dir: Path | None = None) -> PageReport:
     """Open `path`, verify requests, errors, charts and texts; take a full-page screenshot into `shots`
-    (and, with `docs_dir`, the top of the page as docs_dir/<name>.png for the documentation)."""
+    (none when None: a broken page's picture helps nobody) and, with `docs_dir`, the top of the page as
+    docs_dir/<name>.png for the documentation."""
     url = path.resolve().as_uri()
     report = PageReport(path, size=path.stat().st_size)
     page = context.new_page()
@@ -103,8 +104,9 @@ def check_page(context, path: Path, expected: list[str], shots: Path, min_charts
         page.goto(url, wait_until="load", timeout=30_000)
         state = page.evaluate(CHARTS_JS)
         report.charts, report.load_ms = state["charts"], state["loadMs"]
-        report.screenshot = shots / (path.stem + ".png")
-        page.screenshot(path=str(report.screenshot), full_page=True)
+        if shots is not None:
+            report.screenshot = shots / (path.stem + ".png")
+            page.screenshot(path=str(report.screenshot), full_page=True)
         if docs_dir is not None:
             page.screenshot(path=str(docs_dir / (path.stem + ".png")), clip=DOCS_SHOT, full_page=True)
         _judge(report, state, expected, min_charts)

@@ -246,7 +246,7 @@ def good_page() -> tuple[str, list[str]]:
 
 
 def _check(chromium, tmp_path, name: str, page: str, expected: list[str]):
-    return check_page(chromium, write(tmp_path, f"broken-{name}", page), expected, tmp_path, min_charts=5)
+    return check_page(chromium, write(tmp_path, f"broken-{name}", page), expected, None, min_charts=5)
 
 
 def _without_policy(page: str) -> str:
