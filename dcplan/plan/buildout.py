@@ -44,6 +44,7 @@ def extract_buildout(out: Buildout, values: list[float], *, status: str, engine:
                         for p, sub in enumerate(period_plans) for a in sub.assignments]
     last = period_plans[-1]
     plan.sites, plan.fabrics, plan.racks, plan.requirements = last.sites, last.fabrics, last.racks, last.requirements
+    plan.site_details = last.site_details
     summaries = [_summary(out, p, sub, values, plan.bom) for p, sub in enumerate(period_plans)]
     if buildout:
         plan.periods = summaries
