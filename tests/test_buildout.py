@@ -111,7 +111,7 @@ def test_a_scenario_without_periods_prints_exactly_as_before():
     data = scenario([cpu(vcpus=192)], servers=[cpu_server("c", 1000)], objective="capex")
     keys = set(solve(data).to_dict())
     assert keys == {"dcplan", "scenario", "status", "objective", "solver", "totals", "sites", "bom", "assignments",
-                    "constraints", "warnings"}
+                    "constraints", "warnings", "currency", "site_details", "racks", "fabrics"}
 
 
 # --------------------------------------------------------------------------- brute force on tiny build-outs
