@@ -98,7 +98,9 @@ def _summary(out: Buildout, p: int, sub: Plan, values: list[float], bom: list[Bo
     return PeriodSummary(out.labels[p], capex, opex, sum(s.it_power_kw for s in sub.sites),
                          sum(s.facility_power_kw for s in sub.sites), sum(s.racks for s in sub.sites),
                          sum(a.accelerators for a in sub.assignments), metrics["energy"].value(values),
-                         metrics["carbon"].value(values), tuple(owned), tuple(sub.sites))
+                         metrics["carbon"].value(values), tuple(owned), tuple(sub.sites),
+                         tuple({"site": b.site, "category": b.category, "item": b.item, "quantity": b.quantity,
+                                "power_kw": b.power_kw, "rack_units": b.rack_units} for b in sub.bom))
 
 
 def _owned(out: Buildout, p: int, values: list[float]) -> list[dict]:

@@ -94,6 +94,7 @@ class PeriodSummary:
     carbon_t_per_year: float = 0.0
     installed: tuple = ()  # ({site, item, quantity}, ...): owned and in service (installed base and purchases)
     sites: tuple = ()  # SiteSummary of each site in this period
+    in_use: tuple = ()  # ({site, category, item, quantity, power_kw, rack_units}, ...): equipment running in it
 
 
 @dataclass
@@ -144,9 +145,10 @@ class Plan:
             "fabrics": [asdict(f) for f in self.fabrics],
         }
         if self.periods:
-            data["periods"] = [{**{k: v for k, v in asdict(p).items() if k != "sites"},
+            data["periods"] = [{**{k: v for k, v in asdict(p).items() if k not in ("sites", "in_use")},
                                 "installed": [dict(i) for i in p.installed],
-                                "sites": [asdict(s) for s in p.sites]} for p in self.periods]
+                                "sites": [asdict(s) for s in p.sites],
+                                "in_use": [dict(i) for i in p.in_use]} for p in self.periods]
         if self.installed:
             data["installed"] = [dict(i) for i in self.installed]
         if verbose:
