@@ -36,12 +36,15 @@ def default_jobs() -> int:
 
 def _worker_main(conn, context: StudyContext) -> None:
     """A worker: its own process group, deaf to SIGINT (the parent stops it), one task at a time.
-    Its stdout goes nowhere: the study's stdout carries the study's data only, whatever an engine prints."""
+    Its stdout and stderr go nowhere: the study's stdout carries the study's data only and its stderr
+    the study's progress, whatever an engine prints (banners, logs) in several processes at once.
+    What happened to a point, errors included, is in its row."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     os.setpgid(0, 0)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
     os.close(devnull)
     while True:
         try:
