@@ -56,12 +56,13 @@ def test_a_sweep_on_ray_returns_the_rows_of_the_local_executor(head):
 
 
 def test_pareto_on_ray_equals_local(head):
-    args = ("pareto", LINE, "--points", "4", "--format", "csv")
+    args = ("pareto", LINE, "--points", "4", "--format", "csv", "--quiet")
     on_ray = subprocess.run([*DCPLAN, *map(str, args), "--executor", "ray", "--address", head], cwd=ROOT,
                             capture_output=True, text=True, timeout=300, env=env())
     local = subprocess.run([*DCPLAN, *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert on_ray.returncode == 0 and local.returncode == 0, on_ray.stderr + local.stderr
     assert on_ray.stdout == local.stdout and len(on_ray.stdout.splitlines()) == 5
+    assert on_ray.stderr == "", on_ray.stderr  # --quiet: nothing from Ray or the engines either
 
 
 def _task_processes() -> list[int]:

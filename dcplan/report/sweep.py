@@ -33,12 +33,12 @@ def safe_cell(value):
 
 
 def number(value) -> str:
-    """Whole numbers as they are, others to 6 significant digits; '' for none (CSV)."""
+    """Whole numbers as they are, others to 12 significant digits (money to the cent); '' for none (CSV)."""
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
-    return str(int(value)) if float(value).is_integer() else f"{value:.6g}"
+    return str(int(value)) if float(value).is_integer() else f"{value:.12g}"
 
 
 def shown(value, digits: int = 0) -> str:

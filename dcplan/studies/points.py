@@ -22,6 +22,7 @@ from dcplan.scenario.overrides import OverrideError, parse_override, split_path
 from dcplan.studies.vary import StudyInputError, Vary
 
 MAX_POINTS = 100_000
+DRAW_DIGITS = 6
 
 
 class InvalidStudy(StudyInputError):
@@ -121,10 +122,9 @@ def sample_points(base: Base, varies: list[Vary], samples: int, seed: int) -> li
 
 
 def _drawn(vary: Vary, number: float, whole: bool):
-    """A drawn number as the value to set: rounded for a whole-number field, with the unit if it has one."""
-    if whole:
-        number = round(number)
-    number = float(f"{number:.12g}") if not whole else number
+    """A drawn number as the value to set: rounded to a whole number for a whole-number field, else to
+    DRAW_DIGITS significant digits (far finer than any planning input), with the unit if it has one."""
+    number = round(number) if whole else float(f"{number:.{DRAW_DIGITS}g}")
     return f"{number!r} {vary.distribution.unit}" if vary.distribution.unit else number
 
 

@@ -10,6 +10,7 @@ cluster needs dcplan installed, in the same version as the driver. Ctrl-C cancel
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -67,10 +68,14 @@ class RayExecutor:
         self.slots = 1
 
     def __enter__(self):
+        # The driver only submits tasks: it exports no metrics (a head without its dashboard has no
+        # metrics agent, and the driver would say so on stderr), and Ray's own warnings stay quiet.
+        os.environ.setdefault("RAY_enable_metrics_collection", "0")
         try:
             import ray
         except ImportError:
             raise ExecutorUnavailable("--executor ray needs Ray: pip install 'dcplan[ray]'") from None
+        logging.getLogger("ray").setLevel(logging.ERROR)  # after the import, which sets up Ray's logger
         _probe(self.address)
         self._connect(ray)
         self.ray = ray
