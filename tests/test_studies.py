@@ -158,3 +158,17 @@ def test_summary_counts_statuses_and_finds_the_bom_lines_that_change():
     assert changes["bom_changes"] == [
         {"site": "a", "category": "server", "item": "x", "min": 2, "max": 5, "quantities": [2, None, 5]},
         {"site": "b", "category": "server", "item": "y", "min": 0, "max": 1, "quantities": [0, None, 1]}]
+
+
+def test_the_knee_is_where_the_frontier_bends_most():
+    from dcplan.studies.pareto import _mark_knee
+
+    def knee_of(values):
+        frontier = [{"values": {"a": a, "b": b}, "knee": False} for a, b in values]
+        _mark_knee(frontier, "a", "b")
+        return [p["knee"] for p in frontier].index(True)
+
+    # Scaled, (1, 4) is at (0.1, 0.4): bulge 0.5; (2, 2) at (0.2, 0.2): 0.6; (6, 1) at (0.6, 0.1): 0.3.
+    assert knee_of([(0, 10), (1, 4), (2, 2), (6, 1), (10, 0)]) == 2
+    assert knee_of([(0, 10), (1, 9), (2, 8), (9, 1), (10, 0)]) == 2  # all on the line: the closest to (0, 0)
+    assert knee_of([(0, 10), (2.5, 7.5), (5, 5), (7.5, 2.5), (10, 0)]) == 2  # a straight frontier: its middle

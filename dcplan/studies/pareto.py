@@ -13,8 +13,12 @@ method", Applied Mathematics and Computation 213(2)). Solves run with gap 0 unle
 otherwise, so each point is optimal, and every plan is verified. Equal points are merged and
 dominated ones (from a solve stopped by the time limit) removed.
 
-The knee is the point closest to the ideal point (a*, b*) once each objective is scaled to [0, 1]
-between its extremes: the best compromise when both objectives count equally.
+The knee is where the frontier bends most: with each objective scaled to [0, 1] between its
+extremes, the point farthest from the straight line through the two extremes, on the side of the
+ideal point (a*, b*) — the definition of Das (1999, "On characterizing the 'knee' of the Pareto
+curve based on Normal-Boundary Intersection", Structural Optimization 18) and of Satopää et al.
+(2011, "Finding a 'Kneedle' in a Haystack", ICDCS workshops). On a straight frontier every point is
+equally far (zero): then the one closest to the ideal point, its middle.
 """
 
 from __future__ import annotations
@@ -35,7 +39,8 @@ from dcplan.vocab import OBJECTIVE_TOTALS, Objective
 
 SAME = 1e-9
 """Two objective values closer than this (relative, plus 1e-6 absolute) are equal."""
-KNEE_RULE = "closest to the ideal point (each objective's best value), each objective scaled to [0, 1]"
+KNEE_RULE = ("farthest from the line through the two extremes, toward the best of both, each objective scaled "
+             "to [0, 1]; on a straight frontier the point closest to that best (its middle)")
 
 
 class NoFrontier(Exception):
@@ -162,10 +167,16 @@ def _dominates(p: dict, q: dict, first: str, second: str) -> bool:
 
 
 def _mark_knee(frontier: list[dict], first: str, second: str) -> None:
+    """Scaled to [0, 1], the extremes are (0, 1) and (1, 0) and the line through them x + y = 1: a point's
+    bulge toward the ideal (0, 0) is 1 − x − y (√2 times its distance from that line)."""
     if len(frontier) < 3:
         return
     a = [p["values"][first] for p in frontier]
     b = [p["values"][second] for p in frontier]
     span_a, span_b = (max(a) - min(a)) or 1.0, (max(b) - min(b)) or 1.0
-    distance = [math.hypot((x - min(a)) / span_a, (y - min(b)) / span_b) for x, y in zip(a, b)]
-    frontier[distance.index(min(distance))]["knee"] = True
+    scaled = [((x - min(a)) / span_a, (y - min(b)) / span_b) for x, y in zip(a, b)]
+    bulge = [1.0 - x - y for x, y in scaled]
+    most = max(bulge)
+    ties = [i for i, value in enumerate(bulge) if value >= most - 1e-9]
+    knee = min(ties, key=lambda i: math.hypot(*scaled[i]))
+    frontier[knee]["knee"] = True

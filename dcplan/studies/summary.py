@@ -3,12 +3,14 @@
 Percentiles interpolate linearly between the sorted values of the points that have a plan (the
 estimator numpy calls "linear", Hyndman & Fan's type 7): p50 of [1, 2, 3, 4] is 2.5. A BOM line
 (site, category, item) "changes" when its quantity is not the same in every plan; a line a plan
-does not have counts as quantity 0 in that plan.
+does not have counts as quantity 0 in that plan; changing lines are listed by site, then in BOM order.
 """
 
 from __future__ import annotations
 
 import math
+
+from dcplan.vocab import Category
 
 PERCENTILES = (5, 50, 95)
 
@@ -64,4 +66,6 @@ def bom_changes(rows: list[dict]) -> dict:
                          "max": max(per_point),
                          "quantities": [by_point.get(i, 0) if rows[i].get("totals") else None
                                         for i in range(len(rows))]})
+    order = {category: rank for rank, category in enumerate(Category.values())}
+    changing.sort(key=lambda line: (line["site"], order.get(line["category"], len(order)), line["item"]))
     return {"bom_changes": changing, "bom_unchanged": unchanged}
