@@ -172,3 +172,22 @@ def test_the_knee_is_where_the_frontier_bends_most():
     assert knee_of([(0, 10), (1, 4), (2, 2), (6, 1), (10, 0)]) == 2
     assert knee_of([(0, 10), (1, 9), (2, 8), (9, 1), (10, 0)]) == 2  # all on the line: the closest to (0, 0)
     assert knee_of([(0, 10), (2.5, 7.5), (5, 5), (7.5, 2.5), (10, 0)]) == 2  # a straight frontier: its middle
+
+
+def test_a_frontier_without_a_trade_off_is_one_plan():
+    import dcplan
+
+    # Every plan of the line scenario costs the same capex: the capex extreme, with TCO then minimised,
+    # is the TCO extreme. One plan, however many points are asked for.
+    frontier = dcplan.pareto(LINE, "capex,tco", 5, study=dcplan.StudyOptions(jobs=1))
+    assert len(frontier.points) == 1 and frontier.removed == {"duplicates": 1, "dominated": 0}
+    assert frontier.points[0]["values"] == {"capex": 200000.0, "tco": pytest.approx(230274.56)}
+
+
+def test_points_not_started_within_the_studys_time_limit_are_rows():
+    import dcplan
+
+    result = dcplan.sweep(LINE, ["objective.carbon=0,1"], study=dcplan.StudyOptions(jobs=1, time_limit=1e-9))
+    assert [p["status"] for p in result.points] == ["no_solution", "no_solution"]
+    assert all("time limit ran out before this point started" in p["reason"] for p in result.points)
+    assert not result.has_plan

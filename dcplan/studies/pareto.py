@@ -117,7 +117,8 @@ def _frontier_rows(executor, progress: Progress, first: str, second: str, points
             raise NoFrontier(status, f"no plan at an extreme of the frontier ({row['status']}): {row['reason']}")
         row["epsilon"] = None
     low, high = ends[1]["totals"][OBJECTIVE_TOTALS[second]], ends[0]["totals"][OBJECTIVE_TOTALS[second]]
-    if points <= 2 or _same(low, high):
+    if points <= 2 or _same(low, high):  # no trade-off: both extremes are one plan
+        progress.total = len(ends)
         return ends
     step = (high - low) / (points - 1)
     epsilons = [high - k * step for k in range(1, points - 1)]
