@@ -71,7 +71,7 @@ def measure(log=lambda m: print(m, file=sys.stderr)) -> dict:
 
     os.environ.update(LOOPBACK_ENV)  # before Ray is imported: its traffic stays on 127.0.0.1
     log("what-if: a 64-point sweep on each executor ...")
-    load_before = _load()
+    load_before, share_before = _load(), _cpu_share()
     inproc, reference = in_process(log)
     runs = {}
     for jobs in (1, 2):
@@ -83,7 +83,15 @@ def measure(log=lambda m: print(m, file=sys.stderr)) -> dict:
             run["overhead"] = (run["slots"] * run["seconds"] - inproc) / 64
     return {"points": 64, "scenario": SCENARIO.name, "vary": VARY, "in_process": inproc, "runs": runs,
             "speedup": runs["local-1"]["seconds"] / runs["local-2"]["seconds"], "cores": os.cpu_count(),
-            "load": [load_before, _load()]}
+            "load": [load_before, _load()], "cpu_share": [share_before, _cpu_share()]}
+
+
+def _cpu_share(seconds: float = 2.0) -> float:
+    """The share of one core a busy loop gets: 1.0 on an idle machine, less when others hold the cores."""
+    began, cpu = time.perf_counter(), time.process_time()
+    while time.perf_counter() - began < seconds:
+        pass
+    return (time.process_time() - cpu) / (time.perf_counter() - began)
 
 
 def _load() -> float | None:
@@ -128,12 +136,16 @@ def section(whatif: dict) -> list[str]:
         lines.append(f"| {label} | {run['slots']} | {run['seconds']:.1f} s | "
                      f"{run['seconds'] / whatif['points']:.2f} s | {run['overhead']:+.3f} s | "
                      f"{'yes' if run['same_rows'] else '**NO**'} |")
-    load = whatif.get("load") or [None, None]
-    busy = (f" The machine's load average was {load[0]:.1f} before and {load[1]:.1f} after this part: with "
-            "more runnable processes than cores, two workers cannot get two cores, and the ratio shows it."
-            if None not in load and max(load) > whatif["cores"] else "")
+    load, share = whatif.get("load") or [None, None], whatif.get("cpu_share") or [None, None]
+    busy = (f" The machine was shared: load average {load[0]:.1f} before and {load[1]:.1f} after this part, and a "
+            f"busy loop got {share[0]:.0%} and {share[1]:.0%} of a core. With more runnable processes than cores, "
+            "a second worker does not get a second core, and the ratio shows it."
+            if None not in load and None not in share and max(load) > whatif["cores"] else "")
+    ray = runs["ray"]
+    versus = (f" The Ray executor against two local workers: {(ray['seconds'] - runs['local-2']['seconds']) / whatif['points']:+.3f} s "
+              "per point of wall-clock time." if ray.get("seconds") is not None else "")
     lines += ["", f"Two workers against one: {whatif['speedup']:.2f}× faster (target ≥ {SPEEDUP_TARGET}×, "
-              f"{whatif['cores']} cores).{busy}", ""]
+              f"{whatif['cores']} cores).{busy}{versus}", ""]
     return lines
 
 
