@@ -67,7 +67,9 @@ class ScenarioDocument:
                 "not-a-mapping", "a scenario must be a mapping of keys such as `dcplan:`, `sites:` and `workloads:`",
                 ()))
             return result
-        data = copy.deepcopy(self.data)
+        # Overrides change a copy, so the document can be validated again with other values; validation
+        # itself never changes the data.
+        data = copy.deepcopy(self.data) if overrides else self.data
         for key, value in overrides:
             try:
                 result.positions.overridden.add(apply_override(data, key, value))
