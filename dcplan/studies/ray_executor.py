@@ -102,8 +102,7 @@ class RayExecutor:
         if thread.is_alive():
             raise ExecutorUnavailable(f"no Ray cluster answered at {self.address} within {CONNECT_SECONDS:.0f} s")
         if failure:
-            raise ExecutorUnavailable(f"cannot connect to the Ray cluster at {self.address}: "
-                                      f"{str(failure[0]).splitlines()[0] if str(failure[0]) else type(failure[0]).__name__}")
+            raise ExecutorUnavailable(f"cannot connect to the Ray cluster at {self.address}: {_first_line(failure[0])}")
 
     def __exit__(self, *exc) -> None:
         if self.ray is not None and self.ray.is_initialized():
@@ -138,6 +137,12 @@ class RayExecutor:
         try:
             return self.ray.get(ref)
         except Exception as err:  # noqa: BLE001 - RayTaskError, WorkerCrashedError, ...: one point fails
-            row = failed_row(f"the Ray task failed: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
+            row = failed_row(f"the Ray task failed: {type(err).__name__}: {_first_line(err)}")
             row["seconds"] = round(time.perf_counter() - began, 3)
             return row
+
+
+def _first_line(err: BaseException) -> str:
+    """The first line of an error's message (Ray's carry the remote traceback below it), or its type."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
