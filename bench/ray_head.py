@@ -6,8 +6,10 @@ GCS server, raylet and workers share one process group that we end with os.killp
 Memory is bounded: 2 CPUs and a small object store (Ray's default is 30 % of RAM).
 
 Ray replaces 127.0.0.1 by the machine's network address unless RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0
-(its single-machine mode); LOOPBACK_ENV sets it for the head and must be set for the drivers too
-(the dcplan processes that connect), so all Ray traffic stays on the loopback interface.
+(its single-machine mode); LOCAL_HEAD_ENV sets it for the head and must be set for the drivers too
+(the dcplan processes that connect), so all Ray traffic stays on the loopback interface. The head
+runs without its dashboard, so it collects no metrics either (a driver would wait for a metrics
+agent that is not there, and say so).
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ import sys
 import time
 from pathlib import Path
 
-LOOPBACK_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
+LOCAL_HEAD_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0",
+                  "RAY_enable_metrics_collection": "0"}
 OBJECT_STORE_BYTES = 100 * 1024 * 1024
 STARTED = "Ray runtime started"
 
@@ -49,7 +52,7 @@ def local_head(directory: Path, cpus: int = 2, timeout: float = 120):
                "--block"]
     with open(log, "w") as out:
         head = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                env={**os.environ, **LOOPBACK_ENV})
+                                env={**os.environ, **LOCAL_HEAD_ENV})
     try:
         _wait_started(head, log, timeout)
         yield f"127.0.0.1:{port}"

@@ -77,9 +77,9 @@ def on_executor(study, log, label: str):
 
 def measure(log=lambda m: print(m, file=sys.stderr)) -> dict:
     import dcplan
-    from bench.ray_head import LOOPBACK_ENV
+    from bench.ray_head import LOCAL_HEAD_ENV
 
-    os.environ.update(LOOPBACK_ENV)  # before Ray is imported: its traffic stays on 127.0.0.1
+    os.environ.update(LOCAL_HEAD_ENV)  # before Ray is imported: its traffic stays on 127.0.0.1
     log("what-if: a 64-point sweep on each executor ...")
     load_before, share_before = _load(), _cpu_share()
     inproc, inproc_cpu, reference = in_process(log)
@@ -119,7 +119,6 @@ def _ray(log, reference) -> dict:
     import dcplan
     from bench.ray_head import local_head
 
-    os.environ.setdefault("RAY_enable_metrics_collection", "0")  # as the Ray executor sets it, before the import
     try:
         import ray  # noqa: F401
     except ImportError:

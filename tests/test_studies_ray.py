@@ -15,7 +15,7 @@ import pytest
 
 pytest.importorskip("ray")
 
-from bench.ray_head import LOOPBACK_ENV, local_head  # noqa: E402
+from bench.ray_head import LOCAL_HEAD_ENV, local_head  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 LINE = ROOT / "tests" / "studies" / "two-site-line.yaml"
@@ -31,7 +31,7 @@ def head(tmp_path_factory):
 
 def env(address: str | None = None) -> dict:
     extra = {"RAY_ADDRESS": address} if address else {}
-    return {**{k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}, **LOOPBACK_ENV, **extra}
+    return {**{k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}, **LOCAL_HEAD_ENV, **extra}
 
 
 def sweep_json(*args, address: str | None = None) -> dict:

@@ -69,7 +69,8 @@ class RayExecutor:
 
     def __enter__(self):
         # The driver only submits tasks: it exports no metrics (a head without its dashboard has no
-        # metrics agent, and the driver would say so on stderr), and Ray's own warnings stay quiet.
+        # metrics agent, and the driver would say so on stderr), and Ray's Python warnings stay quiet;
+        # what goes wrong reaches the study as an exception or a row.
         os.environ.setdefault("RAY_enable_metrics_collection", "0")
         try:
             import ray
