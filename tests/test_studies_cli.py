@@ -213,6 +213,7 @@ def test_a_worker_that_dies_is_a_failed_row_and_the_sweep_goes_on(tmp_path):
     (["--vary", "sites.0.power=poisson(3)", "--samples", "3"], "unknown distribution 'poisson'"),
     (["--vary", "sites.0.power=normal(6MW, 1MW)"], "give --samples N"),
     (["--vary", "sites.0.power=6MW", "--samples", "3"], "--samples draws from distributions"),
+    (["--vary", "sites.0.power=6MW", "--seed", "3"], "a grid has no draws"),
     (["--vary", "sites.0.power=6MW", "--vary", "sites.0.power=7MW"], "given twice"),
     (["--vary", "sites.0.power=6MW", "--format", "yaml"], "supports --format table, json, csv"),
     (["--vary", "sites.0.power=6MW", "--executor", "ray"], "needs the address of a running Ray cluster"),

@@ -75,7 +75,7 @@ def sweep(path, vary: list[str], *, overrides=(), samples: int | None = None, se
     """Run a sweep; raises StudyInputError (bad --vary, invalid points: exit 2) or Interrupted."""
     study = study or StudyOptions()
     varies = [parse_vary(text) for text in vary]
-    _check_design(varies, samples)
+    _check_design(varies, samples, seed)
     base = load_base(path, overrides, options.objective if options else None)
     if samples is not None:
         seed = 0 if seed is None else seed
@@ -94,9 +94,11 @@ def sweep(path, vary: list[str], *, overrides=(), samples: int | None = None, se
                        study.executor, samples, seed if samples is not None else None, currency=base.scenario.currency)
 
 
-def _check_design(varies: list[Vary], samples: int | None) -> None:
+def _check_design(varies: list[Vary], samples: int | None, seed: int | None) -> None:
     if not varies:
         raise StudyInputError("give at least one --vary PATH=VALUES")
+    if seed is not None and samples is None:
+        raise StudyInputError("--seed seeds the draws of --samples; a grid has no draws")
     paths = [v.path for v in varies]
     for path in paths:
         if paths.count(path) > 1:
