@@ -200,6 +200,22 @@ def test_a_worker_that_dies_is_a_failed_row_and_the_sweep_goes_on(tmp_path):
     assert len(list(plans.iterdir())) == 5
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc to find the worker processes")
+def test_workers_end_with_a_parent_killed_outright(tmp_path):
+    """SIGKILL leaves dcplan no chance to stop its workers: they must notice and end by themselves."""
+    proc, _, _ = _start_sweep(tmp_path, "-j", "2")
+    _wait_for(proc, "running")
+    time.sleep(1.0)
+    workers = children(proc.pid)
+    assert len(workers) == 2
+    proc.kill()
+    proc.communicate(timeout=30)
+    ends = time.time() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.time() < ends:
+        time.sleep(0.2)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "a worker outlived its parent"
+
+
 # --------------------------------------------------------------------------- bad input
 
 

@@ -34,20 +34,28 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _worker_main(conn, context: StudyContext) -> None:
+def _worker_main(conn, context: StudyContext, siblings: list) -> None:
     """A worker: its own process group, deaf to SIGINT (the parent stops it), one task at a time.
     Its stdout and stderr go nowhere: the study's stdout carries the study's data only and its stderr
     the study's progress, whatever an engine prints (banners, logs) in several processes at once.
-    What happened to a point, errors included, is in its row."""
+    What happened to a point, errors included, is in its row. It ends with its parent, however the
+    parent ends (even by SIGKILL, which leaves no chance to stop the workers)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    parent = os.getppid()
+    _die_with_parent()
     os.setpgid(0, 0)
+    for sibling in siblings:  # the parent's ends of the other workers' pipes, inherited by fork
+        sibling.close()
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
     os.close(devnull)
     while True:
         try:
+            while not conn.poll(TICK * 4):
+                if os.getppid() != parent:  # the parent is gone (where PR_SET_PDEATHSIG is not available)
+                    return
             message = conn.recv()
         except (EOFError, OSError):
             return
@@ -57,10 +65,23 @@ def _worker_main(conn, context: StudyContext) -> None:
         conn.send((index, execute(context, task)))
 
 
+def _die_with_parent() -> None:
+    """On Linux, ask the kernel to kill this process when its parent dies (prctl PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
+PR_SET_PDEATHSIG = 1
+
+
 class _Worker:
-    def __init__(self, mp, context: StudyContext):
+    def __init__(self, mp, context: StudyContext, siblings: list):
         self.conn, child = mp.Pipe()
-        self.process = mp.Process(target=_worker_main, args=(child, context), daemon=True)
+        self.process = mp.Process(target=_worker_main, args=(child, context, siblings), daemon=True)
         # SIGINT stays blocked from fork until the worker ignores it: a Ctrl-C in between cannot
         # kill a half-started worker with a traceback.
         previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
@@ -119,7 +140,7 @@ class LocalExecutor:
         while queue:
             idle = next((w for w in self.workers if w.index is None), None)
             if idle is None and len(self.workers) < self.jobs:
-                idle = _Worker(self.mp, self.context)
+                idle = _Worker(self.mp, self.context, [w.conn for w in self.workers])
                 self.workers.append(idle)
             if idle is None:
                 return
