@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -156,20 +157,23 @@ def _start_sweep(tmp_path, *extra, points: int = 24):
     return proc, output, plans
 
 
-def _wait_for(proc, text: str, seconds: float = 120) -> str:
+def _wait_for(proc, pattern: str, seconds: float = 120) -> str:
+    """Read stderr until a line matches the regular expression `pattern`."""
     seen, ends = "", time.time() + seconds
-    while text not in seen and time.time() < ends:
+    while not re.search(pattern, seen) and time.time() < ends:
         line = proc.stderr.readline()
-        assert line or proc.poll() is None, f"dcplan ended before {text!r}: {seen}"
+        assert line or proc.poll() is None, f"dcplan ended before {pattern!r}: {seen}"
         seen += line
-    assert text in seen, seen
+    assert re.search(pattern, seen), seen
     return seen
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc to find the worker processes")
 def test_ctrl_c_during_a_local_sweep_stops_every_worker_and_writes_nothing(tmp_path):
-    proc, output, plans = _start_sweep(tmp_path, "-j", "2")
-    _wait_for(proc, "1/24 done")
+    # Many points, so that the sweep is still running when the first finished one is reported
+    # (progress is printed every two seconds; 24 points took under five on a quiet machine).
+    proc, output, plans = _start_sweep(tmp_path, "-j", "2", points=400)
+    _wait_for(proc, r"\b[1-9][0-9]*/400 done, 2 running")
     workers = children(proc.pid)
     assert len(workers) == 2
     proc.send_signal(signal.SIGINT)
@@ -203,7 +207,7 @@ def test_a_worker_that_dies_is_a_failed_row_and_the_sweep_goes_on(tmp_path):
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc to find the worker processes")
 def test_workers_end_with_a_parent_killed_outright(tmp_path):
     """SIGKILL leaves dcplan no chance to stop its workers: they must notice and end by themselves."""
-    proc, _, _ = _start_sweep(tmp_path, "-j", "2")
+    proc, _, _ = _start_sweep(tmp_path, "-j", "2", points=400)
     _wait_for(proc, "running")
     time.sleep(1.0)
     workers = children(proc.pid)

@@ -10,7 +10,7 @@ import typer
 
 from dcplan.cli.app import (Format, FormatOption, GapOption, ObjectiveOption, OutputOption, QuietOption, SetOption,
                             SolverOption, ThreadsOption, TimeLimitOption, VerboseOption, color, emit, fail, only,
-                            set_levels, solve_options)
+                            html_needs_a_file, set_levels, solve_options)
 from dcplan.cli.sweep import (STUDY_FORMATS, AddressOption, ExecutorName, ExecutorOption, JobsOption, PlansOption,
                               progress_printer, study_errors, study_options)
 from dcplan.diagnostics import ExitCode
@@ -44,6 +44,7 @@ def pareto(
 
     set_levels(quiet, verbose)
     only(fmt, STUDY_FORMATS, "pareto")
+    html_needs_a_file(fmt, output)
     options = solve_options(objective, solver, None, gap, threads)
     study = study_options(executor, jobs, address, time_limit, plans)
     try:

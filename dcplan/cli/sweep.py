@@ -16,7 +16,7 @@ import typer
 
 from dcplan.cli.app import (Format, FormatOption, GapOption, ObjectiveOption, OutputOption, QuietOption, SetOption,
                             SolverOption, ThreadsOption, TimeLimitOption, VerboseOption, color, emit, fail,
-                            interrupted, note, only, set_levels, solve_options, state)
+                            html_needs_a_file, interrupted, note, only, set_levels, solve_options, state)
 from dcplan.diagnostics import ExitCode
 from dcplan.vocab import Engine
 
@@ -26,7 +26,7 @@ class ExecutorName(str, enum.Enum):
     ray = "ray"
 
 
-STUDY_FORMATS = (Format.table, Format.json, Format.csv)
+STUDY_FORMATS = (Format.table, Format.json, Format.csv, Format.html)
 ExecutorOption = typer.Option(ExecutorName.local, "--executor", case_sensitive=False,
                               help="Where the points run: local worker processes, or tasks on a Ray cluster.")
 JobsOption = typer.Option(None, "--jobs", "-j", metavar="N", min=1, max=1024,
@@ -66,6 +66,7 @@ def sweep(
 
     set_levels(quiet, verbose)
     only(fmt, STUDY_FORMATS, "sweep")
+    html_needs_a_file(fmt, output)
     options = solve_options(objective, solver, None, gap, threads)
     study = study_options(executor, jobs, address, time_limit, plans)
     with study_errors(scenario):

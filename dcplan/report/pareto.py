@@ -15,6 +15,10 @@ from dcplan.vocab import OBJECTIVE_TOTALS
 
 
 def render(document: dict, fmt: str, *, color: bool = False) -> str:
+    if fmt == "html":
+        from dcplan.report.html import render_pareto
+
+        return render_pareto(document)
     if fmt == "json":
         return json.dumps(document, indent=2, allow_nan=False)
     if fmt == "csv":

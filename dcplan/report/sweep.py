@@ -18,6 +18,10 @@ COLUMNS = (("capex", "capex"), ("opex_per_year", "opex/yr"), ("tco", "TCO"), ("n
 
 
 def render(document: dict, fmt: str, *, color: bool = False) -> str:
+    if fmt == "html":
+        from dcplan.report.html import render_sweep
+
+        return render_sweep(document)
     if fmt == "json":
         return json.dumps(document, indent=2, allow_nan=False)
     if fmt == "csv":
