@@ -10,7 +10,7 @@ from typing import Optional
 
 from pydantic import Field
 
-from dcplan.scenario.fields import Q, StrictModel, describe
+from dcplan.scenario.fields import Q, StrictModel, Whole, describe
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._+-]*$"
 
@@ -38,11 +38,11 @@ class Accelerator(Sourced):
 
 class AcceleratorRef(StrictModel):
     model: str = describe("Accelerator id from the catalog")
-    count: int = describe("Accelerators per server", ge=1, le=4096)
+    count: Whole = describe("Accelerators per server", ge=1, le=4096)
 
 
 class Nics(StrictModel):
-    count: int = describe("Network ports that land on leaf switches", ge=0, le=4096)
+    count: Whole = describe("Network ports that land on leaf switches", ge=0, le=4096)
     speed: Q("Gb/s") = describe("Speed of each port", gt=0)
 
 
@@ -52,7 +52,7 @@ class Purchasable(Sourced):
         default=None, ge=0, allow_inf_nan=False)
     power: Q("kW") = describe("Maximum power draw", ge=0)
     idle_power: Optional[Q("kW")] = describe("Power when idle; default 30 % of `power`", default=None, ge=0)
-    rack_units: int = describe("Height in rack units", ge=0, le=64)
+    rack_units: Whole = describe("Height in rack units", ge=0, le=64)
     failure_rate: float = describe("Expected failures per unit-year (annualised)", default=0.03, ge=0,
                                    allow_inf_nan=False)
 
@@ -62,7 +62,7 @@ class Server(Purchasable):
 
     accelerators: Optional[AcceleratorRef] = describe("Accelerators in the server; omitted for CPU servers",
                                                       default=None)
-    vcpus: int = describe("Hardware threads (vCPUs) available to workloads", default=0, ge=0, le=10_000_000)
+    vcpus: Whole = describe("Hardware threads (vCPUs) available to workloads", default=0, ge=0, le=10_000_000)
     memory: Q("GB") = describe("Host memory (RAM)", default=0, ge=0)
     nics: Optional[Nics] = describe("Network ports to cable; omitted = none", default=None)
     confidential_computing: bool = describe(
@@ -83,10 +83,10 @@ class Switch(Sourced):
 
     price: Optional[float] = describe("Unit price; null = not bought unless set in catalog.prices",
                                       default=None, ge=0, allow_inf_nan=False)
-    ports: int = describe("Number of ports", ge=2, le=4096)
+    ports: Whole = describe("Number of ports", ge=2, le=4096)
     port_speed: Q("Gb/s") = describe("Speed of each port", gt=0)
     power: Q("kW") = describe("Chassis power without optics", ge=0)
-    rack_units: int = describe("Height in rack units", ge=0, le=64)
+    rack_units: Whole = describe("Height in rack units", ge=0, le=64)
     optic_price: float = describe("Price of one transceiver (one per link end)", default=0, ge=0,
                                   allow_inf_nan=False)
     optic_power: Q("W") = describe("Power of one transceiver", default=0, ge=0)
@@ -103,11 +103,11 @@ class ModelSpec(StrictModel):
     params: float = describe("Total parameters", gt=0, le=1e16, allow_inf_nan=False)
     active_params: Optional[float] = describe("Parameters active per token (MoE); default = params",
                                               default=None, gt=0, allow_inf_nan=False)
-    layers: Optional[int] = describe("Transformer layers (needed for inference)", default=None, ge=1, le=100_000)
-    hidden_size: Optional[int] = describe("Model width", default=None, ge=1)
-    heads: Optional[int] = describe("Attention heads", default=None, ge=1)
-    kv_heads: Optional[int] = describe("Key/value heads (GQA)", default=None, ge=1, le=100_000)
-    head_dim: Optional[int] = describe("Dimension of each head", default=None, ge=1, le=100_000)
+    layers: Optional[Whole] = describe("Transformer layers (needed for inference)", default=None, ge=1, le=100_000)
+    hidden_size: Optional[Whole] = describe("Model width", default=None, ge=1)
+    heads: Optional[Whole] = describe("Attention heads", default=None, ge=1)
+    kv_heads: Optional[Whole] = describe("Key/value heads (GQA)", default=None, ge=1, le=100_000)
+    head_dim: Optional[Whole] = describe("Dimension of each head", default=None, ge=1, le=100_000)
     kv_bytes_per_token: Optional[float] = describe(
         "KV-cache bytes per token at 16-bit; default 2 x layers x kv_heads x head_dim x 2",
         default=None, gt=0, allow_inf_nan=False)

@@ -7,12 +7,15 @@ Building blocks only: the models themselves are in schema.py and schema_catalog.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic_core import PydanticCustomError, core_schema
 
 from dcplan.scenario import units
+
+
 class StrictModel(BaseModel):
     """Strict, frozen, no unknown keys: a typo is an error, not a silent default."""
 
@@ -51,6 +54,18 @@ class Quantity:
 def Q(symbol: str) -> Any:  # noqa: N802 - reads like a type in annotations
     """`power: Q("kW")` — a float in kW that also takes "12 MW"."""
     return Annotated[float, Quantity(symbol)]
+
+
+def _integral_float_to_int(value: Any) -> Any:
+    """`4e3` is a float in YAML 1.2 (and JSON), yet it spells the whole number 4000: take it as one.
+    Fractions, infinities and floats beyond 64-bit integers stay floats, so the schema refuses them."""
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer() and abs(value) < 2.0**63:
+        return int(value)
+    return value
+
+
+Whole = Annotated[int, BeforeValidator(_integral_float_to_int)]
+"""A whole number (count, tokens, ports) that also takes an integral float such as `4e3`."""
 
 
 Fraction = Annotated[float, Quantity(""), Field(ge=0, le=1)]

@@ -17,7 +17,7 @@ from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 from dcplan.rules import SPARES_RULE
 from dcplan.vocab import SECURITY_LEVELS, Engine, Objective
 from dcplan.scenario import units
-from dcplan.scenario.fields import Fraction, Q, StrictModel, describe
+from dcplan.scenario.fields import Fraction, Q, StrictModel, Whole, describe
 from dcplan.scenario.catalog_schema import ID_PATTERN, Accelerator, ModelSpec, Server, StorageNode, Switch
 
 OBJECTIVES = Objective.values()
@@ -46,7 +46,7 @@ class SolverOptions(StrictModel):
         "cp-sat, scip (OR-Tools), cbc or highs (through PuLP)", default="auto")
     time_limit: Q("s") = describe("Stop the solver after this long", default=60.0, gt=0)
     gap: Fraction = describe("Accept a plan proven within this relative gap of the optimum", default=0.001)
-    threads: int = describe("Solver threads; 0 = all cores", default=0, ge=0, le=256)
+    threads: Whole = describe("Solver threads; 0 = all cores", default=0, ge=0, le=256)
 
 
 class CatalogSection(StrictModel):
@@ -69,9 +69,9 @@ class Site(StrictModel):
     power: Q("kW") = describe("Facility power cap: IT power x PUE must stay within it", gt=0)
     pue: float = describe("Power usage effectiveness (facility / IT power); default 1.3, new large "
                           "builds per Uptime Institute 2023", default=1.3, ge=1.0, le=5.0, allow_inf_nan=False)
-    racks: int = describe("Rack positions available", ge=0, le=10_000_000)
+    racks: Whole = describe("Rack positions available", ge=0, le=10_000_000)
     rack_power: Q("kW") = describe("Power and cooling per rack", gt=0)
-    rack_units: int = describe("Usable rack units per rack", default=42, ge=1, le=64)
+    rack_units: Whole = describe("Usable rack units per rack", default=42, ge=1, le=64)
     electricity_price: float = describe(
         "Electricity price per kWh (currency); default 0.0862, 2025 US industrial average (EIA EPM 5.3)",
         default=0.0862, ge=0, allow_inf_nan=False)
@@ -90,7 +90,7 @@ class WorkloadBase(StrictModel):
                                        default="internal")
     availability: Optional[Fraction] = describe(
         "Availability target; adds binomial spares per pool (needs policies.redundancy.mttr)", default=None)
-    spares: Optional[Annotated[Union[Annotated[int, Tag("count")], Annotated[str, Tag("rule")]],
+    spares: Optional[Annotated[Union[Annotated[Whole, Tag("count")], Annotated[str, Tag("rule")]],
                                Discriminator(lambda v: "rule" if isinstance(v, str) else "count")]] = describe(
         "Explicit spares per pool: a count, 'N+2' or '5%'; overrides `availability`", default=None)
 
@@ -142,8 +142,8 @@ class InferenceWorkload(ServiceBase):
     type: Literal["inference"] = describe("Workload kind")
     model: ModelRef = describe("A model preset id, or an inline model shape")
     requests_per_s: float = describe("Peak requests per second", gt=0, le=1e9, allow_inf_nan=False)
-    prompt_tokens: int = describe("Prompt (input) tokens per request", ge=0, le=10_000_000)
-    output_tokens: int = describe("Generated tokens per request", ge=1, le=10_000_000)
+    prompt_tokens: Whole = describe("Prompt (input) tokens per request", ge=0, le=10_000_000)
+    output_tokens: Whole = describe("Generated tokens per request", ge=1, le=10_000_000)
     max_tpot: Q("ms") = describe("Latency target: time per output token", gt=0)
     max_ttft: Optional[Q("ms")] = describe("Optional latency target: time to first token", default=None, gt=0)
     precision: Literal["bf16", "fp8"] = describe("Weight and compute precision", default="bf16")
@@ -153,7 +153,7 @@ class InferenceWorkload(ServiceBase):
                                             default=0.7)
     memory_headroom: Fraction = describe("Usable share of HBM for weights and KV cache; default 0.9",
                                          default=0.9)
-    max_batch: int = describe("Most sequences decoded together per replica; default 256, vLLM's default "
+    max_batch: Whole = describe("Most sequences decoded together per replica; default 256, vLLM's default "
                               "max_num_seqs (docs.vllm.ai engine arguments)", default=256, ge=1, le=100_000)
 
 
@@ -161,12 +161,12 @@ class CpuWorkload(ServiceBase):
     """CPU services: vCPUs and memory packed onto CPU servers in aggregate."""
 
     type: Literal["cpu"] = describe("Workload kind")
-    vcpus: int = describe("vCPUs (hardware threads) needed", ge=1, le=1_000_000_000)
+    vcpus: Whole = describe("vCPUs (hardware threads) needed", ge=1, le=1_000_000_000)
     memory: Q("GB") = describe("Memory needed", default=0, ge=0)
 
 
 class Durability(StrictModel):
-    replicas: Optional[int] = describe("Full copies of the data (r)", default=None, ge=1, le=10)
+    replicas: Optional[Whole] = describe("Full copies of the data (r)", default=None, ge=1, le=10)
     erasure: Optional[str] = describe("Erasure code 'k+m' (k data, m parity fragments)", default=None,
                                       pattern=r"^\s*[1-9][0-9]?\s*\+\s*[0-9][0-9]?\s*$")
 
