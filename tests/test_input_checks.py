@@ -58,3 +58,60 @@ def test_integral_floats_are_whole_numbers(tmp_path, override):
 def test_fractions_and_huge_floats_are_not_whole(tmp_path, value):
     found = diagnostics(tmp_path, BASE.replace("vcpus: 4000}", f"vcpus: {value}}}"))
     assert [d.path for d in found if d.is_error] == ["workloads[0].vcpus"]
+
+
+# --------------------------------------------------------------------------- ceilings, with their reason
+
+
+@pytest.mark.parametrize("override, path, why", [
+    ("catalog.servers.0.price=1e301", "catalog.servers[0].price", "coefficient a solver takes safely"),
+    ("catalog.prices={cpu-a: 1e13}", "catalog.prices.cpu-a", "coefficient a solver takes safely"),
+    ("constraints=[{name: c, sum: vcpus, min: 1e300}]", "constraints[0].min", "bound a solver takes safely"),
+    ("constraints=[{name: c, sum: vcpus, max: -1e300}]", "constraints[0].max", "greater than or equal"),
+    ("objective={tco: 1, carbon: 1e300}", "objective.carbon", "swamps every other term"),
+    ("solver.threads=1000000", "solver.threads", "more solver threads"),
+    ("sites.0.power=1e12", "sites[0].power", "100 GW"),
+    ("catalog.servers.0.attrs={score: 1e20}", "catalog.servers[0].attrs.score", "coefficient"),
+    ("catalog.servers.0.failure_rate=1e300", "catalog.servers[0].failure_rate", "no real hardware"),
+    ("policies.redundancy.mttr=1e9", "policies.redundancy.mttr", "a replacement"),
+    ("limits.capex=1e300", "limits.capex", "bound a solver takes safely"),
+    ("sites.0.electricity_price=1e9", "sites[0].electricity_price", "per kWh"),
+])
+def test_absurd_numbers_are_refused_with_their_reason(tmp_path, override, path, why):
+    found = [d for d in diagnostics(tmp_path, BASE, [override]) if d.is_error]
+    assert [d.path for d in found] == [path], [d.message for d in found]
+    assert found[0].code == "bad-range"
+    assert why in found[0].message or (why == "greater than or equal" and "at least" in found[0].message)
+
+
+@pytest.mark.parametrize("text", [
+    "{name: t, type: training, model: m, tokens: 1e12, deadline: 30 days, mfu: 0}",
+    "{name: t, type: training, model: m, tokens: 1e12, deadline: 30 days, memory_headroom: 0%}",
+    "{name: i, type: inference, model: m, requests_per_s: 1, prompt_tokens: 10, output_tokens: 10, max_tpot: 50 ms, "
+    "hbm_efficiency: 0}",
+])
+def test_efficiencies_of_zero_are_refused_at_their_line(tmp_path, text):
+    """Sizing divides by these: solve used to find no candidate at all; now validate says why, where."""
+    scenario = BASE.replace("  - {name: etl, type: cpu, vcpus: 4000}", f"  - {text}") + \
+        "  - {name: etl, type: cpu, vcpus: 4000}\n"
+    scenario = scenario.replace("catalog:\n", "catalog:\n  models: [{id: m, params: 1e9, layers: 8, kv_heads: 8, "
+                                              "head_dim: 64}]\n")
+    found = [d for d in diagnostics(tmp_path, scenario) if d.is_error]
+    assert len(found) == 1 and found[0].code == "bad-range" and found[0].line == 11, found
+    assert "greater than 0" in found[0].message
+
+
+def test_active_params_above_params_is_refused(tmp_path):
+    found = diagnostics(tmp_path, BASE, ["catalog.models=[{id: m, params: 1e9, active_params: 2e9}]"])
+    assert [(d.code, d.path) for d in found] == [("bad-value", "catalog.models[0].active_params")]
+
+
+def test_the_model_refuses_absurd_row_bounds_too():
+    """A second line of defence for library callers: no engine is handed a bound like 1e300."""
+    from dcplan.model.linear import Expr, LinearModel
+
+    lm = LinearModel()
+    x = lm.var("x")
+    with pytest.raises(ValueError, match="not a safe number"):
+        lm.ge("r", "constraints", x, 1e300)
+    assert isinstance(x, Expr)

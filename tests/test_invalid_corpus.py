@@ -139,6 +139,9 @@ def test_hints(name, hint):
     ("bad-erasure.yaml", ["'k+m'", "'8-3'"]),
     ("duplicate-key.yaml", ["duplicate key 'racks'", "line 7"]),
     ("unclosed-bracket.yaml", ["line 3"]),
+    ("absurd-number.yaml", ["at most 100000", "no tariff in any currency"]),
+    ("active-params-above-params.yaml", ["above params"]),
+    ("zero-efficiency.yaml", ["greater than 0"]),
 ])
 def test_messages_say_what_was_expected(name, words):
     message = " ".join(d.message for d in load_scenario(CORPUS / name).diagnostics)

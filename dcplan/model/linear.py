@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 INF = math.inf
 MAX_COEFFICIENT = 1e12  # beyond this an engine's tolerances stop meaning anything
+MAX_BOUND = 1e15  # a finite row bound beyond this is a slip (engines treat ~1e20 as infinite)
 ROW_TOLERANCE = 1e-6  # relative: how far a plan may sit outside a row's bounds (engine feasibility noise)
 
 
@@ -165,11 +166,11 @@ class LinearModel:
             if not math.isfinite(coefficient) or abs(coefficient) > MAX_COEFFICIENT:
                 raise ValueError(f"row {name}: coefficient {coefficient!r} of {self.variables[index].name} "
                                  f"is not a safe number")
+        lo, hi = lo - expr.constant, hi - expr.constant
         for bound in (lo, hi):
-            if math.isnan(bound):
-                raise ValueError(f"row {name}: bound is NaN")
-        row = Row(name, family, {i: c for i, c in expr.terms.items() if c}, lo - expr.constant, hi - expr.constant,
-                  origin, owner)
+            if math.isnan(bound) or (math.isfinite(bound) and abs(bound) > MAX_BOUND):
+                raise ValueError(f"row {name}: bound {bound!r} is not a safe number")
+        row = Row(name, family, {i: c for i, c in expr.terms.items() if c}, lo, hi, origin, owner)
         self.rows.append(row)
         return row
 
