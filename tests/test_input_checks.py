@@ -115,3 +115,62 @@ def test_the_model_refuses_absurd_row_bounds_too():
     with pytest.raises(ValueError, match="not a safe number"):
         lm.ge("r", "constraints", x, 1e300)
     assert isinstance(x, Expr)
+
+
+# --------------------------------------------------------------------------- names in generic constraints
+
+SCORED = BASE.replace("vcpus: 64}", "vcpus: 64, attrs: {security_score: 2}}")
+
+
+@pytest.mark.parametrize("constraint", [
+    "{name: c, sum: security_score, where: {category: server}, min: 10}",        # a bare attribute name
+    "{name: c, sum: attrs.security_score, min: 10}",
+    "{name: c, sum: quantity, where: {security_score: 2}, max: 100}",             # where on an attribute
+    "{name: c, sum: price, where: {category: [server, rack], site: ash1}, max: 1e9}",
+    "{name: c, sum: quantity, where: {category: rack}, max: 100}",
+    "{name: c, sum: accelerators, where: {id: cpu-a}, max: 0}",
+    "{name: c, sum: vcpus, where: {id: [cpu-a]}, min: 4000}",
+])
+def test_names_that_resolve_are_valid(tmp_path, constraint):
+    assert diagnostics(tmp_path, SCORED, [f"constraints=[{constraint}]"]) == []
+
+
+@pytest.mark.parametrize("constraint, path, code, hint", [
+    ("{name: c, sum: quantity, where: {categroy: server}, max: 5}", "constraints[0].where.categroy", "unknown-name",
+     "`category`"),
+    ("{name: c, sum: quantity, where: {category: servers}, max: 5}", "constraints[0].where.category", "unknown-name",
+     "`server`"),
+    ("{name: c, sum: quantity, where: {id: cpu-b}, max: 5}", "constraints[0].where.id", "unknown-name", "`cpu-a`"),
+    ("{name: c, sum: quantity, where: {site: ash2}, max: 5}", "constraints[0].where.site", "unknown-name", "`ash1`"),
+    ("{name: c, sum: quantity, where: {category: [server, racks]}, max: 5}", "constraints[0].where.category[1]",
+     "unknown-name", "`rack`"),
+    ("{name: c, sum: securty_score, min: 5}", "constraints[0].sum", "bad-sum", "`security_score`"),
+    ("{name: c, sum: attrs.securty_score, min: 5}", "constraints[0].sum", "bad-sum", "`security_score`"),
+    ("{name: c, sum: description, max: 5}", "constraints[0].sum", "bad-sum", None),
+    ("{name: c, sum: confidential_computing, max: 5}", "constraints[0].sum", "bad-sum", None),
+    ("{name: c, sum: power, where: {category: rack}, max: 5}", "constraints[0].sum", "bad-sum", None),
+    ("{name: c, sum: accelerators, where: {category: rack}, max: 5}", "constraints[0].sum", "unknown-name", None),
+    ("{name: c, sum: quantity, where: {category: storage}, max: 5}", "constraints[0].where", "matches-nothing", None),
+    ("{name: c, sum: quantity, where: {vcpus: 65}, max: 5}", "constraints[0].where", "matches-nothing", None),
+])
+def test_names_that_refer_to_nothing_are_errors_at_their_line(tmp_path, constraint, path, code, hint):
+    """These used to match nothing or count 0, so a cap was silently ignored or a floor made infeasible."""
+    found = [d for d in diagnostics(tmp_path, SCORED, [f"constraints=[{constraint}]"]) if d.is_error]
+    assert [(d.code, d.path) for d in found] == [(code, path)], [d.message for d in found]
+    if hint is not None:
+        assert hint in (found[0].hint or ""), found[0]
+
+
+def test_a_filter_on_excluded_items_only_is_a_warning(tmp_path):
+    text = SCORED.replace("  builtin: false\n", "  builtin: false\n  exclude: [cpu-b]\n").replace(
+        "    - {id: cpu-a", "    - {id: cpu-b, price: 900, power: 1 kW, rack_units: 1, vcpus: 32}\n    - {id: cpu-a")
+    found = diagnostics(tmp_path, text, ["constraints=[{name: c, sum: quantity, where: {id: cpu-b}, max: 0}]"])
+    assert [(d.code, d.severity) for d in found] == [("matches-nothing", "warning")]
+
+
+def test_names_in_the_file_are_pointed_at():
+    from dcplan.scenario.load import load_scenario as load
+
+    corpus = Path(__file__).parent / "invalid"
+    [found] = load(corpus / "misspelt-where-key.yaml").diagnostics
+    assert (found.line, found.column) == (20, 13)  # the key `categroy` itself

@@ -122,6 +122,9 @@ def test_several_errors_are_all_reported():
     ("unknown-accelerator.yaml", "did you mean `gpu-x`?"),
     ("unknown-site-ref.yaml", "did you mean `ash1`?"),
     ("yes-no-trap.yaml", "YAML 1.2 reads 'no' as a string"),
+    ("misspelt-where-key.yaml", "did you mean `category`?"),
+    ("unknown-where-category.yaml", "did you mean `server`?"),
+    ("unknown-where-site.yaml", "did you mean `ash1`?"),
 ])
 def test_hints(name, hint):
     hints = [d.hint or "" for d in load_scenario(CORPUS / name).diagnostics]
@@ -142,6 +145,9 @@ def test_hints(name, hint):
     ("absurd-number.yaml", ["at most 100000", "no tariff in any currency"]),
     ("active-params-above-params.yaml", ["above params"]),
     ("zero-efficiency.yaml", ["greater than 0"]),
+    ("rack-sum-power.yaml", ["a rack has only quantity and price"]),
+    ("non-numeric-sum.yaml", ["not a number", "text"]),
+    ("unknown-sum-attribute.yaml", ["security_score", "refers to nothing"]),
 ])
 def test_messages_say_what_was_expected(name, words):
     message = " ".join(d.message for d in load_scenario(CORPUS / name).diagnostics)

@@ -95,6 +95,9 @@ policies:
   security: {isolate: [restricted]}
 constraints:
   - {name: security-floor, sum: attrs.security_score, where: {category: server}, min: 0}
+  - {name: scored, sum: security_score, where: {security_score: 2, site: [ash1, fra1]}, max: 1000}
+  - {name: rack-budget, sum: price, where: {category: [rack, switch], id: [rack, sw64]}, max: 1e7}
+  - {name: gpu-count, sum: accelerators, where: {id: gpu-x-8, confidential_computing: true}, max: 4096}
 """
 BASE_DATA = parse_text(BASE, "base").data
 BASE_LINES = BASE.splitlines(keepends=True)
@@ -169,10 +172,12 @@ scalars = st.one_of(
     st.sampled_from(["", "12 MW", "-1 kW", "90 days", "5 PB", "400 Gb/s", "40%", "150%", "yes", "no", "on",
                      "0755", "0o17", "1e400", ".nan", "N+2", "8+3", "ash1", "gpu-x", "gpu-x-8", "tiny-model",
                      "training", "inference", "cpu", "storage", "confidential", "12 MWh", "12 parsecs",
-                     "1 TiB", "attrs.security_score", "x" * 200]),
+                     "1 TiB", "attrs.security_score", "security_score", "quantity", "price", "accelerators",
+                     "rack", "server", "servers", "switch", "categroy", "description", "x" * 200]),
     st.text(max_size=20),
 )
-keys = st.sampled_from(["name", "type", "id", "power", "min", "x", "model", "count"]) | st.text(max_size=8)
+keys = st.sampled_from(["name", "type", "id", "power", "min", "x", "model", "count", "category", "site", "sum",
+                        "where", "security_score"]) | st.text(max_size=8)
 values = st.recursive(scalars, lambda inner: st.one_of(
     st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=4)), max_leaves=10)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from dcplan.diagnostics import Diagnostic
+from dcplan.scenario.constraint_names import check_constraint_names
 from dcplan.scenario.loader import Positions, YamlProblem, read_file
 from dcplan.scenario.overrides import OverrideError, apply_override, override_diagnostic, parse_override
 from dcplan.scenario.references import check_references, check_semantics
@@ -64,6 +65,7 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
         result.diagnostics.sort(key=_position)
         return result
     result.diagnostics.extend(check_semantics(scenario, document.positions))
+    result.diagnostics.extend(check_constraint_names(scenario, document.positions))
     result.diagnostics.sort(key=_position)
     if not any(d.is_error for d in result.diagnostics):
         result.scenario = scenario

@@ -258,10 +258,12 @@ class Policies(StrictModel):
 
 class GenericConstraint(StrictModel):
     name: str = describe("Constraint name, shown in reports", pattern=NAME_PATTERN)
-    sum: str = describe("Numeric field (price, power, vcpus, ...) or attrs.<name> of the items; "
-                        "'quantity' counts items")
-    where: dict[str, Union[str, float, bool, list[str]]] = describe(
-        "Item filter: category (server, storage, switch), id, site, or any field", default_factory=dict)
+    sum: str = describe("What to add up per unit bought: quantity; accelerators; a numeric field (price, power, "
+                        "vcpus, ...); attrs.NAME, or a bare NAME that is no field, for an attribute in `attrs`. "
+                        "Racks have quantity and price (policies.costs.rack_price) only")
+    where: dict[str, Union[str, Annotated[float, Field(allow_inf_nan=False)], bool, list[str]]] = describe(
+        "Item filter: category (server, storage, switch or rack; a list for several), id, site, or any field or "
+        "attribute of the items; every name must exist", default_factory=dict)
     min: Optional[float] = describe("Lower bound of the sum", default=None, allow_inf_nan=False,
                                    ge=-ROW_BOUND.value, ceiling=ROW_BOUND)
     max: Optional[float] = describe("Upper bound of the sum", default=None, allow_inf_nan=False,
