@@ -123,6 +123,18 @@ def where_matches(where: dict, category: str, item_id: str, site: str | None, it
     return True
 
 
+POOL_SIZE_LIMIT = 10_000_000
+"""A workload that would need more units than this of its best candidate is a unit slip (validation
+refuses it; planning refuses it too, for library callers that skip validation)."""
+
+
+def least_units(req) -> int:
+    """Units of its best candidate a workload needs at the least: its training cluster, or the pool that
+    alone meets its demand (0 when nothing can serve it)."""
+    sizes = [c.fixed_count if c.fixed_count is not None else pool_bound(req, c) for c in req.candidates]
+    return min(sizes, default=0)
+
+
 def pool_bound(req, cand, extra: int = 0) -> int:
     """Units one pool may hold: what alone meets the whole demand, plus `extra` for generic minimums."""
     needed = [math.ceil(req.demand[d] / cand.per_unit[d] - 1e-9)

@@ -174,3 +174,77 @@ def test_names_in_the_file_are_pointed_at():
     corpus = Path(__file__).parent / "invalid"
     [found] = load(corpus / "misspelt-where-key.yaml").diagnostics
     assert (found.line, found.column) == (20, 13)  # the key `categroy` itself
+
+
+# --------------------------------------------------------------------------- what solve refuses, validate refuses
+
+import subprocess  # noqa: E402 - grouped with the tests that run the command
+import sys  # noqa: E402
+
+from dcplan.usecases.validate import validate_scenario  # noqa: E402
+
+UNPRICED = """\
+dcplan: 1
+name: unpriced
+sites:
+  - {name: ash1, power: 12 MW, racks: 400, rack_power: 40 kW}
+workloads:
+  - {name: etl, type: cpu, vcpus: 4000}
+"""
+
+
+def dcplan(*args, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dcplan", *map(str, args)], capture_output=True, text=True,
+                          input=stdin, timeout=300)
+
+
+def test_a_workload_only_unpriced_items_could_serve_is_flagged_at_its_line(tmp_path):
+    """The built-in CPU servers have no public price: solve used to call this infeasible (exit 1)."""
+    [found] = validate_scenario(write(tmp_path, UNPRICED)).diagnostics
+    assert (found.code, found.path, found.line, found.column) == ("unpriced", "workloads[0]", 6, 5)
+    assert "epyc-9654-2s" in found.message and "--set catalog.prices.epyc-9654-2s=PRICE" in found.hint
+
+
+@pytest.mark.parametrize("override, code, path", [
+    ("workloads.0.availability=1.0", "unreachable", "workloads[0].availability"),
+    ("catalog.servers.0.failure_rate=80", "unreachable", "workloads[0].availability"),
+    ("workloads.0.vcpus=1e9", "too-large", "workloads[0]"),
+    ("constraints=[{name: c, sum: vcpus, min: 1e12}]", "too-large", "constraints[0].min"),
+])
+def test_refusals_that_need_sizing(tmp_path, override, code, path):
+    text = BASE.replace("vcpus: 4000}", "vcpus: 4000, availability: 0.999}")
+    found = [d for d in validate_scenario(write(tmp_path, text), [override]).diagnostics if d.is_error]
+    assert [(d.code, d.path) for d in found] == [(code, path)], [d.message for d in found]
+
+
+def test_availability_one_with_explicit_spares_is_fine(tmp_path):
+    text = BASE.replace("vcpus: 4000}", "vcpus: 4000, availability: 1.0, spares: N+1}")
+    assert validate_scenario(write(tmp_path, text)).ok
+
+
+def test_validate_and_solve_refuse_with_the_same_diagnostic(tmp_path):
+    path = write(tmp_path, BASE.replace("vcpus: 4000}", "vcpus: 4000, availability: 1.0}"))
+    validated, solved = dcplan("validate", path), dcplan("solve", path)
+    assert validated.returncode == solved.returncode == 2, solved.stderr
+    line = f"{path}:10:55: error[unreachable] workloads[0].availability:"
+    assert line in validated.stdout and line in solved.stderr
+    assert "Traceback" not in validated.stderr + solved.stderr
+
+
+def test_a_scenario_on_stdin(tmp_path):
+    """`-` reads the scenario from standard input, for validate and for the commands that solve."""
+    assert dcplan("validate", "-", stdin=BASE).stdout.startswith("ok -")
+    solved = dcplan("solve", "-", "--format", "csv", stdin=BASE)
+    assert solved.returncode == 0, solved.stderr
+    assert "ash1,server,cpu-a" in solved.stdout
+    invalid = dcplan("validate", "-", stdin=UNPRICED)
+    assert invalid.returncode == 2 and "-:6:5: error[unpriced]" in invalid.stdout
+
+
+def test_explain_offers_a_price_for_a_workload_only_unpriced_items_could_serve(tmp_path):
+    done = dcplan("explain", write(tmp_path, UNPRICED))
+    assert done.returncode == 2, done.stderr
+    assert "error[unpriced] workloads[0]" in done.stderr and "--set catalog.prices.epyc-9654-2s=PRICE" in done.stderr
+    priced = dcplan("explain", write(tmp_path, UNPRICED), "--set", "catalog.prices.epyc-9654-2s=32582",
+                    "--time-limit", "30")
+    assert priced.returncode == 0, priced.stderr

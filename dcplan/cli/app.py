@@ -143,11 +143,13 @@ def solve_options(objective, solver, time_limit, gap, threads, **extra):
                                objective=parsed, **extra)
 
 
-def load_or_exit(path: Path, overrides) -> object:
-    """The validated scenario, or its diagnostics on stderr and exit 2."""
+def load_or_exit(path: Path, overrides, *, for_solving: bool = True) -> object:
+    """The validated scenario, or its diagnostics on stderr and exit 2. Commands that solve load through
+    dcplan.validate_scenario, so they refuse exactly what `dcplan validate` refuses, at the same line."""
     import dcplan
 
-    result = dcplan.load_scenario(path, overrides or ())
+    load = dcplan.validate_scenario if for_solving else dcplan.load_scenario
+    result = load(path, overrides or ())
     if not result.ok:
         fail(dcplan.render_diagnostics(result.diagnostics, color=color(sys.stderr)), ExitCode.INVALID_INPUT)
     return result.scenario

@@ -17,7 +17,8 @@ def _catalog_for(scenario_path: Optional[Path]):
 
     if scenario_path is None:
         return dcplan.builtin_catalog()
-    return dcplan.effective_catalog(load_or_exit(scenario_path, ()).catalog)
+    # Only the catalog is read: a scenario whose workloads could not be planned still has one.
+    return dcplan.effective_catalog(load_or_exit(scenario_path, (), for_solving=False).catalog)
 
 
 def catalog_default(ctx: typer.Context) -> None:

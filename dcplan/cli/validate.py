@@ -29,7 +29,7 @@ def validate(
     failed = 0
     lines = []
     for path in files:
-        result = dcplan.load_scenario(path, set_ or ())
+        result = dcplan.validate_scenario(path, set_ or ())
         diagnostics.extend(result.diagnostics)
         if result.ok:
             lines.append(f"ok {path}")

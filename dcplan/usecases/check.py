@@ -198,11 +198,11 @@ def check_file(path: str | Path, overrides=(), baseline: str | Path | dict | Non
     """Load, solve and judge one scenario file. `baseline` is a plan JSON path or `load_baseline`'s
     result; `max_increase` defaults to 0 (any growth fails). Raises api.Interrupted on Ctrl-C."""
     from dcplan.usecases import planning as api
-    from dcplan.scenario.load import load_scenario
+    from dcplan.usecases.validate import validate_scenario
 
     start = time.perf_counter()
     result = CheckResult(str(path))
-    loaded = load_scenario(path, overrides)
+    loaded = validate_scenario(path, overrides)
     if not loaded.ok:
         result.outcome = "invalid"
         result.diagnostics = [d for d in loaded.diagnostics if d.is_error]

@@ -43,15 +43,15 @@ class UnsafeInput(ValueError):
 
 COEFFICIENT_SPAN_WARNING = 1e9
 POOL_SIZE_WARNING = 100_000
-POOL_SIZE_LIMIT = 10_000_000
 
 
 def _refuse_absurd_pools(requirements) -> None:
-    """A workload that would need more than ten million units of its best server is a unit slip."""
-    from dcplan.rules import pool_bound
+    """A workload that would need more than ten million units of its best server is a unit slip
+    (dcplan.validate_scenario says so at the workload's line; this guards library callers)."""
+    from dcplan.rules import POOL_SIZE_LIMIT, least_units
 
     for req in requirements.values():
-        if req.candidates and min(pool_bound(req, c) for c in req.candidates) > POOL_SIZE_LIMIT:
+        if least_units(req) > POOL_SIZE_LIMIT:
             raise UnsafeInput(f"workload {req.workload} would need more than {POOL_SIZE_LIMIT:,} units of any "
                               "candidate: check its demand and units")
 

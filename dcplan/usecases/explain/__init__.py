@@ -56,10 +56,10 @@ def explain_file(path: str | Path, overrides: tuple[str, ...] | list[str] = (), 
     """Explain one scenario file within `time_limit` seconds (all re-solves together; default
     options.time_limit, else 60). `options` (dcplan.SolveOptions) may override the objective.
     Raises InvalidScenario, ExplainTimeout or Interrupted."""
-    from dcplan.scenario.load import load_scenario
+    from dcplan.usecases.validate import validate_scenario
 
     start = time.monotonic()
-    loaded = load_scenario(path, tuple(overrides))
+    loaded = validate_scenario(path, tuple(overrides))
     if not loaded.ok:
         raise InvalidScenario(f"{path}: the scenario is not valid", loaded.diagnostics)
     if time_limit is None:
