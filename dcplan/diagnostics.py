@@ -16,7 +16,9 @@ class ExitCode(IntEnum):
     INFEASIBLE = 1  # also: a `check` failed
     INVALID_INPUT = 2  # bad file, schema error, unknown option
     NO_SOLUTION = 3  # solver stopped (time limit, error) without a plan
-    INTERRUPTED = 130
+    OUTPUT_FAILED = 74  # the output could not be written (disk full, closed pipe): sysexits' EX_IOERR
+    INTERRUPTED = 130  # Ctrl-C (SIGINT)
+    TERMINATED = 143  # SIGTERM, handled as Ctrl-C is
 
 
 @dataclass(frozen=True)

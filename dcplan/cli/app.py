@@ -75,18 +75,58 @@ def _global(
 
 
 def emit(text: str, output: str = "-") -> None:
-    """Data goes to stdout or, atomically, to a file."""
-    from dcplan.atomic import write_atomic
+    """Data goes to stdout or to a file (dcplan.atomic.write_output: atomically, through links, streamed
+    into FIFOs and devices). A failure is a message and an exit code, never a traceback: 2 when the path
+    cannot be used (no such directory, permission), 74 when writing fails (disk full, closed pipe)."""
+    import errno
 
-    if output == "-":
-        sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
-        sys.stdout.flush()
-        return
+    from dcplan.atomic import write_output
+
+    text = text if text.endswith("\n") or not text else text + "\n"
     try:
-        write_atomic(Path(output), text if text.endswith("\n") else text + "\n")
+        if output == "-":
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        else:
+            write_output(output, text)
     except OSError as err:
-        typer.echo(f"dcplan: cannot write {output}: {err.strerror or err}", err=True)
-        raise typer.Exit(ExitCode.INVALID_INPUT) from None
+        if output == "-":
+            _silence_stdout()
+        where = "stdout" if output == "-" else output
+        failed = err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EPIPE, errno.EFBIG) or output == "-"
+        fail(f"dcplan: cannot write {where}: {err.strerror or err}",
+             ExitCode.OUTPUT_FAILED if failed else ExitCode.INVALID_INPUT)
+
+
+def _silence_stdout() -> None:
+    """After a failed write to stdout, point it at /dev/null: Python would otherwise fail again flushing the
+    rest of its buffer at exit ("Exception ignored ... BrokenPipeError") and change the exit code."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def check_output(output: str, inputs=()) -> None:
+    """Refuse, before any work, an output path that cannot be right: empty, or one of the input files
+    (`-o` onto the scenario would replace it with the plan)."""
+    import os
+
+    if output == "":
+        fail("dcplan: --output needs a file name ('-' for stdout)", ExitCode.INVALID_INPUT)
+    if output == "-":
+        return
+    for given in inputs:
+        try:
+            same = str(given) != "-" and os.path.samefile(output, given)
+        except OSError:  # either does not exist (yet): they cannot be the same file
+            same = False
+        if same:
+            fail(f"dcplan: refusing to write the output to {output}: it is the input {given}", ExitCode.INVALID_INPUT)
 
 
 def note(message: str) -> None:
@@ -102,9 +142,14 @@ def fail(message: str, code: int) -> None:
 
 
 def interrupted() -> None:
-    """Ctrl-C during the work: say so once, write nothing, exit 130."""
+    """Ctrl-C (or SIGTERM) during the work: say so once, write nothing, exit 130 (143)."""
     state["interrupt_reported"] = True
-    fail("dcplan: interrupted; no output written", ExitCode.INTERRUPTED)
+    fail("dcplan: interrupted; no output written", interrupt_code())
+
+
+def interrupt_code() -> int:
+    """130 for Ctrl-C, 143 when a SIGTERM stopped the work (main.py turns it into the same interrupt)."""
+    return ExitCode.TERMINATED if state.get("terminated") else ExitCode.INTERRUPTED
 
 
 def progress(message: str):

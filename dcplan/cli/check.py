@@ -10,7 +10,7 @@ from typing import List, Optional
 
 import typer
 
-from dcplan.cli.app import (OutputOption, QuietOption, SetOption, color, emit, fail, interrupted, note, progress,
+from dcplan.cli.app import (OutputOption, check_output, QuietOption, SetOption, color, emit, fail, interrupted, note, progress,
                             set_levels, state, GapOption, ObjectiveOption, SolverOption, ThreadsOption, TimeLimitOption, VerboseOption, solve_options)
 from dcplan.diagnostics import ExitCode
 from dcplan.vocab import Engine
@@ -48,6 +48,7 @@ def check(
     from dcplan.report import check as check_report
 
     set_levels(quiet, verbose)
+    check_output(output, [*files, *([baseline] if baseline else [])])
     options = solve_options(objective, solver, time_limit, gap, threads)
     plans, threshold = _baseline_or_exit(baseline, max_increase)
     results = []

@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from dcplan.cli.app import (Format, FormatOption, OutputOption, QuietOption, SetOption, color, emit,
+from dcplan.cli.app import (Format, FormatOption, check_output, OutputOption, QuietOption, SetOption, color, emit,
                             interrupted, note, only, progress, set_levels, GapOption, ObjectiveOption, SolverOption, ThreadsOption, TimeLimitOption, VerboseOption, solve_options)
 from dcplan.diagnostics import ExitCode
 from dcplan.vocab import Engine
@@ -33,6 +33,7 @@ def diff(
     from dcplan.report import diff as diff_report
 
     set_levels(quiet, verbose)
+    check_output(output, [a, b])
     only(fmt, (Format.table, Format.json, Format.markdown), "diff")
     options = solve_options(objective, solver, time_limit, gap, threads)
     inputs = _read_both((a, b), set_ or ())

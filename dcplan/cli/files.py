@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from dcplan.cli.app import OutputOption, emit, fail, note
+from dcplan.cli.app import OutputOption, check_output, emit, fail, note
 from dcplan.diagnostics import ExitCode
 
 
@@ -16,6 +16,7 @@ def schema(output: str = OutputOption) -> None:
 
     import dcplan
 
+    check_output(output)
     emit(json.dumps(dcplan.scenario_json_schema(), indent=2), output)
 
 

@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from dcplan.cli.app import (Format, FormatOption, GapOption, ObjectiveOption, OutputOption, QuietOption, SetOption,
+from dcplan.cli.app import (Format, FormatOption, check_output, GapOption, ObjectiveOption, OutputOption, QuietOption, SetOption,
                             SolverOption, ThreadsOption, TimeLimitOption, VerboseOption, color, emit, fail,
                             interrupted, load_or_exit, note, progress, set_levels, solve_options, state)
 from dcplan.diagnostics import ExitCode
@@ -36,6 +36,9 @@ def solve(
     from dcplan.report import plan as plan_report
 
     set_levels(quiet, verbose)
+    check_output(output, [scenario])
+    if save_model is not None:
+        check_output(str(save_model), [scenario])
     options = solve_options(objective, solver, time_limit, gap, threads,
                             save_model=str(save_model) if save_model else None)
     loaded = load_or_exit(scenario, set_)

@@ -158,10 +158,10 @@ def _size_and_build(run: _Run) -> None:
     run.build_seconds = time.perf_counter() - run.start
     run.built.warnings.extend(input_warnings(run.built))
     if run.options.save_model:
-        from dcplan.atomic import write_atomic
+        from dcplan.atomic import write_output
 
         lm = run.built.lm
-        write_atomic(run.options.save_model,
+        write_output(run.options.save_model,
                      lm.to_mps() if str(run.options.save_model).lower().endswith(".mps") else lm.to_lp())
     # The time limit covers everything after the build: workload cuts, then the engine.
     run.ends = run.start + run.build_seconds + run.setting("time_limit")
