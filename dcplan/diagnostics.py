@@ -7,8 +7,16 @@ mistakes in a file at once. Exit codes for all commands live here too.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from enum import IntEnum
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Control characters of user text (ESC, BEL, ...) shown as escapes, never sent to a terminal."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 class ExitCode(IntEnum):
@@ -94,10 +102,10 @@ def render_human(diagnostics: list[Diagnostic], color: bool = False) -> str:
         if color:
             style = "31" if d.is_error else "33"
             sev = f"\x1b[1;{style}m{sev}\x1b[0m"
-        where = f" {d.path}:" if d.path else ""
-        lines.append(f"{d.location()}: {sev}[{d.code}]{where} {d.message}")
+        where = f" {printable(d.path)}:" if d.path else ""
+        lines.append(f"{printable(d.location())}: {sev}[{d.code}]{where} {printable(d.message)}")
         if d.hint:
-            lines.append(f"    hint: {d.hint}")
+            lines.append(f"    hint: {printable(d.hint)}")
     return "\n".join(lines)
 
 

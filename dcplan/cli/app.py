@@ -130,9 +130,11 @@ def check_output(output: str, inputs=()) -> None:
 
 
 def note(message: str) -> None:
-    """A message for people, on stderr, unless --quiet."""
+    """A message for people, on stderr, unless --quiet (control characters shown, never sent to the terminal)."""
+    from dcplan.diagnostics import printable
+
     if not state["quiet"]:
-        typer.echo(message, err=True)
+        typer.echo(printable(message), err=True)
 
 
 def fail(message: str, code: int) -> None:

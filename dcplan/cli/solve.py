@@ -66,7 +66,7 @@ def _no_plan(scenario: Path, no_plan, fmt: Format, output: str) -> None:
     for warning in no_plan.plan_stub.get("warnings", []):
         typer.echo(f"  - {warning}", err=True)
     if fmt is Format.json:
-        import json
+        from dcplan.report import plan as plan_report
 
-        emit(json.dumps(no_plan.plan_stub, indent=2), output)
+        emit(plan_report.render_stub(no_plan.plan_stub), output)
     raise typer.Exit(ExitCode.INFEASIBLE if no_plan.status == "infeasible" else ExitCode.NO_SOLUTION)

@@ -5,6 +5,21 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+PLAN_DIGITS = 12
+"""Significant digits of the numbers in plan JSON (and every other JSON or YAML dcplan writes): float
+noise such as 140.57420000000002 goes, and every figure stays far more precise than its inputs."""
+
+
+def tidy_numbers(data):
+    """`data` with every finite float rounded to PLAN_DIGITS significant digits (ints, bools, None unchanged)."""
+    if isinstance(data, float):
+        return float(f"{data:.{PLAN_DIGITS}g}") if data == data and abs(data) != float("inf") else data
+    if isinstance(data, dict):
+        return {key: tidy_numbers(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [tidy_numbers(value) for value in data]
+    return data
+
 
 @dataclass(frozen=True)
 class BomLine:
@@ -88,7 +103,7 @@ class Plan:
     currency: str = "USD"
 
     def to_dict(self, verbose: bool = False) -> dict:
-        """The plan JSON keys of docs/cli.md exactly; `requirements` only when verbose."""
+        """The plan JSON keys of docs/cli.md exactly, numbers to PLAN_DIGITS; `requirements` only when verbose."""
         data = {
             "dcplan": 1, "scenario": self.scenario, "status": self.status,
             "objective": {"name": self.objective_name, "value": self.objective_value, "bound": self.bound,
@@ -104,4 +119,4 @@ class Plan:
         }
         if verbose:
             data["requirements"] = self.requirements
-        return data
+        return tidy_numbers(data)

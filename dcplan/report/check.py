@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import re
 
+from dcplan.report.text import json_text, terminal_safe
 from dcplan.usecases.check import CheckResult, format_metric, format_share
 
 
 def render_json(results: list[CheckResult]) -> str:
-    return json.dumps([r.to_dict() for r in results], indent=2, allow_nan=False)
+    return json_text([r.to_dict() for r in results])
 
 
 _TABLE_COLUMNS = ("result", "file", "status", "capex", "facility power", "carbon", "time", "problems")
@@ -42,7 +42,7 @@ def _problems(r: CheckResult) -> str:
 
 def render_table(results: list[CheckResult], color: bool = False) -> str:
     """Plain aligned columns, one line per file (no rich: the text goes to files and CI logs as is)."""
-    rows = [_TABLE_COLUMNS, *table_rows(results)]
+    rows = [_TABLE_COLUMNS, *([terminal_safe(c) for c in row] for row in table_rows(results))]
     widths = [max(len(row[i]) for row in rows) for i in range(len(_TABLE_COLUMNS))]
     styles = {"passed": "32", "failed": "31", "invalid": "31", "no_solution": "33"}
     lines = []

@@ -220,7 +220,7 @@ def check_file(path: str | Path, overrides=(), baseline: str | Path | dict | Non
         result.seconds = time.perf_counter() - start
         return result
     result.status, result.warnings = plan.status, list(plan.warnings)
-    result.totals = dict(plan.totals)
+    result.totals = plan.to_dict()["totals"]  # as the plan JSON has them, so a baseline compares like with like
     result.sites = [asdict(s) for s in plan.sites]
     if plan.status != "optimal":
         result.notes.append(f"the plan is {plan.status}, not proven optimal (gap {plan.gap or 0:.2%})")
