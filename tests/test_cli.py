@@ -444,3 +444,19 @@ def test_python_dash_m_and_console_script_agree():
     proc = subprocess.run([str(script), "schema"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0
     assert proc.stdout == dcplan("schema").stdout
+
+
+# --------------------------------------------------------------------------- conventions
+
+
+def test_version():
+    import dcplan as library
+
+    done = dcplan("--version")
+    assert done.returncode == 0 and done.stdout.strip() == f"dcplan {library.__version__}"
+
+
+def test_shell_completion_script():
+    done = dcplan("--show-completion", "bash", cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "complete" in done.stdout and "dcplan" in done.stdout

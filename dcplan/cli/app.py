@@ -21,7 +21,7 @@ app = typer.Typer(
     help="Capacity planner for AI data centres: size workloads, solve one mixed-integer model of "
          "the purchase, export the bill of materials. See `dcplan COMMAND --help`.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish and PowerShell
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -43,8 +43,8 @@ state = {"debug": False, "quiet": False, "verbose": False}
 FormatOption = typer.Option(Format.table, "--format", "-f", help="Output format.", case_sensitive=False)
 OutputOption = typer.Option("-", "--output", "-o", metavar="FILE", help="Write to FILE (atomically) instead of stdout ('-').")
 SetOption = typer.Option(None, "--set", metavar="PATH=VALUE", help="Override a scenario value: PATH=VALUE (repeatable).")
-QuietOption = typer.Option(False, "--quiet", "-q", help="Only errors on stderr.")
-VerboseOption = typer.Option(False, "--verbose", "-v", help="More detail (sizing requirements, all constraints).")
+QuietOption = typer.Option(False, "--quiet", "-q", metavar="", help="Only errors on stderr.")
+VerboseOption = typer.Option(False, "--verbose", "-v", metavar="", help="More detail (sizing requirements, all constraints).")
 
 # The solving options, the same on every command that solves (solve, check, explain, diff).
 ObjectiveOption = typer.Option(None, "--objective", metavar="NAME|NAME=W,...",
@@ -65,11 +65,21 @@ def set_levels(quiet: bool, verbose: bool) -> None:
     state["verbose"] = state["verbose"] or verbose
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        import dcplan
+
+        typer.echo(f"dcplan {dcplan.__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _global(
-    debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks for internal errors."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors on stderr."),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="More detail on stderr."),
+    version: bool = typer.Option(False, "--version", metavar="", is_eager=True, callback=_print_version,
+                                 help="Print dcplan's version and exit."),
+    debug: bool = typer.Option(False, "--debug", metavar="", help="Show Python tracebacks for internal errors."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="Only errors on stderr."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", metavar="", help="More detail on stderr."),
 ) -> None:
     state.update(debug=debug, quiet=quiet, verbose=verbose)
 

@@ -22,7 +22,7 @@ def schema(output: str = OutputOption) -> None:
 
 def init(
     path: Path = typer.Argument(Path("scenario.yaml"), help="Where to write the starter scenario."),
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+    force: bool = typer.Option(False, "--force", metavar="", help="Overwrite an existing file."),
 ) -> None:
     """Write a commented starter scenario that validates and solves as is."""
     import dcplan

@@ -25,7 +25,7 @@ def solve(
     time_limit: Optional[float] = TimeLimitOption,
     gap: Optional[float] = GapOption,
     threads: Optional[int] = ThreadsOption,
-    save_model: Optional[Path] = typer.Option(None, "--save-model",
+    save_model: Optional[Path] = typer.Option(None, "--save-model", metavar="FILE",
                                               help="Write the model to FILE before solving (LP; MPS for *.mps), "
                                                    "for bug reports."),
     quiet: bool = QuietOption,
