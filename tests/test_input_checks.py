@@ -248,3 +248,25 @@ def test_explain_offers_a_price_for_a_workload_only_unpriced_items_could_serve(t
     priced = dcplan("explain", write(tmp_path, UNPRICED), "--set", "catalog.prices.epyc-9654-2s=32582",
                     "--time-limit", "30")
     assert priced.returncode == 0, priced.stderr
+
+
+def test_the_contracts_own_example_gets_no_units_warning():
+    """Section 2 of the product contract, as a scenario (tests/contract/): a training cluster costs 1.6e8 in the
+    capex row and a rack packing factor is 0.02 in another row. Engines scale rows one by one, so only a span
+    within one row is fragile; the model-wide span gave a false "check your units" warning."""
+    from dcplan.usecases.planning import SolveOptions, plan_scenario
+
+    loaded = validate_scenario(Path(__file__).parent / "contract" / "llm-platform-2027.yaml")
+    assert loaded.ok, [d.message for d in loaded.diagnostics]
+    plan = plan_scenario(loaded.scenario, SolveOptions(time_limit=60))
+    assert plan.status in ("optimal", "feasible")
+    assert not [w for w in plan.warnings if "span" in w or "units" in w], plan.warnings
+
+
+def test_a_row_whose_coefficients_span_far_still_warns():
+    from dcplan.model.linear import LinearModel
+
+    lm = LinearModel()
+    x, y = lm.var("x"), lm.var("y")
+    lm.le("r", "constraints", x * 1e-4 + y * 1e6, 10)
+    assert lm.widest_row() == ("r", 1e-4, 1e6)

@@ -259,10 +259,17 @@ class LinearModel:
         lines.append("ENDATA")
         return "\n".join(lines) + "\n"
 
-    def coefficient_range(self) -> tuple[float, float]:
-        """Smallest and largest non-zero |coefficient| over all rows (1, 1 for an empty model)."""
-        sizes = [abs(c) for row in self.rows for c in row.terms.values() if c]
-        return (min(sizes), max(sizes)) if sizes else (1.0, 1.0)
+    def widest_row(self) -> tuple[str, float, float]:
+        """(name, smallest, largest) non-zero |coefficient| of the row, or the objective, whose coefficients
+        span the most; ("", 1, 1) for an empty model. Engines scale every row by itself, so a span within
+        one row costs precision, not one across the model (a cluster costing 1.6e8 in the capex row and a
+        rack packing factor of 0.02 in another are both fine)."""
+        widest = ("", 1.0, 1.0)
+        for name, terms in [(row.name, row.terms) for row in self.rows] + [("objective", self.objective.terms)]:
+            sizes = [abs(c) for c in terms.values() if c]
+            if sizes and max(sizes) / min(sizes) > widest[2] / widest[1]:
+                widest = (name, min(sizes), max(sizes))
+        return widest
 
 
 _LP_ALLOWED = set("!\"#$%&()/,.;?@_`'{}|~")

@@ -59,9 +59,9 @@ def _refuse_absurd_pools(requirements) -> None:
 def input_warnings(built) -> list[str]:
     """Warn before solving about inputs that make the model numerically fragile or huge."""
     warnings = []
-    small, large = built.lm.coefficient_range()
+    row, small, large = built.lm.widest_row()
     if large / small > COEFFICIENT_SPAN_WARNING:
-        warnings.append(f"the model's coefficients span {small:.3g} to {large:.3g}: results may be numerically "
+        warnings.append(f"the coefficients of {row} span {small:.3g} to {large:.3g}: results may be numerically "
                         "fragile; check the scenario's units (e.g. a power in W where kW was meant)")
     for pool in built.pools:
         if pool.bound > POOL_SIZE_WARNING:
