@@ -35,6 +35,9 @@ def check(
     max_increase: Optional[str] = typer.Option(
         None, "--max-increase", metavar="SHARE",
         help="Allowed growth of capex, TCO, facility power and carbon over --baseline: 5% or 0.05 (default 0)."),
+    allow_new: bool = typer.Option(False, "--allow-new", metavar="",
+                                   help="Pass scenarios the --baseline has no plan of (new or renamed) instead of "
+                                        "failing them."),
     objective: Optional[str] = ObjectiveOption,
     solver: Optional[Engine] = SolverOption,
     time_limit: Optional[float] = TimeLimitOption,
@@ -50,12 +53,13 @@ def check(
     set_levels(quiet, verbose)
     check_output(output, [*files, *([baseline] if baseline else [])])
     options = solve_options(objective, solver, time_limit, gap, threads)
-    plans, threshold = _baseline_or_exit(baseline, max_increase)
+    plans, threshold = _baseline_or_exit(baseline, max_increase, allow_new)
     results = []
     for path in files:
         try:
             with progress(f"checking {path.name}"):
-                result = dcplan.check_file(path, set_ or (), baseline=plans, max_increase=threshold, options=options)
+                result = dcplan.check_file(path, set_ or (), baseline=plans, max_increase=threshold, options=options,
+                                           allow_new=allow_new)
         except dcplan.Interrupted:
             interrupted()
         results.append(result)
@@ -72,12 +76,14 @@ def check(
     raise typer.Exit(dcplan.check_exit_code(results))
 
 
-def _baseline_or_exit(baseline: Optional[Path], max_increase: Optional[str]):
+def _baseline_or_exit(baseline: Optional[Path], max_increase: Optional[str], allow_new: bool):
     """Read the baseline and threshold once, before solving anything; a bad one is a usage error (exit 2)."""
     import dcplan
 
     if max_increase is not None and baseline is None:
         raise typer.BadParameter("needs --baseline PLAN.json", param_hint="--max-increase")
+    if allow_new and baseline is None:
+        raise typer.BadParameter("needs --baseline PLAN.json", param_hint="--allow-new")
     try:
         threshold = dcplan.parse_increase(max_increase) if max_increase is not None else None
     except dcplan.BaselineError as err:

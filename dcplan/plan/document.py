@@ -155,6 +155,11 @@ def baseline_totals(path: str | Path, metrics: tuple[str, ...]) -> dict[str, dic
         if not isinstance(entry, dict) or not isinstance(entry.get("scenario"), str) or "totals" not in entry:
             raise PlanFileError(f"{where}: expected a plan from `dcplan solve --format json` "
                                 "(with `scenario` and `totals`)")
+        if entry.get("dcplan") != PLAN_FORMAT:
+            # As `diff` does: totals of another format version may not mean the same; never compare them.
+            found = f"`dcplan: {entry['dcplan']!r}`" if "dcplan" in entry else "no `dcplan` version key"
+            raise PlanFileError(f"{where}: unsupported plan version ({found}); this dcplan reads version "
+                                f"{PLAN_FORMAT}: save the baseline again with this dcplan")
         totals = entry["totals"]
         if not totals:
             continue

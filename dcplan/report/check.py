@@ -35,6 +35,7 @@ def _problems(r: CheckResult) -> str:
     if r.status == "infeasible":
         return "infeasible"
     labels = [f"assert {a.name}" for a in r.assertions if not a.passed]
+    labels += ["not in the baseline"] if r.not_in_baseline else []
     labels += [f"baseline {b.metric} {format_share(b.increase) if b.increase is not None else 'from 0'}"
                for b in r.baseline if not b.passed]
     return ", ".join(labels)
@@ -95,6 +96,8 @@ def render_junit(results: list[CheckResult]) -> str:
             case(r.file, f"assert {a.name}", 0.0, None if a.passed else "failure", a.message)
         for b in r.baseline:
             case(r.file, f"baseline {b.metric}", 0.0, None if b.passed else "failure", b.message)
+        if r.not_in_baseline:
+            case(r.file, "baseline", 0.0, "failure", next(m for m in r.messages if "baseline has no plan" in m))
     total = sum(r.seconds for r in results)
     suite.set("tests", str(counts["tests"]))
     suite.set("failures", str(counts["failures"]))
