@@ -23,9 +23,12 @@ Infeasible scenario
      feasible: `survive_site_failure=false`, or one more allowed site.
 
 Feasible scenario
-  The limit rows that bind at the optimum; each (at most MAX_RELAXATIONS) is
-  relaxed by a step (default 10 %; racks and integer constraints at least 1)
-  and re-solved, and the objective's improvement is reported.
+  A limit binds when relaxing it lowers the objective, judged by re-solving,
+  not by zero slack (a limit can cost money through a discrete choice while
+  the plan sits far below it). The tightest limits (at most MAX_RELAXATIONS)
+  are relaxed by a step (default 10 %; racks and integer constraints at least
+  1) and re-solved; when the step is not enough, by removing the limit, and
+  then the least bound that gives the cheaper plan is re-solved and reported.
 
 Site pinning (`workloads[].sites`) is an item too: the model is built with
 every workload allowed at every site, and `pin[...]` rows hold the pools at
