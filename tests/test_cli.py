@@ -241,6 +241,11 @@ def test_init_writes_a_valid_scenario_and_refuses_to_overwrite(tmp_path):
     assert first.stdout == "" and str(target) in first.stderr
     assert load_scenario(target).ok
     assert run("validate", target).exit_code == 0
+    # The modeline points at a schema that exists beside the file, and it is the schema of this dcplan.
+    modeline = target.read_text(encoding="utf-8").splitlines()[0]
+    assert modeline == "# yaml-language-server: $schema=scenario.schema.json"
+    schema = tmp_path / "scenario.schema.json"
+    assert json.loads(schema.read_text(encoding="utf-8")) == json.loads(run("schema").stdout)
 
     target.write_text("# my own edits\n", encoding="utf-8")
     again = run("init", target)
@@ -460,3 +465,12 @@ def test_shell_completion_script():
     done = dcplan("--show-completion", "bash", cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert "complete" in done.stdout and "dcplan" in done.stdout
+
+
+def test_init_keeps_a_different_schema_unless_forced(tmp_path):
+    schema = tmp_path / "scenario.schema.json"
+    schema.write_text("{}", encoding="utf-8")
+    done = run("init", tmp_path / "a.yaml")
+    assert done.exit_code == 0 and "kept the existing" in done.stderr and schema.read_text() == "{}"
+    assert run("init", tmp_path / "a.yaml", "--force").exit_code == 0
+    assert json.loads(schema.read_text())["$schema"].startswith("https://json-schema.org/")
