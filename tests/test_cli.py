@@ -474,3 +474,31 @@ def test_init_keeps_a_different_schema_unless_forced(tmp_path):
     assert done.exit_code == 0 and "kept the existing" in done.stderr and schema.read_text() == "{}"
     assert run("init", tmp_path / "a.yaml", "--force").exit_code == 0
     assert json.loads(schema.read_text())["$schema"].startswith("https://json-schema.org/")
+
+
+# --------------------------------------------------------------------------- the long-solve spinner
+
+
+def test_planning_reports_stage_time_limit_incumbent_and_bound(good):
+    """plan_scenario(on_status=...) feeds the spinner: each stage as it starts, the time limit from the end of
+    the build, the greedy start's objective as the first incumbent, the engine's bound at the end."""
+    import dcplan as library
+
+    seen = []
+    plan = library.plan_scenario(library.validate_scenario(good).scenario, library.SolveOptions(time_limit=30),
+                                 on_status=lambda p: seen.append((str(p.stage), p.limit, p.incumbent, p.bound)))
+    stages = list(dict.fromkeys(stage for stage, *_ in seen))
+    assert stages == ["size", "prune", "build", "start", "cuts", "solve", "extract", "verify"]
+    assert seen[-1][1] == 30 and seen[-1][2] == pytest.approx(plan.objective_value)
+    assert any(incumbent is not None for stage, _, incumbent, _ in seen if stage in ("cuts", "solve"))
+    assert seen[-1][3] is not None
+
+
+def test_the_spinner_line():
+    from dcplan.report.plan import render_progress
+    from dcplan.usecases.planning import Progress
+    from dcplan.vocab import Stage
+
+    line = render_progress("solving big.yaml", Progress(Stage.SOLVE, 100.0, 60, 1_234_000, 1_200_000), 112.4)
+    assert line == "solving big.yaml · solve · 12 s of 60 s · incumbent 1,234,000 · bound 1,200,000 · gap 2.76%"
+    assert render_progress("solving x", None, 0) == "solving x"

@@ -167,3 +167,28 @@ def test_absurd_numbers_are_refused_before_any_engine(tmp_path):
     assert "Traceback" not in run.stderr
     assert run.returncode in (1, 2, 3), run.stderr  # infeasible, refused or stopped: never a crash
     assert "could need up to" in run.stderr or "cannot be solved safely" in run.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_the_spinner_follows_a_long_solve(tmp_path):
+    """On a terminal, stderr shows the stage, the time against the limit and the best plan's objective."""
+    import select
+
+    scenario = hard_scenario(tmp_path / "hard.yaml", 120)
+    master, slave = os.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "dcplan", "solve", str(scenario), "--gap", "0", "--time-limit", "6",
+                             "-o", str(tmp_path / "plan.json")], cwd=ROOT, stdin=slave, stdout=slave, stderr=slave,
+                            start_new_session=True, env={**os.environ, "COLUMNS": "200", "TERM": "xterm"})
+    os.close(slave)
+    seen = b""
+    deadline = time.time() + 120
+    while proc.poll() is None and time.time() < deadline:
+        if select.select([master], [], [], 0.1)[0]:
+            try:
+                seen += os.read(master, 65536)
+            except OSError:
+                break
+    os.close(master)
+    assert proc.wait(timeout=30) == 0
+    text = seen.decode(errors="replace")
+    assert "solving hard.yaml · solve · " in text and " s of 6 s · incumbent " in text, text[-500:]

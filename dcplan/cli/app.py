@@ -164,15 +164,36 @@ def interrupt_code() -> int:
     return ExitCode.TERMINATED if state.get("terminated") else ExitCode.INTERRUPTED
 
 
-def progress(message: str):
-    """A spinner on stderr while the engine works, only when stderr is a terminal."""
+def progress(message: str, live: "LiveStatus | None" = None):
+    """A spinner on stderr while the engine works, only when stderr is a terminal; with `live`, its line
+    follows the planning run (stage, time against the limit, incumbent, bound and gap)."""
     import contextlib
 
     if state["quiet"] or not sys.stderr.isatty():
         return contextlib.nullcontext()
     from rich.console import Console
 
-    return Console(stderr=True).status(message)
+    return Console(stderr=True).status(live if live is not None else message)
+
+
+class LiveStatus:
+    """The spinner's text, rendered afresh at every refresh so the elapsed time moves; `update` is the
+    `on_status` hook of dcplan.plan_scenario."""
+
+    def __init__(self, label: str):
+        self.label, self.last = label, None
+
+    def update(self, progress) -> None:
+        self.last = progress
+
+    def __rich__(self):
+        import time
+
+        from rich.text import Text
+
+        from dcplan.report.plan import render_progress
+
+        return Text(render_progress(self.label, self.last, time.perf_counter()))
 
 
 def color(stream) -> bool:

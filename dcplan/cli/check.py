@@ -10,7 +10,7 @@ from typing import List, Optional
 
 import typer
 
-from dcplan.cli.app import (OutputOption, check_output, QuietOption, SetOption, color, emit, fail, interrupted, note, progress,
+from dcplan.cli.app import (LiveStatus, OutputOption, check_output, QuietOption, SetOption, color, emit, fail, interrupted, note, progress,
                             set_levels, state, GapOption, ObjectiveOption, SolverOption, ThreadsOption, TimeLimitOption, VerboseOption, solve_options)
 from dcplan.diagnostics import ExitCode
 from dcplan.vocab import Engine
@@ -57,9 +57,10 @@ def check(
     results = []
     for path in files:
         try:
-            with progress(f"checking {path.name}"):
+            live = LiveStatus(f"checking {path.name}")
+            with progress(live.label, live):
                 result = dcplan.check_file(path, set_ or (), baseline=plans, max_increase=threshold, options=options,
-                                           allow_new=allow_new)
+                                           allow_new=allow_new, on_status=live.update)
         except dcplan.Interrupted:
             interrupted()
         results.append(result)

@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from dcplan.cli.app import (Format, FormatOption, check_output, GapOption, ObjectiveOption, OutputOption, QuietOption, SetOption,
+from dcplan.cli.app import (Format, FormatOption, LiveStatus, check_output, GapOption, ObjectiveOption, OutputOption, QuietOption, SetOption,
                             SolverOption, ThreadsOption, TimeLimitOption, VerboseOption, color, emit, fail,
                             interrupted, load_or_exit, note, progress, set_levels, solve_options, state)
 from dcplan.diagnostics import ExitCode
@@ -42,9 +42,11 @@ def solve(
     options = solve_options(objective, solver, time_limit, gap, threads,
                             save_model=str(save_model) if save_model else None)
     loaded = load_or_exit(scenario, set_)
+    live = LiveStatus(f"solving {scenario.name}")
     try:
-        with progress(f"solving {scenario.name}"):
-            plan = dcplan.plan_scenario(loaded, options, on_progress=note if state["verbose"] else None)
+        with progress(live.label, live):
+            plan = dcplan.plan_scenario(loaded, options, on_progress=note if state["verbose"] else None,
+                                        on_status=live.update)
     except dcplan.Interrupted:
         interrupted()
     except dcplan.UnsafeInput as err:

@@ -8,7 +8,7 @@ spreadsheet would run as formulas get a leading apostrophe).
 from __future__ import annotations
 
 from dcplan.plan.extract import Plan
-from dcplan.report.text import cell, console, csv_text, json_text, md_cell, yaml_text
+from dcplan.report.text import cell, console, csv_text, json_text, md_cell, terminal_safe, yaml_text
 
 CSV_COLUMNS = ("site", "category", "item", "description", "quantity", "unit_price", "extended_price", "power_kw",
                "rack_units")
@@ -150,3 +150,24 @@ def render_markdown(plan: Plan) -> str:
     if plan.warnings:
         lines += ["", "## Warnings", ""] + [f"- {md_cell(w)}" for w in plan.warnings]
     return "\n".join(lines) + "\n"
+
+
+def render_progress(label: str, progress, now: float) -> str:
+    """One spinner line: `solving big.yaml · solve 12 s of 60 s · incumbent 1.23e+06 · bound 1.2e+06 · gap 2.4%`.
+    `progress` is a dcplan.Progress (None before planning reports anything); `now` a time.perf_counter()."""
+    if progress is None:
+        return label
+    parts = [label, str(progress.stage)]
+    elapsed = max(0.0, now - progress.clock)
+    parts.append(f"{elapsed:.0f} s of {progress.limit:g} s" if progress.limit is not None else f"{elapsed:.0f} s")
+    if progress.incumbent is not None:
+        parts.append(f"incumbent {_figure(progress.incumbent)}")
+    if progress.bound is not None:
+        parts.append(f"bound {_figure(progress.bound)}")
+    if progress.gap is not None:
+        parts.append(f"gap {progress.gap:.2%}")
+    return terminal_safe(" · ".join(parts))
+
+
+def _figure(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.4g}"

@@ -196,10 +196,12 @@ def format_share(share: float, signed: bool = True) -> str:
 
 
 def check_file(path: str | Path, overrides=(), baseline: str | Path | dict | None = None,
-               max_increase: float | str | None = None, options=None, allow_new: bool = False) -> CheckResult:
+               max_increase: float | str | None = None, options=None, allow_new: bool = False,
+               on_status=None) -> CheckResult:
     """Load, solve and judge one scenario file. `baseline` is a plan JSON path or `load_baseline`'s
     result; `max_increase` defaults to 0 (any growth fails). A scenario the baseline has no plan of fails
-    (a rename would otherwise skip the gate) unless `allow_new`. Raises api.Interrupted on Ctrl-C."""
+    (a rename would otherwise skip the gate) unless `allow_new`. `on_status` follows the planning run
+(dcplan.plan_scenario's hook). Raises api.Interrupted on Ctrl-C."""
     from dcplan.usecases import planning as api
     from dcplan.usecases.validate import validate_scenario
 
@@ -215,7 +217,7 @@ def check_file(path: str | Path, overrides=(), baseline: str | Path | dict | Non
     scenario = loaded.scenario
     result.scenario, result.currency = scenario.name, scenario.currency
     try:
-        plan = api.plan_scenario(scenario, options)
+        plan = api.plan_scenario(scenario, options, on_status=on_status)
     except api.NoPlan as no_plan:
         result.status = no_plan.status
         result.outcome = "failed" if no_plan.status == "infeasible" else "no_solution"
