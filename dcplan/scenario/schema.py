@@ -50,7 +50,7 @@ class Limits(StrictModel):
 
 class SolverOptions(StrictModel):
     engine: Literal[ENGINES] = describe(
-        "Optimisation engine: auto (OR-Tools, the fastest to prove optimality on dcplan models), "
+        "Optimisation engine: auto (HiGHS, the fastest to reach the gap on dcplan models), "
         "cp-sat, scip (OR-Tools), cbc or highs (through PuLP)", default="auto")
     time_limit: Q("s") = describe("Stop the solver after this long", default=60.0, gt=0,
                                  ceiling=TIME_LIMIT_S)
