@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from dcplan.diagnostics import Diagnostic
 from dcplan.scenario.loader import parse_text
 from dcplan.scenario.schema import Scenario
-from dcplan.scenario.load import LoadResult, load_scenario
+from dcplan.scenario.load import LoadResult
+from dcplan.usecases.validate import validate_scenario
 
 SETTINGS = settings(max_examples=200, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -117,7 +118,8 @@ def _load(workdir: Path, content: str | bytes, overrides=()) -> LoadResult:
     else:
         path.write_text(content, encoding="utf-8", errors="surrogatepass")
     try:
-        return load_scenario(path, overrides)  # must never raise
+        # What `dcplan validate` and every solving command run: the loader, then sizing. Never raises.
+        return validate_scenario(path, overrides)
     finally:
         path.unlink()
 
@@ -262,8 +264,15 @@ def test_inserting_yaml_syntax(workdir, offset, piece):
 
 
 dotted_paths = st.sampled_from(ALL_PATHS).map(lambda p: ".".join(str(x) for x in p))
+# The same paths with brackets for indices and a random separator before each name ("", ".", "..", "]"):
+# `sites[0]power` must be an error, never read as sites[0].power.
+bracketed_paths = st.builds(
+    lambda path, seps: "".join((f"[{part}]" if isinstance(part, int) else (sep if i else "") + str(part))
+                               for i, (part, sep) in enumerate(zip(path, seps))),
+    st.sampled_from(ALL_PATHS), st.lists(st.sampled_from(["", ".", "..", "]"]), min_size=12, max_size=12))
 override_texts = st.one_of(st.text(max_size=30), st.builds("{}={}".format, dotted_paths, st.text(max_size=15)),
-                           st.builds("{}={}".format, dotted_paths, st.sampled_from(_YAML_PIECES)))
+                           st.builds("{}={}".format, dotted_paths, st.sampled_from(_YAML_PIECES)),
+                           st.builds("{}={}".format, bracketed_paths, scalars.map(str)))
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

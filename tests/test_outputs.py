@@ -178,3 +178,49 @@ def test_a_reader_that_goes_away_is_a_message_not_a_crash(scenario):
     assert done.returncode == 74, done.stderr
     assert "cannot write stdout" in done.stderr and "Exception ignored" not in done.stderr
     no_traceback(done)
+
+
+# --------------------------------------------------------------------------- fuzzing write_output
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402 - the fuzzing part of this file
+from hypothesis import strategies as st  # noqa: E402
+
+from dcplan.atomic import write_output  # noqa: E402
+
+NAMES = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="/\x00"), min_size=1,
+                max_size=20).filter(lambda n: n not in (".", ".."))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=NAMES, kind=st.sampled_from(["new", "file", "link", "dangling", "fifo"]),
+       mode=st.sampled_from([0o600, 0o640, 0o644, 0o664, 0o444]), text=st.text(max_size=200))
+def test_write_output_on_any_name_and_kind(tmp_path_factory, name, kind, mode, text):
+    directory = tmp_path_factory.mktemp("out")
+    path, real = directory / name, directory / f"real-{len(name)}"
+    try:
+        path.touch()
+        path.unlink()
+    except OSError:  # a name the file system will not take (too long in bytes): not write_output's business
+        return
+    if kind == "file":
+        path.write_text("old")
+        path.chmod(mode)
+    elif kind in ("link", "dangling"):
+        if kind == "link":
+            real.write_text("old")
+            real.chmod(mode)
+        path.symlink_to(real)
+    elif kind == "fifo":
+        os.mkfifo(path)
+        reader = threading.Thread(target=lambda: path.read_bytes(), daemon=True)
+        reader.start()
+    write_output(path, text)
+    if kind == "fifo":
+        assert stat.S_ISFIFO(os.lstat(path).st_mode)
+        return
+    target = real if kind in ("link", "dangling") else path
+    assert target.read_bytes() == text.encode("utf-8")
+    assert path.is_symlink() == (kind in ("link", "dangling"))
+    if kind in ("file", "link"):
+        assert stat.S_IMODE(target.stat().st_mode) == mode
+    assert sorted(p.name for p in directory.iterdir()) == sorted({path.name, target.name})

@@ -145,3 +145,53 @@ def test_check_table_shows_control_bytes_as_escapes():
 
     text = check_report.render_table([CheckResult(file="a\x1b]0;title\x07.yaml", outcome="invalid")])
     assert not ESC_OR_BEL.search(text) and "\\x1b" in text
+
+
+# --------------------------------------------------------------------------- fuzzing the writers
+
+from hypothesis import given, settings  # noqa: E402 - the fuzzing part of this file
+from hypothesis import strategies as st  # noqa: E402
+
+from dcplan.report.text import terminal_safe  # noqa: E402
+
+TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40) | st.sampled_from(
+    ["=1+2", "@x", "-", "+", "\r", "a\rb", "a\r\nb", "|", "\\|", "1e3", "0o17", ".inf", "null", "~", "yes", "'", '"',
+     "\x1b[31m", "\x07", "[bold]x[/bold]", "#", ": x", "- y", "\t", "\u2028", "\x85"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(TEXT, min_size=3, max_size=3), max_size=5))
+def test_any_text_survives_csv(rows):
+    back = list(csv.reader(io.StringIO(csv_text(["a", "b", "c"], rows), newline="")))
+    assert back[0] == ["a", "b", "c"] and len(back) == len(rows) + 1
+    for written, read in zip(rows, back[1:]):
+        for cell, got in zip(written, read):
+            assert got in (cell, "'" + cell)
+            assert not got.startswith(("=", "+", "@", "\t", "\r")) or got == cell and cell[:1] in "+-"
+
+
+@settings(max_examples=200, deadline=None)
+@given(TEXT)
+def test_any_text_is_one_markdown_cell(text):
+    cell = md_cell(text)
+    assert "\n" not in cell and "\r" not in cell
+    assert not re.search(r"(?<!\\)\|", cell.replace("\\\\", ""))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(TEXT, TEXT | st.floats(allow_nan=False, allow_infinity=False) | st.integers(-2**63, 2**63 - 1),
+                       max_size=5))
+def test_any_strings_read_back_from_yaml_as_written(data):
+    back = parse_text(yaml_text({"data": data}), "x").data["data"]
+    assert back.keys() == data.keys()
+    for key, value in data.items():
+        if isinstance(value, float):
+            assert back[key] == pytest.approx(value, rel=1e-11, abs=1e-300)
+        else:
+            assert back[key] == value and type(back[key]) is type(value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(TEXT)
+def test_no_control_byte_reaches_a_terminal(text):
+    assert not ESC_OR_BEL.search(terminal_safe(text).replace("\n", "").replace("\t", ""))

@@ -104,8 +104,9 @@ def json_text(data) -> str:
 
 
 def yaml_text(data) -> str:
-    """YAML whose strings a YAML 1.2 reader reads back as strings: `1e3`, `0o17`, `.inf` or `null` as a
-    name are quoted (PyYAML writes by YAML 1.1 rules, where those are plain strings)."""
+    """YAML whose strings a YAML 1.2 reader reads back as written: `1e3`, `0o17`, `.inf` or `null` as a
+    name are quoted (PyYAML writes by YAML 1.1 rules, where those are plain strings), and text with line
+    breaks or control characters is double-quoted with escapes (PyYAML mangles NEL and LS otherwise)."""
     import yaml
 
     from dcplan.scenario.loader import resolve_plain_scalar
@@ -114,7 +115,12 @@ def yaml_text(data) -> str:
         pass
 
     def string(dumper, value: str):
-        style = "'" if value and not isinstance(resolve_plain_scalar(value), str) else None
+        if not value.isprintable():  # line breaks (also NEL, LS, PS), tabs, controls: escaped in double quotes
+            style = '"'
+        elif value and not isinstance(resolve_plain_scalar(value), str):
+            style = "'"
+        else:
+            style = None
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
     Dumper.add_representer(str, string)
