@@ -178,7 +178,8 @@ def test_names_in_the_file_are_pointed_at():
 
 # --------------------------------------------------------------------------- what solve refuses, validate refuses
 
-import subprocess  # noqa: E402 - grouped with the tests that run the command
+import json  # noqa: E402 - grouped with the tests that run the command
+import subprocess  # noqa: E402
 import sys  # noqa: E402
 
 from dcplan.usecases.validate import validate_scenario  # noqa: E402
@@ -270,3 +271,12 @@ def test_a_row_whose_coefficients_span_far_still_warns():
     x, y = lm.var("x"), lm.var("y")
     lm.le("r", "constraints", x * 1e-4 + y * 1e6, 10)
     assert lm.widest_row() == ("r", 1e-4, 1e6)
+
+
+def test_a_plan_json_on_stdin_for_diff(tmp_path):
+    scenario = write(tmp_path, BASE)
+    plan = dcplan("solve", scenario, "--format", "json")
+    assert plan.returncode == 0, plan.stderr
+    done = dcplan("diff", "-", scenario, "--format", "json", stdin=plan.stdout)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["identical"] is True

@@ -159,7 +159,7 @@ def read_file(path: str | Path, display_name: str | None = None) -> LoadedDocume
     """Read a YAML file (`-`: standard input) into plain data with positions; raise YamlProblem on any defect."""
     name = display_name or str(path)
     if str(path) == STDIN:
-        return parse_bytes(_read_stdin(), name)
+        return parse_bytes(read_stdin()[:MAX_FILE_BYTES + 1], name)
     try:
         with open(path, "rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
@@ -172,12 +172,14 @@ def read_file(path: str | Path, display_name: str | None = None) -> LoadedDocume
     return parse_bytes(raw, name)
 
 
-def _read_stdin() -> bytes:
+def read_stdin(limit: int = MAX_FILE_BYTES) -> bytes:
+    """Standard input's bytes, read once (at most `limit` + 1 of them) and kept for every later reader:
+    `diff` tries a plan JSON (larger `limit`) before a scenario; `explain` re-reads its scenario."""
     import sys
 
     if not _stdin_bytes:
         try:
-            _stdin_bytes.append(sys.stdin.buffer.read(MAX_FILE_BYTES + 1))
+            _stdin_bytes.append(sys.stdin.buffer.read(limit + 1))
         except (OSError, AttributeError, ValueError) as err:  # closed, or not a byte stream
             raise YamlProblem(Diagnostic("file-unreadable", f"cannot read standard input: {err}", file="-")) from None
     return _stdin_bytes[0]
