@@ -280,6 +280,7 @@ def test_init_default_path(tmp_path, monkeypatch):
     ["solve", "x.yaml", "--solver", "gurobi"],
     ["solve", "x.yaml", "--time-limit", "0"],
     ["solve", "x.yaml", "--time-limit", "soon"],
+    ["solve", "x.yaml", "--time-limit", "1e7"],
     ["solve", "x.yaml", "--gap", "2"],
     ["solve", "x.yaml", "--threads", "-1"],
     ["solve", "x.yaml", "--format", "pdf"],

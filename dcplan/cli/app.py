@@ -44,14 +44,15 @@ FormatOption = typer.Option(Format.table, "--format", "-f", help="Output format.
 OutputOption = typer.Option("-", "--output", "-o", metavar="FILE", help="Write to FILE (atomically) instead of stdout ('-').")
 SetOption = typer.Option(None, "--set", metavar="PATH=VALUE", help="Override a scenario value: PATH=VALUE (repeatable).")
 QuietOption = typer.Option(False, "--quiet", "-q", metavar="", help="Only errors on stderr.")
-VerboseOption = typer.Option(False, "--verbose", "-v", metavar="", help="More detail (sizing requirements, all constraints).")
+VerboseOption = typer.Option(False, "--verbose", "-v", metavar="",
+                             help="More detail (sizing requirements, all constraints).")
 
 # The solving options, the same on every command that solves (solve, check, explain, diff).
 ObjectiveOption = typer.Option(None, "--objective", metavar="NAME|NAME=W,...",
                                help="Override the objective: tco, capex, energy, carbon or power, or weights "
                                     "such as tco=1,carbon=80.")
 SolverOption = typer.Option(None, "--solver", case_sensitive=False, help="Override the engine (solver.engine).")
-TimeLimitOption = typer.Option(None, "--time-limit", metavar="SECONDS", min=0.001,
+TimeLimitOption = typer.Option(None, "--time-limit", metavar="SECONDS", min=0.001, max=1e6,
                                help="Seconds for the command's work after loading (solver.time_limit).")
 GapOption = typer.Option(None, "--gap", metavar="SHARE", min=0.0, max=1.0,
                          help="Accept a plan proven within this relative gap (solver.gap).")
@@ -130,6 +131,8 @@ def check_output(output: str, inputs=()) -> None:
         fail("dcplan: --output needs a file name ('-' for stdout)", ExitCode.INVALID_INPUT)
     if output == "-":
         return
+    if os.path.isdir(output):
+        fail(f"dcplan: cannot write {output}: is a directory", ExitCode.INVALID_INPUT)
     for given in inputs:
         try:
             same = str(given) != "-" and os.path.samefile(output, given)

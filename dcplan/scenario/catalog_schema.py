@@ -16,6 +16,8 @@ from dcplan.scenario.fields import (ACCELERATORS, CAPACITY_NODE_TB, COEFFICIENT,
                                     StrictModel, Whole, at_most, describe)
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._+-]*$"
+Attribute = Annotated[float, Field(allow_inf_nan=False, ge=-COEFFICIENT.value, **at_most(COEFFICIENT))]
+"""A value in `attrs`: any finite number a generic constraint may sum, within the solver-safe ceiling."""
 
 
 class Sourced(StrictModel):
@@ -23,7 +25,7 @@ class Sourced(StrictModel):
     description: str = describe("One line saying what the item is", default="")
     source: Optional[str] = describe("Where the figures come from (required for built-in entries)", default=None)
     note: Optional[str] = describe("Caveats: estimates, derivations, conflicting figures", default=None)
-    attrs: dict[str, Annotated[float, Field(allow_inf_nan=False, ge=-COEFFICIENT.value, **at_most(COEFFICIENT))]] = describe(
+    attrs: dict[str, Attribute] = describe(
         "Extra numeric attributes for generic `constraints` (e.g. security_score)", default_factory=dict)
 
 
@@ -32,8 +34,8 @@ class Accelerator(Sourced):
 
     vendor: str = describe("Manufacturer", default="")
     bf16_flops: Q("TFLOP/s") = describe("Dense BF16 tensor throughput, without sparsity", gt=0, ceiling=FLOPS_T)
-    fp8_flops: Optional[Q("TFLOP/s")] = describe("Dense FP8 tensor throughput; omitted if unsupported", default=None, gt=0,
-                                           ceiling=FLOPS_T)
+    fp8_flops: Optional[Q("TFLOP/s")] = describe("Dense FP8 tensor throughput; omitted if unsupported", default=None,
+                                                 gt=0, ceiling=FLOPS_T)
     hbm: Q("GB") = describe("Accelerator memory capacity (HBM, or GDDR where noted)", gt=0, ceiling=HBM_GB)
     hbm_bandwidth: Q("GB/s") = describe("Accelerator memory bandwidth", gt=0, ceiling=HBM_BANDWIDTH)
     tdp: Optional[Q("W")] = describe("Thermal design power; omitted where unpublished", default=None, gt=0,
@@ -110,7 +112,8 @@ class ModelSpec(StrictModel):
     params: float = describe("Total parameters", gt=0, ceiling=PARAMS, allow_inf_nan=False)
     active_params: Optional[float] = describe("Parameters active per token (MoE); default = params",
                                               default=None, gt=0, allow_inf_nan=False, ceiling=PARAMS)
-    layers: Optional[Whole] = describe("Transformer layers (needed for inference)", default=None, ge=1, ceiling=MODEL_SHAPE)
+    layers: Optional[Whole] = describe("Transformer layers (needed for inference)", default=None, ge=1,
+                                       ceiling=MODEL_SHAPE)
     hidden_size: Optional[Whole] = describe("Model width", default=None, ge=1, ceiling=WIDTH)
     heads: Optional[Whole] = describe("Attention heads", default=None, ge=1, ceiling=MODEL_SHAPE)
     kv_heads: Optional[Whole] = describe("Key/value heads (GQA)", default=None, ge=1, ceiling=MODEL_SHAPE)
