@@ -113,8 +113,8 @@ def _check_sum(name: str, scope, path: tuple, report: _Reporter) -> None:
             report("`accelerators` counts servers' accelerators, and the filter admits no server", path)
         return
     attribute = name[len("attrs."):] if name.startswith("attrs.") else None
-    values = [item.attrs.get(attribute) if attribute is not None and not isinstance(item, RackItem)
-              else None if attribute is not None else item_field(item, name) for _, _, item in scope]
+    # What each item in scope gives for the name (None: the item has no such field or attribute).
+    values = [item.attrs.get(attribute) if attribute is not None else item_field(item, name) for _, _, item in scope]
     present = [v for v in values if v is not None]
     if present and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
         return
