@@ -51,7 +51,8 @@ def engine_children(pid: int) -> list[int]:
     return children
 
 
-def interrupt_when(tmp_path, marker: str, delay: float, *options: str, sig=signal.SIGINT, env=None, workloads=400):
+def interrupt_when(tmp_path, marker: str, delay: float, *options: str, sig=signal.SIGINT, env=None, workloads=400,
+                   child: bool = False):
     """Solve the hard scenario (its first `workloads`) with --verbose; send `sig` (Ctrl-C) `delay` s after
     stderr shows `marker`.
 
@@ -70,6 +71,9 @@ def interrupt_when(tmp_path, marker: str, delay: float, *options: str, sig=signa
         assert line or proc.poll() is None, f"dcplan ended before {marker!r}"
     time.sleep(delay)
     child_engines = engine_children(proc.pid)
+    while child and not child_engines and proc.poll() is None and time.time() < deadline + 60:
+        time.sleep(0.1)  # `child`: wait for the engine's child process (PuLP writes the model first)
+        child_engines = engine_children(proc.pid)
     proc.send_signal(sig)
     start = time.time()
     stdout, stderr = proc.communicate(timeout=30)
@@ -98,8 +102,8 @@ def test_sigterm_is_handled_as_ctrl_c_and_exits_143(tmp_path):
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     code, seconds, stdout, stderr, child_engines = interrupt_when(
-        tmp_path, "solving with", 3.0, "--solver", "cbc", sig=signal.SIGTERM, env={"TMPDIR": str(scratch)},
-        workloads=120)
+        tmp_path, "solving with", 1.0, "--solver", "cbc", sig=signal.SIGTERM, env={"TMPDIR": str(scratch)},
+        workloads=120, child=True)
     assert code == 143, stderr
     assert seconds < 10
     assert stderr.count("interrupted") == 1 and "Traceback" not in stderr, stderr
