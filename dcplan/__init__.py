@@ -22,6 +22,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     # scenario input
     "load_scenario": ("dcplan.scenario.load", "load_scenario"),
+    "validate_scenario": ("dcplan.usecases.validate", "validate_scenario"),
     "LoadResult": ("dcplan.scenario.load", "LoadResult"),
     "render_diagnostics": ("dcplan.diagnostics", "render_human"),
     "diagnostics_json": ("dcplan.diagnostics", "render_json"),
@@ -32,6 +33,7 @@ _EXPORTS = {
     # planning
     "plan_scenario": ("dcplan.usecases.planning", "plan_scenario"),
     "SolveOptions": ("dcplan.usecases.planning", "SolveOptions"),
+    "Progress": ("dcplan.usecases.planning", "Progress"),
     "NoPlan": ("dcplan.usecases.planning", "NoPlan"),
     "UnsafeInput": ("dcplan.usecases.planning", "UnsafeInput"),
     "Interrupted": ("dcplan.errors", "Interrupted"),
@@ -53,6 +55,13 @@ _EXPORTS = {
     "diff_plans": ("dcplan.usecases.diff", "diff_plans"),
     "DiffInputError": ("dcplan.usecases.diff", "DiffInputError"),
     "Unplanned": ("dcplan.usecases.diff", "Unplanned"),
+    # studies: sweeps, samples, Pareto frontiers
+    "sweep": ("dcplan.studies.sweep", "sweep"),
+    "pareto": ("dcplan.studies.pareto", "pareto"),
+    "StudyOptions": ("dcplan.studies.sweep", "StudyOptions"),
+    "StudyInputError": ("dcplan.studies.vary", "StudyInputError"),
+    "InvalidStudy": ("dcplan.studies.points", "InvalidStudy"),
+    "NoFrontier": ("dcplan.studies.pareto", "NoFrontier"),
 }
 
 __all__ = ["__version__", *_EXPORTS]

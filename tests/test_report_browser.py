@@ -288,3 +288,19 @@ def test_the_pages_policy_blocks_an_injected_resource(chromium, tmp_path, good_p
     page = good_page[0].replace("</main>", '<img src="http://example.invalid/p.png" alt=""></main>')
     report = _check(chromium, tmp_path, "csp", page, good_page[1])
     assert any("Content Security Policy" in p for p in report.problems), report.problems
+
+
+def test_sweep_and_pareto_commands_write_html_that_draws(chromium, shots, tmp_path):
+    """`dcplan sweep --format html` and `dcplan pareto --format html`, end to end in the browser."""
+    sweep_page, pareto_page = tmp_path / "sweep-cli.html", tmp_path / "pareto-cli.html"
+    line = ROOT / "tests" / "studies" / "two-site-line.yaml"
+    result = CliRunner().invoke(app, ["sweep", str(SCENARIOS[0]), "--vary", "sites.0.power=6 MW,8 MW,10 MW",
+                                      "--format", "html", "-o", str(sweep_page), "-q", "-j", "1"])
+    assert result.exit_code == 0, result.output
+    report = check_page(chromium, sweep_page, ["sites.0.power", "6 MW", "10 MW"], shots, min_charts=4)
+    assert_good(report)
+    result = CliRunner().invoke(app, ["pareto", str(line), "--objectives", "tco,carbon", "--points", "4",
+                                      "--format", "html", "-o", str(pareto_page), "-q", "-j", "1"])
+    assert result.exit_code == 0, result.output
+    report = check_page(chromium, pareto_page, ["tco", "carbon", "knee"], shots, min_charts=1)
+    assert_good(report)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import typer
 
-from dcplan.cli import catalog, check, diff, explain, files, report, solve, validate
-from dcplan.cli.app import app, catalog_app, state
+from dcplan.cli import catalog, check, diff, explain, files, pareto, report, solve, sweep, validate
+from dcplan.cli.app import app, catalog_app, interrupt_code, state
 from dcplan.diagnostics import ExitCode
 
 app.command("solve")(solve.solve)
@@ -16,6 +17,8 @@ app.command("check")(check.check)
 app.command("explain")(explain.explain)
 app.command("diff")(diff.diff)
 app.command("report")(report.report)
+app.command("sweep")(sweep.sweep)
+app.command("pareto")(pareto.pareto)
 catalog_app.callback()(catalog.catalog_default)
 catalog_app.command("list")(catalog.catalog_list)
 catalog_app.command("show")(catalog.catalog_show)
@@ -23,13 +26,22 @@ app.command("schema")(files.schema)
 app.command("init")(files.init)
 
 
+def _terminated(signum, frame) -> None:
+    """SIGTERM (a CI job cancelled, `kill`) is handled as Ctrl-C is: the engine is stopped, its child
+    processes and scratch files removed, nothing written; only the exit code differs (143)."""
+    state["terminated"] = True
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Console entry point: no traceback unless --debug; exit codes as docs/cli.md lists them."""
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         code = app(standalone_mode=False)
     except (KeyboardInterrupt, typer.Abort):
-        typer.echo("dcplan: interrupted", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
+        if not state.get("interrupt_reported"):
+            typer.echo("dcplan: interrupted; no output written", err=True)
+        sys.exit(interrupt_code())
     except Exception as err:  # noqa: BLE001 - last line of defence against tracebacks
         if hasattr(err, "show") and hasattr(err, "exit_code"):
             # A usage error from typer's (vendored) click: it knows how to explain itself.
@@ -40,7 +52,9 @@ def main() -> None:
         typer.echo(f"dcplan: internal error: {type(err).__name__}: {err}\n"
                    "This is a bug in dcplan; run again with --debug for the traceback and report it.", err=True)
         sys.exit(70)
-    if code == ExitCode.INTERRUPTED and not state.get("interrupt_reported"):
+    if code in (ExitCode.INTERRUPTED, ExitCode.TERMINATED) and not state.get("interrupt_reported"):
         # typer turns a Ctrl-C outside the engine into a silent exit 130; say what happened.
         typer.echo("dcplan: interrupted; no output written", err=True)
+    if code == ExitCode.INTERRUPTED and state.get("terminated"):
+        code = ExitCode.TERMINATED
     sys.exit(code if isinstance(code, int) else 0)

@@ -108,6 +108,7 @@ class Positions:
     values: dict[tuple, tuple[int, int]] = field(default_factory=dict)
     keys: dict[tuple, tuple[int, int]] = field(default_factory=dict)
     overridden: set[tuple] = field(default_factory=set)  # paths set by --set, not by the file
+    override_source: str = "--set"  # the option that set them (`--vary` in a sweep)
 
     def override_of(self, path: tuple) -> tuple | None:
         for i in range(len(path), 0, -1):
@@ -130,7 +131,8 @@ class Positions:
                    hint: str | None = None, severity: str = "error") -> Diagnostic:
         if self.override_of(path) is not None:
             # The value came from the command line: there is no line in the file to show.
-            return Diagnostic(code=code, message=f"{message} (value given by --set {format_path(self.override_of(path))})",
+            return Diagnostic(code=code, message=f"{message} (value given by {self.override_source} "
+                                                             f"{format_path(self.override_of(path))})",
                               file=self.file, path=format_path(path), hint=hint, severity=severity)
         line, col = self.of(path, key=key)
         return Diagnostic(code=code, message=message, file=self.file, path=format_path(path),
@@ -150,9 +152,16 @@ class YamlProblem(Exception):
         self.diagnostic = diagnostic
 
 
+STDIN = "-"
+"""The path that means standard input (`dcplan solve -`)."""
+_stdin_bytes: list[bytes] = []  # standard input is read once; `explain` re-reads its scenario to verify fixes
+
+
 def read_file(path: str | Path, display_name: str | None = None) -> LoadedDocument:
-    """Read a YAML file into plain data with positions; raise YamlProblem on any defect."""
+    """Read a YAML file (`-`: standard input) into plain data with positions; raise YamlProblem on any defect."""
     name = display_name or str(path)
+    if str(path) == STDIN:
+        return parse_bytes(read_stdin()[:MAX_FILE_BYTES + 1], name)
     try:
         with open(path, "rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
@@ -163,6 +172,19 @@ def read_file(path: str | Path, display_name: str | None = None) -> LoadedDocume
     except OSError as err:
         raise YamlProblem(Diagnostic("file-unreadable", f"cannot read: {err.strerror}", file=name)) from None
     return parse_bytes(raw, name)
+
+
+def read_stdin(limit: int = MAX_FILE_BYTES) -> bytes:
+    """Standard input's bytes, read once (at most `limit` + 1 of them) and kept for every later reader:
+    `diff` tries a plan JSON (larger `limit`) before a scenario; `explain` re-reads its scenario."""
+    import sys
+
+    if not _stdin_bytes:
+        try:
+            _stdin_bytes.append(sys.stdin.buffer.read(limit + 1))
+        except (OSError, AttributeError, ValueError) as err:  # closed, or not a byte stream
+            raise YamlProblem(Diagnostic("file-unreadable", f"cannot read standard input: {err}", file="-")) from None
+    return _stdin_bytes[0]
 
 
 def parse_bytes(raw: bytes, name: str) -> LoadedDocument:

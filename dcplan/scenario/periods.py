@@ -19,7 +19,7 @@ from typing import Annotated, Optional, Union
 
 from pydantic import Discriminator, Field, Tag, create_model
 
-from dcplan.scenario.fields import Q, Quantity, StrictModel, describe
+from dcplan.scenario.fields import Ceiling, Q, Quantity, StrictModel, at_most, describe
 
 MAX_PERIODS = 40
 """A build-out of more periods is refused: 40 years of yearly periods, or 10 of quarters."""
@@ -65,8 +65,8 @@ GrowthRate = Annotated[float, Quantity(""), Field(ge=-0.99, le=10.0)]
 
 
 @lru_cache(maxsize=None)
-def _growth_model(name: str, value_type, bounds: tuple):
-    item = Annotated[value_type, Field(**dict(bounds))]
+def _growth_model(name: str, value_type, bounds: tuple, ceiling: Ceiling | None):
+    item = Annotated[value_type, Field(**dict(bounds), **(at_most(ceiling) if ceiling else {}))]
     return create_model(
         name, __base__=StrictModel,
         start=(item, describe("Value in the first period")),
@@ -82,13 +82,14 @@ def period_kind(value) -> str:
     return "value"
 
 
-def per_period(value_type, name: str, **bounds):
+def per_period(value_type, name: str, ceiling: Ceiling | None = None, **bounds):
     """A field type taking one value, a list with one value per period, or {start, growth}.
 
-    `bounds` (gt, ge, le, ...) hold for every value. `name` names the growth form in the JSON Schema.
+    `bounds` (gt, ge, ...) and `ceiling` (the largest sensible value, with its reason) hold for every
+    value. `name` names the growth form in the JSON Schema.
     """
-    item = Annotated[value_type, Field(**bounds)]
-    growth = _growth_model(name, value_type, tuple(sorted(bounds.items())))
+    item = Annotated[value_type, Field(**bounds, **(at_most(ceiling) if ceiling else {}))]
+    growth = _growth_model(name, value_type, tuple(sorted(bounds.items())), ceiling)
     return Annotated[Union[Annotated[item, Tag("value")],
                            Annotated[list[item], Tag("list"), Field(min_length=1)],
                            Annotated[growth, Tag("growth")]],

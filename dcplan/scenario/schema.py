@@ -17,7 +17,11 @@ from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 from dcplan.rules import SPARES_RULE
 from dcplan.vocab import SECURITY_LEVELS, Engine, Objective
 from dcplan.scenario import units
-from dcplan.scenario.fields import Fraction, Q, StrictModel, describe
+from dcplan.scenario.fields import (
+    BATCH, CAPACITY_WORKLOAD_TB, CARBON_INTENSITY, CARBON_T, COEFFICIENT, DEADLINE_D, ELECTRICITY_PRICE, ENERGY_MWH,
+    HORIZON_Y, ITEM_POWER, LATENCY_MS, MEMORY_WORKLOAD_GB, MTTR_H, OVERSUBSCRIPTION, PROMPT_TOKENS, PUE, RACK_UNITS,
+    RACKS, REPLICAS, REQUESTS, ROW_BOUND, SITE_POWER, STATE_BYTES, THREADS, THROUGHPUT_WORKLOAD, TIME_LIMIT_S, TOKENS,
+    VCPUS_WORKLOAD, WEIGHT, Efficiency, Fraction, Q, StrictModel, Whole, at_most, describe)
 from dcplan.scenario.periods import Periods, per_period
 from dcplan.scenario.catalog_schema import ID_PATTERN, Accelerator, ModelSpec, Server, StorageNode, Switch
 
@@ -33,21 +37,26 @@ ObjectiveName = Literal[OBJECTIVES]
 class Limits(StrictModel):
     """Hard caps on plan totals over all sites."""
 
-    capex: Optional[float] = describe("Maximum capital expenditure (currency)", default=None, ge=0, allow_inf_nan=False)
+    capex: Optional[float] = describe("Maximum capital expenditure (currency)", default=None, ge=0,
+                                      allow_inf_nan=False, ceiling=ROW_BOUND)
     tco: Optional[float] = describe("Maximum total cost of ownership over the horizon (currency)", default=None,
-                                    ge=0, allow_inf_nan=False)
-    power: Optional[Q("kW")] = describe("Maximum facility power over all sites (IT power x PUE)", default=None, ge=0)
-    energy: Optional[Q("MWh")] = describe("Maximum facility energy per year", default=None, ge=0)
-    carbon: Optional[Q("t")] = describe("Maximum carbon emissions per year (tonnes CO2e)", default=None, ge=0)
+                                    ge=0, allow_inf_nan=False, ceiling=ROW_BOUND)
+    power: Optional[Q("kW")] = describe("Maximum facility power over all sites (IT power x PUE)", default=None, ge=0,
+                                     ceiling=SITE_POWER)
+    energy: Optional[Q("MWh")] = describe("Maximum facility energy per year", default=None, ge=0,
+                                        ceiling=ENERGY_MWH)
+    carbon: Optional[Q("t")] = describe("Maximum carbon emissions per year (tonnes CO2e)", default=None, ge=0,
+                                     ceiling=CARBON_T)
 
 
 class SolverOptions(StrictModel):
     engine: Literal[ENGINES] = describe(
-        "Optimisation engine: auto (OR-Tools, the fastest to prove optimality on dcplan models), "
+        "Optimisation engine: auto (HiGHS, the fastest to reach the gap on dcplan models), "
         "cp-sat, scip (OR-Tools), cbc or highs (through PuLP)", default="auto")
-    time_limit: Q("s") = describe("Stop the solver after this long", default=60.0, gt=0)
+    time_limit: Q("s") = describe("Stop the solver after this long", default=60.0, gt=0,
+                                 ceiling=TIME_LIMIT_S)
     gap: Fraction = describe("Accept a plan proven within this relative gap of the optimum", default=0.001)
-    threads: int = describe("Solver threads; 0 = all cores", default=0, ge=0, le=256)
+    threads: Whole = describe("Solver threads; 0 = all cores", default=0, ge=0, ceiling=THREADS)
 
 
 class CatalogSection(StrictModel):
@@ -61,23 +70,23 @@ class CatalogSection(StrictModel):
     storage: list[StorageNode] = describe("Extra or replacing storage nodes", default_factory=list)
     switches: list[Switch] = describe("Extra or replacing switches", default_factory=list)
     models: list[ModelSpec] = describe("Extra or replacing model presets", default_factory=list)
-    prices: dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = describe(
+    prices: dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False, **at_most(COEFFICIENT))]] = describe(
         "Price overrides by item id", default_factory=dict)
 
 
 class Site(StrictModel):
     name: str = describe("Site name, unique in the scenario", pattern=NAME_PATTERN)
-    power: per_period(Q("kW"), "GrowingPower", gt=0) = describe(
+    power: per_period(Q("kW"), "GrowingPower", SITE_POWER, gt=0) = describe(
         "Facility power cap: IT power x PUE must stay within it")
     pue: float = describe("Power usage effectiveness (facility / IT power); default 1.3, new large "
-                          "builds per Uptime Institute 2023", default=1.3, ge=1.0, le=5.0, allow_inf_nan=False)
-    racks: per_period(int, "GrowingRacks", ge=0, le=10_000_000) = describe("Rack positions available")
-    rack_power: per_period(Q("kW"), "GrowingRackPower", gt=0) = describe("Power and cooling per rack")
-    rack_units: int = describe("Usable rack units per rack", default=42, ge=1, le=64)
-    electricity_price: per_period(float, "GrowingPrice", ge=0, allow_inf_nan=False) = describe(
+                          "builds per Uptime Institute 2023", default=1.3, ge=1.0, ceiling=PUE, allow_inf_nan=False)
+    racks: per_period(Whole, "GrowingRacks", RACKS, ge=0) = describe("Rack positions available")
+    rack_power: per_period(Q("kW"), "GrowingRackPower", ITEM_POWER, gt=0) = describe("Power and cooling per rack")
+    rack_units: Whole = describe("Usable rack units per rack", default=42, ge=1, ceiling=RACK_UNITS)
+    electricity_price: per_period(float, "GrowingPrice", ELECTRICITY_PRICE, ge=0, allow_inf_nan=False) = describe(
         "Electricity price per kWh (currency); default 0.0862, 2025 US industrial average (EIA EPM 5.3)",
         default=0.0862)
-    carbon_intensity: per_period(Q("kg/kWh"), "GrowingCarbonIntensity", ge=0) = describe(
+    carbon_intensity: per_period(Q("kg/kWh"), "GrowingCarbonIntensity", CARBON_INTENSITY, ge=0) = describe(
         "Grid carbon intensity; default 0.481 kg/kWh, 2023 world average (Ember)", default=0.481)
 
 
@@ -92,7 +101,7 @@ class WorkloadBase(StrictModel):
                                        default="internal")
     availability: Optional[Fraction] = describe(
         "Availability target; adds binomial spares per pool (needs policies.redundancy.mttr)", default=None)
-    spares: Optional[Annotated[Union[Annotated[int, Tag("count")], Annotated[str, Tag("rule")]],
+    spares: Optional[Annotated[Union[Annotated[Whole, Tag("count")], Annotated[str, Tag("rule")]],
                                Discriminator(lambda v: "rule" if isinstance(v, str) else "count")]] = describe(
         "Explicit spares per pool: a count, 'N+2' or '5%'; overrides `availability`", default=None)
 
@@ -126,16 +135,16 @@ class TrainingWorkload(WorkloadBase):
 
     type: Literal["training"] = describe("Workload kind")
     model: ModelRef = describe("A model preset id, or an inline {params, active_params, ...}")
-    tokens: float = describe("Training tokens", gt=0, le=1e18, allow_inf_nan=False)
-    deadline: Q("days") = describe("Time to finish training", gt=0)
+    tokens: float = describe("Training tokens", gt=0, ceiling=TOKENS, allow_inf_nan=False)
+    deadline: Q("days") = describe("Time to finish training", gt=0, ceiling=DEADLINE_D)
     precision: Literal["bf16", "fp8"] = describe("Compute precision (selects the accelerator's peak)",
                                                  default="bf16")
-    mfu: Fraction = describe("Model FLOPs utilisation; default 0.40 (Llama 3 405B: 38-43 %, arXiv:2407.21783)",
+    mfu: Efficiency = describe("Model FLOPs utilisation; default 0.40 (Llama 3 405B: 38-43 %, arXiv:2407.21783)",
                              default=0.40)
     state_bytes_per_param: float = describe(
         "Model and optimizer state bytes per parameter; default 16 (mixed-precision Adam, ZeRO paper)",
-        default=16.0, gt=0, allow_inf_nan=False)
-    memory_headroom: Fraction = describe("Usable share of HBM for model state; default 0.9", default=0.9)
+        default=16.0, gt=0, allow_inf_nan=False, ceiling=STATE_BYTES)
+    memory_headroom: Efficiency = describe("Usable share of HBM for model state; default 0.9", default=0.9)
     period: Optional[float] = describe("Build-outs: the period (label, a year) the run happens in; default the first",
                                        default=None, ge=1900, le=2200)
 
@@ -145,33 +154,34 @@ class InferenceWorkload(ServiceBase):
 
     type: Literal["inference"] = describe("Workload kind")
     model: ModelRef = describe("A model preset id, or an inline model shape")
-    requests_per_s: per_period(float, "GrowingRequests", gt=0, le=1e9, allow_inf_nan=False) = describe(
+    requests_per_s: per_period(float, "GrowingRequests", REQUESTS, gt=0, allow_inf_nan=False) = describe(
         "Peak requests per second")
-    prompt_tokens: int = describe("Prompt (input) tokens per request", ge=0, le=10_000_000)
-    output_tokens: int = describe("Generated tokens per request", ge=1, le=10_000_000)
-    max_tpot: Q("ms") = describe("Latency target: time per output token", gt=0)
-    max_ttft: Optional[Q("ms")] = describe("Optional latency target: time to first token", default=None, gt=0)
+    prompt_tokens: Whole = describe("Prompt (input) tokens per request", ge=0, ceiling=PROMPT_TOKENS)
+    output_tokens: Whole = describe("Generated tokens per request", ge=1, ceiling=PROMPT_TOKENS)
+    max_tpot: Q("ms") = describe("Latency target: time per output token", gt=0, ceiling=LATENCY_MS)
+    max_ttft: Optional[Q("ms")] = describe("Optional latency target: time to first token", default=None, gt=0,
+                                        ceiling=LATENCY_MS)
     precision: Literal["bf16", "fp8"] = describe("Weight and compute precision", default="bf16")
-    hbm_efficiency: Fraction = describe("Achieved share of HBM bandwidth; default 0.9 (llm-analysis)",
+    hbm_efficiency: Efficiency = describe("Achieved share of HBM bandwidth; default 0.9 (llm-analysis)",
                                         default=0.9)
-    compute_efficiency: Fraction = describe("Achieved share of peak FLOP/s; default 0.7 (llm-analysis)",
+    compute_efficiency: Efficiency = describe("Achieved share of peak FLOP/s; default 0.7 (llm-analysis)",
                                             default=0.7)
-    memory_headroom: Fraction = describe("Usable share of HBM for weights and KV cache; default 0.9",
+    memory_headroom: Efficiency = describe("Usable share of HBM for weights and KV cache; default 0.9",
                                          default=0.9)
-    max_batch: int = describe("Most sequences decoded together per replica; default 256, vLLM's default "
-                              "max_num_seqs (docs.vllm.ai engine arguments)", default=256, ge=1, le=100_000)
+    max_batch: Whole = describe("Most sequences decoded together per replica; default 256, vLLM's default "
+                              "max_num_seqs (docs.vllm.ai engine arguments)", default=256, ge=1, ceiling=BATCH)
 
 
 class CpuWorkload(ServiceBase):
     """CPU services: vCPUs and memory packed onto CPU servers in aggregate."""
 
     type: Literal["cpu"] = describe("Workload kind")
-    vcpus: per_period(int, "GrowingVcpus", ge=1, le=1_000_000_000) = describe("vCPUs (hardware threads) needed")
-    memory: per_period(Q("GB"), "GrowingMemory", ge=0) = describe("Memory needed", default=0)
+    vcpus: per_period(Whole, "GrowingVcpus", VCPUS_WORKLOAD, ge=1) = describe("vCPUs (hardware threads) needed")
+    memory: per_period(Q("GB"), "GrowingMemory", MEMORY_WORKLOAD_GB, ge=0) = describe("Memory needed", default=0)
 
 
 class Durability(StrictModel):
-    replicas: Optional[int] = describe("Full copies of the data (r)", default=None, ge=1, le=10)
+    replicas: Optional[Whole] = describe("Full copies of the data (r)", default=None, ge=1, ceiling=REPLICAS)
     erasure: Optional[str] = describe("Erasure code 'k+m' (k data, m parity fragments)", default=None,
                                       pattern=r"^\s*[1-9][0-9]?\s*\+\s*[0-9][0-9]?\s*$")
 
@@ -205,8 +215,9 @@ class StorageWorkload(ServiceBase):
     """Storage with a usable capacity, throughput and a durability scheme."""
 
     type: Literal["storage"] = describe("Workload kind")
-    capacity: per_period(Q("TB"), "GrowingCapacity", gt=0) = describe("Usable capacity")
-    throughput: per_period(Q("GB/s"), "GrowingThroughput", ge=0) = describe("Aggregate throughput needed", default=0)
+    capacity: per_period(Q("TB"), "GrowingCapacity", CAPACITY_WORKLOAD_TB, gt=0) = describe("Usable capacity")
+    throughput: per_period(Q("GB/s"), "GrowingThroughput", THROUGHPUT_WORKLOAD, ge=0) = describe(
+        "Aggregate throughput needed", default=0)
     durability: Durability = describe("{replicas: r} or {erasure: 'k+m'}")
 
 
@@ -216,9 +227,9 @@ Workload = Annotated[Union[TrainingWorkload, InferenceWorkload, CpuWorkload, Sto
 
 class NetworkPolicy(StrictModel):
     training_oversubscription: float = describe("Leaf down:up ratio for training back-ends (1 = non-blocking)",
-                                                default=1.0, ge=1.0, le=100, allow_inf_nan=False)
+                                                default=1.0, ge=1.0, ceiling=OVERSUBSCRIPTION, allow_inf_nan=False)
     frontend_oversubscription: float = describe("Leaf down:up ratio for front-end networks", default=3.0,
-                                                ge=1.0, le=100, allow_inf_nan=False)
+                                                ge=1.0, ceiling=OVERSUBSCRIPTION, allow_inf_nan=False)
     dual_homed: bool = describe("Every server port is cabled to two leaves", default=False)
     switch: Optional[str] = describe("Switch id to use for leaves and spines; default the cheapest that fits",
                                      default=None)
@@ -226,7 +237,7 @@ class NetworkPolicy(StrictModel):
 
 class RedundancyPolicy(StrictModel):
     mttr: Q("h") = describe("Mean time to repair a failed server; default 72 h, a planning figure for replacing a GPU node on site (vendors publish none)",
-                            default=72.0, gt=0)
+                            default=72.0, gt=0, ceiling=MTTR_H)
 
 
 class SecurityPolicy(StrictModel):
@@ -238,7 +249,7 @@ class CostPolicy(StrictModel):
     maintenance: Fraction = describe("Yearly maintenance and support as a share of capex; default 0",
                                      default=0.0)
     rack_price: float = describe("Price of one rack position fitted out (enclosure, PDUs); default 0",
-                                 default=0.0, ge=0, allow_inf_nan=False)
+                                 default=0.0, ge=0, allow_inf_nan=False, ceiling=COEFFICIENT)
 
 
 class Policies(StrictModel):
@@ -250,12 +261,16 @@ class Policies(StrictModel):
 
 class GenericConstraint(StrictModel):
     name: str = describe("Constraint name, shown in reports", pattern=NAME_PATTERN)
-    sum: str = describe("Numeric field (price, power, vcpus, ...) or attrs.<name> of the items; "
-                        "'quantity' counts items")
-    where: dict[str, Union[str, float, bool, list[str]]] = describe(
-        "Item filter: category (server, storage, switch), id, site, or any field", default_factory=dict)
-    min: Optional[float] = describe("Lower bound of the sum", default=None, allow_inf_nan=False)
-    max: Optional[float] = describe("Upper bound of the sum", default=None, allow_inf_nan=False)
+    sum: str = describe("What to add up per unit bought: quantity; accelerators; a numeric field (price, power, "
+                        "vcpus, ...); attrs.NAME, or a bare NAME that is no field, for an attribute in `attrs`. "
+                        "Racks have quantity and price (policies.costs.rack_price) only")
+    where: dict[str, Union[str, Annotated[float, Field(allow_inf_nan=False)], bool, list[str]]] = describe(
+        "Item filter: category (server, storage, switch or rack; a list for several), id, site, or any field or "
+        "attribute of the items; every name must exist", default_factory=dict)
+    min: Optional[float] = describe("Lower bound of the sum", default=None, allow_inf_nan=False,
+                                   ge=-ROW_BOUND.value, ceiling=ROW_BOUND)
+    max: Optional[float] = describe("Upper bound of the sum", default=None, allow_inf_nan=False,
+                                   ge=-ROW_BOUND.value, ceiling=ROW_BOUND)
 
     @model_validator(mode="after")
     def _has_bound(self):
@@ -325,7 +340,8 @@ class Assertion(StrictModel):
 
 ObjectiveSpec = Annotated[
     Union[Annotated[ObjectiveName, Tag("name")],
-          Annotated[dict[ObjectiveName, Annotated[float, Field(ge=0, allow_inf_nan=False)]], Tag("weights")]],
+          Annotated[dict[ObjectiveName, Annotated[float, Field(ge=0, allow_inf_nan=False, **at_most(WEIGHT))]],
+                    Tag("weights")]],
     Discriminator(lambda v: "weights" if isinstance(v, dict) else "name"),
 ]
 
@@ -346,7 +362,7 @@ class Scenario(StrictModel):
     dcplan: Literal[1] = describe("Format version; must be 1")
     name: str = describe("Scenario name", min_length=1)
     description: str = describe("Free text about the scenario", default="")
-    horizon: Q("years") = describe("TCO horizon", default=4.0, gt=0, le=50)
+    horizon: Q("years") = describe("TCO horizon", default=4.0, gt=0, ceiling=HORIZON_Y)
     currency: str = describe("Currency label for all money figures", default="USD")
     objective: ObjectiveSpec = describe("tco | capex | energy | carbon | power, or weights such as "
                                         "{tco: 1, carbon: 80}", default="tco")
