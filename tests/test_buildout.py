@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import itertools
 import random
+from pathlib import Path
 
 import pytest
 
 from planner_cases import HOURS, cpu_server, scenario, site, validate
 from dcplan.usecases.planning import NoPlan, SolveOptions, plan_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
 
 REL = 1e-9
 
@@ -270,6 +273,59 @@ def test_explain_names_the_period_in_which_power_runs_short(tmp_path):
     suggestion = next(s for s in result.suggestions if "power" in s.path)
     assert "in 2028" in suggestion.description and suggestion.set_argument.startswith("sites.0.power.1=")
     assert suggestion.verified
+
+
+def test_a_sweep_of_a_buildout_runs_in_worker_processes(tmp_path):
+    """Per-period values are pydantic models built at import time; they must reach a fresh worker (pickle)
+    and be sized per period there, and each point equals a plain solve of the same scenario."""
+    import json
+    import pickle
+    import subprocess
+    import sys
+
+    import yaml
+
+    data = buildout([cpu(vcpus={"start": 64, "growth": "100%"})], [cpu_server("c", 1000)])
+    path = tmp_path / "grow.yaml"
+    path.write_text(yaml.safe_dump(data))
+    loaded = validate(data)
+    fresh = subprocess.run([sys.executable, "-c", "import pickle, sys; print(pickle.loads(sys.stdin.buffer.read())"
+                            ".workloads[0].vcpus.start)"], input=pickle.dumps(loaded), capture_output=True)
+    assert fresh.returncode == 0 and fresh.stdout.strip() == b"64", fresh.stderr
+    out = tmp_path / "sweep.json"
+    proc = subprocess.run([sys.executable, "-m", "dcplan", "sweep", str(path), "--vary",
+                           "workloads.0.vcpus.start=64,128", "-j", "2", "--format", "json", "-o", str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    points = json.loads(out.read_text())["points"]
+    expected = []
+    for start in (64, 128):
+        data["workloads"][0]["vcpus"]["start"] = start
+        expected.append(solve(data).totals["npv"])
+    assert [p["totals"]["npv"] for p in points] == pytest.approx(expected, rel=1e-9)
+
+
+def test_pareto_refuses_a_buildout(tmp_path):
+    import subprocess
+    import sys
+
+    import yaml
+
+    path = tmp_path / "b.yaml"
+    path.write_text(yaml.safe_dump(decline_data()))
+    proc = subprocess.run([sys.executable, "-m", "dcplan", "pareto", str(path), "--objectives", "tco,carbon"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "does not plan build-outs" in proc.stderr and proc.stdout == ""
+
+
+def test_explain_of_a_feasible_buildout_reports_no_gain_that_is_only_the_solver_gap(tmp_path):
+    """Every limit 'worth' the same few hundred dollars was the first solve's gap, not a binding limit."""
+    from dcplan.usecases.explain import explain_file
+
+    result = explain_file(ROOT / "scenarios" / "buildout-2027-2030.yaml", time_limit=120)
+    assert result.status == "optimal"
+    # 19 of 600 racks are used in the busiest period: raising the racks cannot be worth anything.
+    assert not [b for b in result.binding if b.path.startswith("sites[0].racks")], result.binding
 
 
 # --------------------------------------------------------------------------- verification of build-outs
