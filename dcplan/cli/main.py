@@ -41,7 +41,7 @@ def main() -> None:
     except (KeyboardInterrupt, typer.Abort):
         if not state.get("interrupt_reported"):
             typer.echo("dcplan: interrupted; no output written", err=True)
-        sys.exit(interrupt_code())
+        _exit_now(interrupt_code())
     except Exception as err:  # noqa: BLE001 - last line of defence against tracebacks
         if hasattr(err, "show") and hasattr(err, "exit_code"):
             # A usage error from typer's (vendored) click: it knows how to explain itself.
@@ -57,4 +57,25 @@ def main() -> None:
         typer.echo("dcplan: interrupted; no output written", err=True)
     if code == ExitCode.INTERRUPTED and state.get("terminated"):
         code = ExitCode.TERMINATED
+    if code in (ExitCode.INTERRUPTED, ExitCode.TERMINATED):
+        _exit_now(code)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _exit_now(code: int) -> None:
+    """End an interrupted run at once, output flushed. An engine told to stop may still be unwinding in
+    its own C++ threads; tearing those down at interpreter exit can abort the process ("terminate called
+    without an active exception", exit -6 instead of 130). So the threads get a few seconds to finish
+    their own clean-up (an engine thread stops its child process, such as CBC, and removes its scratch
+    files), and then the process ends without waiting longer. Outputs are atomic: none was started."""
+    import os
+    import threading
+    import time
+
+    ends = time.monotonic() + 5.0
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread():
+            thread.join(max(0.0, ends - time.monotonic()))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
