@@ -68,15 +68,25 @@ GrowthRate = Annotated[float, Quantity(""), Field(ge=-0.99, le=10.0)]
 def _growth_model(name: str, value_type, bounds: tuple, ceiling: Ceiling | None):
     item = Annotated[value_type, Field(**dict(bounds), **(at_most(ceiling) if ceiling else {}))]
     model = create_model(
-        name, __base__=StrictModel,
+        name, __base__=_Growth,
         start=(item, describe("Value in the first period")),
         growth=(GrowthRate, describe("Growth per year, compounding from the first period (60% or 0.6)")),
         __doc__="A value that grows by `growth` per year from `start` in the first period.")
-    # Registered under its name in this module, as a class statement would be: a scenario is pickled
-    # to reach the worker processes of a sweep, and pickle finds classes by module and name.
-    model.__module__ = __name__
-    globals()[name] = model
+    model._growth_args = (name, value_type, bounds, ceiling)
     return model
+
+
+class _Growth(StrictModel):
+    """Base of the growth models. They are made at run time, so pickle cannot find them by module and
+    name in another process (a sweep's worker): an instance pickles as the arguments that make its
+    model, which `_growth_value` makes again (or finds in its cache) in whatever process unpickles it."""
+
+    def __reduce__(self):
+        return _growth_value, (type(self)._growth_args, self.start, self.growth)
+
+
+def _growth_value(args: tuple, start, growth):
+    return _growth_model(*args)(start=start, growth=growth)
 
 
 def period_kind(value) -> str:
@@ -125,13 +135,3 @@ DEMAND_PER_PERIOD = ("requests_per_s", "vcpus", "memory", "capacity", "throughpu
 WHOLE = {"racks", "vcpus"}
 """Whole-number fields: a growth form rounds their values up."""
 
-
-def __getattr__(name: str):
-    """A growth model by name (`GrowingRequests`, ...) also in a process that has not read the schema yet:
-    unpickling a scenario in a fresh worker looks the class up here before anything defined it."""
-    if name.startswith("Growing"):
-        import dcplan.scenario.schema  # noqa: F401 - defining the Scenario defines every growth model
-
-        if name in globals():
-            return globals()[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
