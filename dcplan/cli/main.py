@@ -65,14 +65,14 @@ def main() -> None:
 def _exit_now(code: int) -> None:
     """End an interrupted run at once, output flushed. An engine told to stop may still be unwinding in
     its own C++ threads; tearing those down at interpreter exit can abort the process ("terminate called
-    without an active exception", exit -6 instead of 130). So the threads get a few seconds to finish
+    without an active exception", exit -6 instead of 130). So the threads get up to three seconds to finish
     their own clean-up (an engine thread stops its child process, such as CBC, and removes its scratch
     files), and then the process ends without waiting longer. Outputs are atomic: none was started."""
     import os
     import threading
     import time
 
-    ends = time.monotonic() + 5.0
+    ends = time.monotonic() + 3.0
     for thread in threading.enumerate():
         if thread is not threading.current_thread():
             thread.join(max(0.0, ends - time.monotonic()))
