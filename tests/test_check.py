@@ -330,7 +330,7 @@ def test_json_schema_names_the_section_assert():
     assert "assert" in schema["properties"] and "assertions" not in schema["properties"]
     metrics = schema["$defs"]["Assertion"]["properties"]["metric"]["enum"]
     assert set(metrics) == set(check.BASELINE_METRICS) | {"opex_per_year", "it_power_kw", "energy_mwh_per_year",
-                                                          "racks", "accelerators"}
+                                                          "racks", "accelerators", "npv"}
 
 
 # --------------------------------------------------------------------------- docs

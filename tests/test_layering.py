@@ -147,3 +147,29 @@ def test_modules_and_functions_stay_small():
                 if length > 80:
                     problems.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.name} is {length} lines")
     assert not problems, "\n".join(problems)
+
+
+def test_no_import_cycles():
+    """No two modules import each other, directly or around a loop (imports inside functions count)."""
+    all_modules = modules()
+    graph = {m: set() for m in all_modules}
+    for module, path in all_modules.items():
+        for name, _ in imports(module, path):
+            target = known(name, all_modules) if name.startswith("dcplan") else None
+            if target and target != module and not module.startswith(target + "."):
+                graph[module].add(target)
+    state: dict[str, int] = {}
+
+    def visit(node: str, trail: list[str]) -> None:
+        state[node] = 1
+        for nxt in graph[node]:
+            if state.get(nxt) == 1:
+                raise AssertionError("import cycle: " + " -> ".join(trail[trail.index(nxt):] + [nxt])
+                                     if nxt in trail else f"import cycle through {nxt}")
+            if nxt not in state:
+                visit(nxt, trail + [nxt])
+        state[node] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])

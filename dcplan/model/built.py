@@ -31,10 +31,11 @@ class Pool:
     spares: Expr
     choice: Expr | None = None  # training: 1 if this (server, site) is the chosen cluster
     bound: int = 0  # services: most units the pool may hold (for big-M rows)
+    period: str | None = None  # the build-out period the pool belongs to
 
     @property
     def owner(self) -> Owner:
-        return Owner(self.workload, self.item, self.site, self.group)
+        return Owner(self.workload, self.item, self.site, self.group, self.period)
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Fabric:
     uplinks: dict[str, Expr] = field(default_factory=dict)
     links: dict[str, dict[float, Expr]] = field(default_factory=dict)  # switch type -> NIC speed -> links
     ports_by_speed: dict[float, Expr] = field(default_factory=dict)
+    period: str | None = None  # the build-out period the fabric belongs to
 
 
 @dataclass
@@ -69,6 +71,7 @@ class BuiltModel:
     warnings: list[str] = field(default_factory=list)
     by_workload: dict[str, list[Pool]] = field(default_factory=dict)  # pools of each workload, in order
     strengthen: bool = True  # clip demand coefficients and add valid inequalities
+    period: str | None = None  # the period of a build-out this model stands for (None: a single purchase)
 
     def workload(self, name: str) -> tuple[int, object]:
         """(index in the scenario, workload) by name, without scanning the list."""
@@ -110,5 +113,6 @@ def constraint_name(row) -> str:
     """The name a plan reports a row under: `site.ash1.power` for a site's power or racks row (its owner
     says which site), else the row's own name (`constraint[name=floor]`, `limit[capex]`)."""
     if row.family in ("power", "racks") and row.owner is not None and row.owner.site is not None:
-        return f"site.{row.owner.site}.{row.family}"
+        name = f"site.{row.owner.site}.{row.family}"
+        return name if row.owner.period is None else f"{name}[{row.owner.period}]"
     return row.name

@@ -74,7 +74,7 @@ def add_storage_durability(built: BuiltModel) -> None:
             if not pools:
                 continue
             used = built.lm.var(f"u[workload={workload.name},site={site.name}]", ub=1,
-                                owner=Owner(workload.name, site=site.name))
+                                owner=Owner(workload.name, site=site.name, period=built.period))
             nodes = total(p.active for p in pools)
             bound = sum(p.bound for p in pools)
             origin = f"workloads[{index}].durability"

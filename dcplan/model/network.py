@@ -51,14 +51,14 @@ def add_network(built: BuiltModel) -> None:
             nics = item_of(built.catalog, p.kind, p.item).nics
             ports = by_speed.setdefault(nics.speed, Expr())
             ports.add_scaled(p.active, nics.count * homing).add_scaled(p.spares, nics.count * homing)
-        fabric = Fabric(f"{label}@{site}", kind, site, group, oversub, total(by_speed.values()))
+        fabric = Fabric(f"{label}@{site}", kind, site, group, oversub, total(by_speed.values()), period=built.period)
         key = f"fabric={fabric.name}"
         links_by_speed: dict[float, list[Expr]] = {v: [] for v in by_speed}
         for s_id in _eligible_switches(built, min(by_speed)):
             sw = built.catalog.switches[s_id]
             down, up = leaf_split(sw.ports, oversub)
             name = f"{key},switch={s_id}"
-            owner = Owner(workload, s_id, site, group)
+            owner = Owner(workload, s_id, site, group, built.period)
             leaves = lm.var(f"L[{name}]", owner=owner)
             spines, uplinks = lm.var(f"S[{name}]", owner=owner), lm.var(f"U[{name}]", owner=owner)
             links = []
@@ -81,6 +81,6 @@ def add_network(built: BuiltModel) -> None:
                                                                links)}
         for speed, ports in by_speed.items():
             lm.ge(f"network.ports[{key},speed={speed:g}]", "network", total(links_by_speed[speed]), ports,
-                  origin="policies.network", owner=Owner(workload, site=site, group=group))
+                  origin="policies.network", owner=Owner(workload, site=site, group=group, period=built.period))
         fabric.ports_by_speed = by_speed
         built.fabrics.append(fabric)

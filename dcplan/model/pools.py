@@ -20,18 +20,21 @@ def add_pools(built: BuiltModel) -> None:
     """
     scenario, lm = built.scenario, built.lm
     unpriced: dict[str, list[str]] = {}
+    owned = {(entry.item, entry.site) for entry in scenario.installed}  # usable even without a price
     for workload in scenario.workloads:
         req = built.requirements[workload.name]
         sites = [s for s in scenario.sites if workload.sites is None or s.name in workload.sites]
         group = group_of(scenario, workload.security)
         for cand in req.candidates:
             item = item_of(built.catalog, req.kind, cand.item)
-            if item.price is None:
+            if item.price is None and not any(i == cand.item for i, _ in owned):
                 continue
             bound = None
             for site in sites:
+                if item.price is None and (cand.item, site.name) not in owned:
+                    continue
                 key = f"workload={workload.name},item={cand.item},site={site.name}"
-                owner = Owner(workload.name, cand.item, site.name, group)
+                owner = Owner(workload.name, cand.item, site.name, group, built.period)
                 top_up = Expr()
                 if req.kind == "training":
                     choice = lm.var(f"z[{key}]", ub=1, owner=owner)
@@ -49,9 +52,9 @@ def add_pools(built: BuiltModel) -> None:
                         bound = pool_bound(req, cand, extra)
                     active = lm.var(f"x[{key}]", ub=bound, owner=owner)
                 built.pools.append(Pool(workload.name, req.kind, cand.item, site.name, group, cand, active, top_up,
-                                        choice, bound=bound if choice is None else 0))
+                                        choice, bound=bound if choice is None else 0, period=built.period))
         for cand in req.candidates:
-            if item_of(built.catalog, req.kind, cand.item).price is None:
+            if item_of(built.catalog, req.kind, cand.item).price is None and not any(i == cand.item for i, _ in owned):
                 unpriced.setdefault(cand.item, []).append(workload.name)
     for pool in built.pools:
         built.by_workload.setdefault(pool.workload, []).append(pool)

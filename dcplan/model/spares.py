@@ -74,4 +74,4 @@ def add_spares(built: BuiltModel) -> None:
             lm.ge(f"spares.availability[{key}]", "spares", spare, total(steps), origin=origin + ".availability",
                   owner=owner)
         else:
-            lm.variables[lm.names[f"y[{key}]"]].ub = 0
+            lm.variables[next(iter(spare.terms))].ub = 0  # no breakpoint: no spare ever needed

@@ -24,7 +24,8 @@ def add_metrics(built: BuiltModel) -> None:
         site_energy_kw = Expr()
         for pool in (p for p in built.pools if p.site == site.name):
             item = item_of(built.catalog, pool.kind, pool.item)
-            capex.add_scaled(pool.active, item.price).add_scaled(pool.spares, item.price)
+            price = item.price or 0.0  # an installed item without a catalog price (build-outs price purchases)
+            capex.add_scaled(pool.active, price).add_scaled(pool.spares, price)
             idle = idle_kw(item)
             site_energy_kw.add_scaled(pool.active, idle + pool.candidate.load * (item.power - idle))
             site_energy_kw.add_scaled(pool.spares, idle)

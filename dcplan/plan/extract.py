@@ -34,13 +34,18 @@ def tidy(built: BuiltModel, values: list[float]) -> list[float]:
     for fabric in built.fabrics:
         _tidy_fabric(built, fabric, tidied, index)
     sites = {s.name: s for s in built.scenario.sites}
+    units: dict[tuple[str, str, str], float] = {}  # (item, site, group) -> units in racks, counted once
+    for pool in built.pools:
+        key = (pool.item, pool.site, pool.group)
+        units[key] = units.get(key, 0.0) + pool.active.value(tidied) + pool.spares.value(tidied)
+    for fabric in built.fabrics:
+        for s_id in fabric.leaves:
+            key = (s_id, fabric.site, fabric.group)
+            units[key] = units.get(key, 0.0) + switch_count(fabric, s_id).value(tidied)
     for (item_id, site_name, group), racks in built.racks.items():
-        units = sum(p.active.value(tidied) + p.spares.value(tidied) for p in built.pools
-                    if (p.item, p.site, p.group) == (item_id, site_name, group))
-        units += sum(switch_count(f, item_id).value(tidied) for f in built.fabrics
-                     if f.site == site_name and f.group == group and item_id in f.leaves)
+        count = units.get((item_id, site_name, group), 0.0)
         item = built.catalog.find(item_id)[1]
-        tidied[index(racks)] = float(math.ceil(units * units_per_rack(sites[site_name], item.rack_units,
+        tidied[index(racks)] = float(math.ceil(count * units_per_rack(sites[site_name], item.rack_units,
                                                                        item.power) - 1e-9))
     return tidied if _all_rows_hold(built, tidied) else values
 
@@ -80,8 +85,10 @@ def _all_rows_hold(built: BuiltModel, values: list[float]) -> bool:
 
 
 def extract(built: BuiltModel, values: list[float], *, status: str, engine: str, bound: float | None,
-            solve_seconds: float, build_seconds: float, warnings: list[str]) -> Plan:
-    values = tidy(built, rounded_values(built, values))
+            solve_seconds: float, build_seconds: float, warnings: list[str], tidied: bool = False) -> Plan:
+    """The Plan of a solution; `tidied` when the values are already rounded and tidied (a build-out
+    tidies each period once, before extracting them)."""
+    values = values if tidied else tidy(built, rounded_values(built, values))
     scenario = built.scenario
     val = lambda expr: expr.value(values)  # noqa: E731 - short local reader
     objective_value = val(built.lm.objective)
@@ -156,8 +163,8 @@ def _bom(built: BuiltModel, val) -> list[BomLine]:
     for (site, category, item_id), (description, qty, price, power, ru) in sorted(
             lines.items(), key=lambda kv: ([s.name for s in built.scenario.sites].index(kv[0][0]),
                                            order[kv[0][1]], kv[0][2])):
-        out.append(BomLine(site, category, item_id, description, qty, float(price), float(price) * qty,
-                           power * qty, ru * qty))
+        price = float(price or 0.0)  # an installed item with no catalog price
+        out.append(BomLine(site, category, item_id, description, qty, price, price * qty, power * qty, ru * qty))
     return out
 
 
@@ -180,6 +187,8 @@ def _constraint_report(built: BuiltModel, values: list[float]) -> list[Constrain
     for row in built.lm.rows:
         if row.family not in ("power", "racks", "constraints", "limits"):
             continue
+        if built.period is not None and (row.owner is None or row.owner.period != built.period):
+            continue  # a build-out reports each period's rows with that period
         lhs = sum(c * values[i] for i, c in row.terms.items())
         for rhs, slack in ((row.hi, row.hi - lhs), (row.lo, lhs - row.lo)):
             if rhs in (INF, -INF):

@@ -13,7 +13,7 @@ MARKER = "<!-- dcplan-diff -->"  # stable: CI jobs search their pull request's c
 _SHOW = {"capex": ("capex", "money", 0), "opex_per_year": ("opex per year", "money", 0), "tco": ("TCO", "money", 0),
          "facility_power_kw": ("facility power", "kW", 1), "it_power_kw": ("IT power", "kW", 1),
          "energy_mwh_per_year": ("energy", "MWh/year", 1), "carbon_t_per_year": ("carbon", "t/year", 1),
-         "racks": ("racks", "", 0), "accelerators": ("accelerators", "", 0)}
+         "racks": ("racks", "", 0), "accelerators": ("accelerators", "", 0), "npv": ("NPV", "money", 0)}
 _HEADLINE = ("capex", "tco", "facility_power_kw", "carbon_t_per_year")
 
 def render(d: PlanDiff, fmt: str, *, color: bool = False, width: int | None = None) -> str:
@@ -95,16 +95,31 @@ _CHANGED_HEAD = ("site", "category", "item", "qty A", "qty B", "Δ qty", "unit p
                  "extended A", "extended B", "Δ extended")
 
 
-def _line_rows(lines: tuple[LineDiff, ...], new: bool) -> list[tuple[str, ...]]:
-    return [(x.site, x.category, x.item, x.description, _num(x.new_quantity if new else x.old_quantity),
-             _num(x.new_unit_price if new else x.old_unit_price),
-             _num(x.new_extended_price if new else x.old_extended_price)) for x in lines]
+def _line_rows(lines: tuple[LineDiff, ...], new: bool, periods: bool) -> list[tuple[str, ...]]:
+    return [((x.period or "",) if periods else ()) + (
+        x.site, x.category, x.item, x.description, _num(x.new_quantity if new else x.old_quantity),
+        _num(x.new_unit_price if new else x.old_unit_price),
+        _num(x.new_extended_price if new else x.old_extended_price)) for x in lines]
 
 
-def _changed_rows(lines: tuple[LineDiff, ...]) -> list[tuple[str, ...]]:
-    return [(x.site, x.category, x.item, _num(x.old_quantity), _num(x.new_quantity), _signed(x.quantity_delta),
-             _num(x.old_unit_price), _num(x.new_unit_price), _num(x.old_extended_price), _num(x.new_extended_price),
-             _signed(x.extended_price_delta)) for x in lines]
+def _changed_rows(lines: tuple[LineDiff, ...], periods: bool) -> list[tuple[str, ...]]:
+    return [((x.period or "",) if periods else ()) + (
+        x.site, x.category, x.item, _num(x.old_quantity), _num(x.new_quantity), _signed(x.quantity_delta),
+        _num(x.old_unit_price), _num(x.new_unit_price), _num(x.old_extended_price), _num(x.new_extended_price),
+        _signed(x.extended_price_delta)) for x in lines]
+
+
+_PERIOD_HEAD = ("period", "capex A", "capex B", "Δ capex", "opex/yr A", "opex/yr B", "Δ opex/yr",
+                "facility kW A", "facility kW B", "Δ kW")
+
+
+def _period_rows(d: PlanDiff) -> list[tuple[str, ...]]:
+    rows = []
+    for p in d.periods:
+        capex, opex, power = p.figures[0], p.figures[1], p.figures[2]
+        rows.append((p.label, _num(capex.old), _num(capex.new), _signed(capex.delta), _num(opex.old), _num(opex.new),
+                     _signed(opex.delta), _num(power.old, 1), _num(power.new, 1), _signed(power.delta, 1)))
+    return rows
 
 
 def _sections(d: PlanDiff) -> list[tuple[str, tuple[str, ...], list[tuple[str, ...]]]]:
@@ -114,12 +129,23 @@ def _sections(d: PlanDiff) -> list[tuple[str, tuple[str, ...], list[tuple[str, .
              *_total_rows(d)])]
     if any(s.facility_power_kw.delta or s.racks.delta or not (s.in_a and s.in_b) for s in d.sites):
         out.append(("Sites", _SITE_HEAD, _site_rows(d)))
+    periods = bool(d.periods) or any(x.period for x in (*d.added, *d.removed, *d.changed))
+    if d.periods:
+        out.append(("Periods", _PERIOD_HEAD, _period_rows(d)))
+    lead = ("period",) if periods else ()
     for title, lines, new in (("Added BOM lines", d.added, True), ("Removed BOM lines", d.removed, False)):
         if lines:
-            out.append((title, _LINE_HEAD, _line_rows(lines, new)))
+            out.append((title, lead + _LINE_HEAD, _line_rows(lines, new, periods)))
     if d.changed:
-        out.append(("Changed BOM lines", _CHANGED_HEAD, _changed_rows(d.changed)))
+        out.append(("Changed BOM lines", lead + _CHANGED_HEAD, _changed_rows(d.changed, periods)))
     return out
+
+
+def _text_columns(title: str, head: tuple[str, ...]) -> int:
+    """How many leading columns of a table are text (left-aligned); a build-out's BOM starts with its period."""
+    if "BOM" not in title:
+        return 1
+    return 4 if head[0] == "period" else 3
 
 
 def render_table(d: PlanDiff, *, color: bool = False, width: int | None = None) -> str:
@@ -146,7 +172,7 @@ def _table(title: str, head: tuple[str, ...], rows):
     table = Table(title=title, show_header=True)
     for i, column in enumerate(head):
         table.add_column(column, overflow="fold",
-                         justify="left" if i < (3 if "BOM" in title else 1) or column == "description" else "right")
+                         justify="left" if i < _text_columns(title, head) or column == "description" else "right")
     for row in rows:
         table.add_row(*(cell(c) for c in row))  # names are data, never rich markup
     return table
@@ -178,7 +204,7 @@ def render_markdown(d: PlanDiff) -> str:
     lines = [MARKER, f"### dcplan diff: {code(d.a.source)} → {code(d.b.source)}", "", f"**{_cell(headline(d))}**",
              *_site_chart(d)]
     for title, head, rows in _sections(d):
-        numeric = [i >= (3 if "BOM" in title else 1) and column != "description" for i, column in enumerate(head)]
+        numeric = [i >= _text_columns(title, head) and column != "description" for i, column in enumerate(head)]
         lines += ["", f"#### {title}", "", "| " + " | ".join(head) + " |",
                   "|" + "|".join("--:" if n else "---" for n in numeric) + "|"]
         lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]

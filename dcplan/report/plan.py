@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dcplan.plan.extract import Plan
 from dcplan.report import mermaid
+from dcplan.report.buildout import buildout_tables
 from dcplan.report.text import cell, console, csv_text, json_text, md_cell, terminal_safe, yaml_text
 
 CSV_COLUMNS = ("site", "category", "item", "description", "quantity", "unit_price", "extended_price", "power_kw",
@@ -38,9 +39,12 @@ def render_stub(stub: dict) -> str:
 
 
 def render_csv(plan: Plan) -> str:
-    return csv_text(CSV_COLUMNS, ([line.site, line.category, line.item, line.description, line.quantity,
-                                   _num(line.unit_price), _num(line.extended_price), _num(line.power_kw),
-                                   line.rack_units] for line in plan.bom))
+    """The BOM, one row per line; a build-out's rows start with the period they are bought in."""
+    periods = bool(plan.periods)
+    return csv_text((("period",) if periods else ()) + CSV_COLUMNS,
+                    (([line.period] if periods else []) +
+                     [line.site, line.category, line.item, line.description, line.quantity, _num(line.unit_price),
+                      _num(line.extended_price), _num(line.power_kw), line.rack_units] for line in plan.bom))
 
 
 def _num(value: float) -> str:
@@ -59,7 +63,9 @@ def _summary_rows(plan: Plan) -> list[tuple[str, str]]:
     return [
         ("status", plan.status), ("objective", f"{plan.objective_name} = {plan.objective_value:,.6g} (gap {gap})"),
         ("capex", _money(t["capex"], plan.currency)), ("opex per year", _money(t["opex_per_year"], plan.currency)),
-        ("TCO", _money(t["tco"], plan.currency)), ("IT power", f"{t['it_power_kw']:,.1f} kW"),
+        ("TCO", _money(t["tco"], plan.currency)),
+        *((("NPV", _money(t["npv"], plan.currency) + " (discounted to the first period)"),) if "npv" in t else ()),
+        ("IT power", f"{t['it_power_kw']:,.1f} kW"),
         ("facility power", f"{t['facility_power_kw']:,.1f} kW"),
         ("energy", f"{t['energy_mwh_per_year']:,.0f} MWh/year"), ("carbon", f"{t['carbon_t_per_year']:,.0f} t/year"),
         ("racks", str(t["racks"])), ("accelerators", str(t["accelerators"])),
@@ -78,14 +84,18 @@ def render_table(plan: Plan, *, verbose: bool = False, color: bool = False, widt
         summary.add_row(cell(key), cell(value))
     out.print(summary)
 
-    bom = Table(title="Bill of materials")
-    for column, justify in (("site", "left"), ("category", "left"), ("item", "left"), ("qty", "right"),
-                            ("unit price", "right"), ("extended", "right"), ("power kW", "right"), ("RU", "right")):
+    periods = bool(plan.periods)
+    bom = Table(title="Bill of materials" + (" (purchases, by period)" if periods else ""))
+    for column, justify in ((("period", "left"),) if periods else ()) + (
+            ("site", "left"), ("category", "left"), ("item", "left"), ("qty", "right"), ("unit price", "right"),
+            ("extended", "right"), ("power kW", "right"), ("RU", "right")):
         bom.add_column(column, justify=justify, overflow="fold")
     for line in plan.bom:
-        bom.add_row(*map(cell, (line.site, line.category, line.item, str(line.quantity), _money(line.unit_price),
-                                _money(line.extended_price), f"{line.power_kw:,.1f}", str(line.rack_units))))
-    bom.add_row("", "", "total", "", "", _money(sum(b.extended_price for b in plan.bom)), "", "", style="bold")
+        bom.add_row(*map(cell, ([line.period] if periods else []) + [
+            line.site, line.category, line.item, str(line.quantity), _money(line.unit_price),
+            _money(line.extended_price), f"{line.power_kw:,.1f}", str(line.rack_units)]))
+    bom.add_row(*([""] if periods else []), "", "", "total", "", "", _money(sum(b.extended_price for b in plan.bom)),
+                "", "", style="bold")
     out.print(bom)
 
     sites = Table(title="Sites against their limits")
@@ -97,12 +107,15 @@ def render_table(plan: Plan, *, verbose: bool = False, color: bool = False, widt
     out.print(sites)
 
     assign = Table(title="Assignments")
-    for column in ("workload", "site", "item", "servers", "spares", "accelerators"):
+    for column in (("period",) if periods else ()) + ("workload", "site", "item", "servers", "spares", "accelerators"):
         assign.add_column(column, justify="right" if column in ("servers", "spares", "accelerators") else "left",
                           overflow="fold")
     for a in plan.assignments:
-        assign.add_row(*map(cell, (a.workload, a.site, a.item, str(a.servers), str(a.spares), str(a.accelerators))))
+        assign.add_row(*map(cell, ([a.period] if periods else []) + [
+            a.workload, a.site, a.item, str(a.servers), str(a.spares), str(a.accelerators)]))
     out.print(assign)
+    for table in buildout_tables(plan):
+        out.print(table)
 
     binding = [c for c in plan.constraints if c.binding]
     if binding or verbose:
@@ -152,9 +165,11 @@ def render_markdown(plan: Plan) -> str:
     lines = [f"# Plan for {md_cell(plan.scenario)}", "", "| | |", "|---|---|"]
     lines += [row(k, v) for k, v in _summary_rows(plan)]
     lines += ["", *mermaid.pie(f"Capex by category ({plan.currency})", _capex_by_category(plan))]
-    lines += ["", "## Bill of materials", "", row(*CSV_COLUMNS), "|" + "---|" * len(CSV_COLUMNS)]
-    lines += [row(b.site, b.category, b.item, b.description, b.quantity, _money(b.unit_price),
-                  _money(b.extended_price), f"{b.power_kw:,.1f}", b.rack_units) for b in plan.bom]
+    columns = (("period",) if plan.periods else ()) + CSV_COLUMNS
+    lines += ["", "## Bill of materials", "", row(*columns), "|" + "---|" * len(columns)]
+    lines += [row(*([b.period] if plan.periods else []), b.site, b.category, b.item, b.description, b.quantity,
+                  _money(b.unit_price), _money(b.extended_price), f"{b.power_kw:,.1f}", b.rack_units)
+              for b in plan.bom]
     lines += ["", "## Sites", "", "| site | IT kW | facility kW | limit kW | racks | rack limit |",
               "|---|---|---|---|---|---|"]
     lines += [row(s.name, f"{s.it_power_kw:,.1f}", f"{s.facility_power_kw:,.1f}", f"{s.power_limit_kw:,.1f}",

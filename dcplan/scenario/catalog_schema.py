@@ -12,7 +12,7 @@ from pydantic import Field, field_validator
 
 from dcplan.scenario.fields import (ACCELERATORS, CAPACITY_NODE_TB, COEFFICIENT, FAILURE_RATE, FLOPS_T, HBM_BANDWIDTH,
                                     HBM_GB, ITEM_POWER, KV_BYTES, LINK_SPEED, MEMORY_SERVER_GB, MODEL_SHAPE, PARAMS,
-                                    PART_POWER_W, PORTS, RACK_UNITS, THROUGHPUT_NODE, VCPUS_SERVER, WIDTH, Q,
+                                    PART_POWER_W, PORTS, Quantity, RACK_UNITS, THROUGHPUT_NODE, VCPUS_SERVER, WIDTH, Q,
                                     StrictModel, Whole, at_most, describe)
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._+-]*$"
@@ -53,7 +53,29 @@ class Nics(StrictModel):
     speed: Q("Gb/s") = describe("Speed of each port", gt=0, ceiling=LINK_SPEED)
 
 
-class Purchasable(Sourced):
+class Availability(StrictModel):
+    """The periods an item can be bought in (labels are years): from, until, or both."""
+
+    # `from` is a Python keyword: declared through the class namespace, read as `availability.start`.
+    __annotations__["from"] = "Optional[float]"
+    vars()["from"] = describe("First period (year) the item can be bought in", default=None, ge=1900, le=2200)
+    until: Optional[float] = describe("Last period (year) the item can be bought in", default=None, ge=1900, le=2200)
+
+    @property
+    def start(self) -> float | None:
+        return getattr(self, "from")
+
+
+class Lifecycle(StrictModel):
+    """Fields every purchasable item has for build-outs over periods (ignored by a single purchase)."""
+
+    lifetime: Q("years") = describe("Years in service before it retires; default 5", default=5.0, gt=0, le=50)
+    available: Optional[Availability] = describe("Periods it can be bought in; default all", default=None)
+    price_change: Annotated[float, Quantity(""), Field(ge=-0.99, le=10.0)] = describe(
+        "Price change per year, compounding from the first period (-15% or -0.15); default 0", default=0.0)
+
+
+class Purchasable(Sourced, Lifecycle):
     price: Optional[float] = describe(
         "Unit price in the scenario currency; null = no public price, not bought unless set in catalog.prices",
         default=None, ge=0, allow_inf_nan=False, ceiling=COEFFICIENT)
@@ -86,7 +108,7 @@ class StorageNode(Purchasable):
     nics: Optional[Nics] = describe("Network ports to cable; omitted = none", default=None)
 
 
-class Switch(Sourced):
+class Switch(Sourced, Lifecycle):
     """A leaf/spine switch; optics are bought per link end."""
 
     price: Optional[float] = describe("Unit price; null = not bought unless set in catalog.prices",

@@ -22,6 +22,7 @@ from dcplan.scenario.fields import (
     HORIZON_Y, ITEM_POWER, LATENCY_MS, MEMORY_WORKLOAD_GB, MTTR_H, OVERSUBSCRIPTION, PROMPT_TOKENS, PUE, RACK_UNITS,
     RACKS, REPLICAS, REQUESTS, ROW_BOUND, SITE_POWER, STATE_BYTES, THREADS, THROUGHPUT_WORKLOAD, TIME_LIMIT_S, TOKENS,
     VCPUS_WORKLOAD, WEIGHT, Efficiency, Fraction, Q, StrictModel, Whole, at_most, describe)
+from dcplan.scenario.periods import Periods, per_period
 from dcplan.scenario.catalog_schema import ID_PATTERN, Accelerator, ModelSpec, Server, StorageNode, Switch
 
 OBJECTIVES = Objective.values()
@@ -75,19 +76,18 @@ class CatalogSection(StrictModel):
 
 class Site(StrictModel):
     name: str = describe("Site name, unique in the scenario", pattern=NAME_PATTERN)
-    power: Q("kW") = describe("Facility power cap: IT power x PUE must stay within it", gt=0,
-                                ceiling=SITE_POWER)
+    power: per_period(Q("kW"), "GrowingPower", SITE_POWER, gt=0) = describe(
+        "Facility power cap: IT power x PUE must stay within it")
     pue: float = describe("Power usage effectiveness (facility / IT power); default 1.3, new large "
                           "builds per Uptime Institute 2023", default=1.3, ge=1.0, ceiling=PUE, allow_inf_nan=False)
-    racks: Whole = describe("Rack positions available", ge=0, ceiling=RACKS)
-    rack_power: Q("kW") = describe("Power and cooling per rack", gt=0, ceiling=ITEM_POWER)
+    racks: per_period(Whole, "GrowingRacks", RACKS, ge=0) = describe("Rack positions available")
+    rack_power: per_period(Q("kW"), "GrowingRackPower", ITEM_POWER, gt=0) = describe("Power and cooling per rack")
     rack_units: Whole = describe("Usable rack units per rack", default=42, ge=1, ceiling=RACK_UNITS)
-    electricity_price: float = describe(
+    electricity_price: per_period(float, "GrowingPrice", ELECTRICITY_PRICE, ge=0, allow_inf_nan=False) = describe(
         "Electricity price per kWh (currency); default 0.0862, 2025 US industrial average (EIA EPM 5.3)",
-        default=0.0862, ge=0, allow_inf_nan=False, ceiling=ELECTRICITY_PRICE)
-    carbon_intensity: Q("kg/kWh") = describe(
-        "Grid carbon intensity; default 0.481 kg/kWh, 2023 world average (Ember)", default=0.481, ge=0,
-        ceiling=CARBON_INTENSITY)
+        default=0.0862)
+    carbon_intensity: per_period(Q("kg/kWh"), "GrowingCarbonIntensity", CARBON_INTENSITY, ge=0) = describe(
+        "Grid carbon intensity; default 0.481 kg/kWh, 2023 world average (Ember)", default=0.481)
 
 
 
@@ -145,6 +145,8 @@ class TrainingWorkload(WorkloadBase):
         "Model and optimizer state bytes per parameter; default 16 (mixed-precision Adam, ZeRO paper)",
         default=16.0, gt=0, allow_inf_nan=False, ceiling=STATE_BYTES)
     memory_headroom: Efficiency = describe("Usable share of HBM for model state; default 0.9", default=0.9)
+    period: Optional[float] = describe("Build-outs: the period (label, a year) the run happens in; default the first",
+                                       default=None, ge=1900, le=2200)
 
 
 class InferenceWorkload(ServiceBase):
@@ -152,7 +154,8 @@ class InferenceWorkload(ServiceBase):
 
     type: Literal["inference"] = describe("Workload kind")
     model: ModelRef = describe("A model preset id, or an inline model shape")
-    requests_per_s: float = describe("Peak requests per second", gt=0, ceiling=REQUESTS, allow_inf_nan=False)
+    requests_per_s: per_period(float, "GrowingRequests", REQUESTS, gt=0, allow_inf_nan=False) = describe(
+        "Peak requests per second")
     prompt_tokens: Whole = describe("Prompt (input) tokens per request", ge=0, ceiling=PROMPT_TOKENS)
     output_tokens: Whole = describe("Generated tokens per request", ge=1, ceiling=PROMPT_TOKENS)
     max_tpot: Q("ms") = describe("Latency target: time per output token", gt=0, ceiling=LATENCY_MS)
@@ -173,8 +176,8 @@ class CpuWorkload(ServiceBase):
     """CPU services: vCPUs and memory packed onto CPU servers in aggregate."""
 
     type: Literal["cpu"] = describe("Workload kind")
-    vcpus: Whole = describe("vCPUs (hardware threads) needed", ge=1, ceiling=VCPUS_WORKLOAD)
-    memory: Q("GB") = describe("Memory needed", default=0, ge=0, ceiling=MEMORY_WORKLOAD_GB)
+    vcpus: per_period(Whole, "GrowingVcpus", VCPUS_WORKLOAD, ge=1) = describe("vCPUs (hardware threads) needed")
+    memory: per_period(Q("GB"), "GrowingMemory", MEMORY_WORKLOAD_GB, ge=0) = describe("Memory needed", default=0)
 
 
 class Durability(StrictModel):
@@ -212,9 +215,9 @@ class StorageWorkload(ServiceBase):
     """Storage with a usable capacity, throughput and a durability scheme."""
 
     type: Literal["storage"] = describe("Workload kind")
-    capacity: Q("TB") = describe("Usable capacity", gt=0, ceiling=CAPACITY_WORKLOAD_TB)
-    throughput: Q("GB/s") = describe("Aggregate throughput needed", default=0, ge=0,
-                                      ceiling=THROUGHPUT_WORKLOAD)
+    capacity: per_period(Q("TB"), "GrowingCapacity", CAPACITY_WORKLOAD_TB, gt=0) = describe("Usable capacity")
+    throughput: per_period(Q("GB/s"), "GrowingThroughput", THROUGHPUT_WORKLOAD, ge=0) = describe(
+        "Aggregate throughput needed", default=0)
     durability: Durability = describe("{replicas: r} or {erasure: 'k+m'}")
 
 
@@ -280,12 +283,11 @@ class GenericConstraint(StrictModel):
 
 # Metrics an `assert` entry may bound: the plan's `totals` keys, each with the unit of its bounds
 # (None: money in the scenario currency, or a count; plain numbers only).
-ASSERT_METRICS = {"capex": None, "opex_per_year": None, "tco": None, "it_power_kw": "kW",
+ASSERT_METRICS = {"capex": None, "opex_per_year": None, "tco": None, "npv": None, "it_power_kw": "kW",
                   "facility_power_kw": "kW", "energy_mwh_per_year": "MWh", "carbon_t_per_year": "t",
                   "racks": None, "accelerators": None}
 SITE_METRICS = ("facility_power_kw", "it_power_kw", "racks")
-AssertMetric = Literal["capex", "opex_per_year", "tco", "it_power_kw", "facility_power_kw", "energy_mwh_per_year",
-                       "carbon_t_per_year", "racks", "accelerators"]
+AssertMetric = Literal[tuple(ASSERT_METRICS)]
 AssertBound = Optional[Union[Annotated[float, Field(allow_inf_nan=False)], str]]
 
 
@@ -305,6 +307,8 @@ class Assertion(StrictModel):
     min: AssertBound = describe("Lower bound, in the same unit as `max`", default=None)
     site: Optional[str] = describe("A scenario site: bound that site's figure instead of the plan total",
                                    default=None)
+    period: Optional[float] = describe("Build-outs: bound that period's figure (a period label, a year) instead "
+                                       "of the plan total", default=None, ge=1900, le=2200)
 
     @field_validator("max", "min")
     @classmethod
@@ -329,6 +333,8 @@ class Assertion(StrictModel):
         if self.site is not None and self.metric not in SITE_METRICS:
             raise ValueError(f"with `site`, `metric` must be one of {', '.join(SITE_METRICS)}; "
                              f"found {self.metric!r}")
+        if self.period is not None and self.metric in ("tco", "npv"):
+            raise ValueError(f"`{self.metric}` is a total of the whole build-out: it has no value per `period`")
         return self
 
 
@@ -338,6 +344,16 @@ ObjectiveSpec = Annotated[
                     Tag("weights")]],
     Discriminator(lambda v: "weights" if isinstance(v, dict) else "name"),
 ]
+
+
+class Installed(StrictModel):
+    """Equipment already owned at a site: it serves workloads without being bought again."""
+
+    item: str = describe("Catalog id of a server, storage node or switch")
+    site: str = describe("Site where it is installed")
+    quantity: int = describe("Units owned", ge=1, le=10_000_000)
+    since: Optional[float] = describe("Year it was bought (retires `lifetime` years later); default the "
+                                      "first period", default=None, ge=1900, le=2200)
 
 
 class Scenario(StrictModel):
@@ -358,6 +374,12 @@ class Scenario(StrictModel):
     policies: Policies = describe("Network, redundancy, security and cost policies", default_factory=Policies)
     constraints: list[GenericConstraint] = describe("Generic linear limits over what is bought",
                                                     default_factory=list)
+    periods: Optional[Periods] = describe("A build-out over several periods: {start, count, length}; "
+                                          "default one purchase", default=None)
+    discount_rate: Fraction = describe("Yearly discount rate for the net present value of a build-out "
+                                       "(8% or 0.08); default 0", default=0.0)
+    installed: list[Installed] = describe("Equipment already owned (also for a single purchase)",
+                                          default_factory=list)
     # `assert` is a Python keyword, so this field is declared through the class namespace (code reads it as
     # `scenario.assertions`). A real field name rather than an alias keeps the JSON Schema, the generated
     # docs, "did you mean" hints and error positions all saying `assert`.

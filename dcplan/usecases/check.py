@@ -30,7 +30,7 @@ OUTCOMES = ("passed", "failed", "invalid", "no_solution")
 BASELINE_METRICS = ("capex", "tco", "facility_power_kw", "carbon_t_per_year")
 _UNITS = {"it_power_kw": "kW", "facility_power_kw": "kW", "energy_mwh_per_year": "MWh/year",
           "carbon_t_per_year": "t CO2e/year", "racks": "racks", "accelerators": "accelerators"}
-_MONEY = ("capex", "opex_per_year", "tco")
+_MONEY = ("capex", "opex_per_year", "tco", "npv")
 
 
 @dataclass(frozen=True)
@@ -157,16 +157,42 @@ def compare_baseline(totals: dict, base: dict, max_increase: float,
 # --------------------------------------------------------------------------- assertions
 
 
-def evaluate_assertions(assertions, totals: dict, sites: list[dict], currency: str = "") -> list[AssertionResult]:
-    """Each `assert` entry against the plan's totals (or one site's figures)."""
-    by_site = {s["name"]: s for s in sites}
+PERIOD_KEYS = {"opex_per_year": "opex"}
+"""A build-out period's summary names its opex `opex` (per year); other metrics keep their names."""
+
+
+def _source(entry, totals: dict, sites: list[dict], periods: list[dict]):
+    """The figures an assertion reads: the plan's totals, a site's, a period's, or a site's in a period;
+    None (with why) when the plan has no such site or period."""
+    if entry.period is not None:
+        period = next((p for p in periods if float(p["label"]) == entry.period), None)
+        if period is None:
+            return None, f"no period {entry.period:g} in the plan"
+        if entry.site is None:
+            return {m: period[PERIOD_KEYS.get(m, m)] for m in ASSERTION_PERIOD_METRICS}, ""
+        site = next((s for s in period["sites"] if s["name"] == entry.site), None)
+        return site, "" if site is not None else f"no site {entry.site!r} in period {entry.period:g}"
+    if entry.site is None:
+        return totals, ""
+    site = next((s for s in sites if s["name"] == entry.site), None)
+    return site, "" if site is not None else f"no site {entry.site!r} in the plan"
+
+
+ASSERTION_PERIOD_METRICS = ("capex", "opex_per_year", "it_power_kw", "facility_power_kw", "energy_mwh_per_year",
+                            "carbon_t_per_year", "racks", "accelerators")
+
+
+def evaluate_assertions(assertions, totals: dict, sites: list[dict], currency: str = "",
+                        periods: list[dict] = ()) -> list[AssertionResult]:
+    """Each `assert` entry against the plan's totals (or one site's, one period's, or a site's in a period)."""
     out = []
     for entry in assertions:
-        where = f" at site {entry.site}" if entry.site else ""
-        source = totals if entry.site is None else by_site.get(entry.site)
-        if source is None:
+        where = (f" at site {entry.site}" if entry.site else "") + \
+            (f" in {entry.period:g}" if getattr(entry, "period", None) is not None else "")
+        source, why = _source(entry, totals, sites, periods)
+        if source is None or entry.metric not in source:
             out.append(AssertionResult(entry.name, entry.metric, entry.site, None, entry.min, entry.max, False,
-                                       f"assert `{entry.name}`: no site {entry.site!r} in the plan"))
+                                       f"assert `{entry.name}`: {why or f'the plan has no {entry.metric}'}"))
             continue
         value = float(source[entry.metric])
         problems = []
@@ -229,7 +255,8 @@ def check_file(path: str | Path, overrides=(), baseline: str | Path | dict | Non
     result.sites = [asdict(s) for s in plan.sites]
     if plan.status != "optimal":
         result.notes.append(f"the plan is {plan.status}, not proven optimal (gap {plan.gap or 0:.2%})")
-    result.assertions = evaluate_assertions(scenario.assertions, result.totals, result.sites, scenario.currency)
+    result.assertions = evaluate_assertions(scenario.assertions, result.totals, result.sites, scenario.currency,
+                                            plan.to_dict().get("periods", []))
     _judge_baseline(result, baseline, max_increase, allow_new)
     result.messages += [a.message for a in result.assertions if not a.passed]
     result.messages += [b.message for b in result.baseline if not b.passed]

@@ -159,6 +159,10 @@ def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_pr
         scenario = scenario.model_copy(update={"objective": options.objective})
     run = _Run(scenario, options, catalog_module.effective(scenario.catalog), time.perf_counter(),
                _Stages(on_progress, on_stage, on_status), requirements=requirements)
+    if scenario.periods is not None or scenario.installed:
+        from dcplan.usecases.buildout import plan_buildout
+
+        return plan_buildout(run, _shared())
     _size_and_build(run)
     hint = _warm_start(run)
     blocks = _workload_cuts(run)
@@ -293,6 +297,15 @@ def _extract_and_verify(run: _Run, result, warnings: list[str]):
     with run.stages(Stage.VERIFY):
         verify(plan, run.scenario, run.catalog, run.requirements)
     return plan
+
+
+def _shared():
+    """What a build-out's planning (dcplan/usecases/buildout.py) shares with a single purchase's; handed
+    over rather than imported back, so the two modules stay one-way."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(refuse_absurd_pools=_refuse_absurd_pools, input_warnings=input_warnings,
+                           no_plan=_no_plan, UnsafeInput=UnsafeInput)
 
 
 LARGE_MODEL_POOLS = 1000

@@ -33,11 +33,25 @@ def validate_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] =
     result = load_scenario(path, overrides)
     if not result.ok:
         return result
-    result.diagnostics.extend(sizing_diagnostics(result.scenario, result.positions))
+    result.diagnostics.extend(_every_period(result.scenario, result.positions))
     result.diagnostics.sort(key=lambda d: (d.line is None, d.line or 0, d.column or 0, d.path))
     if any(d.is_error for d in result.diagnostics):
         result.scenario = None
     return result
+
+
+def _every_period(scenario, positions) -> list[Diagnostic]:
+    """Sizing diagnostics of each period of a build-out (demand and prices change over periods), each
+    problem once: a workload too large in three periods is one message, at its place in the file."""
+    if scenario.periods is None:
+        return sizing_diagnostics(scenario, positions)
+    from dcplan.scenario.timeline import in_period
+
+    found: dict[tuple, Diagnostic] = {}
+    for index in range(scenario.periods.count):
+        for problem in sizing_diagnostics(in_period(scenario, index), positions):
+            found.setdefault((problem.code, problem.path, problem.message), problem)
+    return list(found.values())
 
 
 def sizing_diagnostics(scenario, positions) -> list[Diagnostic]:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from dcplan.model.built import constraint_name
 from dcplan.model.linear import INF, LinearModel, Row
 from dcplan.usecases.explain.results import Binding, Explanation
-from dcplan.usecases.explain.words import bound_path, is_integral, label, outward, set_path, set_value, show, where
+from dcplan.usecases.explain.words import bound_path, is_integral, label, outward, period_of, set_path, set_value, show, where
 from dcplan.usecases.explain.work import Work
 from dcplan.vocab import RELAXABLE_FAMILIES as RELAXABLE
 
@@ -75,13 +75,16 @@ def _judge(work: Work, row: Row, sign: float, base, values, proven: bool) -> Bin
     """
     entry = _binding(work, row, sign, values)
     integral = is_integral(work.lm, row)
+    when = period_of(row)  # a build-out's limit holds in one period: say which
     stepped = _round(entry.limit + sign * _relax_step(entry.limit, work.step, integral), sign, entry.limit)
     result = work.solve(_with_bound(work.lm, row, sign, stepped))
     if result.values is None:
         tight = _binds(work.lm, row, sign, values)
-        return _described(work, base, entry, stepped, None, proven, ": not re-solved in time") if tight else None
+        if not tight:
+            return None
+        return _described(work, base, entry, stepped, None, proven, ": not re-solved in time", when=when)
     if _gain(base, result) > 0:
-        return _described(work, base, entry, stepped, result, proven)
+        return _described(work, base, entry, stepped, result, proven, when=when)
     free = work.solve(_with_bound(work.lm, row, sign, INF * sign))
     if free.values is None or _gain(base, free) <= 0:
         return None  # relaxing it does not lower the objective: it does not bind
@@ -89,8 +92,8 @@ def _judge(work: Work, row: Row, sign: float, base, values, proven: bool) -> Bin
     needed = _round(outward(level, sign, integral), sign, entry.limit)
     result = work.solve(_with_bound(work.lm, row, sign, needed))
     if result.values is None or _gain(base, result) <= 0:
-        return _described(work, base, entry, None, free, proven)
-    return _described(work, base, entry, needed, result, proven)
+        return _described(work, base, entry, None, free, proven, when=when)
+    return _described(work, base, entry, needed, result, proven, when=when)
 
 
 def _round(value: float, sign: float, limit: float) -> float:
@@ -117,12 +120,12 @@ def _gain(base, result) -> float:
 
 
 def _described(work: Work, base, entry: Binding, relaxed: float | None, result, proven: bool,
-               note: str = "") -> Binding:
+               note: str = "", when: str = "") -> Binding:
     """The Binding with its relaxed bound, the `--set` that applies it, and what the re-solve gained."""
     if relaxed is None:
-        words = f"removing {entry.path}"
+        words = f"removing {entry.path}{when}"
     else:
-        words = f"{'raising' if relaxed > entry.limit else 'lowering'} {entry.path} to {show(relaxed, entry.unit)}"
+        words = f"{'raising' if relaxed > entry.limit else 'lowering'} {entry.path}{when} to {show(relaxed, entry.unit)}"
         entry = replace(entry, relaxed_to=relaxed,
                         set_argument=f"{set_path(entry.path)}={set_value(relaxed, entry.unit)}")
     if result is None:
