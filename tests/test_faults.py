@@ -32,7 +32,7 @@ def hard_scenario(path: Path, count: int = 400) -> Path:
             kind = {"type": "cpu", "vcpus": 100 + i}
         workloads.append({"name": f"svc{i}", **kind, "availability": 0.999})
     scenario = {"dcplan": 1, "name": "hard", "workloads": workloads,
-                "catalog": {"prices": {"epyc-9654-2s": 32582, "xeon-8480-2s": 30000}},
+                "catalog": {"prices": {"epyc-9654-2s": 32582}},
                 "sites": [{"name": f"s{k}", "power": "3 MW", "racks": 100, "rack_power": "40 kW"} for k in range(4)]}
     path.write_text(yaml.safe_dump(scenario))
     return path

@@ -16,8 +16,10 @@ from dcplan.scenario.fields import (ACCELERATORS, CAPACITY_NODE_TB, COEFFICIENT,
                                     StrictModel, Whole, at_most, describe)
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._+-]*$"
+DATE_PATTERN = r"^[12][0-9]{3}(-(0[1-9]|1[0-2]))?$"
 Attribute = Annotated[float, Field(allow_inf_nan=False, ge=-COEFFICIENT.value, **at_most(COEFFICIENT))]
 """A value in `attrs`: any finite number a generic constraint may sum, within the solver-safe ceiling."""
+PRICE_DATE = "When the price was quoted, YYYY or YYYY-MM (the year it was read when the source gives none)"
 
 
 class Sourced(StrictModel):
@@ -36,6 +38,8 @@ class Accelerator(Sourced):
     bf16_flops: Q("TFLOP/s") = describe("Dense BF16 tensor throughput, without sparsity", gt=0, ceiling=FLOPS_T)
     fp8_flops: Optional[Q("TFLOP/s")] = describe("Dense FP8 tensor throughput; omitted if unsupported", default=None,
                                                  gt=0, ceiling=FLOPS_T)
+    fp4_flops: Optional[Q("TFLOP/s")] = describe("Dense FP4 tensor throughput (Blackwell and later); omitted if "
+                                                 "unsupported", default=None, gt=0, ceiling=FLOPS_T)
     hbm: Q("GB") = describe("Accelerator memory capacity (HBM, or GDDR where noted)", gt=0, ceiling=HBM_GB)
     hbm_bandwidth: Q("GB/s") = describe("Accelerator memory bandwidth", gt=0, ceiling=HBM_BANDWIDTH)
     tdp: Optional[Q("W")] = describe("Thermal design power; omitted where unpublished", default=None, gt=0,
@@ -79,6 +83,7 @@ class Purchasable(Sourced, Lifecycle):
     price: Optional[float] = describe(
         "Unit price in the scenario currency; null = no public price, not bought unless set in catalog.prices",
         default=None, ge=0, allow_inf_nan=False, ceiling=COEFFICIENT)
+    price_date: Optional[str] = describe(PRICE_DATE, default=None, pattern=DATE_PATTERN)
     power: Q("kW") = describe("Maximum power draw", ge=0, ceiling=ITEM_POWER)
     idle_power: Optional[Q("kW")] = describe("Power when idle; default 30 % of `power`", default=None, ge=0,
                                          ceiling=ITEM_POWER)
@@ -113,6 +118,7 @@ class Switch(Sourced, Lifecycle):
 
     price: Optional[float] = describe("Unit price; null = not bought unless set in catalog.prices",
                                       default=None, ge=0, allow_inf_nan=False, ceiling=COEFFICIENT)
+    price_date: Optional[str] = describe(PRICE_DATE, default=None, pattern=DATE_PATTERN)
     ports: Whole = describe("Number of ports", ge=2, ceiling=PORTS)
     port_speed: Q("Gb/s") = describe("Speed of each port", gt=0, ceiling=LINK_SPEED)
     power: Q("kW") = describe("Chassis power without optics", ge=0, ceiling=ITEM_POWER)

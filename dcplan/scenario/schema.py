@@ -161,7 +161,9 @@ class InferenceWorkload(ServiceBase):
     max_tpot: Q("ms") = describe("Latency target: time per output token", gt=0, ceiling=LATENCY_MS)
     max_ttft: Optional[Q("ms")] = describe("Optional latency target: time to first token", default=None, gt=0,
                                         ceiling=LATENCY_MS)
-    precision: Literal["bf16", "fp8"] = describe("Weight and compute precision", default="bf16")
+    precision: Literal["bf16", "fp8", "fp4"] = describe(
+        "Weight and compute precision; fp4 (4-bit weights, FP8 KV cache) needs an accelerator with `fp4_flops`",
+        default="bf16")
     hbm_efficiency: Efficiency = describe("Achieved share of HBM bandwidth; default 0.9 (llm-analysis)",
                                         default=0.9)
     compute_efficiency: Efficiency = describe("Achieved share of peak FLOP/s; default 0.7 (llm-analysis)",
