@@ -263,7 +263,7 @@ def _solve_pulp(model: LinearModel, engine: str, time_limit: float, gap: float, 
         # the bundled binary is what a plain `pip install` provides, so keep it until PuLP 4.
         warnings.simplefilter("ignore", DeprecationWarning)
         if engine != "cbc":
-            from dcplan.solve.highs_direct import spend_banner
+            from dcplan.solve.banner import spend_banner
 
             spend_banner()  # PuLP's HiGHS would print it on stderr
         solver = pulp.PULP_CBC_CMD(**options) if engine == "cbc" else pulp.HiGHS(**options)
