@@ -6,7 +6,7 @@ import math
 
 from dcplan.model.built import BuiltModel, Pool
 from dcplan.model.linear import Expr, Owner
-from dcplan.rules import attribute, group_of, item_of, pool_bound, where_matches
+from dcplan.rules import attribute, group_of, item_of, placement_refusal, pool_bound, where_matches
 
 
 def add_pools(built: BuiltModel) -> None:
@@ -16,7 +16,9 @@ def add_pools(built: BuiltModel) -> None:
     it and x = n_c · z, where n_c is the server count sizing computed for c.
     Service pools are bounded by the count that alone meets the whole demand,
     U = max_d ⌈demand_d / per_unit_d⌉ (more never helps a requirement).
-    Items without a price are not bought: a warning says so for those a workload
+    No pool stands where the item cannot: a liquid-cooled server at an air-cooled
+    site, a rack-scale system where racks take less than its power
+    (rules.placement_refusal). Items without a price are not bought: a warning says so for those a workload
     names in `servers` (an unpriced item it merely could use, such as a cloud-only
     TPU host of the built-in catalog, is left out quietly; validation refuses a
     workload that only unpriced items could serve).
@@ -35,6 +37,8 @@ def add_pools(built: BuiltModel) -> None:
             bound = None
             for site in sites:
                 if item.price is None and (cand.item, site.name) not in owned:
+                    continue
+                if placement_refusal(site, item) is not None:  # cooling or a rack-scale item's power
                     continue
                 key = f"workload={workload.name},item={cand.item},site={site.name}"
                 owner = Owner(workload.name, cand.item, site.name, group, built.period)

@@ -6,7 +6,7 @@ scenario adds in its `catalog:` section, so both obey one contract.
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 from pydantic import Field, field_validator
 
@@ -102,6 +102,11 @@ class Server(Purchasable):
     nics: Optional[Nics] = describe("Network ports to cable; omitted = none", default=None)
     confidential_computing: bool = describe(
         "Can run confidential workloads (CPU TEE, and GPU TEE for accelerated servers)", default=False)
+    cooling: Literal["air", "liquid"] = describe(
+        "How it is cooled; a liquid-cooled server only goes to sites with liquid cooling", default="air")
+    rack_scale: bool = describe(
+        "A whole rack as shipped (GB200 NVL72): one rack position, at a site whose racks take its power",
+        default=False)
 
 
 class StorageNode(Purchasable):
