@@ -441,3 +441,21 @@ def test_inference_sizing_is_total_and_finite(model, prompt, output, tpot, ttft,
         assert c.per_unit["requests_per_s"] > 0
         assert c.detail["step_ms"] <= tpot * (1 + 1e-9)
         assert 1 <= c.detail["batch"] <= c.detail["max_batch_memory"]
+
+
+def test_fp4_inference_runs_on_blackwell_only_at_its_fp4_peak_and_halves_the_weights():
+    """precision fp4: candidates are the accelerators with `fp4_flops` (B200 9,000 and GB200 10,000 TFLOP/s
+    dense in the built-in catalog); weights take 0.5 byte each, the KV cache stays at FP8 (1 byte)."""
+    catalog = builtin()
+    fp4 = size_workload(inference(model="llama3-70b", precision="fp4"), catalog)
+    fp8 = size_workload(inference(model="llama3-70b", precision="fp8"), catalog)
+    assert sorted(by_item(fp4)) == ["b200-8", "gb200-nvl72"]
+    assert fp4.excluded["h100-sxm-8"] == "accelerator h100-sxm has no FP4 support"
+    assert fp4.detail["kv_bytes_per_token"] == fp8.detail["kv_bytes_per_token"] == 163840
+    model = catalog.models["llama3-70b"]
+    # prefill time = 2 x active params x prompt tokens / (peak x compute efficiency x tp): the FP4 peak is twice FP8's
+    b200 = by_item(fp4)["b200-8"].detail
+    tp = b200["tp"]
+    assert b200["prefill_ms"] == pytest.approx(2 * model.active * 1000 / (9000e12 * 0.7 * tp) * 1e3, rel=1e-6)
+    assert by_item(fp8)["b200-8"].detail["prefill_ms"] == pytest.approx(2 * b200["prefill_ms"], rel=1e-6)
+    assert catalog.accelerators["gb200"].fp4_flops == 10000

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from dcplan.model.built import BuiltModel, optics_count, switch_count
 from dcplan.model.linear import Expr, Owner, total
-from dcplan.rules import idle_kw, item_of, units_per_rack
+from dcplan.rules import idle_kw, item_of, rack_power_for, rack_share
 
 
 def add_racks(built: BuiltModel) -> None:
     """Racks per (item, site, group), packed by rack units and rack power; Σ racks ≤ site racks.
 
     r[c,k,g] ≥ f_c,k · Σ units of c at (k, g), where f = 1/(units per rack) or
-    the positions one unit needs (units_per_rack). Spares are installed, so they
+    the positions one unit needs (units_per_rack), with the rack power of c's
+    cooling kind at k (liquid_rack_power for a liquid-cooled c at a site with
+    both kinds); f = 1 for a rack-scale system, a whole rack as shipped
+    (rules.rack_share). Pools never stand where c cannot (rules.placement_refusal). Spares are installed, so they
     count at full power here. Isolated security levels get their own racks (g).
     """
     scenario, lm = built.scenario, built.lm
@@ -27,13 +30,13 @@ def add_racks(built: BuiltModel) -> None:
     for (item_id, site_name, group), count in units.items():
         site = sites[site_name]
         item = built.catalog.find(item_id)[1]
-        factor = units_per_rack(site, item.rack_units, item.power)
+        factor = rack_share(site, item)
         if factor == 0.0:
             continue
         racks = lm.var(f"r[item={item_id},site={site_name},group={group}]",
                        owner=Owner(item=item_id, site=site_name, group=group))
         lm.ge(f"racks.packing[item={item_id},site={site_name},group={group}]", "rack_packing", racks, count * factor,
-              origin=f"sites[{list(sites).index(site_name)}].rack_power",
+              origin=f"sites[{list(sites).index(site_name)}].{rack_power_field(site, item)}",
               owner=Owner(item=item_id, site=site_name, group=group))
         built.racks[(item_id, site_name, group)] = racks
     for index, site in enumerate(scenario.sites):
@@ -65,3 +68,8 @@ def add_power(built: BuiltModel) -> None:
         built.site_it_power[site.name] = it
         lm.le(f"power[site={site.name}]", "power", it * site.pue, site.power, origin=f"sites[{index}].power",
               owner=Owner(site=site.name))
+
+
+def rack_power_field(site, item) -> str:
+    """The site field that sets the power of the racks `item` goes in (for a row's origin)."""
+    return "rack_power" if rack_power_for(site, item) == site.rack_power else "liquid_rack_power"

@@ -6,7 +6,7 @@ import math
 
 from dcplan.model.built import BuiltModel, Pool
 from dcplan.model.linear import Expr, Owner
-from dcplan.rules import attribute, group_of, item_of, pool_bound, where_matches
+from dcplan.rules import attribute, group_of, item_of, placement_refusal, pool_bound, where_matches
 
 
 def add_pools(built: BuiltModel) -> None:
@@ -16,7 +16,12 @@ def add_pools(built: BuiltModel) -> None:
     it and x = n_c · z, where n_c is the server count sizing computed for c.
     Service pools are bounded by the count that alone meets the whole demand,
     U = max_d ⌈demand_d / per_unit_d⌉ (more never helps a requirement).
-    Items without a price are not bought (a warning says so).
+    No pool stands where the item cannot: a liquid-cooled server at an air-cooled
+    site, a rack-scale system where racks take less than its power
+    (rules.placement_refusal). Items without a price are not bought: a warning says so for those a workload
+    names in `servers` (an unpriced item it merely could use, such as a cloud-only
+    TPU host of the built-in catalog, is left out quietly; validation refuses a
+    workload that only unpriced items could serve).
     """
     scenario, lm = built.scenario, built.lm
     unpriced: dict[str, list[str]] = {}
@@ -32,6 +37,8 @@ def add_pools(built: BuiltModel) -> None:
             bound = None
             for site in sites:
                 if item.price is None and (cand.item, site.name) not in owned:
+                    continue
+                if placement_refusal(site, item) is not None:  # cooling or a rack-scale item's power
                     continue
                 key = f"workload={workload.name},item={cand.item},site={site.name}"
                 owner = Owner(workload.name, cand.item, site.name, group, built.period)
@@ -53,8 +60,10 @@ def add_pools(built: BuiltModel) -> None:
                     active = lm.var(f"x[{key}]", ub=bound, owner=owner)
                 built.pools.append(Pool(workload.name, req.kind, cand.item, site.name, group, cand, active, top_up,
                                         choice, bound=bound if choice is None else 0, period=built.period))
+        named = set(getattr(workload, "servers", None) or ())
         for cand in req.candidates:
-            if item_of(built.catalog, req.kind, cand.item).price is None and not any(i == cand.item for i, _ in owned):
+            if cand.item in named and item_of(built.catalog, req.kind, cand.item).price is None \
+                    and not any(i == cand.item for i, _ in owned):
                 unpriced.setdefault(cand.item, []).append(workload.name)
     for pool in built.pools:
         built.by_workload.setdefault(pool.workload, []).append(pool)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from dcplan.model import BuiltModel, Fabric, constraint_name, optics_count, switch_count
-from dcplan.rules import item_of, leaf_split, units_per_rack
+from dcplan.rules import item_of, leaf_split, rack_share
 from dcplan.vocab import Status, relative_gap
 from dcplan.model.linear import INF
 from dcplan.plan.objects import (Assignment, BomLine, ConstraintReport, FabricReport, Plan, SiteDetail,
@@ -45,8 +45,7 @@ def tidy(built: BuiltModel, values: list[float]) -> list[float]:
     for (item_id, site_name, group), racks in built.racks.items():
         count = units.get((item_id, site_name, group), 0.0)
         item = built.catalog.find(item_id)[1]
-        tidied[index(racks)] = float(math.ceil(count * units_per_rack(sites[site_name], item.rack_units,
-                                                                       item.power) - 1e-9))
+        tidied[index(racks)] = float(math.ceil(count * rack_share(sites[site_name], item) - 1e-9))
     return tidied if _all_rows_hold(built, tidied) else values
 
 

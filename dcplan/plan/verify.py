@@ -14,7 +14,7 @@ from collections import defaultdict
 from dcplan.sizing import spares as spares_math
 from dcplan.scenario.catalog import Catalog
 from dcplan.rules import (CONSTRAINT_CATEGORIES, HOURS_PER_YEAR, RackItem, attribute, group_of, idle_kw, leaf_split,
-                          units_per_rack, where_matches)
+                          placement_refusal, rack_share, where_matches)
 from dcplan.plan.extract import Plan
 from dcplan.scenario.schema import Scenario
 from dcplan.sizing import Requirement
@@ -221,13 +221,16 @@ class _Checker:
         for a in self.plan.assignments:
             group = group_of(self.scenario, self.workloads[a.workload].security)
             units[(a.item, a.site, group)] += a.servers + a.spares
+            refusal = placement_refusal(self.sites[a.site], self.item(a.item))
+            if refusal is not None and a.servers + a.spares > 0:
+                self.fail(f"{a.workload} at {a.site} on {a.item}: {refusal}")
         for fabric in self.plan.fabrics:
             for s_id in set(fabric.leaves) | set(fabric.spines):
                 units[(s_id, fabric.site, fabric.group)] += fabric.leaves.get(s_id, 0) + fabric.spines.get(s_id, 0)
         used = defaultdict(int)
         for (item_id, site_name, group), count in units.items():
             item = self.item(item_id)
-            factor = units_per_rack(self.sites[site_name], item.rack_units, item.power)
+            factor = rack_share(self.sites[site_name], item)
             needed = math.ceil(count * factor - 1e-9)
             have = self.plan.racks.get(f"{item_id}|{site_name}|{group}", 0)
             if have < needed:

@@ -6,7 +6,7 @@ scenario adds in its `catalog:` section, so both obey one contract.
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 from pydantic import Field, field_validator
 
@@ -16,8 +16,10 @@ from dcplan.scenario.fields import (ACCELERATORS, CAPACITY_NODE_TB, COEFFICIENT,
                                     StrictModel, Whole, at_most, describe)
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._+-]*$"
+DATE_PATTERN = r"^[12][0-9]{3}(-(0[1-9]|1[0-2]))?$"
 Attribute = Annotated[float, Field(allow_inf_nan=False, ge=-COEFFICIENT.value, **at_most(COEFFICIENT))]
 """A value in `attrs`: any finite number a generic constraint may sum, within the solver-safe ceiling."""
+PRICE_DATE = "When the price was quoted, YYYY or YYYY-MM (the year it was read when the source gives none)"
 
 
 class Sourced(StrictModel):
@@ -36,6 +38,8 @@ class Accelerator(Sourced):
     bf16_flops: Q("TFLOP/s") = describe("Dense BF16 tensor throughput, without sparsity", gt=0, ceiling=FLOPS_T)
     fp8_flops: Optional[Q("TFLOP/s")] = describe("Dense FP8 tensor throughput; omitted if unsupported", default=None,
                                                  gt=0, ceiling=FLOPS_T)
+    fp4_flops: Optional[Q("TFLOP/s")] = describe("Dense FP4 tensor throughput (Blackwell and later); omitted if "
+                                                 "unsupported", default=None, gt=0, ceiling=FLOPS_T)
     hbm: Q("GB") = describe("Accelerator memory capacity (HBM, or GDDR where noted)", gt=0, ceiling=HBM_GB)
     hbm_bandwidth: Q("GB/s") = describe("Accelerator memory bandwidth", gt=0, ceiling=HBM_BANDWIDTH)
     tdp: Optional[Q("W")] = describe("Thermal design power; omitted where unpublished", default=None, gt=0,
@@ -79,6 +83,7 @@ class Purchasable(Sourced, Lifecycle):
     price: Optional[float] = describe(
         "Unit price in the scenario currency; null = no public price, not bought unless set in catalog.prices",
         default=None, ge=0, allow_inf_nan=False, ceiling=COEFFICIENT)
+    price_date: Optional[str] = describe(PRICE_DATE, default=None, pattern=DATE_PATTERN)
     power: Q("kW") = describe("Maximum power draw", ge=0, ceiling=ITEM_POWER)
     idle_power: Optional[Q("kW")] = describe("Power when idle; default 30 % of `power`", default=None, ge=0,
                                          ceiling=ITEM_POWER)
@@ -97,6 +102,11 @@ class Server(Purchasable):
     nics: Optional[Nics] = describe("Network ports to cable; omitted = none", default=None)
     confidential_computing: bool = describe(
         "Can run confidential workloads (CPU TEE, and GPU TEE for accelerated servers)", default=False)
+    cooling: Literal["air", "liquid"] = describe(
+        "How it is cooled; a liquid-cooled server only goes to sites with liquid cooling", default="air")
+    rack_scale: bool = describe(
+        "A whole rack as shipped (GB200 NVL72): one rack position, at a site whose racks take its power",
+        default=False)
 
 
 class StorageNode(Purchasable):
@@ -113,6 +123,7 @@ class Switch(Sourced, Lifecycle):
 
     price: Optional[float] = describe("Unit price; null = not bought unless set in catalog.prices",
                                       default=None, ge=0, allow_inf_nan=False, ceiling=COEFFICIENT)
+    price_date: Optional[str] = describe(PRICE_DATE, default=None, pattern=DATE_PATTERN)
     ports: Whole = describe("Number of ports", ge=2, ceiling=PORTS)
     port_speed: Q("Gb/s") = describe("Speed of each port", gt=0, ceiling=LINK_SPEED)
     power: Q("kW") = describe("Chassis power without optics", ge=0, ceiling=ITEM_POWER)

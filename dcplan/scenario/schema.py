@@ -83,11 +83,29 @@ class Site(StrictModel):
     racks: per_period(Whole, "GrowingRacks", RACKS, ge=0) = describe("Rack positions available")
     rack_power: per_period(Q("kW"), "GrowingRackPower", ITEM_POWER, gt=0) = describe("Power and cooling per rack")
     rack_units: Whole = describe("Usable rack units per rack", default=42, ge=1, ceiling=RACK_UNITS)
+    cooling: Literal["air", "liquid", "both"] = describe(
+        "How racks are cooled: air, liquid (every rack liquid-cooled, at `rack_power`) or both (air racks at "
+        "`rack_power`, liquid racks at `liquid_rack_power`); liquid-cooled servers need liquid or both",
+        default="air")
+    liquid_rack_power: Optional[Q("kW")] = describe(
+        "Power per liquid-cooled rack at a site with `cooling: both`; default `rack_power`", default=None, gt=0,
+        ceiling=ITEM_POWER)
     electricity_price: per_period(float, "GrowingPrice", ELECTRICITY_PRICE, ge=0, allow_inf_nan=False) = describe(
         "Electricity price per kWh (currency); default 0.0862, 2025 US industrial average (EIA EPM 5.3)",
         default=0.0862)
     carbon_intensity: per_period(Q("kg/kWh"), "GrowingCarbonIntensity", CARBON_INTENSITY, ge=0) = describe(
         "Grid carbon intensity; default 0.481 kg/kWh, 2023 world average (Ember)", default=0.481)
+
+    @field_validator("liquid_rack_power")
+    @classmethod
+    def _liquid_racks_exist(cls, value, info):
+        """Only a site with air and liquid racks has a second rack power; elsewhere it would be ignored."""
+        cooling = info.data.get("cooling", "air")
+        if value is not None and cooling != "both":
+            where = ("an air-cooled site has no liquid racks" if cooling == "air" else
+                     "at a liquid-cooled site every rack is liquid-cooled: give its power as rack_power")
+            raise ValueError(f"liquid_rack_power is for sites with cooling: both; {where}")
+        return value
 
 
 
@@ -161,7 +179,9 @@ class InferenceWorkload(ServiceBase):
     max_tpot: Q("ms") = describe("Latency target: time per output token", gt=0, ceiling=LATENCY_MS)
     max_ttft: Optional[Q("ms")] = describe("Optional latency target: time to first token", default=None, gt=0,
                                         ceiling=LATENCY_MS)
-    precision: Literal["bf16", "fp8"] = describe("Weight and compute precision", default="bf16")
+    precision: Literal["bf16", "fp8", "fp4"] = describe(
+        "Weight and compute precision; fp4 (4-bit weights, FP8 KV cache) needs an accelerator with `fp4_flops`",
+        default="bf16")
     hbm_efficiency: Efficiency = describe("Achieved share of HBM bandwidth; default 0.9 (llm-analysis)",
                                         default=0.9)
     compute_efficiency: Efficiency = describe("Achieved share of peak FLOP/s; default 0.7 (llm-analysis)",

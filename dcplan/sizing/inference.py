@@ -87,10 +87,15 @@ def _replica(workload: InferenceWorkload, model: ModelSpec, acc: Accelerator, tp
                    prefill_s=prefill, bound=bound)
 
 
+WEIGHT_BYTES = {"bf16": 2.0, "fp8": 1.0, "fp4": 0.5}
+"""Bytes per weight at each precision. The KV cache is kept at no less than one byte per element:
+FP4 serving (NVFP4 weights) keeps an FP8 KV cache, so fp4 halves the weights but not the cache."""
+
+
 def size_inference(workload: InferenceWorkload, catalog: Catalog) -> Requirement:
     model = resolve_model(workload, catalog)
-    bpp = 1.0 if workload.precision == "fp8" else 2.0
-    kv_token = model.kv_bytes(bytes_per_element=bpp)
+    bpp = WEIGHT_BYTES[workload.precision]
+    kv_token = model.kv_bytes(bytes_per_element=max(bpp, 1.0))
     if kv_token is None:
         raise SizingError(f"workload {workload.name!r}: the model needs `layers`, `kv_heads` and `head_dim` "
                           "(or `kv_bytes_per_token`) for inference sizing")
@@ -129,7 +134,7 @@ def _server_candidate(workload, model, catalog, item_id: str, server, weights: f
     """The candidate one server type makes for this service, or why it cannot serve it."""
     reason, acc = accelerated_exclusion(workload, item_id, server, catalog, "an inference server")
     if reason is None and peak_flops(acc, workload.precision) is None:
-        reason = f"accelerator {acc.id} has no FP8 support"
+        reason = f"accelerator {acc.id} has no {workload.precision.upper()} support"
     if reason is not None:
         return reason
     count = server.accelerators.count

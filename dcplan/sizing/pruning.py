@@ -4,7 +4,8 @@ A candidate B of a workload is *dominated* by another candidate A when
 replacing every unit of B by a unit of A (service) — or B's cluster by A's
 (training) — keeps every requirement met and uses no more of anything the
 model counts: price, power, idle power, rack space at every site, network
-ports and port speed, and spares. Then some optimal plan never buys B for that
+ports and port speed, and spares; and A can stand at every site B can (cooling, a
+rack-scale system's power), taking no more rack space there. Then some optimal plan never buys B for that
 workload, and dropping B loses no optimum while the model shrinks. Ties keep
 the candidate with the smaller id.
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from dcplan.rules import idle_kw, units_per_rack
+from dcplan.rules import idle_kw, placement_refusal, rack_share
 from dcplan.sizing import spares as spares_math
 from dcplan.scenario.catalog import Catalog
 from dcplan.scenario.schema import Scenario
@@ -35,7 +36,7 @@ def _nics_no_worse(a, b) -> bool:
 
 def _racks(scenario: Scenario, item, units: int) -> list[float]:
 
-    return [math.ceil(units * units_per_rack(site, item.rack_units, item.power) - 1e-9) for site in scenario.sites]
+    return [math.ceil(units * rack_share(site, item) - 1e-9) for site in scenario.sites]
 
 
 def _service_dominates(a_item, a: Candidate, b_item, b: Candidate, demand: dict) -> bool:
@@ -44,6 +45,15 @@ def _service_dominates(a_item, a: Candidate, b_item, b: Candidate, demand: dict)
     return (a_item.price <= b_item.price and a_item.power <= b_item.power and idle_kw(a_item) <= idle_kw(b_item)
             and a_item.rack_units <= b_item.rack_units and a_item.failure_rate <= b_item.failure_rate
             and _nics_no_worse(a_item, b_item))
+
+
+def _stands_wherever(scenario: Scenario, a_item, b_item) -> bool:
+    """A can be placed at every site B can (cooling, rack-scale power), in no more rack space there."""
+    for site in scenario.sites:
+        if placement_refusal(site, b_item) is None and (
+                placement_refusal(site, a_item) is not None or rack_share(site, a_item) > rack_share(site, b_item)):
+            return False
+    return True
 
 
 def _training_dominates(scenario: Scenario, workload, a_item, a: Candidate, b_item, b: Candidate) -> bool:
@@ -94,6 +104,9 @@ def prune_dominated(scenario: Scenario, catalog: Catalog,
                 else:
                     better = _service_dominates(a_item, a, b_item, b, req.demand)
                     worse_back = better and _service_dominates(b_item, b, a_item, a, req.demand)
+                if better and not _stands_wherever(scenario, a_item, b_item):
+                    better = False
+                worse_back = worse_back and _stands_wherever(scenario, b_item, a_item)
                 # Equal both ways: keep the smaller id only.
                 if better and (not worse_back or a.item < b.item):
                     beaten = True

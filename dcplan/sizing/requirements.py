@@ -113,6 +113,7 @@ def accelerated_exclusion(workload, item_id: str, server: Server, catalog: Catal
 
 def peak_flops(acc: Accelerator, precision: str) -> float | None:
     """Dense peak in FLOP/s at the precision, or None if the accelerator lacks it."""
-    if precision == "fp8":
-        return None if acc.fp8_flops is None else acc.fp8_flops * TFLOPS
+    if precision in ("fp8", "fp4"):
+        tflops = acc.fp8_flops if precision == "fp8" else acc.fp4_flops
+        return None if tflops is None else tflops * TFLOPS
     return acc.bf16_flops * TFLOPS

@@ -89,7 +89,7 @@ def port_and_rack_prices(built) -> dict[int, float]:
     its rack (r ≥ f·units) c_r·f in racks. Any price keeps the cuts valid; these
     make the LP's own network and rack cost at least what the cut charges.
     """
-    from dcplan.rules import item_of, leaf_split, units_per_rack
+    from dcplan.rules import item_of, leaf_split, rack_share
 
     model, catalog = built.lm, built.catalog
     objective = model.objective.terms
@@ -131,7 +131,7 @@ def port_and_rack_prices(built) -> dict[int, float]:
                                                             0.0)
         racks = built.racks.get((pool.item, pool.site, pool.group))
         if racks is not None:
-            unit += coefficient(racks) * units_per_rack(sites[pool.site], item.rack_units, item.power)
+            unit += coefficient(racks) * rack_share(sites[pool.site], item)
         if unit > 0:
             charge(pool.active + pool.spares, unit)
     return prices

@@ -57,7 +57,8 @@ from functools import lru_cache
 from dcplan.sizing import spares as spares_math
 from dcplan.model import switch_count
 from dcplan.model.linear import Owner
-from dcplan.rules import DEMAND_TOLERANCE, HOURS_PER_YEAR, group_of, idle_kw, item_of, leaf_split, pool_bound, units_per_rack
+from dcplan.rules import (DEMAND_TOLERANCE, HOURS_PER_YEAR, group_of, idle_kw, item_of, leaf_split, placement_refusal,
+                          pool_bound, rack_share)
 
 _EPS = 1e-9
 
@@ -171,7 +172,7 @@ class _Ledger:
         if not delta:
             return 0
         item = self.catalog.find(key[0])[1]
-        factor = units_per_rack(site, item.rack_units, item.power)
+        factor = rack_share(site, item)
         before = self.units[key]
         return math.ceil((before + delta) * factor - _EPS) - math.ceil(before * factor - _EPS)
 
@@ -262,7 +263,7 @@ def _options(scenario, catalog, w, req) -> list[tuple]:
             continue
         for cand in req.candidates:
             item = item_of(catalog, req.kind, cand.item)
-            if item.price is None:
+            if item.price is None or placement_refusal(site, item) is not None:
                 continue
             if req.kind == "training":
                 n = cand.fixed_count
@@ -418,7 +419,7 @@ def _rack_values(built, values, index) -> None:
             units[(s_id, fabric.site, fabric.group)] += switch_count(fabric, s_id).value(values)
     for (item_id, site_name, group), racks in built.racks.items():
         item = built.catalog.find(item_id)[1]
-        factor = units_per_rack(sites[site_name], item.rack_units, item.power)
+        factor = rack_share(sites[site_name], item)
         values[index(racks)] = float(math.ceil(units[(item_id, site_name, group)] * factor - _EPS))
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from dcplan.errors import Interrupted
 from dcplan.model.linear import LinearModel
+from dcplan.solve.banner import spend_banner
 
 
 @dataclass
@@ -30,6 +31,7 @@ def to_highs(model: LinearModel, relax: bool = False, objective=None):
     """A highspy.Highs holding `model` (every variable continuous with `relax`), output off."""
     import highspy
 
+    spend_banner()
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
     inf = highspy.kHighsInf
