@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from dcplan.scenario.fields import Q, StrictModel, describe
 
@@ -30,9 +30,18 @@ class Accelerator(Sourced):
     vendor: str = describe("Manufacturer", default="")
     bf16_flops: Q("TFLOP/s") = describe("Dense BF16 tensor throughput, without sparsity", gt=0)
     fp8_flops: Optional[Q("TFLOP/s")] = describe("Dense FP8 tensor throughput; omitted if unsupported", default=None, gt=0)
+    fp4_flops: Optional[Q("TFLOP/s")] = describe("Dense FP4 tensor throughput; omitted if unsupported", default=None, gt=0)
     hbm: Q("GB") = describe("Accelerator memory capacity (HBM, or GDDR where noted)", gt=0)
     hbm_bandwidth: Q("GB/s") = describe("Accelerator memory bandwidth", gt=0)
     tdp: Optional[Q("W")] = describe("Thermal design power; omitted where unpublished", default=None, gt=0)
+    scale_up_bandwidth: Optional[Q("GB/s")] = describe(
+        "Accelerator-to-accelerator bandwidth inside a server (NVLink, Infinity Fabric, PCIe), both directions "
+        "together as vendors quote it; tensor parallelism uses half of it each way. Omitted: PCIe Gen4 x16, "
+        "64 GB/s", default=None, gt=0)
+    family: Optional[str] = describe(
+        "Architecture family (hopper, blackwell, ampere, ada, cdna3, ...): selects the calibrated serving "
+        "efficiencies (docs/sizing.md); omitted or uncalibrated = the median over calibrated families",
+        default=None, pattern=ID_PATTERN)
     confidential_computing: bool = describe("Supports a GPU trusted execution environment", default=False)
 
 
@@ -111,10 +120,39 @@ class ModelSpec(StrictModel):
     kv_bytes_per_token: Optional[float] = describe(
         "KV-cache bytes per token at 16-bit; default 2 x layers x kv_heads x head_dim x 2",
         default=None, gt=0, allow_inf_nan=False)
+    context_length: Optional[int] = describe(
+        "Longest sequence (prompt + output) the model accepts, in tokens; omitted = not checked",
+        default=None, ge=1, le=100_000_000)
+    experts: Optional[int] = describe("Routed experts per MoE layer (omitted: a dense model)", default=None,
+                                      ge=1, le=100_000)
+    experts_per_token: Optional[int] = describe("Routed experts each token uses (MoE)", default=None, ge=1,
+                                                le=100_000)
+    attention_flops_per_position: Optional[float] = describe(
+        "Attention FLOPs per layer for one new token per context position; default 4 x heads x head_dim "
+        "(QK and AV products)", default=None, gt=0, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _experts_together(self):
+        if (self.experts is None) != (self.experts_per_token is None):
+            raise ValueError("give both `experts` and `experts_per_token` (or neither, for a dense model)")
+        if self.experts is not None and self.experts_per_token > self.experts:
+            raise ValueError(f"`experts_per_token` ({self.experts_per_token}) exceeds `experts` ({self.experts})")
+        if self.active_params is not None and self.active_params > self.params:
+            raise ValueError(f"`active_params` ({self.active_params:g}) exceeds `params` ({self.params:g})")
+        return self
 
     @property
     def active(self) -> float:
         return self.active_params or self.params
+
+    @property
+    def attention_width(self) -> float | None:
+        """Attention FLOPs per layer per context position, divided by 4 (heads x head_dim for MHA/GQA)."""
+        if self.attention_flops_per_position is not None:
+            return self.attention_flops_per_position / 4.0
+        if self.heads and self.head_dim:
+            return float(self.heads * self.head_dim)
+        return None
 
     def kv_bytes(self, bytes_per_element: float = 2.0) -> float | None:
         """KV cache bytes per token: 2 (K and V) x layers x kv_heads x head_dim x bytes."""
