@@ -78,7 +78,7 @@ def test_ttft_is_the_md1_wait_plus_the_prompt_step_plus_a_running_step():
     own = replica.step(m, prefill=1000).seconds
     assert ttft_at(replica, m, 0.99) == pytest.approx(wait + own + step)
     point = operating_point(replica, Targets(ttft_s=0.5))
-    assert ttft_at(replica, point.batch, 0.99) == pytest.approx(0.5, rel=1e-6)
+    assert ttft_at(replica, point.batch, 0.99) == pytest.approx(0.5, rel=1e-3)  # the batch is found to 0.01 %
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:

@@ -276,7 +276,8 @@ def test_chosen_layout_serves_at_least_as_much_as_every_fixed_degree():
 
 def test_max_ttft_excludes_slow_prefill_with_the_best_ttft():
     # 8,000-token prompts on 70B: 1.13 PFLOP each; 8 x L40S at 362 TFLOP/s cannot start within 1.5 s
-    w = inference(model="llama3-70b", prompt_tokens=8000, output_tokens=200, max_tpot=1000, max_ttft=1500)
+    w = inference(model="llama3-70b", prompt_tokens=8000, output_tokens=200, max_tpot=1000, max_ttft=1500,
+                  hbm_efficiency=0.8, compute_efficiency=0.6)
     req = size_workload(w, CATALOG)
     assert req.excluded["l40s-8"].startswith("cannot meet max_ttft 1.5e+03 ms at p99: the best is ")
     assert by_item(req)["h100-8"].detail["ttft_p99_ms"] <= 1500 * (1 + 1e-6)

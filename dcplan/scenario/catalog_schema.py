@@ -40,7 +40,7 @@ class Accelerator(Sourced):
         "64 GB/s", default=None, gt=0)
     family: Optional[str] = describe(
         "Architecture family (hopper, blackwell, ampere, ada, cdna3, ...): selects the calibrated serving "
-        "efficiencies (docs/sizing.md); omitted or uncalibrated = the median over calibrated families",
+        "efficiencies (docs/sizing.md); omitted or uncalibrated = the lowest factors of the calibrated families",
         default=None, pattern=ID_PATTERN)
     confidential_computing: bool = describe("Supports a GPU trusted execution environment", default=False)
 

@@ -5,13 +5,13 @@ of calibration/inference.yaml and written to data/efficiency.yaml; docs/sizing.m
 and every prediction against its measurement. A workload may override both factors.
 
 Lookup, most specific first: the accelerator's family at the workload's precision; the same
-family at another precision (the kernels differ less than the hardware does); the median of
-every fitted group, for families no published measurement covers (reported as uncalibrated).
+family at another precision (the kernels differ less than the hardware does); the lowest factors
+of the fitted groups, for families no published measurement covers (reported as uncalibrated):
+a plan should not favour hardware that no measurement backs.
 """
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -43,10 +43,10 @@ class Table:
                     return found
                 return Factors(found.hbm, found.compute, found.points,
                                f"{family}/{candidate}, the nearest calibrated precision ({found.points} points)")
-        hbm = statistics.median(f.hbm for f in self.groups.values())
-        compute = statistics.median(f.compute for f in self.groups.values())
+        hbm = min(f.hbm for f in self.groups.values())
+        compute = min(f.compute for f in self.groups.values())
         why = f"family {family} uncalibrated" if family else "accelerator without a family"
-        return Factors(hbm, compute, 0, f"median of the calibrated groups ({why})")
+        return Factors(hbm, compute, 0, f"lowest of the calibrated groups ({why})")
 
     def efficiency(self, family: str | None, precision: str, hbm: float | None = None,
                    compute: float | None = None, allreduce_s: float | None = None,

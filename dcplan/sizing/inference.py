@@ -18,7 +18,7 @@ from dcplan.scenario.catalog import Catalog
 from dcplan.scenario.catalog_schema import Accelerator, ModelSpec, Server
 from dcplan.scenario.schema import InferenceWorkload
 from dcplan.sizing import efficiency as efficiency_module
-from dcplan.sizing.latency import Operating, Targets, best_latency, operating_point
+from dcplan.sizing.latency import Operating, Targets, best_latency, ceiling, operating_point
 from dcplan.sizing.requirements import (GB, Candidate, Requirement, SizingError, accelerated_exclusion, ceil_count,
                                         fmt3, lacks_precision, listed_but_unavailable, peak_flops, resolve_model)
 from dcplan.sizing.serving import Chip, Efficiency, Layout, Replica, Serving, Shape
@@ -31,9 +31,9 @@ PCIE4_BANDWIDTH = 64.0  # GB/s both directions: a server whose accelerators give
 MAX_SERVERS_PER_REPLICA = 64
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Plan:
-    """The chosen layout of a candidate and its operating point."""
+    """The chosen layout of a candidate and its operating point (compared by identity: best_plan caches it)."""
 
     layout: Layout
     point: Operating
@@ -92,22 +92,21 @@ def targets_of(workload: InferenceWorkload) -> Targets:
                    percentile=workload.percentile)
 
 
-def layouts(per_server: int, tensor_parallel: int | str, spans_network: bool) -> list[Layout]:
-    """Layouts to try: powers of two (and the whole server) inside one server; then, if the
+def layouts(per_server: int, tensor_parallel: int | str, spans_network: bool):
+    """Layouts to try, in order: powers of two (and the whole server) inside one server; then, if the
     server has network ports, 2, 3, ... servers as pipeline stages or one tensor-parallel group."""
     degrees = sorted({1 << i for i in range(per_server.bit_length()) if (1 << i) <= per_server} | {per_server})
-    inside = [Layout(tp=t, pp=p, per_server=per_server) for t in degrees for p in degrees
-              if t * p <= per_server and (tensor_parallel == "auto" or t == tensor_parallel)]
-    across = []
-    if spans_network:
-        for servers in range(2, MAX_SERVERS_PER_REPLICA + 1):
-            if tensor_parallel in ("auto", per_server):
-                across.append(Layout(tp=per_server, pp=servers, per_server=per_server))
-            if tensor_parallel in ("auto", per_server * servers):
-                across.append(Layout(tp=per_server * servers, pp=1, per_server=per_server))
-    if tensor_parallel != "auto" and tensor_parallel > per_server and not across:
-        return []
-    return inside + across
+    for t in degrees:
+        for p in degrees:
+            if t * p <= per_server and (tensor_parallel == "auto" or t == tensor_parallel):
+                yield Layout(tp=t, pp=p, per_server=per_server)
+    if not spans_network:
+        return
+    for servers in range(2, MAX_SERVERS_PER_REPLICA + 1):
+        if tensor_parallel in ("auto", per_server):
+            yield Layout(tp=per_server, pp=servers, per_server=per_server)
+        if tensor_parallel in ("auto", per_server * servers):
+            yield Layout(tp=per_server * servers, pp=1, per_server=per_server)
 
 
 @lru_cache(maxsize=65536)
@@ -125,6 +124,9 @@ def best_plan(shape: Shape, chip: Chip, eff: Efficiency, serving: Serving, targe
             continue
         smallest_span = layout.servers if smallest_span is None else smallest_span
         fitting.append(replica)
+        share = (layout.per_server // layout.gpus) if layout.servers == 1 else 1.0 / layout.servers
+        if best is not None and ceiling(replica) * share / serving.output <= best.requests_per_server:
+            continue  # even unconstrained this layout serves no more than the best so far
         point = operating_point(replica, targets)
         if point is None:
             continue
@@ -204,12 +206,23 @@ def _seconds(milliseconds: float | None) -> float | None:
 
 
 def _candidate(workload: InferenceWorkload, item_id: str, acc: Accelerator, plan: Plan, eff_source: str) -> Candidate:
+    point, layout = plan.point, plan.layout
+    per_server = plan.requests_per_server
+    pct = f"p{workload.percentile * 100:g}"
+    detail = {"accelerator": acc.id, "efficiency": eff_source, **_plan_detail(plan),
+              f"tpot_{pct}_ms": point.tpot_s * 1000, f"ttft_{pct}_ms": point.ttft_s * 1000,
+              "servers_for_demand": layout.servers * ceil_count(workload.requests_per_s / (per_server * layout.servers)),
+              "bound": point.bound, "step_bound": point.step_bound}
+    return Candidate(item=item_id, per_unit={"requests_per_s": per_server}, fixed_count=None,
+                     load=workload.average_load, detail=detail, units_per_replica=layout.servers)
+
+
+@lru_cache(maxsize=65536)
+def _plan_detail(plan: Plan) -> dict:
+    """What a plan shows of itself (shared by every workload and server type that lands on it)."""
     point, layout, replica = plan.point, plan.layout, plan.replica
     step = replica.step(point.batch)
-    per_server = plan.requests_per_server
     detail = {
-        "accelerator": acc.id,
-        "efficiency": eff_source,
         "hbm_efficiency": replica.eff.hbm,
         "compute_efficiency": replica.eff.compute,
         "tp": layout.tp,
@@ -222,19 +235,12 @@ def _candidate(workload: InferenceWorkload, item_id: str, acc: Accelerator, plan
         "step_memory_ms": step.memory_s * 1000,
         "step_compute_ms": step.compute_s * 1000,
         "step_comm_ms": step.comm_s * 1000,
-        f"tpot_p{workload.percentile * 100:g}_ms": point.tpot_s * 1000,
-        f"ttft_p{workload.percentile * 100:g}_ms": point.ttft_s * 1000,
         "output_tokens_per_s_per_server": point.tokens_per_s * plan.replicas_per_server,
-        "requests_per_s_per_server": per_server,
-        "servers_for_demand": layout.servers * ceil_count(
-            workload.requests_per_s / (per_server * layout.servers)),
-        "bound": point.bound,
-        "step_bound": point.step_bound,
+        "requests_per_s_per_server": plan.requests_per_server,
     }
     if layout.servers > 1:
         detail["network_gbps_per_server"] = _network_gbps(replica, point, layout)
-    return Candidate(item=item_id, per_unit={"requests_per_s": per_server}, fixed_count=None,
-                     load=workload.average_load, detail=detail, units_per_replica=layout.servers)
+    return detail
 
 
 def _network_gbps(replica: Replica, point: Operating, layout: Layout) -> float:

@@ -29,11 +29,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from statistics import NormalDist
 
 from dcplan.sizing.serving import Replica
 
 BISECTION_STEPS = 48
+RELATIVE_TOLERANCE = 1e-4
+"""The operating point's batch is found to 0.01 %: far below the model's own accuracy."""
 MIN_BATCH = 0.01
 """The lightest load searched (sequences decoding on average): a replica that misses a target even
 this idle cannot meet it at all, and its latencies here are the best it achieves."""
@@ -47,7 +50,7 @@ class Targets:
 
     @property
     def z(self) -> float:
-        return NormalDist().inv_cdf(self.percentile)
+        return _z(self.percentile)
 
 
 @dataclass(frozen=True)
@@ -62,9 +65,14 @@ class Operating:
     step_bound: str             # bandwidth | compute: the roofline side of a step
 
 
+@lru_cache(maxsize=64)
+def _z(percentile: float) -> float:
+    return NormalDist().inv_cdf(percentile)
+
+
 def tpot_at(replica: Replica, batch: float, z: float) -> float:
     """Time per output token at the percentile whose normal quantile is z."""
-    return replica.step(batch + z * math.sqrt(max(batch, 0.0))).seconds
+    return replica.seconds(batch + z * math.sqrt(max(batch, 0.0)))
 
 
 def ttft_at(replica: Replica, batch: float, percentile: float) -> float:
@@ -73,9 +81,9 @@ def ttft_at(replica: Replica, batch: float, percentile: float) -> float:
     budget = serving.chunk - batch
     if budget < 1.0:
         return math.inf
-    step = replica.step(batch).seconds
+    step = replica.seconds(batch)
     rate = batch / (serving.output * step)
-    full = replica.step(batch, prefill=budget).seconds
+    full = replica.seconds(batch, prefill=budget)
     service = serving.prompt * full / budget
     utilisation = rate * service
     if utilisation >= 1.0:
@@ -84,7 +92,7 @@ def ttft_at(replica: Replica, batch: float, percentile: float) -> float:
     if utilisation > 1.0 - percentile:
         wait = service / (2.0 * (1.0 - utilisation)) * math.log(utilisation / (1.0 - percentile))
     if serving.prompt <= budget:
-        own = replica.step(batch, prefill=float(serving.prompt)).seconds
+        own = replica.seconds(batch, prefill=float(serving.prompt))
     else:
         own = serving.prompt / budget * full
     return wait + own + replica.pipeline_delay(serving.prompt) + step
@@ -121,14 +129,20 @@ def operating_point(replica: Replica, targets: Targets) -> Operating | None:
         batch = top
     else:
         low, high = MIN_BATCH, top
-        for _ in range(BISECTION_STEPS):
-            middle = 0.5 * (low + high)
+        while high > low * (1.0 + RELATIVE_TOLERANCE):
+            middle = (low * high) ** 0.5  # geometric: the range spans orders of magnitude
             if meets(replica, middle, targets) is None:
                 low = middle
             else:
                 high = middle
         batch, bound = low, meets(replica, high, targets) or missed
     return _point(replica, batch, targets, bound)
+
+
+def ceiling(replica: Replica) -> float:
+    """Output tokens per second at the largest batch memory allows: no operating point does better."""
+    top, _ = _limits(replica)
+    return top / replica.seconds(top) if top >= MIN_BATCH else 0.0
 
 
 def _point(replica: Replica, batch: float, targets: Targets, bound: str) -> Operating:

@@ -141,6 +141,19 @@ class Replica:
         self.attention_prefill = 4.0 * layers * a * s.prompt / 2.0
         self.tp_link = chip.scale_up if layout.tp <= layout.per_server else chip.scale_out
         self.pp_link = chip.scale_up if layout.servers == 1 else chip.scale_out
+        # Per-step coefficients, so that `seconds` (called thousands of times per candidate) is arithmetic only.
+        tp, pp = layout.tp, layout.pp
+        self._gemm_flop_s = 2.0 * shape.active / self.compute                      # s per token
+        self._kv_s = self.context * s.kv_bytes / g / self.bandwidth                 # s per decoding sequence
+        self._attention_decode_s = self.attention_decode / self.attention_compute   # s per decoding sequence
+        self._attention_prefill_s = self.attention_prefill / self.attention_compute  # s per prompt token
+        self._dense_weights_s = self.weights_total / tp / self.bandwidth
+        message_per_token = shape.hidden * ACTIVATION_BYTES
+        self._comm_fixed_s = 2.0 * shape.layers * eff.allreduce_s if tp > 1 else 0.0
+        self._comm_per_token_s = ((4.0 * shape.layers * (tp - 1) / tp / (pp * self.tp_link) if tp > 1 else 0.0)
+                                  + (1.0 / self.pp_link if pp > 1 else 0.0)) * message_per_token
+        self._fixed_s = eff.step_s * pp  # each stage runs pp micro-batches per step, each with its launch cost
+        self._moe = shape.expert_params > 0.0
 
     def weight_bytes_read(self, tokens: float) -> float:
         shape = self.shape
@@ -150,34 +163,31 @@ class Replica:
         touched = 1.0 - (1.0 - shape.experts_per_token / shape.experts) ** max(tokens, 1.0)
         return (shape.params - experts + experts * touched) * self.serving.weight_bytes
 
+    def seconds(self, batch: float, prefill: float | None = None) -> float:
+        """Time of one step with `batch` decoding sequences and `prefill` prompt tokens (see `step`)."""
+        q = batch * self.prefill_ratio if prefill is None else prefill
+        tokens = batch + q
+        weights = self.weight_bytes_read(tokens) / self.layout.tp / self.bandwidth if self._moe \
+            else self._dense_weights_s
+        gemm = max(weights, tokens * self._gemm_flop_s)
+        attention = max(batch * self._kv_s, batch * self._attention_decode_s + q * self._attention_prefill_s)
+        return gemm + attention + self._comm_fixed_s + tokens * self._comm_per_token_s + self._fixed_s
+
     def step(self, batch: float, prefill: float | None = None) -> Step:
-        """Time of one step with `batch` decoding sequences and `prefill` prompt tokens.
+        """One step with `batch` decoding sequences and `prefill` prompt tokens, and its parts.
 
         Operators run one after another, each at its own roofline: the weight GEMMs over all
         tokens of the step, then attention (decode: reading every sequence's KV cache; prefill:
-        compute over the prompt), then the collectives.
+        compute over the prompt), then the collectives, then the fixed cost per micro-batch.
         """
-        s, layout, shape = self.serving, self.layout, self.shape
         q = batch * self.prefill_ratio if prefill is None else prefill
         tokens = batch + q
-        g = layout.gpus
-        gemm_memory = self.weight_bytes_read(tokens) / layout.tp / self.bandwidth
-        gemm_compute = tokens * 2.0 * shape.active / self.compute
-        attention_memory = batch * self.context * s.kv_bytes / g / self.bandwidth
-        attention_compute = (batch * self.attention_decode + q * self.attention_prefill) / self.attention_compute
-        memory = gemm_memory + attention_memory
-        compute = gemm_compute + attention_compute
-        seconds = max(gemm_memory, gemm_compute) + max(attention_memory, attention_compute)
-        comm = 0.0
-        message = tokens * shape.hidden * ACTIVATION_BYTES
-        if layout.tp > 1:
-            comm += 2.0 * shape.layers * self.eff.allreduce_s
-            comm += 4.0 * shape.layers * (layout.tp - 1) / layout.tp * message / (layout.pp * self.tp_link)
-        if layout.pp > 1:
-            comm += message / self.pp_link
-        # Each pipeline stage runs pp micro-batches per step, each with its own launch and scheduling cost.
-        seconds += comm + self.eff.step_s * layout.pp
-        return Step(batch, q, memory, compute, comm, seconds)
+        weights = self.weight_bytes_read(tokens) / self.layout.tp / self.bandwidth
+        attention_memory = batch * self._kv_s
+        memory = weights + attention_memory
+        compute = tokens * self._gemm_flop_s + batch * self._attention_decode_s + q * self._attention_prefill_s
+        comm = self._comm_fixed_s + tokens * self._comm_per_token_s
+        return Step(batch, q, memory, compute, comm, self.seconds(batch, prefill))
 
     def pipeline_delay(self, prompt: float) -> float:
         """Extra latency of one prompt in a pipeline: it crosses the pp stages one after another, so

@@ -107,11 +107,29 @@ def _replicas_to_fit(workload: TrainingWorkload, model: ModelSpec, tp: int, pp: 
 
 def parallel_layout(workload: TrainingWorkload, model: ModelSpec, hbm_bytes: float, per_server: int,
                     accelerators: int) -> tuple[ParallelLayout, int] | None:
-    """The layout needing the fewest accelerators (≥ `accelerators`, whole tp·pp groups), tp a power of
-    two within a server and pp ≤ layers, whose state and activations fit HBM × headroom; ties go to the
-    smaller group. Selective recomputation is preferred; full recomputation only when no layout fits
-    without it (its extra FLOPs are not model FLOPs, so `mfu` should then reflect it).
+    """A layout whose state and activations fit HBM × headroom, and the accelerators it needs.
+
+    Of the layouts tp × pp × dp (tp a power of two within a server, pp ≤ layers, as many
+    data-parallel replicas as needed, at least `accelerators` in whole tp·pp groups), the one
+    needing the fewest accelerators, ties to the smaller group.
+    Selective recomputation is preferred; full recomputation only when no layout fits without it
+    (its extra FLOPs are not model FLOPs, so `mfu` should then reflect it).
     """
+    key = (model.params, model.active, model.experts, model.experts_per_token, model.layers, model.hidden_size,
+           model.heads, model.head_dim, workload.state_bytes_per_param, workload.optimizer_bytes_per_param,
+           workload.sequence_length, workload.memory_headroom, hbm_bytes, per_server, accelerators)
+    if key not in _LAYOUTS:
+        if len(_LAYOUTS) > 16384:
+            _LAYOUTS.clear()
+        _LAYOUTS[key] = _search(workload, model, hbm_bytes, per_server, accelerators)
+    return _LAYOUTS[key]
+
+
+_LAYOUTS: dict[tuple, tuple[ParallelLayout, int] | None] = {}  # workloads of one shape share their layouts
+
+
+def _search(workload: TrainingWorkload, model: ModelSpec, hbm_bytes: float, per_server: int,
+            accelerators: int) -> tuple[ParallelLayout, int] | None:
     usable = hbm_bytes * workload.memory_headroom
     degrees = [1 << i for i in range(per_server.bit_length()) if (1 << i) <= per_server]
     stages = min(model.layers or MAX_PIPELINE, MAX_PIPELINE)  # a stage holds at least one layer
@@ -120,14 +138,11 @@ def parallel_layout(workload: TrainingWorkload, model: ModelSpec, hbm_bytes: flo
         for tp in degrees:
             for pp in range(1, stages + 1):
                 group = tp * pp
+                dp = _replicas_to_fit(workload, model, tp, pp, recompute, usable, math.ceil(accelerators / group))
                 if best is not None and group > best[0]:
                     break  # a larger group cannot need fewer accelerators than the best so far
-                dp = _replicas_to_fit(workload, model, tp, pp, recompute, usable, math.ceil(accelerators / group))
-                if dp is None:
-                    continue
-                key = (group * dp, group, tp, pp)
-                if best is None or key < best:
-                    best = key
+                if dp is not None:
+                    best = min(best or (math.inf,), (group * dp, group, tp, pp))
         if best is not None:
             total, group, tp, pp = best
             memory, activations = memory_per_accelerator(workload, model, tp, pp, total // group, recompute)
