@@ -8,7 +8,8 @@ import json
 
 from dcplan.scenario.catalog import SECTIONS, Catalog
 
-_UNITS = {"bf16_flops": "TFLOP/s", "fp8_flops": "TFLOP/s", "hbm": "GB", "hbm_bandwidth": "GB/s", "tdp": "W",
+_UNITS = {"bf16_flops": "TFLOP/s", "fp8_flops": "TFLOP/s", "fp4_flops": "TFLOP/s", "hbm": "GB", "hbm_bandwidth": "GB/s",
+          "scale_up_bandwidth": "GB/s", "tdp": "W",
           "power": "kW", "idle_power": "kW", "memory": "GB", "capacity": "TB", "throughput": "GB/s",
           "port_speed": "Gb/s", "optic_power": "W", "speed": "Gb/s"}
 COLUMNS = ("section", "id", "description", "price", "power_kw", "rack_units", "accelerators", "origin")
