@@ -56,6 +56,15 @@ def test_calibration_part_is_reported_and_fits_no_worse_than_the_targets():
     assert s.within_30 >= 0.75 and s.off_2x == 0 and 0.9 <= s.median <= 1.1, s
 
 
+def test_interactive_runs_are_predicted_below_the_server_runs_of_the_same_system():
+    # docs/sizing.md lists these pairs; the model must at least get the direction of every one right.
+    pairs = sizing_docs.class_pairs(PREDICTIONS)
+    assert len(pairs) == 10
+    for server, interactive in pairs:
+        assert server.point.scenario == "server" and interactive.point.measured < server.point.measured
+        assert 0 < interactive.predicted < server.predicted, interactive.point.id
+
+
 def test_no_group_rests_on_fewer_than_three_calibration_points():
     table = calibrated()
     assert all(f.points >= calibrate.MIN_POINTS for f in table.groups.values())

@@ -36,6 +36,22 @@ def factor_table(table: Table) -> list[str]:
     return lines
 
 
+def class_pairs(predictions: list[Prediction]) -> list[tuple[Prediction, Prediction]]:
+    """(server, interactive) runs of one MLPerf system: the same hardware, software and model."""
+    by_id = {p.point.id: p for p in predictions}
+    return [(by_id[p.point.id.replace("-interactive", "-server")], p) for p in predictions
+            if p.point.scenario == "interactive" and p.point.id.replace("-interactive", "-server") in by_id]
+
+
+def class_table(predictions: list[Prediction]) -> list[str]:
+    lines = ["| system (interactive run) | measured interactive ÷ server | predicted interactive ÷ server |",
+             "|---|---:|---:|"]
+    for server, interactive in class_pairs(predictions):
+        lines.append(f"| {interactive.point.id} | {interactive.point.measured / server.point.measured:.2f} | "
+                     f"{interactive.predicted / server.predicted:.2f} |")
+    return lines
+
+
 def render(predictions: list[Prediction], table: Table) -> str:
     lines = factor_table(table)
     lines += ["| part | points | within ±30 % | off by 2× or more | median ratio | geometric mean ratio |",
@@ -57,6 +73,7 @@ def render(predictions: list[Prediction], table: Table) -> str:
             lines.append(f"| [{point.id}]({point.url}) | {point.gpus}× {point.accelerator} | {point.model} | "
                          f"{point.precision} | {lengths} | {_targets(p)} | {p.layout} | {point.measured:,.1f} | "
                          f"{p.predicted:,.1f} | {p.ratio:.2f} | {p.bound} |")
+    lines += ["", "#### Interactive against server runs of the same system", ""] + class_table(predictions)
     return "\n".join(lines) + "\n"
 
 
