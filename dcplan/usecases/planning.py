@@ -111,18 +111,23 @@ class _Run:
         return given if given is not None else getattr(self.scenario.solver, name)
 
 
-def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_progress=None, on_stage=None):
+def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_progress=None, on_stage=None,
+                  requirements: dict | None = None):
     """Size, build, solve and verify; return a verified Plan or raise NoPlan / Interrupted.
 
     `on_progress(message)` hears what each stage did (the CLI prints it with --verbose);
     `on_stage(stage, seconds)` hears how long each dcplan.vocab.Stage took (the benchmark times
-    runs with it).
+    runs with it). `requirements`, when given, is this scenario's sizing already done
+    (`dcplan.sizing.size_scenario`'s result, by workload name): a sweep sizes its scenario once and
+    re-sizes per point only the workloads a point changes (dcplan/studies/sizing.py); it must cover
+    the storage derived from training runs (dcplan.sizing.derived.with_derived_workloads), else the
+    scenario is sized afresh.
     """
     options = options or SolveOptions()
     if options.objective:
         scenario = scenario.model_copy(update={"objective": options.objective})
     run = _Run(scenario, options, catalog_module.effective(scenario.catalog), time.perf_counter(),
-               _Stages(on_progress, on_stage))
+               _Stages(on_progress, on_stage), requirements=requirements)
     _size_and_build(run)
     hint = _warm_start(run)
     blocks = _workload_cuts(run)
@@ -146,7 +151,9 @@ def _size_and_build(run: _Run) -> None:
 
     with run.stages(Stage.SIZE):
         run.scenario = with_derived_workloads(run.scenario, run.catalog)  # the storage each training run needs
-        run.requirements = size_scenario(run.scenario, run.catalog)
+        if run.requirements is None or any(w.name not in run.requirements for w in run.scenario.workloads):
+            # not sized beforehand (plan_scenario's `requirements`), or sized without the derived storage
+            run.requirements = size_scenario(run.scenario, run.catalog)
         _refuse_absurd_pools(run.requirements)
     with run.stages(Stage.PRUNE):
         candidates = run.requirements if run.options.reference else \
