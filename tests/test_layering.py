@@ -113,6 +113,11 @@ def test_verification_imports_nothing_of_the_model():
 
 
 LATE = ("dcplan.model", "dcplan.solve", "dcplan.plan", "dcplan.usecases", "dcplan.sizing", "dcplan.studies", "ray")
+# `dcplan validate` refuses whatever `solve` would refuse as input, and some of that only sizing shows (a
+# workload only unpriced items could serve, a demand of more than ten million units, an availability spares
+# cannot reach): so it runs the validation use case, which sizes each workload. Sizing is arithmetic over the
+# catalog (no model, no solver, no numpy), so validate may import exactly those; nothing later.
+VALIDATE_MAY_IMPORT = ("dcplan.usecases", "dcplan.usecases.validate", "dcplan.sizing")
 
 
 @pytest.mark.parametrize("argv", [["validate", "scenarios/inference-platform.yaml"], ["--help"], ["solve", "--help"],
@@ -123,8 +128,10 @@ def test_fast_commands_import_no_solver_numpy_or_later_stage(argv):
             "print('LOADED', sorted(m for m in sys.modules if m.split('.')[0] in ('ortools', 'pulp', 'highspy', "
             "'numpy') or m.startswith(%r)))" % (argv, LATE))
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
-    loaded = done.stdout.rsplit("LOADED", 1)[-1].strip()
-    assert loaded == "[]", f"dcplan {' '.join(argv)} imported {loaded}"
+    loaded = ast.literal_eval(done.stdout.rsplit("LOADED", 1)[-1].strip())
+    if argv[0] == "validate":
+        loaded = [m for m in loaded if not (m in VALIDATE_MAY_IMPORT or m.startswith("dcplan.sizing."))]
+    assert loaded == [], f"dcplan {' '.join(argv)} imported {loaded}"
 
 
 def test_modules_and_functions_stay_small():

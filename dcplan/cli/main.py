@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import typer
 
 from dcplan.cli import catalog, check, diff, explain, files, pareto, report, solve, sweep, validate
-from dcplan.cli.app import app, catalog_app, state
+from dcplan.cli.app import app, catalog_app, interrupt_code, state
 from dcplan.diagnostics import ExitCode
 
 app.command("solve")(solve.solve)
@@ -25,13 +26,22 @@ app.command("schema")(files.schema)
 app.command("init")(files.init)
 
 
+def _terminated(signum, frame) -> None:
+    """SIGTERM (a CI job cancelled, `kill`) is handled as Ctrl-C is: the engine is stopped, its child
+    processes and scratch files removed, nothing written; only the exit code differs (143)."""
+    state["terminated"] = True
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Console entry point: no traceback unless --debug; exit codes as docs/cli.md lists them."""
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         code = app(standalone_mode=False)
     except (KeyboardInterrupt, typer.Abort):
-        typer.echo("dcplan: interrupted", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
+        if not state.get("interrupt_reported"):
+            typer.echo("dcplan: interrupted; no output written", err=True)
+        _exit_now(interrupt_code())
     except Exception as err:  # noqa: BLE001 - last line of defence against tracebacks
         if hasattr(err, "show") and hasattr(err, "exit_code"):
             # A usage error from typer's (vendored) click: it knows how to explain itself.
@@ -42,7 +52,30 @@ def main() -> None:
         typer.echo(f"dcplan: internal error: {type(err).__name__}: {err}\n"
                    "This is a bug in dcplan; run again with --debug for the traceback and report it.", err=True)
         sys.exit(70)
-    if code == ExitCode.INTERRUPTED and not state.get("interrupt_reported"):
+    if code in (ExitCode.INTERRUPTED, ExitCode.TERMINATED) and not state.get("interrupt_reported"):
         # typer turns a Ctrl-C outside the engine into a silent exit 130; say what happened.
         typer.echo("dcplan: interrupted; no output written", err=True)
+    if code == ExitCode.INTERRUPTED and state.get("terminated"):
+        code = ExitCode.TERMINATED
+    if code in (ExitCode.INTERRUPTED, ExitCode.TERMINATED):
+        _exit_now(code)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _exit_now(code: int) -> None:
+    """End an interrupted run at once, output flushed. An engine told to stop may still be unwinding in
+    its own C++ threads; tearing those down at interpreter exit can abort the process ("terminate called
+    without an active exception", exit -6 instead of 130). So the threads get a few seconds to finish
+    their own clean-up (an engine thread stops its child process, such as CBC, and removes its scratch
+    files), and then the process ends without waiting longer. Outputs are atomic: none was started."""
+    import os
+    import threading
+    import time
+
+    ends = time.monotonic() + 5.0
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread():
+            thread.join(max(0.0, ends - time.monotonic()))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dcplan.model.linear import Expr, LinearModel, Owner
-from dcplan.rules import category_of, item_of
+from dcplan.rules import RackItem, category_of, item_of
 from dcplan.scenario.catalog import Catalog
 from dcplan.scenario.schema import Scenario
 from dcplan.sizing import Candidate, Requirement
@@ -91,7 +91,8 @@ def optics_count(built: BuiltModel, fabric: Fabric, s_id: str) -> Expr:
 
 
 def bought_units(built: BuiltModel) -> list[tuple[str, str, str, object, Expr]]:
-    """(category, item id, site, item, units expression) for everything bought."""
+    """(category, item id, site, item, units expression) for everything bought: pools, switches, and
+    the rack positions of each site (a RackItem: quantity and price only). Needs add_racks to have run."""
     rows = []
     for pool in built.pools:
         rows.append((category_of(pool.kind), pool.item, pool.site, item_of(built.catalog, pool.kind, pool.item),
@@ -99,6 +100,9 @@ def bought_units(built: BuiltModel) -> list[tuple[str, str, str, object, Expr]]:
     for fabric in built.fabrics:
         for s_id in fabric.leaves:
             rows.append(("switch", s_id, fabric.site, built.catalog.switches[s_id], switch_count(fabric, s_id)))
+    rack = RackItem(built.scenario.policies.costs.rack_price)
+    for site, racks in built.site_racks.items():
+        rows.append(("rack", rack.id, site, rack, racks))
     return rows
 
 

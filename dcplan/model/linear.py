@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 INF = math.inf
 MAX_COEFFICIENT = 1e12  # beyond this an engine's tolerances stop meaning anything
+MAX_BOUND = 1e15  # a finite row bound beyond this is a slip (engines treat ~1e20 as infinite)
 ROW_TOLERANCE = 1e-6  # relative: how far a plan may sit outside a row's bounds (engine feasibility noise)
 
 
@@ -176,11 +177,11 @@ class LinearModel:
             if not math.isfinite(coefficient) or abs(coefficient) > MAX_COEFFICIENT:
                 raise ValueError(f"row {name}: coefficient {coefficient!r} of {self.variables[index].name} "
                                  f"is not a safe number")
+        lo, hi = lo - expr.constant, hi - expr.constant
         for bound in (lo, hi):
-            if math.isnan(bound):
-                raise ValueError(f"row {name}: bound is NaN")
-        row = Row(name, family, {i: c for i, c in expr.terms.items() if c}, lo - expr.constant, hi - expr.constant,
-                  origin, owner)
+            if math.isnan(bound) or (math.isfinite(bound) and abs(bound) > MAX_BOUND):
+                raise ValueError(f"row {name}: bound {bound!r} is not a safe number")
+        row = Row(name, family, {i: c for i, c in expr.terms.items() if c}, lo, hi, origin, owner)
         self.rows.append(row)
         return row
 
@@ -269,10 +270,17 @@ class LinearModel:
         lines.append("ENDATA")
         return "\n".join(lines) + "\n"
 
-    def coefficient_range(self) -> tuple[float, float]:
-        """Smallest and largest non-zero |coefficient| over all rows (1, 1 for an empty model)."""
-        sizes = [abs(c) for row in self.rows for c in row.terms.values() if c]
-        return (min(sizes), max(sizes)) if sizes else (1.0, 1.0)
+    def widest_row(self) -> tuple[str, float, float]:
+        """(name, smallest, largest) non-zero |coefficient| of the row, or the objective, whose coefficients
+        span the most; ("", 1, 1) for an empty model. Engines scale every row by itself, so a span within
+        one row costs precision, not one across the model (a cluster costing 1.6e8 in the capex row and a
+        rack packing factor of 0.02 in another are both fine)."""
+        widest = ("", 1.0, 1.0)
+        for name, terms in [(row.name, row.terms) for row in self.rows] + [("objective", self.objective.terms)]:
+            sizes = [abs(c) for c in terms.values() if c]
+            if sizes and max(sizes) / min(sizes) > widest[2] / widest[1]:
+                widest = (name, min(sizes), max(sizes))
+        return widest
 
 
 _LP_ALLOWED = set("!\"#$%&()/,.;?@_`'{}|~")

@@ -5,6 +5,21 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+PLAN_DIGITS = 12
+"""Significant digits of the numbers in plan JSON (and every other JSON or YAML dcplan writes): float
+noise such as 140.57420000000002 goes, and every figure stays far more precise than its inputs."""
+
+
+def tidy_numbers(data):
+    """`data` with every finite float rounded to PLAN_DIGITS significant digits (ints, bools, None unchanged)."""
+    if isinstance(data, float):
+        return float(f"{data:.{PLAN_DIGITS}g}") if data == data and abs(data) != float("inf") else data
+    if isinstance(data, dict):
+        return {key: tidy_numbers(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [tidy_numbers(value) for value in data]
+    return data
+
 
 @dataclass(frozen=True)
 class BomLine:
@@ -103,7 +118,7 @@ class Plan:
     def to_dict(self, verbose: bool = False) -> dict:
         """The plan JSON keys of docs/cli.md, then what a report needs to draw the plan from its JSON alone
         (`currency`, `site_details`, `racks`, `fabrics`, `assignments[].group`: small, per site and item);
-        `requirements` (per workload and candidate, large at scale) only when verbose."""
+        `requirements` (per workload and candidate, large at scale) only when verbose. Numbers to PLAN_DIGITS."""
         data = {
             "dcplan": 1, "scenario": self.scenario, "status": self.status,
             "objective": {"name": self.objective_name, "value": self.objective_value, "bound": self.bound,
@@ -123,7 +138,7 @@ class Plan:
         }
         if verbose:
             data["requirements"] = self.requirements
-        return data
+        return tidy_numbers(data)
 
     def _racks_by_item(self) -> list[dict]:
         """Racks per (site, item, isolation group): one item type and group per rack, as the model packs them."""

@@ -13,7 +13,8 @@ from collections import defaultdict
 
 from dcplan.sizing import spares as spares_math
 from dcplan.scenario.catalog import Catalog
-from dcplan.rules import HOURS_PER_YEAR, attribute, group_of, idle_kw, leaf_split, units_per_rack
+from dcplan.rules import (CONSTRAINT_CATEGORIES, HOURS_PER_YEAR, RackItem, attribute, group_of, idle_kw, leaf_split,
+                          units_per_rack, where_matches)
 from dcplan.plan.extract import Plan
 from dcplan.scenario.schema import Scenario
 from dcplan.sizing import Requirement
@@ -313,17 +314,15 @@ class _Checker:
             self.fail(f"BOM sums to {bom_capex:,.2f}, capex is {self.plan.totals['capex']:,.2f}")
 
     def generic_constraints(self) -> None:
+        """Each constraint summed over the BOM lines it matches: servers, storage, switches and racks."""
+        rack = RackItem(self.scenario.policies.costs.rack_price)
         for constraint in self.scenario.constraints:
             value = 0.0
             for line in self.plan.bom:
-                if line.category not in ("server", "storage", "switch"):
+                if line.category not in CONSTRAINT_CATEGORIES:
                     continue
-                item = self.item(line.item)
-                fields = {"category": line.category, "id": line.item, "site": line.site}
-                data = item.model_dump()
-                ok = all((fields.get(k, data.get(k)) in v) if isinstance(v, list) else fields.get(k, data.get(k)) == v
-                         for k, v in constraint.where.items())
-                if ok:
+                item = rack if line.category == "rack" else self.item(line.item)
+                if where_matches(constraint.where, line.category, line.item, line.site, item):
                     value += attribute(item, constraint.sum) * line.quantity
             if constraint.min is not None and not _close_enough(value, constraint.min, ">="):
                 self.fail(f"constraint {constraint.name}: {value:g} below min {constraint.min:g}")

@@ -3,10 +3,8 @@ or as an HTML page of that JSON (dcplan.report.html)."""
 
 from __future__ import annotations
 
-import io
-import json
-
 from dcplan.report import mermaid
+from dcplan.report.text import cell, console, json_text, md_cell
 from dcplan.usecases.diff import LineDiff, PlanDiff, Side, to_dict
 
 MARKER = "<!-- dcplan-diff -->"  # stable: CI jobs search their pull request's comments for it
@@ -18,10 +16,10 @@ _SHOW = {"capex": ("capex", "money", 0), "opex_per_year": ("opex per year", "mon
          "racks": ("racks", "", 0), "accelerators": ("accelerators", "", 0)}
 _HEADLINE = ("capex", "tco", "facility_power_kw", "carbon_t_per_year")
 
-def render(d: PlanDiff, fmt: str, *, color: bool = False) -> str:
+def render(d: PlanDiff, fmt: str, *, color: bool = False, width: int | None = None) -> str:
     """`table` (rich), `json` (stable keys; see docs/cli.md), `markdown` (a pull-request comment) or `html`."""
     if fmt == "json":
-        return json.dumps(to_dict(d), indent=2, allow_nan=False)
+        return json_text(to_dict(d))
     if fmt == "html":
         from dcplan.report.html import render_diff
 
@@ -29,7 +27,7 @@ def render(d: PlanDiff, fmt: str, *, color: bool = False) -> str:
     if fmt == "markdown":
         return render_markdown(d)
     if fmt == "table":
-        return render_table(d, color=color)
+        return render_table(d, color=color, width=width)
     raise ValueError(f"no diff format {fmt!r}")
 
 
@@ -124,33 +122,44 @@ def _sections(d: PlanDiff) -> list[tuple[str, tuple[str, ...], list[tuple[str, .
     return out
 
 
-def render_table(d: PlanDiff, *, color: bool = False) -> str:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    console = Console(file=io.StringIO(), force_terminal=color, no_color=not color, width=160)
-    console.print(Text(f"dcplan diff: A = {d.a.source} ({d.a.scenario}), B = {d.b.source} ({d.b.scenario})",
-                       style="bold"))
-    console.print(Text(headline(d)))
+def render_table(d: PlanDiff, *, color: bool = False, width: int | None = None) -> str:
+    out = console(color, width)
+    out.print(cell(f"dcplan diff: A = {d.a.source} ({d.a.scenario}), B = {d.b.source} ({d.b.scenario})"),
+              style="bold")
+    out.print(cell(headline(d)))
     for title, head, rows in _sections(d):
-        table = Table(title=title, show_header=True)
-        for i, column in enumerate(head):
-            table.add_column(column, justify="left" if i < (3 if "BOM" in title else 1) or column == "description"
-                             else "right")
-        for row in rows:
-            table.add_row(*(Text(cell) for cell in row))  # Text: names are data, never rich markup
-        console.print(table)
-    console.print(Text(f"{d.unchanged} BOM line(s) unchanged"))
+        table = _table(title, head, rows)
+        if "description" in head and _natural_width(out, table) > out.width:
+            # Too wide for the terminal: drop the description rather than wrap every line.
+            keep = [i for i, column in enumerate(head) if column != "description"]
+            table = _table(title, tuple(head[i] for i in keep), [tuple(row[i] for i in keep) for row in rows])
+        out.print(table)
+    out.print(cell(f"{d.unchanged} BOM line(s) unchanged"))
     for warning in d.warnings:
-        console.print(Text(f"warning: {warning}"))
-    return console.file.getvalue()
+        out.print(cell(f"warning: {warning}"))
+    return out.file.getvalue()
+
+
+def _table(title: str, head: tuple[str, ...], rows):
+    from rich.table import Table
+
+    table = Table(title=title, show_header=True)
+    for i, column in enumerate(head):
+        table.add_column(column, overflow="fold",
+                         justify="left" if i < (3 if "BOM" in title else 1) or column == "description" else "right")
+    for row in rows:
+        table.add_row(*(cell(c) for c in row))  # names are data, never rich markup
+    return table
+
+
+def _natural_width(out, table) -> int:
+    from rich.measure import Measurement
+
+    return Measurement.get(out, out.options.update(width=10_000), table).maximum
 
 
 def _cell(text: str) -> str:
-    """A table cell: no column break, no line break, no HTML that a rendered comment would obey."""
-    return (text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
-            .replace("<", "&lt;").replace(">", "&gt;"))
+    return md_cell(text)
 
 
 def _site_chart(d: PlanDiff) -> list[str]:
@@ -165,7 +174,7 @@ def _site_chart(d: PlanDiff) -> list[str]:
 
 def render_markdown(d: PlanDiff) -> str:
     """A pull-request comment. Its first line is MARKER, so a CI job finds its earlier comment and edits it."""
-    code = lambda s: "`" + s.replace("`", "'") + "`"  # noqa: E731 - a path in inline code
+    code = lambda s: "`" + " ".join(s.replace("`", "'").splitlines()) + "`"  # noqa: E731 - a path in inline code
     lines = [MARKER, f"### dcplan diff: {code(d.a.source)} → {code(d.b.source)}", "", f"**{_cell(headline(d))}**",
              *_site_chart(d)]
     for title, head, rows in _sections(d):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from dcplan.scenario.fields import Quantity
+from dcplan.scenario.fields import Quantity, ceiling_of
 from dcplan.scenario.schema import Scenario
 
 DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "scenario-format.md"
@@ -136,8 +136,26 @@ def model_table(model: type[BaseModel]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def ceilings_table(models) -> str:
+    """Every field's largest accepted value and why: each is far beyond anything real, so only a slip of
+    units or digits reaches it, and the solver is never handed numbers it cannot take safely."""
+    lines = ["## Largest accepted values", "",
+             "Every number has a ceiling far above anything real, so a slip of units or digits is an error "
+             "at its line rather than a plan; the error says why. Values in the field's unit.", "",
+             "| field | at most | why |", "|---|---|---|"]
+    for model in models:
+        for name, field in model.model_fields.items():
+            ceiling = ceiling_of(field)
+            if ceiling is not None:
+                quantity = _quantity(field.annotation, field.metadata)
+                unit = f" {quantity.unit.symbol}" if quantity is not None and quantity.unit.symbol else ""
+                lines.append(f"| `{model.__name__}.{name}` | {ceiling.value:,.6g}{unit} | {_cell(ceiling.why)} |")
+    return "\n".join(lines) + "\n"
+
+
 def generate() -> str:
-    return INTRO + "".join("\n" + model_table(m) for m in reachable_models(Scenario))
+    models = reachable_models(Scenario)
+    return INTRO + "".join("\n" + model_table(m) for m in models) + "\n" + ceilings_table(models)
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from dcplan.diagnostics import Diagnostic
+from dcplan.scenario.constraint_names import check_constraint_names
 from dcplan.scenario.loader import Positions, YamlProblem, read_file
 from dcplan.scenario.overrides import OverrideError, apply_override, override_diagnostic, parse_override
 from dcplan.scenario.references import check_references, check_semantics
@@ -98,6 +99,7 @@ def _validate(result: LoadResult, data: dict) -> LoadResult:
         result.diagnostics.sort(key=_position)
         return result
     result.diagnostics.extend(check_semantics(scenario, result.positions))
+    result.diagnostics.extend(check_constraint_names(scenario, result.positions))
     result.diagnostics.sort(key=_position)
     if not any(d.is_error for d in result.diagnostics):
         result.scenario = scenario

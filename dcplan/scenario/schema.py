@@ -17,12 +17,17 @@ from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 from dcplan.rules import SPARES_RULE
 from dcplan.vocab import SECURITY_LEVELS, Engine, Objective
 from dcplan.scenario import units
-from dcplan.scenario.fields import Fraction, Q, StrictModel, describe
+from dcplan.scenario.fields import (
+    ACCELERATORS, BATCH, CAPACITY_WORKLOAD_TB, CARBON_INTENSITY, CARBON_T, COEFFICIENT, DEADLINE_D, ELECTRICITY_PRICE, ENERGY_MWH,
+    HORIZON_Y, ITEM_POWER, LATENCY_MS, MEMORY_WORKLOAD_GB, MTTR_H, OVERSUBSCRIPTION, PROMPT_TOKENS, PUE, RACK_UNITS,
+    RACKS, REPLICAS, REQUESTS, ROW_BOUND, SITE_POWER, STATE_BYTES, THREADS, THROUGHPUT_WORKLOAD, TIME_LIMIT_S, TOKENS,
+    VCPUS_WORKLOAD, WEIGHT, Ceiling, Efficiency, Fraction, Q, StrictModel, Whole, at_most, describe)
 from dcplan.scenario.catalog_schema import ID_PATTERN, Accelerator, ModelSpec, Server, StorageNode, Switch
 
 OBJECTIVES = Objective.values()
 ENGINES = Engine.values()
 NAME_PATTERN = ID_PATTERN
+CHECKPOINTS = Ceiling(10_000, "ten thousand checkpoints of one run on storage")
 
 # The literals come from dcplan.vocab, so the schema, the CLI's choices and the plan JSON agree.
 SecurityLevel = Literal[SECURITY_LEVELS]
@@ -32,21 +37,26 @@ ObjectiveName = Literal[OBJECTIVES]
 class Limits(StrictModel):
     """Hard caps on plan totals over all sites."""
 
-    capex: Optional[float] = describe("Maximum capital expenditure (currency)", default=None, ge=0, allow_inf_nan=False)
+    capex: Optional[float] = describe("Maximum capital expenditure (currency)", default=None, ge=0,
+                                      allow_inf_nan=False, ceiling=ROW_BOUND)
     tco: Optional[float] = describe("Maximum total cost of ownership over the horizon (currency)", default=None,
-                                    ge=0, allow_inf_nan=False)
-    power: Optional[Q("kW")] = describe("Maximum facility power over all sites (IT power x PUE)", default=None, ge=0)
-    energy: Optional[Q("MWh")] = describe("Maximum facility energy per year", default=None, ge=0)
-    carbon: Optional[Q("t")] = describe("Maximum carbon emissions per year (tonnes CO2e)", default=None, ge=0)
+                                    ge=0, allow_inf_nan=False, ceiling=ROW_BOUND)
+    power: Optional[Q("kW")] = describe("Maximum facility power over all sites (IT power x PUE)", default=None, ge=0,
+                                     ceiling=SITE_POWER)
+    energy: Optional[Q("MWh")] = describe("Maximum facility energy per year", default=None, ge=0,
+                                        ceiling=ENERGY_MWH)
+    carbon: Optional[Q("t")] = describe("Maximum carbon emissions per year (tonnes CO2e)", default=None, ge=0,
+                                     ceiling=CARBON_T)
 
 
 class SolverOptions(StrictModel):
     engine: Literal[ENGINES] = describe(
-        "Optimisation engine: auto (OR-Tools, the fastest to prove optimality on dcplan models), "
+        "Optimisation engine: auto (HiGHS, the fastest to reach the gap on dcplan models), "
         "cp-sat, scip (OR-Tools), cbc or highs (through PuLP)", default="auto")
-    time_limit: Q("s") = describe("Stop the solver after this long", default=60.0, gt=0)
+    time_limit: Q("s") = describe("Stop the solver after this long", default=60.0, gt=0,
+                                 ceiling=TIME_LIMIT_S)
     gap: Fraction = describe("Accept a plan proven within this relative gap of the optimum", default=0.001)
-    threads: int = describe("Solver threads; 0 = all cores", default=0, ge=0, le=256)
+    threads: Whole = describe("Solver threads; 0 = all cores", default=0, ge=0, ceiling=THREADS)
 
 
 class CatalogSection(StrictModel):
@@ -60,23 +70,25 @@ class CatalogSection(StrictModel):
     storage: list[StorageNode] = describe("Extra or replacing storage nodes", default_factory=list)
     switches: list[Switch] = describe("Extra or replacing switches", default_factory=list)
     models: list[ModelSpec] = describe("Extra or replacing model presets", default_factory=list)
-    prices: dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = describe(
+    prices: dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False, **at_most(COEFFICIENT))]] = describe(
         "Price overrides by item id", default_factory=dict)
 
 
 class Site(StrictModel):
     name: str = describe("Site name, unique in the scenario", pattern=NAME_PATTERN)
-    power: Q("kW") = describe("Facility power cap: IT power x PUE must stay within it", gt=0)
+    power: Q("kW") = describe("Facility power cap: IT power x PUE must stay within it", gt=0,
+                                ceiling=SITE_POWER)
     pue: float = describe("Power usage effectiveness (facility / IT power); default 1.3, new large "
-                          "builds per Uptime Institute 2023", default=1.3, ge=1.0, le=5.0, allow_inf_nan=False)
-    racks: int = describe("Rack positions available", ge=0, le=10_000_000)
-    rack_power: Q("kW") = describe("Power and cooling per rack", gt=0)
-    rack_units: int = describe("Usable rack units per rack", default=42, ge=1, le=64)
+                          "builds per Uptime Institute 2023", default=1.3, ge=1.0, ceiling=PUE, allow_inf_nan=False)
+    racks: Whole = describe("Rack positions available", ge=0, ceiling=RACKS)
+    rack_power: Q("kW") = describe("Power and cooling per rack", gt=0, ceiling=ITEM_POWER)
+    rack_units: Whole = describe("Usable rack units per rack", default=42, ge=1, ceiling=RACK_UNITS)
     electricity_price: float = describe(
         "Electricity price per kWh (currency); default 0.0862, 2025 US industrial average (EIA EPM 5.3)",
-        default=0.0862, ge=0, allow_inf_nan=False)
+        default=0.0862, ge=0, allow_inf_nan=False, ceiling=ELECTRICITY_PRICE)
     carbon_intensity: Q("kg/kWh") = describe(
-        "Grid carbon intensity; default 0.481 kg/kWh, 2023 world average (Ember)", default=0.481, ge=0)
+        "Grid carbon intensity; default 0.481 kg/kWh, 2023 world average (Ember)", default=0.481, ge=0,
+        ceiling=CARBON_INTENSITY)
 
 
 
@@ -90,7 +102,7 @@ class WorkloadBase(StrictModel):
                                        default="internal")
     availability: Optional[Fraction] = describe(
         "Availability target; adds binomial spares per pool (needs policies.redundancy.mttr)", default=None)
-    spares: Optional[Annotated[Union[Annotated[int, Tag("count")], Annotated[str, Tag("rule")]],
+    spares: Optional[Annotated[Union[Annotated[Whole, Tag("count")], Annotated[str, Tag("rule")]],
                                Discriminator(lambda v: "rule" if isinstance(v, str) else "count")]] = describe(
         "Explicit spares per pool: a count, 'N+2' or '5%'; overrides `availability`", default=None)
 
@@ -120,7 +132,7 @@ ModelRef = Annotated[
 
 
 class Durability(StrictModel):
-    replicas: Optional[int] = describe("Full copies of the data (r)", default=None, ge=1, le=10)
+    replicas: Optional[Whole] = describe("Full copies of the data (r)", default=None, ge=1, ceiling=REPLICAS)
     erasure: Optional[str] = describe("Erasure code 'k+m' (k data, m parity fragments)", default=None,
                                       pattern=r"^\s*[1-9][0-9]?\s*\+\s*[0-9][0-9]?\s*$")
 
@@ -156,16 +168,17 @@ class TrainingStorage(StrictModel):
     checkpoint_bytes_per_param: float = describe(
         "Bytes per parameter of one checkpoint; default 14 (bf16 weights 2 + fp32 master weights and two "
         "Adam moments 12, ZeRO paper arXiv:1910.02054; BLOOM's 2.3 TB checkpoint of 176B parameters is 13.1)",
-        default=14.0, gt=0, allow_inf_nan=False)
-    checkpoints_kept: int = describe(
+        default=14.0, gt=0, allow_inf_nan=False, ceiling=STATE_BYTES)
+    checkpoints_kept: Whole = describe(
         "Checkpoints kept on storage; default 2, the fewest that survive a failure while one is written",
-        default=2, ge=1, le=10_000)
+        default=2, ge=1, ceiling=CHECKPOINTS)
     checkpoint_write_bandwidth: Q("GB/s") = describe(
         "Checkpoint write bandwidth needed per accelerator; default 0.427 GB/s, Llama 3 405B's storage "
-        "(7 TB/s peak for 16,384 GPUs, arXiv:2407.21783)", default=0.427, ge=0)
+        "(7 TB/s peak for 16,384 GPUs, arXiv:2407.21783)", default=0.427, ge=0, ceiling=THROUGHPUT_WORKLOAD)
     dataset_bytes_per_token: float = describe(
         "Bytes per training token of the tokenized dataset; default 4 (32-bit token ids, which vocabularies "
-        "over 65,500 entries need: Megatron-LM indexed datasets)", default=4.0, ge=0, allow_inf_nan=False)
+        "over 65,500 entries need: Megatron-LM indexed datasets)", default=4.0, ge=0, allow_inf_nan=False,
+        ceiling=STATE_BYTES)
     durability: Durability = describe(
         "{replicas: r} or {erasure: 'k+m'}; default erasure 6+3 (HDFS's default RS-6-3 policy)",
         default_factory=lambda: Durability(erasure="6+3"))
@@ -178,28 +191,28 @@ class TrainingWorkload(WorkloadBase):
 
     type: Literal["training"] = describe("Workload kind")
     model: ModelRef = describe("A model preset id, or an inline {params, active_params, ...}")
-    tokens: float = describe("Training tokens", gt=0, le=1e18, allow_inf_nan=False)
-    deadline: Q("days") = describe("Time to finish training", gt=0)
+    tokens: float = describe("Training tokens", gt=0, ceiling=TOKENS, allow_inf_nan=False)
+    deadline: Q("days") = describe("Time to finish training", gt=0, ceiling=DEADLINE_D)
     precision: Literal["bf16", "fp8"] = describe("Compute precision of the matrix products", default="bf16")
-    mfu: Fraction = describe("Model FLOPs utilisation while the run makes progress; default 0.40 (Llama 3 405B: "
+    mfu: Efficiency = describe("Model FLOPs utilisation while the run makes progress; default 0.40 (Llama 3 405B: "
                              "38-43 % of the BF16 peak, arXiv:2407.21783)", default=0.40)
     mfu_basis: Literal["bf16", "fp8"] = describe(
         "Peak that `mfu` is a share of: bf16 (default, as Llama 3, PaLM and DeepSeek-V3 figures are usually "
         "stated, also for FP8 runs) or fp8", default="bf16")
-    goodput: Fraction = describe(
+    goodput: Efficiency = describe(
         "Share of wall-clock time that makes progress (the rest lost to failures, restarts and lost work); "
         "default 0.90, Llama 3 405B's effective training time of over 90 % on 16,384 H100 (arXiv:2407.21783)",
         default=0.90)
     state_bytes_per_param: float = describe(
         "Model and optimizer state bytes per parameter; default 16 (mixed-precision Adam, ZeRO paper)",
-        default=16.0, gt=0, allow_inf_nan=False)
+        default=16.0, gt=0, allow_inf_nan=False, ceiling=STATE_BYTES)
     optimizer_bytes_per_param: float = describe(
         "Of the state, the optimizer part sharded over data-parallel replicas (ZeRO-1, Megatron-LM's "
         "distributed optimizer); default 12 (fp32 master weights and two Adam moments)",
-        default=12.0, ge=0, allow_inf_nan=False)
-    sequence_length: int = describe("Tokens per training sequence; default 8192 (Llama 3 405B pre-training)",
-                                    default=8192, ge=1, le=100_000_000)
-    memory_headroom: Fraction = describe("Usable share of HBM for state and activations; default 0.9",
+        default=12.0, ge=0, allow_inf_nan=False, ceiling=STATE_BYTES)
+    sequence_length: Whole = describe("Tokens per training sequence; default 8192 (Llama 3 405B pre-training)",
+                                      default=8192, ge=1, ceiling=PROMPT_TOKENS)
+    memory_headroom: Efficiency = describe("Usable share of HBM for state and activations; default 0.9",
                                          default=0.9)
     storage: Optional[TrainingStorage] = describe(
         "Checkpoint and dataset storage bought with the cluster at its site; null: the run uses storage "
@@ -217,46 +230,46 @@ class InferenceWorkload(ServiceBase):
 
     type: Literal["inference"] = describe("Workload kind")
     model: ModelRef = describe("A model preset id, or an inline model shape")
-    requests_per_s: float = describe("Peak requests per second", gt=0, le=1e9, allow_inf_nan=False)
-    prompt_tokens: int = describe("Prompt (input) tokens per request", ge=0, le=10_000_000)
-    output_tokens: int = describe("Generated tokens per request", ge=1, le=10_000_000)
+    requests_per_s: float = describe("Peak requests per second", gt=0, ceiling=REQUESTS, allow_inf_nan=False)
+    prompt_tokens: Whole = describe("Prompt (input) tokens per request", ge=0, ceiling=PROMPT_TOKENS)
+    output_tokens: Whole = describe("Generated tokens per request", ge=1, ceiling=PROMPT_TOKENS)
     output_cv: float = describe(
         "Spread of answer lengths: standard deviation / mean (0 = every answer has output_tokens; MLPerf "
         "datasets 0.4-1.3). Long answers take most decode steps, so spread raises the context a step reads",
         default=0.0, ge=0, le=10, allow_inf_nan=False)
     max_tpot: Optional[Q("ms")] = describe("Latency target: time per output token at `percentile`", default=None,
-                                           gt=0)
+                                           gt=0, ceiling=LATENCY_MS)
     max_ttft: Optional[Q("ms")] = describe("Latency target: time to first token at `percentile`", default=None,
-                                           gt=0)
+                                           gt=0, ceiling=LATENCY_MS)
     percentile: Fraction = describe("Share of requests that must meet the latency targets; default 0.99 (p99, as "
                                     "in MLPerf Inference)", default=0.99)
     precision: Literal["bf16", "fp8", "fp4"] = describe(
         "Weight and compute precision; fp4 needs an accelerator with `fp4_flops` (Blackwell)", default="bf16")
     kv_precision: Optional[Literal["bf16", "fp8"]] = describe(
         "KV-cache precision; default fp8 with fp8 or fp4 weights, else bf16", default=None)
-    tensor_parallel: Union[Literal["auto"], Annotated[int, Field(ge=1, le=4096)]] = describe(
+    tensor_parallel: Union[Literal["auto"], Annotated[int, Field(ge=1, **at_most(ACCELERATORS))]] = describe(
         "Accelerators per pipeline stage: auto (the degree that serves the most per server) or a number; a "
         "model too large for one server is split into pipeline stages across servers", default="auto")
-    hbm_efficiency: Optional[Fraction] = describe(
+    hbm_efficiency: Optional[Efficiency] = describe(
         "Achieved share of memory bandwidth; default: calibrated per accelerator family and precision "
         "(docs/sizing.md)", default=None)
-    compute_efficiency: Optional[Fraction] = describe(
+    compute_efficiency: Optional[Efficiency] = describe(
         "Achieved share of peak FLOP/s; default: calibrated per accelerator family and precision "
         "(docs/sizing.md)", default=None)
     step_overhead: Optional[Q("ms")] = describe(
         "Fixed time of one engine step (scheduling, launches, sampling); default: calibrated (docs/sizing.md)",
-        default=None, ge=0)
+        default=None, ge=0, ceiling=LATENCY_MS)
     allreduce_latency: Optional[Q("ms")] = describe(
         "Time of one tensor-parallel all-reduce beyond its bandwidth term; default: calibrated (docs/sizing.md)",
-        default=None, ge=0)
-    memory_headroom: Fraction = describe("Usable share of HBM for weights and KV cache; default 0.9 (TensorRT-LLM "
+        default=None, ge=0, ceiling=LATENCY_MS)
+    memory_headroom: Efficiency = describe("Usable share of HBM for weights and KV cache; default 0.9 (TensorRT-LLM "
                                          "and vLLM both default to 0.9)", default=0.9)
-    max_batch: Optional[int] = describe(
+    max_batch: Optional[Whole] = describe(
         "Most sequences decoded together per replica (the engine's max_batch_size / max_num_seqs); default: "
-        "no cap beyond memory and latency", default=None, ge=1, le=1_000_000)
-    prefill_chunk: int = describe(
+        "no cap beyond memory and latency", default=None, ge=1, ceiling=BATCH)
+    prefill_chunk: Whole = describe(
         "Token budget of one engine step, decode tokens plus a chunk of prompt tokens (max_num_tokens); "
-        "default 8192, trtllm-serve's default", default=8192, ge=16, le=10_000_000)
+        "default 8192, trtllm-serve's default", default=8192, ge=16, ceiling=PROMPT_TOKENS)
 
     @field_validator("percentile")
     @classmethod
@@ -276,16 +289,17 @@ class CpuWorkload(ServiceBase):
     """CPU services: vCPUs and memory packed onto CPU servers in aggregate."""
 
     type: Literal["cpu"] = describe("Workload kind")
-    vcpus: int = describe("vCPUs (hardware threads) needed", ge=1, le=1_000_000_000)
-    memory: Q("GB") = describe("Memory needed", default=0, ge=0)
+    vcpus: Whole = describe("vCPUs (hardware threads) needed", ge=1, ceiling=VCPUS_WORKLOAD)
+    memory: Q("GB") = describe("Memory needed", default=0, ge=0, ceiling=MEMORY_WORKLOAD_GB)
 
 
 class StorageWorkload(ServiceBase):
     """Storage with a usable capacity, throughput and a durability scheme."""
 
     type: Literal["storage"] = describe("Workload kind")
-    capacity: Q("TB") = describe("Usable capacity", gt=0)
-    throughput: Q("GB/s") = describe("Aggregate throughput needed", default=0, ge=0)
+    capacity: Q("TB") = describe("Usable capacity", gt=0, ceiling=CAPACITY_WORKLOAD_TB)
+    throughput: Q("GB/s") = describe("Aggregate throughput needed", default=0, ge=0,
+                                      ceiling=THROUGHPUT_WORKLOAD)
     durability: Durability = describe("{replicas: r} or {erasure: 'k+m'}")
     colocate_with: Optional[str] = describe(
         "A training workload: this storage is bought at the site that workload's cluster is placed at",
@@ -298,9 +312,9 @@ Workload = Annotated[Union[TrainingWorkload, InferenceWorkload, CpuWorkload, Sto
 
 class NetworkPolicy(StrictModel):
     training_oversubscription: float = describe("Leaf down:up ratio for training back-ends (1 = non-blocking)",
-                                                default=1.0, ge=1.0, le=100, allow_inf_nan=False)
+                                                default=1.0, ge=1.0, ceiling=OVERSUBSCRIPTION, allow_inf_nan=False)
     frontend_oversubscription: float = describe("Leaf down:up ratio for front-end networks", default=3.0,
-                                                ge=1.0, le=100, allow_inf_nan=False)
+                                                ge=1.0, ceiling=OVERSUBSCRIPTION, allow_inf_nan=False)
     dual_homed: bool = describe("Every server port is cabled to two leaves", default=False)
     switch: Optional[str] = describe("Switch id to use for leaves and spines; default the cheapest that fits",
                                      default=None)
@@ -308,7 +322,7 @@ class NetworkPolicy(StrictModel):
 
 class RedundancyPolicy(StrictModel):
     mttr: Q("h") = describe("Mean time to repair a failed server; default 72 h, a planning figure for replacing a GPU node on site (vendors publish none)",
-                            default=72.0, gt=0)
+                            default=72.0, gt=0, ceiling=MTTR_H)
 
 
 class SecurityPolicy(StrictModel):
@@ -320,7 +334,7 @@ class CostPolicy(StrictModel):
     maintenance: Fraction = describe("Yearly maintenance and support as a share of capex; default 0",
                                      default=0.0)
     rack_price: float = describe("Price of one rack position fitted out (enclosure, PDUs); default 0",
-                                 default=0.0, ge=0, allow_inf_nan=False)
+                                 default=0.0, ge=0, allow_inf_nan=False, ceiling=COEFFICIENT)
 
 
 class Policies(StrictModel):
@@ -332,12 +346,16 @@ class Policies(StrictModel):
 
 class GenericConstraint(StrictModel):
     name: str = describe("Constraint name, shown in reports", pattern=NAME_PATTERN)
-    sum: str = describe("Numeric field (price, power, vcpus, ...) or attrs.<name> of the items; "
-                        "'quantity' counts items")
-    where: dict[str, Union[str, float, bool, list[str]]] = describe(
-        "Item filter: category (server, storage, switch), id, site, or any field", default_factory=dict)
-    min: Optional[float] = describe("Lower bound of the sum", default=None, allow_inf_nan=False)
-    max: Optional[float] = describe("Upper bound of the sum", default=None, allow_inf_nan=False)
+    sum: str = describe("What to add up per unit bought: quantity; accelerators; a numeric field (price, power, "
+                        "vcpus, ...); attrs.NAME, or a bare NAME that is no field, for an attribute in `attrs`. "
+                        "Racks have quantity and price (policies.costs.rack_price) only")
+    where: dict[str, Union[str, Annotated[float, Field(allow_inf_nan=False)], bool, list[str]]] = describe(
+        "Item filter: category (server, storage, switch or rack; a list for several), id, site, or any field or "
+        "attribute of the items; every name must exist", default_factory=dict)
+    min: Optional[float] = describe("Lower bound of the sum", default=None, allow_inf_nan=False,
+                                   ge=-ROW_BOUND.value, ceiling=ROW_BOUND)
+    max: Optional[float] = describe("Upper bound of the sum", default=None, allow_inf_nan=False,
+                                   ge=-ROW_BOUND.value, ceiling=ROW_BOUND)
 
     @model_validator(mode="after")
     def _has_bound(self):
@@ -404,7 +422,8 @@ class Assertion(StrictModel):
 
 ObjectiveSpec = Annotated[
     Union[Annotated[ObjectiveName, Tag("name")],
-          Annotated[dict[ObjectiveName, Annotated[float, Field(ge=0, allow_inf_nan=False)]], Tag("weights")]],
+          Annotated[dict[ObjectiveName, Annotated[float, Field(ge=0, allow_inf_nan=False, **at_most(WEIGHT))]],
+                    Tag("weights")]],
     Discriminator(lambda v: "weights" if isinstance(v, dict) else "name"),
 ]
 
@@ -415,7 +434,7 @@ class Scenario(StrictModel):
     dcplan: Literal[1] = describe("Format version; must be 1")
     name: str = describe("Scenario name", min_length=1)
     description: str = describe("Free text about the scenario", default="")
-    horizon: Q("years") = describe("TCO horizon", default=4.0, gt=0, le=50)
+    horizon: Q("years") = describe("TCO horizon", default=4.0, gt=0, ceiling=HORIZON_Y)
     currency: str = describe("Currency label for all money figures", default="USD")
     objective: ObjectiveSpec = describe("tco | capex | energy | carbon | power, or weights such as "
                                         "{tco: 1, carbon: 80}", default="tco")

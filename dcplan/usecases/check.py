@@ -75,6 +75,7 @@ class CheckResult:
     warnings: list[str] = field(default_factory=list)  # the plan's own warnings
     diagnostics: list[Diagnostic] = field(default_factory=list)
     currency: str = ""
+    not_in_baseline: bool = False  # a baseline was given and has no plan of this scenario
 
     @property
     def exit_code(self) -> int:
@@ -82,7 +83,8 @@ class CheckResult:
                 "no_solution": ExitCode.NO_SOLUTION}[self.outcome]
 
     def to_dict(self) -> dict:
-        data = asdict(self)
+        """One file's verdict; `dcplan: 1` first, as in a plan, so a saved report can be a versioned baseline."""
+        data = {"dcplan": 1, **asdict(self)}
         data["seconds"] = round(self.seconds, 3)
         data["diagnostics"] = [d.to_dict() for d in self.diagnostics]
         return data
@@ -194,15 +196,18 @@ def format_share(share: float, signed: bool = True) -> str:
 
 
 def check_file(path: str | Path, overrides=(), baseline: str | Path | dict | None = None,
-               max_increase: float | str | None = None, options=None) -> CheckResult:
+               max_increase: float | str | None = None, options=None, allow_new: bool = False,
+               on_status=None) -> CheckResult:
     """Load, solve and judge one scenario file. `baseline` is a plan JSON path or `load_baseline`'s
-    result; `max_increase` defaults to 0 (any growth fails). Raises api.Interrupted on Ctrl-C."""
+    result; `max_increase` defaults to 0 (any growth fails). A scenario the baseline has no plan of fails
+    (a rename would otherwise skip the gate) unless `allow_new`. `on_status` follows the planning run
+(dcplan.plan_scenario's hook). Raises api.Interrupted on Ctrl-C."""
     from dcplan.usecases import planning as api
-    from dcplan.scenario.load import load_scenario
+    from dcplan.usecases.validate import validate_scenario
 
     start = time.perf_counter()
     result = CheckResult(str(path))
-    loaded = load_scenario(path, overrides)
+    loaded = validate_scenario(path, overrides)
     if not loaded.ok:
         result.outcome = "invalid"
         result.diagnostics = [d for d in loaded.diagnostics if d.is_error]
@@ -212,7 +217,7 @@ def check_file(path: str | Path, overrides=(), baseline: str | Path | dict | Non
     scenario = loaded.scenario
     result.scenario, result.currency = scenario.name, scenario.currency
     try:
-        plan = api.plan_scenario(scenario, options)
+        plan = api.plan_scenario(scenario, options, on_status=on_status)
     except api.NoPlan as no_plan:
         result.status = no_plan.status
         result.outcome = "failed" if no_plan.status == "infeasible" else "no_solution"
@@ -220,12 +225,12 @@ def check_file(path: str | Path, overrides=(), baseline: str | Path | dict | Non
         result.seconds = time.perf_counter() - start
         return result
     result.status, result.warnings = plan.status, list(plan.warnings)
-    result.totals = dict(plan.totals)
+    result.totals = plan.to_dict()["totals"]  # as the plan JSON has them, so a baseline compares like with like
     result.sites = [asdict(s) for s in plan.sites]
     if plan.status != "optimal":
         result.notes.append(f"the plan is {plan.status}, not proven optimal (gap {plan.gap or 0:.2%})")
     result.assertions = evaluate_assertions(scenario.assertions, result.totals, result.sites, scenario.currency)
-    _judge_baseline(result, baseline, max_increase)
+    _judge_baseline(result, baseline, max_increase, allow_new)
     result.messages += [a.message for a in result.assertions if not a.passed]
     result.messages += [b.message for b in result.baseline if not b.passed]
     if result.messages:
@@ -234,13 +239,19 @@ def check_file(path: str | Path, overrides=(), baseline: str | Path | dict | Non
     return result
 
 
-def _judge_baseline(result: CheckResult, baseline, max_increase) -> None:
+def _judge_baseline(result: CheckResult, baseline, max_increase, allow_new: bool) -> None:
     if baseline is None:
         return
     plans = baseline if isinstance(baseline, dict) else load_baseline(baseline)
     base = plans.get(result.scenario)
     if base is None:
-        result.notes.append(f"the baseline has no plan for scenario {result.scenario!r}; not compared")
+        if allow_new:
+            result.notes.append(f"the baseline has no plan for scenario {result.scenario!r}; not compared "
+                                "(--allow-new)")
+        else:
+            result.not_in_baseline = True
+            result.messages.append(f"the baseline has no plan for scenario {result.scenario!r}: a new or renamed "
+                                   "scenario is not compared, so it fails unless --allow-new is given")
         return
     threshold = 0.0 if max_increase is None else parse_increase(max_increase)
     result.baseline = compare_baseline(result.totals, base, threshold, result.currency)

@@ -63,9 +63,9 @@ def read_input(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) ->
     if data is not None and looks_like_plan(path, data):
         check_plan(data, str(path))
         return PlanInput(str(path), data)
-    from dcplan.scenario.load import load_scenario
+    from dcplan.usecases.validate import validate_scenario
 
-    result = load_scenario(path, overrides)
+    result = validate_scenario(path, overrides)
     if not result.ok:
         raise DiffInputError(f"{path}: not a valid scenario", result.diagnostics)
     return ScenarioInput(str(path), result.scenario)

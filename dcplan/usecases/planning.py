@@ -43,15 +43,15 @@ class UnsafeInput(ValueError):
 
 COEFFICIENT_SPAN_WARNING = 1e9
 POOL_SIZE_WARNING = 100_000
-POOL_SIZE_LIMIT = 10_000_000
 
 
 def _refuse_absurd_pools(requirements) -> None:
-    """A workload that would need more than ten million units of its best server is a unit slip."""
-    from dcplan.rules import pool_bound
+    """A workload that would need more than ten million units of its best server is a unit slip
+    (dcplan.validate_scenario says so at the workload's line; this guards library callers)."""
+    from dcplan.rules import POOL_SIZE_LIMIT, least_units
 
     for req in requirements.values():
-        if req.candidates and min(pool_bound(req, c) for c in req.candidates) > POOL_SIZE_LIMIT:
+        if least_units(req) > POOL_SIZE_LIMIT:
             raise UnsafeInput(f"workload {req.workload} would need more than {POOL_SIZE_LIMIT:,} units of any "
                               "candidate: check its demand and units")
 
@@ -59,9 +59,9 @@ def _refuse_absurd_pools(requirements) -> None:
 def input_warnings(built) -> list[str]:
     """Warn before solving about inputs that make the model numerically fragile or huge."""
     warnings = []
-    small, large = built.lm.coefficient_range()
+    row, small, large = built.lm.widest_row()
     if large / small > COEFFICIENT_SPAN_WARNING:
-        warnings.append(f"the model's coefficients span {small:.3g} to {large:.3g}: results may be numerically "
+        warnings.append(f"the coefficients of {row} span {small:.3g} to {large:.3g}: results may be numerically "
                         "fragile; check the scenario's units (e.g. a power in W where kW was meant)")
     for pool in built.pools:
         if pool.bound > POOL_SIZE_WARNING:
@@ -71,15 +71,40 @@ def input_warnings(built) -> list[str]:
     return warnings
 
 
-class _Stages:
-    """Times each stage for `on_stage(stage, seconds)` (the benchmark's hook) and says what happens."""
+@dataclass
+class Progress:
+    """How far a planning run has got, for a progress display (`plan_scenario(on_status=...)`).
 
-    def __init__(self, on_progress, on_stage):
-        self.on_progress, self.on_stage = on_progress, on_stage
+    `clock` is the time.perf_counter() the time limit counts from (the end of the build), `limit` its
+    seconds; `incumbent` the objective of the best plan known (the greedy start, then the engine's);
+    `bound` a proven lower bound once one is reported. Engines report neither while they run."""
+
+    stage: Stage
+    clock: float
+    limit: float | None = None
+    incumbent: float | None = None
+    bound: float | None = None
+    note: str = ""
+
+    @property
+    def gap(self) -> float | None:
+        from dcplan.vocab import relative_gap
+
+        return relative_gap(self.incumbent, self.bound, "feasible")
+
+
+class _Stages:
+    """Times each stage for `on_stage(stage, seconds)` (the benchmark's hook), says what happens, and keeps
+    `on_status` (a progress display) up to date."""
+
+    def __init__(self, on_progress, on_stage, on_status=None):
+        self.on_progress, self.on_stage, self.on_status = on_progress, on_stage, on_status
+        self.progress = Progress(Stage.SIZE, time.perf_counter())
 
     @contextlib.contextmanager
     def __call__(self, stage: Stage):
         began = time.perf_counter()
+        self.update(stage=stage)
         try:
             yield
         finally:
@@ -87,8 +112,15 @@ class _Stages:
                 self.on_stage(stage, time.perf_counter() - began)
 
     def say(self, message: str) -> None:
+        self.update(note=message)
         if self.on_progress is not None:
             self.on_progress(message)
+
+    def update(self, **changes) -> None:
+        for name, value in changes.items():
+            setattr(self.progress, name, value)
+        if self.on_status is not None:
+            self.on_status(self.progress)
 
 
 @dataclass
@@ -112,12 +144,13 @@ class _Run:
 
 
 def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_progress=None, on_stage=None,
-                  requirements: dict | None = None):
+                  requirements: dict | None = None, on_status=None):
     """Size, build, solve and verify; return a verified Plan or raise NoPlan / Interrupted.
 
     `on_progress(message)` hears what each stage did (the CLI prints it with --verbose);
     `on_stage(stage, seconds)` hears how long each dcplan.vocab.Stage took (the benchmark times
-    runs with it). `requirements`, when given, is this scenario's sizing already done
+    runs with it); `on_status(progress)` gets the Progress whenever it changes (the CLI's spinner).
+    `requirements`, when given, is this scenario's sizing already done
     (`dcplan.sizing.size_scenario`'s result, by workload name): a sweep sizes its scenario once and
     re-sizes per point only the workloads a point changes (dcplan/studies/sizing.py); it must cover
     the storage derived from training runs (dcplan.sizing.derived.with_derived_workloads), else the
@@ -127,11 +160,12 @@ def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_pr
     if options.objective:
         scenario = scenario.model_copy(update={"objective": options.objective})
     run = _Run(scenario, options, catalog_module.effective(scenario.catalog), time.perf_counter(),
-               _Stages(on_progress, on_stage), requirements=requirements)
+               _Stages(on_progress, on_stage, on_status), requirements=requirements)
     _size_and_build(run)
     hint = _warm_start(run)
     blocks = _workload_cuts(run)
     result = _solve(run, blocks, hint)
+    run.stages.update(incumbent=result.objective, bound=result.bound)
     warnings = list(run.built.warnings) + result.messages
     if result.status == "interrupted":
         raise Interrupted()
@@ -167,13 +201,14 @@ def _size_and_build(run: _Run) -> None:
     run.build_seconds = time.perf_counter() - run.start
     run.built.warnings.extend(input_warnings(run.built))
     if run.options.save_model:
-        from dcplan.atomic import write_atomic
+        from dcplan.atomic import write_output
 
         lm = run.built.lm
-        write_atomic(run.options.save_model,
+        write_output(run.options.save_model,
                      lm.to_mps() if str(run.options.save_model).lower().endswith(".mps") else lm.to_lp())
     # The time limit covers everything after the build: workload cuts, then the engine.
     run.ends = run.start + run.build_seconds + run.setting("time_limit")
+    run.stages.update(clock=run.start + run.build_seconds, limit=run.setting("time_limit"))
     if run.options.deadline is not None:
         run.ends = min(run.ends, run.options.deadline)
 
@@ -187,7 +222,10 @@ def _warm_start(run: _Run) -> list[float] | None:
     with run.stages(Stage.START):
         placed = greedy.greedy_plan(run.scenario, run.catalog, run.built.requirements)
         start_plan = greedy.evaluate(run.built, placed)
-    return start_plan.values if start_plan.feasible else None
+    if not start_plan.feasible:
+        return None
+    run.stages.update(incumbent=run.built.lm.objective.value(start_plan.values))
+    return start_plan.values
 
 
 def _workload_cuts(run: _Run):

@@ -23,9 +23,12 @@ Infeasible scenario
      feasible: `survive_site_failure=false`, or one more allowed site.
 
 Feasible scenario
-  The limit rows that bind at the optimum; each (at most MAX_RELAXATIONS) is
-  relaxed by a step (default 10 %; racks and integer constraints at least 1)
-  and re-solved, and the objective's improvement is reported.
+  A limit binds when relaxing it lowers the objective, judged by re-solving,
+  not by zero slack (a limit can cost money through a discrete choice while
+  the plan sits far below it). The tightest limits (at most MAX_RELAXATIONS)
+  are relaxed by a step (default 10 %; racks and integer constraints at least
+  1) and re-solved; when the step is not enough, by removing the limit, and
+  then the least bound that gives the cheaper plan is re-solved and reported.
 
 Site pinning (`workloads[].sites`) is an item too: the model is built with
 every workload allowed at every site, and `pin[...]` rows hold the pools at
@@ -56,10 +59,10 @@ def explain_file(path: str | Path, overrides: tuple[str, ...] | list[str] = (), 
     """Explain one scenario file within `time_limit` seconds (all re-solves together; default
     options.time_limit, else 60). `options` (dcplan.SolveOptions) may override the objective.
     Raises InvalidScenario, ExplainTimeout or Interrupted."""
-    from dcplan.scenario.load import load_scenario
+    from dcplan.usecases.validate import validate_scenario
 
     start = time.monotonic()
-    loaded = load_scenario(path, tuple(overrides))
+    loaded = validate_scenario(path, tuple(overrides))
     if not loaded.ok:
         raise InvalidScenario(f"{path}: the scenario is not valid", loaded.diagnostics)
     if time_limit is None:

@@ -101,12 +101,13 @@ def _numeric_suggestion(work: Work, row: Row, sign: float, needed: float) -> Sug
 def _verified(work: Work, path: str, current, value, unit: str, words: str) -> Suggestion | None:
     """Apply the change with --set and solve the scenario; None if it is still infeasible."""
     from dcplan.usecases.planning import NoPlan, SolveOptions, plan_scenario
-    from dcplan.scenario.load import load_scenario
+    from dcplan.usecases.validate import validate_scenario
 
     argument = f"{set_path(path)}={set_value(value, unit)}"
-    loaded = load_scenario(work.path, (*work.overrides, argument))
+    loaded = validate_scenario(work.path, (*work.overrides, argument))
     if not loaded.ok:
-        work.warnings.append(f"could not apply --set {argument}: {loaded.diagnostics[0].message}")
+        error = next(d for d in loaded.diagnostics if d.is_error)
+        work.warnings.append(f"could not apply --set {argument}: {error.message}")
         return None
     seconds = min(work.scenario.solver.time_limit, max(work.remaining(), 0.0))
     if seconds <= 0.05:
