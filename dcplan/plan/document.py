@@ -11,7 +11,9 @@ import json
 import math
 from pathlib import Path
 
-from dcplan.scenario.loader import STDIN, YamlProblem, read_stdin
+STDIN = "-"
+"""The path that means standard input (dcplan.scenario.loader.STDIN; not imported from there, which
+would load the YAML parser into every reader of plan JSON, such as the HTML renderer)."""
 
 MAX_PLAN_BYTES = 256_000_000
 PLAN_FORMAT = 1
@@ -39,6 +41,10 @@ def read_json(path: str | Path, *, must_be_json: bool = True):
     """The parsed JSON document at `path`. With `must_be_json=False` a file that is not JSON (a YAML
     scenario) gives None instead of an error, so a caller can try it as a scenario next."""
     path = Path(path)
+    if str(path) == STDIN:
+        from dcplan.scenario.loader import YamlProblem, read_stdin
+    else:
+        YamlProblem = OSError  # noqa: N806 - only OSError can happen reading a file
     try:
         if str(path) == STDIN:  # read once and kept, so a scenario on stdin can still be loaded after this
             raw = read_stdin(MAX_PLAN_BYTES)

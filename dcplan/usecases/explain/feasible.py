@@ -105,9 +105,15 @@ def _with_bound(lm: LinearModel, row: Row, sign: float, bound: float) -> LinearM
 
 
 def _gain(base, result) -> float:
-    """How much lower the re-solved objective is; 0 within the two solves' tolerance."""
+    """How much lower the re-solved objective is; 0 within the two solves' tolerance.
+
+    The first solve stops within its gap of the optimum, so a re-solve may land up to that gap lower
+    with nothing relaxed: only an objective below the first solve's proven bound is a gain."""
     gain = base.objective - result.objective
-    return gain if gain > 1e-5 * max(1.0, abs(base.objective)) else 0.0
+    noise = 1e-5 * max(1.0, abs(base.objective))
+    if base.bound is not None and math.isfinite(base.bound):
+        noise += max(0.0, base.objective - base.bound)
+    return gain if gain > noise else 0.0
 
 
 def _described(work: Work, base, entry: Binding, relaxed: float | None, result, proven: bool,
