@@ -175,6 +175,7 @@ def least_units(req) -> int:
 
 def pool_bound(req, cand, extra: int = 0) -> int:
     """Units one pool may hold: what alone meets the whole demand, plus `extra` for generic minimums."""
-    needed = [math.ceil(req.demand[d] / cand.per_unit[d] - 1e-9)
-              for d in req.demand if req.demand[d] > 0 and cand.per_unit.get(d, 0) > 0]
+    most = {**req.demand, **getattr(req, "demand_bound", {})}  # storage coupled to a training choice
+    needed = [math.ceil(most[d] / cand.per_unit[d] - 1e-9)
+              for d in most if most[d] > 0 and cand.per_unit.get(d, 0) > 0]
     return (max([req.min_units] + needed) if needed else req.min_units) + extra

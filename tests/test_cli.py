@@ -210,6 +210,15 @@ def test_catalog_show_known_id():
     assert "source" in data
 
 
+def test_catalog_show_gives_every_rate_its_unit():
+    # The sizing reads fp4_flops and scale_up_bandwidth; shown without units they would read as bare numbers.
+    result = run("catalog", "show", "b200")
+    assert result.exit_code == 0
+    for line in ("fp4_flops               9,000 TFLOP/s", "scale_up_bandwidth      1,800 GB/s",
+                 "hbm_bandwidth           7,700 GB/s"):
+        assert line in result.stdout, line
+
+
 def test_catalog_show_unknown_id_suggests():
     result = run("catalog", "show", "h100-sxm8")
     assert result.exit_code == 2

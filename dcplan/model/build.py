@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dcplan.model.built import BuiltModel
 from dcplan.model.capacity import add_power, add_racks
+from dcplan.model.colocation import add_colocation
 from dcplan.model.cuts import add_valid_inequalities
 from dcplan.model.demand import add_demand, add_site_failure, add_storage_durability
 from dcplan.model.linear import LinearModel
@@ -35,6 +36,7 @@ def build(scenario: Scenario, catalog: Catalog, requirements: dict[str, Requirem
     add_demand(built)
     add_site_failure(built)
     add_storage_durability(built)
+    add_colocation(built)
     add_spares(built)
     if strengthen:
         add_valid_inequalities(built)

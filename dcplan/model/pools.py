@@ -15,7 +15,8 @@ def add_pools(built: BuiltModel) -> None:
     Training is one homogeneous cluster at one site: a binary z[w,c,k] chooses
     it and x = n_c · z, where n_c is the server count sizing computed for c.
     Service pools are bounded by the count that alone meets the whole demand,
-    U = max_d ⌈demand_d / per_unit_d⌉ (more never helps a requirement).
+    U = max_d ⌈demand_d / per_unit_d⌉ (more never helps a requirement). An inference
+    replica spanning k servers is bought whole: x = k · r[w,c,k], r ∈ ℤ≥0.
     No pool stands where the item cannot: a liquid-cooled server at an air-cooled
     site, a rack-scale system where racks take less than its power
     (rules.placement_refusal). Items without a price are not bought: a warning says so for those a workload
@@ -57,7 +58,13 @@ def add_pools(built: BuiltModel) -> None:
                     if bound is None:  # the same at every site
                         extra = units_for_minimums(built, "storage" if req.kind == "storage" else "server", item)
                         bound = pool_bound(req, cand, extra)
-                    active = lm.var(f"x[{key}]", ub=bound, owner=owner)
+                    if cand.units_per_replica > 1:
+                        # A replica spans several servers: buy whole replicas, x = k · replicas.
+                        replicas = lm.var(f"replicas[{key}]", ub=math.ceil(bound / cand.units_per_replica),
+                                          owner=owner)
+                        active = replicas * cand.units_per_replica
+                    else:
+                        active = lm.var(f"x[{key}]", ub=bound, owner=owner)
                 built.pools.append(Pool(workload.name, req.kind, cand.item, site.name, group, cand, active, top_up,
                                         choice, bound=bound if choice is None else 0, period=built.period))
         named = set(getattr(workload, "servers", None) or ())

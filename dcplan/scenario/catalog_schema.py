@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Optional
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from dcplan.scenario.fields import (ACCELERATORS, CAPACITY_NODE_TB, COEFFICIENT, FAILURE_RATE, FLOPS_T, HBM_BANDWIDTH,
                                     HBM_GB, ITEM_POWER, KV_BYTES, LINK_SPEED, MEMORY_SERVER_GB, MODEL_SHAPE, PARAMS,
-                                    PART_POWER_W, PORTS, Quantity, RACK_UNITS, THROUGHPUT_NODE, VCPUS_SERVER, WIDTH, Q,
+                                    PART_POWER_W, PORTS, PROMPT_TOKENS, Quantity, RACK_UNITS, THROUGHPUT_NODE, VCPUS_SERVER, WIDTH, Q,
                                     StrictModel, Whole, at_most, describe)
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._+-]*$"
@@ -44,6 +44,14 @@ class Accelerator(Sourced):
     hbm_bandwidth: Q("GB/s") = describe("Accelerator memory bandwidth", gt=0, ceiling=HBM_BANDWIDTH)
     tdp: Optional[Q("W")] = describe("Thermal design power; omitted where unpublished", default=None, gt=0,
                                     ceiling=PART_POWER_W)
+    scale_up_bandwidth: Optional[Q("GB/s")] = describe(
+        "Accelerator-to-accelerator bandwidth inside a server (NVLink, Infinity Fabric, PCIe), both directions "
+        "together as vendors quote it; tensor parallelism uses half of it each way. Omitted: PCIe Gen4 x16, "
+        "64 GB/s", default=None, gt=0, ceiling=HBM_BANDWIDTH)
+    family: Optional[str] = describe(
+        "Architecture family (hopper, blackwell, ampere, ada, cdna3, ...): selects the calibrated serving "
+        "efficiencies (docs/sizing.md); omitted or uncalibrated = the lowest factors of the calibrated families",
+        default=None, pattern=ID_PATTERN)
     confidential_computing: bool = describe("Supports a GPU trusted execution environment", default=False)
 
 
@@ -154,6 +162,16 @@ class ModelSpec(StrictModel):
     kv_bytes_per_token: Optional[float] = describe(
         "KV-cache bytes per token at 16-bit; default 2 x layers x kv_heads x head_dim x 2",
         default=None, gt=0, allow_inf_nan=False, ceiling=KV_BYTES)
+    context_length: Optional[Whole] = describe(
+        "Longest sequence (prompt + output) the model accepts, in tokens; omitted = not checked",
+        default=None, ge=1, ceiling=PROMPT_TOKENS)
+    experts: Optional[Whole] = describe("Routed experts per MoE layer (omitted: a dense model)", default=None,
+                                        ge=1, ceiling=MODEL_SHAPE)
+    experts_per_token: Optional[Whole] = describe("Routed experts each token uses (MoE)", default=None, ge=1,
+                                                  ceiling=MODEL_SHAPE)
+    attention_flops_per_position: Optional[float] = describe(
+        "Attention FLOPs per layer for one new token per context position; default 4 x heads x head_dim "
+        "(QK and AV products)", default=None, gt=0, allow_inf_nan=False, ceiling=WIDTH)
 
     @field_validator("active_params")
     @classmethod
@@ -165,9 +183,26 @@ class ModelSpec(StrictModel):
                              "parameters than the model has")
         return value
 
+    @model_validator(mode="after")
+    def _experts_together(self):
+        if (self.experts is None) != (self.experts_per_token is None):
+            raise ValueError("give both `experts` and `experts_per_token` (or neither, for a dense model)")
+        if self.experts is not None and self.experts_per_token > self.experts:
+            raise ValueError(f"`experts_per_token` ({self.experts_per_token}) exceeds `experts` ({self.experts})")
+        return self
+
     @property
     def active(self) -> float:
         return self.active_params or self.params
+
+    @property
+    def attention_width(self) -> float | None:
+        """Attention FLOPs per layer per context position, divided by 4 (heads x head_dim for MHA/GQA)."""
+        if self.attention_flops_per_position is not None:
+            return self.attention_flops_per_position / 4.0
+        if self.heads and self.head_dim:
+            return float(self.heads * self.head_dim)
+        return None
 
     def kv_bytes(self, bytes_per_element: float = 2.0) -> float | None:
         """KV cache bytes per token: 2 (K and V) x layers x kv_heads x head_dim x bytes."""

@@ -40,7 +40,8 @@ def _racks(scenario: Scenario, item, units: int) -> list[float]:
 
 
 def _service_dominates(a_item, a: Candidate, b_item, b: Candidate, demand: dict) -> bool:
-    if any(a.per_unit.get(d, 0.0) < b.per_unit.get(d, 0.0) for d in demand):
+    # every dimension a unit supplies, also those only coupled rows ask for (a training run's storage)
+    if any(a.per_unit.get(d, 0.0) < b.per_unit.get(d, 0.0) for d in set(demand) | set(a.per_unit) | set(b.per_unit)):
         return False
     return (a_item.price <= b_item.price and a_item.power <= b_item.power and idle_kw(a_item) <= idle_kw(b_item)
             and a_item.rack_units <= b_item.rack_units and a_item.failure_rate <= b_item.failure_rate
@@ -79,9 +80,18 @@ def _training_spares(scenario: Scenario, workload, item, n: int) -> int:
     return 0
 
 
+def _dominated_reason(kind: str, better: str) -> str:
+    if kind == "training":
+        return (f"dominated by {better}: its cluster costs no more price, power, idle power, racks, ports or "
+                "spares")
+    return (f"dominated by {better}: supplies at least as much per unit for no more price, power, idle power, "
+            "rack space, failure rate or network ports")
+
+
 def prune_dominated(scenario: Scenario, catalog: Catalog,
                     requirements: dict[str, Requirement]) -> tuple[dict[str, Requirement], int]:
-    """Requirements without dominated candidates, and how many candidates were dropped."""
+    """Requirements without dominated candidates (each listed in `excluded` with the candidate that
+    dominates it, so `--verbose` shows why it is gone), and how many candidates were dropped."""
     if scenario.constraints:
         return requirements, 0
     workloads = {w.name: w for w in scenario.workloads}
@@ -91,6 +101,7 @@ def prune_dominated(scenario: Scenario, catalog: Catalog,
         section = catalog.storage if req.kind == "storage" else catalog.servers
         priced = [c for c in req.candidates if section[c.item].price is not None]
         keep = []
+        excluded = dict(req.excluded)
         for b in priced:
             b_item = section[b.item]
             beaten = False
@@ -110,10 +121,11 @@ def prune_dominated(scenario: Scenario, catalog: Catalog,
                 # Equal both ways: keep the smaller id only.
                 if better and (not worse_back or a.item < b.item):
                     beaten = True
+                    excluded[b.item] = _dominated_reason(req.kind, a.item)
                     break
             if not beaten:
                 keep.append(b)
         unpriced = [c for c in req.candidates if section[c.item].price is None]
         dropped += len(priced) - len(keep)
-        pruned[name] = replace(req, candidates=tuple(keep + unpriced))
+        pruned[name] = replace(req, candidates=tuple(keep + unpriced), excluded=excluded)
     return pruned, dropped
