@@ -12,6 +12,17 @@ import re
 from dataclasses import dataclass, field
 
 HOURS_PER_YEAR = 8760.0
+
+BOM_ORDER = {"server": 0, "storage": 1, "switch": 2, "optic": 3, "rack": 4, "facility": 5}
+"""The order of BOM lines of one site: equipment, then rack positions, then facility power built."""
+
+POWER_BLOCK = "power-block"
+"""The BOM item of a block of facility power built at a site with `build`."""
+
+
+def block_price(site) -> float:
+    """The price of one block of facility power at a site with `build`: MW per block × cost per MW."""
+    return site.build.block / 1000.0 * site.build.cost_per_mw
 DEFAULT_IDLE_SHARE = 0.30
 """Idle power when a catalog item gives none: 30 % of its maximum draw (documented in
 docs/scenario-format.md; typical of servers at idle, SPECpower_ssj2008 results)."""

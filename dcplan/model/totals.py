@@ -7,16 +7,18 @@ import math
 
 from dcplan.model.built import BuiltModel, bought_units, optics_count, switch_count
 from dcplan.model.linear import Expr, total
-from dcplan.rules import HOURS_PER_YEAR, attribute, idle_kw, item_of, where_matches
+from dcplan.rules import HOURS_PER_YEAR, attribute, block_price, idle_kw, item_of, where_matches
 
 
 def add_metrics(built: BuiltModel) -> None:
     """Plan totals as expressions: capex, energy, carbon, opex, TCO, facility power.
 
-    capex = Σ price·units + Σ optic_price·optics + rack_price·racks
+    capex = Σ price·units + Σ optic_price·optics + rack_price·racks + Σ_k block price_k·n[k]
     energy (MWh/yr) = 8760 · PUE_k · Σ (P_idle + load·(P − P_idle))·x + P_idle·y + switches/optics) / 1000
     carbon (t/yr) = Σ_k energy_k · carbon_intensity_k;  opex = Σ_k energy_k · price_k · 1000 + maintenance·capex
     TCO = capex + horizon · opex
+    Maintenance is a share of the equipment's capex (support contracts): the blocks of a site being
+    built (dcplan.model.capacity.add_site_build) are in capex but carry none.
     """
     scenario = built.scenario
     capex, energy, energy_cost, carbon, facility = Expr(), Expr(), Expr(), Expr(), Expr()
@@ -41,7 +43,9 @@ def add_metrics(built: BuiltModel) -> None:
         carbon += mwh * site.carbon_intensity  # MWh × kg/kWh = t
         facility += built.site_it_power[site.name] * site.pue
     capex += total(built.racks.values()) * scenario.policies.costs.rack_price
-    opex = energy_cost + capex * scenario.policies.costs.maintenance
+    opex = energy_cost + capex * scenario.policies.costs.maintenance  # of the equipment: blocks come next
+    capex += total(blocks * block_price(site) for site in scenario.sites
+                   if (blocks := built.site_blocks.get(site.name)) is not None)
     built.metrics = {"capex": capex, "energy": energy, "carbon": carbon, "power": facility, "opex": opex,
                      "energy_cost": energy_cost, "tco": capex + opex * scenario.horizon}
 

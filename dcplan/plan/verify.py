@@ -13,8 +13,8 @@ from collections import defaultdict
 
 from dcplan.sizing import spares as spares_math
 from dcplan.scenario.catalog import Catalog
-from dcplan.rules import (CONSTRAINT_CATEGORIES, HOURS_PER_YEAR, RackItem, attribute, group_of, idle_kw, leaf_split,
-                          placement_refusal, rack_share, where_matches)
+from dcplan.rules import (CONSTRAINT_CATEGORIES, HOURS_PER_YEAR, POWER_BLOCK, RackItem, attribute, block_price,
+                          group_of, idle_kw, leaf_split, placement_refusal, rack_share, where_matches)
 from dcplan.plan.extract import Plan
 from dcplan.scenario.schema import Scenario
 from dcplan.sizing import Requirement
@@ -259,10 +259,27 @@ class _Checker:
             facility = power[site.name] * site.pue
             if not _close_enough(facility, site.power, "<="):
                 self.fail(f"site {site.name}: facility power {facility:,.1f} kW exceeds {site.power:,.1f} kW")
+            self._built_power(site, facility)
             summary = next(s for s in self.plan.sites if s.name == site.name)
             if not math.isclose(summary.it_power_kw, power[site.name], rel_tol=1e-6, abs_tol=1e-6):
                 self.fail(f"site {site.name}: reported IT power {summary.it_power_kw:g} kW, recomputed "
                           f"{power[site.name]:g} kW")
+
+    def _built_power(self, site, facility: float) -> None:
+        """A site being built draws no more than the blocks its BOM builds; no other site builds any."""
+        lines = [line for line in self.plan.bom if line.site == site.name and line.category == "facility"]
+        if site.build is None:
+            if lines:
+                self.fail(f"site {site.name}: the BOM builds facility power at a site that is not being built")
+            return
+        blocks = sum(line.quantity for line in lines)
+        if not _close_enough(facility, blocks * site.build.block, "<="):
+            self.fail(f"site {site.name}: facility power {facility:,.1f} kW exceeds the {blocks} block(s) of "
+                      f"{site.build.block:,.0f} kW built")
+        for line in lines:
+            if line.item != POWER_BLOCK or not math.isclose(line.unit_price, block_price(site), rel_tol=1e-9):
+                self.fail(f"BOM {site.name}/{line.item}: a block of facility power costs {block_price(site):,.2f}, "
+                          f"the line says {line.unit_price:,.2f}")
 
     def recompute_totals(self) -> dict:
         capex = sum(line.unit_price * line.quantity for line in self.plan.bom)
@@ -282,7 +299,8 @@ class _Checker:
             energy += mwh
             carbon += mwh * site.carbon_intensity
             energy_cost += mwh * 1000.0 * site.electricity_price
-        opex = energy_cost + capex * self.scenario.policies.costs.maintenance
+        equipment = sum(line.unit_price * line.quantity for line in self.plan.bom if line.category != "facility")
+        opex = energy_cost + equipment * self.scenario.policies.costs.maintenance
         facility = sum(p * self.sites[k].pue for k, p in self.site_it_power().items())
         return {"capex": capex, "opex_per_year": opex, "tco": capex + self.scenario.horizon * opex,
                 "energy_mwh_per_year": energy, "carbon_t_per_year": carbon, "facility_power_kw": facility,

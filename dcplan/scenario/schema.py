@@ -74,6 +74,16 @@ class CatalogSection(StrictModel):
         "Price overrides by item id", default_factory=dict)
 
 
+class SiteBuild(StrictModel):
+    """A site not built yet: its facility power is bought in whole blocks as part of the plan."""
+
+    cost_per_mw: float = describe(
+        "Cost of one MW of facility power built (currency per MW): the building, its power and its cooling plant",
+        ge=0, allow_inf_nan=False, ceiling=COEFFICIENT)
+    block: Q("kW") = describe("Facility power built at a time (a hall or a phase of the site)", gt=0,
+                              ceiling=SITE_POWER)
+
+
 class Site(StrictModel):
     name: str = describe("Site name, unique in the scenario", pattern=NAME_PATTERN)
     power: per_period(Q("kW"), "GrowingPower", SITE_POWER, gt=0) = describe(
@@ -95,6 +105,9 @@ class Site(StrictModel):
         default=0.0862)
     carbon_intensity: per_period(Q("kg/kWh"), "GrowingCarbonIntensity", CARBON_INTENSITY, ge=0) = describe(
         "Grid carbon intensity; default 0.481 kg/kWh, 2023 world average (Ember)", default=0.481)
+    build: Optional[SiteBuild] = describe(
+        "A site not built yet: facility power bought in whole blocks as part of the plan ({cost_per_mw, block}); "
+        "`power` is then the most that can be built", default=None)
 
     @field_validator("liquid_rack_power")
     @classmethod

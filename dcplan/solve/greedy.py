@@ -137,10 +137,12 @@ def unit_score(scenario, item, load: float, site, spare: bool = False) -> float:
     kw = idle if spare else idle + load * (item.power - idle)
     energy = kw * HOURS_PER_YEAR * site.pue / 1000.0  # MWh per year
     costs = scenario.policies.costs
-    metrics = {"capex": item.price, "energy": energy, "carbon": energy * site.carbon_intensity,
+    building = 0.0 if site.build is None else (idle if spare else item.power) * site.pue * \
+        site.build.cost_per_mw / 1000.0  # its share of the blocks built for it
+    metrics = {"capex": item.price + building, "energy": energy, "carbon": energy * site.carbon_intensity,
                "power": (idle if spare else item.power) * site.pue}
     opex = energy * 1000.0 * site.electricity_price + costs.maintenance * item.price
-    metrics["tco"] = item.price + scenario.horizon * opex
+    metrics["tco"] = item.price + building + scenario.horizon * opex
     objective = scenario.objective
     if isinstance(objective, str):
         return metrics[objective]
@@ -379,6 +381,7 @@ def warm_start(built, result: GreedyResult) -> list[float]:
             _set(values, lm.find("u", Owner(workload, site=site, period=period)), 1.0)
     _network_values(built, values, index)
     _rack_values(built, values, index)
+    _block_values(built, values, index)
     return values
 
 
@@ -421,6 +424,15 @@ def _rack_values(built, values, index) -> None:
         item = built.catalog.find(item_id)[1]
         factor = rack_share(sites[site_name], item)
         values[index(racks)] = float(math.ceil(units[(item_id, site_name, group)] * factor - _EPS))
+
+
+def _block_values(built, values, index) -> None:
+    """Least blocks of facility power at each site being built for what stands there."""
+    for site in built.scenario.sites:
+        blocks = built.site_blocks.get(site.name)
+        if blocks is not None:
+            facility = built.site_it_power[site.name].value(values) * site.pue
+            values[index(blocks)] = float(math.ceil(facility / site.build.block - _EPS))
 
 
 def evaluate(built, result: GreedyResult) -> GreedyEvaluation:

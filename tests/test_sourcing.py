@@ -1,0 +1,106 @@
+"""Sourcing: sites built as part of the plan, colocation, leases and cloud offers. Small scenarios whose
+optimum is worked out here by hand or by brute force (tests/planner_cases.py conventions: round numbers,
+no networking, free electricity unless told)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from dcplan.plan.verify import PlanVerificationError
+
+from planner_cases import ENGINES, brute_min, check_optimal, cpu_server, cpu_workload, reverify, scenario, site, solve, units
+
+FAST = cpu_server("fast", 1000, vcpus=64, power=3)  # 3 kW, 1,000 each
+LEAN = cpu_server("lean", 1500, vcpus=64, power=2)  # 2 kW, 1,500 each
+BLOCK = {"cost_per_mw": 1e6, "block": 20}  # 20 kW blocks at 1,000,000 per MW: 20,000 a block
+
+
+# --------------------------------------------------------------------------- building a site
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_plan_needing_one_and_a_half_blocks_builds_two(engine):
+    # 640 vCPU = 10 servers of 3 kW = 30 kW = 1.5 blocks of 20 kW: 2 blocks are built.
+    # capex = 10 x 1,000 + 2 x 20,000 = 50,000.
+    data = scenario([cpu_workload("etl", 640)], [site("new", build=BLOCK)], servers=[FAST])
+    plan = check_optimal(data, 50_000, engine)
+    assert units(plan, category="facility") == 2
+    line = next(b for b in plan.bom if b.category == "facility")
+    assert (line.item, line.unit_price, line.extended_price) == ("power-block", 20_000, 40_000)
+    assert plan.sites[0].power_limit_kw == 40 and plan.sites[0].facility_power_kw == 30
+
+
+def test_the_price_of_building_power_favours_the_leaner_server():
+    """fast is cheaper to buy, lean cheaper to power. Brute force over the mix (x fast, y lean):
+    1,000x + 1,500y + 20,000 ⌈(3x + 2y) / 20⌉ with x + y ≥ 10: 10 lean in one block, 35,000.
+    Without the build cost fast wins (10,000)."""
+    def cost(v):
+        x, y = v
+        return 1000 * x + 1500 * y + 20_000 * -(-(3 * x + 2 * y) // 20)
+
+    best = brute_min((range(11), range(11)), cost, lambda v: v[0] + v[1] >= 10)
+    assert best == 35_000
+    data = scenario([cpu_workload("etl", 640)], [site("new", build=BLOCK)], servers=[FAST, LEAN])
+    plan = check_optimal(data, best, "highs")
+    assert units(plan, item="lean") == 10 and units(plan, category="facility") == 1
+    check_optimal(scenario([cpu_workload("etl", 640)], [site("old")], servers=[FAST, LEAN]), 10_000, "highs")
+
+
+def test_power_is_the_most_a_site_can_be_built_to():
+    """power 25 kW: 10 fast servers (30 kW) do not fit however many blocks are built; 8 (24 kW) do, in
+    2 blocks (24 kW > 20), and the site's limit is then 25 kW, not the 40 kW of the blocks."""
+    from dcplan.usecases.planning import NoPlan
+
+    with pytest.raises(NoPlan):
+        solve(scenario([cpu_workload("etl", 640)], [site("new", power=25, build=BLOCK)], servers=[FAST]), "highs")
+    plan = check_optimal(scenario([cpu_workload("etl", 512)], [site("new", power=25, build=BLOCK)],
+                                  servers=[FAST]), 8 * 1000 + 2 * 20_000, "highs")
+    assert plan.sites[0].power_limit_kw == 25
+
+
+def test_a_cheaper_owned_site_is_used_before_building():
+    """An existing site of 12 kW takes 4 fast servers for free power; the other 6 (18 kW) need one block:
+    10 x 1,000 + 20,000 = 30,000 (building all 30 kW would cost 2 blocks)."""
+    data = scenario([cpu_workload("etl", 640)], [site("old", power=12), site("new", build=BLOCK)], servers=[FAST])
+    plan = check_optimal(data, 30_000, "highs")
+    assert units(plan, item="fast", site_name="old") == 4 and units(plan, category="facility") == 1
+
+
+def test_blocks_are_built_in_the_period_they_are_first_needed():
+    """320 then 640 vCPU over 2027-2028 at 10 %: 5 servers and 1 block in 2027, 5 more and a second block in
+    2028. NPV = 5,000 + 20,000 + (5,000 + 20,000) / 1.1 = 47,727.27; building both blocks in 2027 would cost
+    5,000 + 40,000 + 5,000 / 1.1 = 49,545.45."""
+    data = scenario([cpu_workload("etl", [320, 640])], [site("new", build=BLOCK)], servers=[FAST], objective="tco",
+                    periods={"start": 2027, "count": 2, "length": "1 year"}, discount_rate=0.1)
+    plan = solve(data, "highs")
+    assert plan.objective_value == pytest.approx(25_000 + 25_000 / 1.1, rel=1e-9)
+    built = [(b.period, b.quantity) for b in plan.bom if b.category == "facility"]
+    assert built == [("2027", 1), ("2028", 1)]
+    assert [p.capex for p in plan.periods] == [25_000, 25_000]
+
+
+def test_blocks_built_early_stay_built():
+    """Demand falls from 640 to 320 vCPU: the 2 blocks of 2027 stand in 2028 (nothing is bought again)."""
+    data = scenario([cpu_workload("etl", [640, 320])], [site("new", build=BLOCK)], servers=[FAST], objective="tco",
+                    periods={"start": 2027, "count": 2, "length": "1 year"}, discount_rate=0.1)
+    plan = solve(data, "highs")
+    assert [(b.period, b.quantity) for b in plan.bom if b.category == "facility"] == [("2027", 2)]
+    assert plan.objective_value == pytest.approx(50_000, rel=1e-9)
+
+
+def test_verify_refuses_power_beyond_the_blocks_built():
+    data = scenario([cpu_workload("etl", 640)], [site("new", build=BLOCK)], servers=[FAST])
+    plan = solve(data, "highs")
+    plan.bom = [replace(b, quantity=1, extended_price=b.unit_price) if b.category == "facility" else b
+                for b in plan.bom]
+    plan.totals = {**plan.totals, "capex": sum(b.extended_price for b in plan.bom)}
+    with pytest.raises(PlanVerificationError, match="exceeds the 1 block"):
+        reverify(plan, data)
+
+
+def test_verify_refuses_blocks_at_a_site_that_is_not_being_built():
+    data = scenario([cpu_workload("etl", 640)], [site("new", build=BLOCK)], servers=[FAST])
+    plan = solve(data, "highs")
+    with pytest.raises(PlanVerificationError, match="not being built"):
+        reverify(plan, scenario([cpu_workload("etl", 640)], [site("new")], servers=[FAST]))
