@@ -20,6 +20,11 @@ POWER_BLOCK = "power-block"
 """The BOM item of a block of facility power built at a site with `build`."""
 
 
+def colocation_per_kw_year(site) -> float:
+    """What a colocation site charges per kW of IT power per year (electricity included)."""
+    return 12.0 * site.colocation.price_per_kw_month
+
+
 def block_price(site) -> float:
     """The price of one block of facility power at a site with `build`: MW per block × cost per MW."""
     return site.build.block / 1000.0 * site.build.cost_per_mw

@@ -10,7 +10,8 @@ import pytest
 
 from dcplan.plan.verify import PlanVerificationError
 
-from planner_cases import ENGINES, brute_min, check_optimal, cpu_server, cpu_workload, reverify, scenario, site, solve, units
+from planner_cases import (ENGINES, brute_min, check_optimal, cpu_server, cpu_workload, energy_mwh, reverify, scenario, site,
+                           solve, units)
 
 FAST = cpu_server("fast", 1000, vcpus=64, power=3)  # 3 kW, 1,000 each
 LEAN = cpu_server("lean", 1500, vcpus=64, power=2)  # 2 kW, 1,500 each
@@ -104,3 +105,63 @@ def test_verify_refuses_blocks_at_a_site_that_is_not_being_built():
     plan = solve(data, "highs")
     with pytest.raises(PlanVerificationError, match="not being built"):
         reverify(plan, scenario([cpu_workload("etl", 640)], [site("new")], servers=[FAST]))
+
+
+# --------------------------------------------------------------------------- colocation
+
+def _owned_or_rented(price_per_kw_month: float) -> dict:
+    """10 fast servers (3 kW, 1,000 each) at an owned site (PUE 1.5, 0.10 per kWh) or a colocation site."""
+    return scenario([cpu_workload("etl", 640)],
+                    [site("own", pue=1.5, electricity_price=0.10),
+                     site("colo", pue=1.5, electricity_price=0.10, colocation={"price_per_kw_month": price_per_kw_month})],
+                    servers=[FAST], objective="tco", horizon=4)
+
+
+# One server at average load 0.6 (idle 30 % of 3 kW) draws 0.9 + 0.6 x 2.1 = 2.16 kW: at the owned site
+# 2.16 x 8,760 h x 1.5 x 0.10 = 2,838.24 a year. At the colocation site the rent is on its 3 kW of IT power,
+# 3 x 12 x price a year, electricity included: break-even at 2,838.24 / 36 = 78.84 per kW-month.
+OWNED_PER_YEAR = energy_mwh(3, 0.6, pue=1.5) * 1000 * 0.10
+
+
+def test_the_break_even_of_colocation_is_where_the_hand_computation_puts_it():
+    assert OWNED_PER_YEAR == pytest.approx(2_838.24)
+    assert OWNED_PER_YEAR / 36 == pytest.approx(78.84)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_colocation_below_break_even_is_chosen(engine):
+    # 70 per kW-month: 3 x 12 x 70 = 2,520 a year; TCO = 10 x (1,000 + 4 x 2,520) = 110,800.
+    plan = check_optimal(_owned_or_rented(70), 110_800, engine)
+    assert units(plan, item="fast", site_name="colo") == 10
+    assert plan.totals["opex_per_year"] == pytest.approx(25_200)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_owned_site_above_break_even_is_chosen(engine):
+    # 90 per kW-month: 3,240 a year > 2,838.24; TCO = 10 x (1,000 + 4 x 2,838.24) = 123,529.6.
+    plan = check_optimal(_owned_or_rented(90), 10 * (1000 + 4 * OWNED_PER_YEAR), engine)
+    assert units(plan, item="fast", site_name="own") == 10
+
+
+def test_colocation_energy_and_carbon_still_count():
+    """The provider's electricity is in the rent, not out of the world: energy and carbon are as at the owned
+    site (10 x 2.16 kW x 8,760 h x 1.5 = 283.824 MWh a year)."""
+    plan = solve(_owned_or_rented(70), "highs")
+    assert plan.totals["energy_mwh_per_year"] == pytest.approx(10 * energy_mwh(3, 0.6, pue=1.5))
+
+
+def test_colocation_rent_is_paid_in_every_period_of_a_build_out():
+    """Two one-year periods at 10 %, 5 then 10 servers at 70 per kW-month: rent 5 x 2,520 then 10 x 2,520.
+    NPV = 5,000 + 12,600 + (5,000 + 25,200) / 1.1."""
+    data = _owned_or_rented(70)
+    data["workloads"] = [cpu_workload("etl", [320, 640])]
+    data.update(periods={"start": 2027, "count": 2, "length": "1 year"}, discount_rate=0.1)
+    del data["horizon"]
+    plan = solve(data, "highs")
+    assert plan.objective_value == pytest.approx(17_600 + 30_200 / 1.1, rel=1e-9)
+
+
+def test_verify_recomputes_the_rent():
+    plan = solve(_owned_or_rented(70), "highs")
+    with pytest.raises(PlanVerificationError, match="opex_per_year"):
+        reverify(plan, _owned_or_rented(71))

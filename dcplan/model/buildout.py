@@ -25,7 +25,8 @@ Costs, with d_p = (1 + r)^-(y_p - y_0) the discount factor and L_p the period's 
 
     capex_p = Σ price_c·(1 + g_c)^(y_p - y_0)·b[c,k,p] + optic and rack purchases
               + Σ_k block price_k·(n[k,p] − n[k,p-1])
-    opex_p  = energy cost_p (per year, of the equipment in use) + m · Σ_{q alive} capex of b[·,·,q]
+    opex_p  = energy cost_p (per year, of the equipment in use) + colocation rent_p (per year, of its IT power)
+              + m · Σ_{q alive} capex of b[·,·,q]
     NPV     = Σ_p d_p·(capex_p + L_p·opex_p)
 
 Objective `tco` is the NPV; `capex` the undiscounted sum of purchases; `energy` and `carbon` the
@@ -259,7 +260,7 @@ def add_buildout_metrics(out: Buildout) -> None:
     npv, capex, energy, carbon = Expr(), Expr(), Expr(), Expr()
     for p, part in enumerate(out.parts):
         owned_capex = _owned_capex(out, p) if maintenance else Expr()
-        opex = part.metrics["energy_cost"] + owned_capex * maintenance
+        opex = part.metrics["energy_cost"] + part.metrics["colocation"] + owned_capex * maintenance
         metrics = {"capex": capex_of[p], "opex": opex, "energy": part.metrics["energy"],
                    "carbon": part.metrics["carbon"], "power": part.metrics["power"],
                    "energy_cost": part.metrics["energy_cost"]}

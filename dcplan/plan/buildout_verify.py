@@ -129,7 +129,7 @@ def _check_costs(plan, scenario, catalog, requirements, labels, years, lengths, 
                           and line.category not in ("optic", "rack", "facility")
                           and _alive(scenario, catalog.find(line.item)[1], years[labels.index(line.period)], years[p]))
         energy = period_energy(sub, in_period(scenario, p), catalog, requirements[p])
-        opex = energy["energy_cost_per_year"] + maintenance * owned_capex
+        opex = energy["energy_cost_per_year"] + energy["colocation_per_year"] + maintenance * owned_capex
         if plan.periods and not math.isclose(plan.periods[p].capex, capex, rel_tol=REL_TOL, abs_tol=1e-6):
             problems.append(f"{labels[p]}: capex {plan.periods[p].capex:,.2f}, purchases add up to {capex:,.2f}")
         npv += (1.0 + rate) ** -years[p] * (capex + lengths[p] * opex)

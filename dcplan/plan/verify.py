@@ -293,18 +293,22 @@ class _Checker:
         for line in self.plan.bom:
             if line.category in ("switch", "optic"):
                 energy_kw[line.site] += line.power_kw
-        energy = carbon = energy_cost = 0.0
+        energy = carbon = energy_cost = rent = 0.0
+        it_power = self.site_it_power()
         for site in self.scenario.sites:
             mwh = energy_kw[site.name] * HOURS_PER_YEAR * site.pue / 1000.0
             energy += mwh
             carbon += mwh * site.carbon_intensity
-            energy_cost += mwh * 1000.0 * site.electricity_price
+            if site.colocation is None:
+                energy_cost += mwh * 1000.0 * site.electricity_price
+            else:  # electricity is in the rent, 12 months of the IT power contracted
+                rent += it_power[site.name] * 12.0 * site.colocation.price_per_kw_month
         equipment = sum(line.unit_price * line.quantity for line in self.plan.bom if line.category != "facility")
-        opex = energy_cost + equipment * self.scenario.policies.costs.maintenance
+        opex = energy_cost + rent + equipment * self.scenario.policies.costs.maintenance
         facility = sum(p * self.sites[k].pue for k, p in self.site_it_power().items())
         return {"capex": capex, "opex_per_year": opex, "tco": capex + self.scenario.horizon * opex,
                 "energy_mwh_per_year": energy, "carbon_t_per_year": carbon, "facility_power_kw": facility,
-                "energy_cost_per_year": energy_cost}
+                "energy_cost_per_year": energy_cost, "colocation_per_year": rent}
 
     def totals(self) -> None:
         expected = self.recompute_totals()

@@ -84,6 +84,14 @@ class SiteBuild(StrictModel):
                               ceiling=SITE_POWER)
 
 
+class Colocation(StrictModel):
+    """A site whose power is rented: IT power contracted per month, energy included."""
+
+    price_per_kw_month: float = describe(
+        "Price per kW of IT power contracted, per month (currency); electricity is included",
+        ge=0, allow_inf_nan=False, ceiling=COEFFICIENT)
+
+
 class Site(StrictModel):
     name: str = describe("Site name, unique in the scenario", pattern=NAME_PATTERN)
     power: per_period(Q("kW"), "GrowingPower", SITE_POWER, gt=0) = describe(
@@ -108,6 +116,9 @@ class Site(StrictModel):
     build: Optional[SiteBuild] = describe(
         "A site not built yet: facility power bought in whole blocks as part of the plan ({cost_per_mw, block}); "
         "`power` is then the most that can be built", default=None)
+    colocation: Optional[Colocation] = describe(
+        "Power rented from a colocation provider ({price_per_kw_month}), charged per kW of IT power with energy "
+        "included; `power` is the most the provider offers", default=None)
 
     @field_validator("liquid_rack_power")
     @classmethod
@@ -118,6 +129,15 @@ class Site(StrictModel):
             where = ("an air-cooled site has no liquid racks" if cooling == "air" else
                      "at a liquid-cooled site every rack is liquid-cooled: give its power as rack_power")
             raise ValueError(f"liquid_rack_power is for sites with cooling: both; {where}")
+        return value
+
+    @field_validator("colocation")
+    @classmethod
+    def _built_or_rented(cls, value, info):
+        """A site is built (its power bought) or rented (its power contracted), never both."""
+        if value is not None and info.data.get("build") is not None:
+            raise ValueError("a site is either built (`build`) or rented (`colocation`), not both: "
+                             "give one of them")
         return value
 
 

@@ -57,7 +57,7 @@ from functools import lru_cache
 from dcplan.sizing import spares as spares_math
 from dcplan.model import switch_count
 from dcplan.model.linear import Owner
-from dcplan.rules import (DEMAND_TOLERANCE, HOURS_PER_YEAR, group_of, idle_kw, item_of, leaf_split, placement_refusal,
+from dcplan.rules import (DEMAND_TOLERANCE, HOURS_PER_YEAR, colocation_per_kw_year, group_of, idle_kw, item_of, leaf_split, placement_refusal,
                           pool_bound, rack_share)
 
 _EPS = 1e-9
@@ -141,7 +141,10 @@ def unit_score(scenario, item, load: float, site, spare: bool = False) -> float:
         site.build.cost_per_mw / 1000.0  # its share of the blocks built for it
     metrics = {"capex": item.price + building, "energy": energy, "carbon": energy * site.carbon_intensity,
                "power": (idle if spare else item.power) * site.pue}
-    opex = energy * 1000.0 * site.electricity_price + costs.maintenance * item.price
+    if site.colocation is None:
+        opex = energy * 1000.0 * site.electricity_price + costs.maintenance * item.price
+    else:  # rent on the IT power it draws at most (a spare at idle), electricity included
+        opex = (idle if spare else item.power) * colocation_per_kw_year(site) + costs.maintenance * item.price
     metrics["tco"] = item.price + building + scenario.horizon * opex
     objective = scenario.objective
     if isinstance(objective, str):
