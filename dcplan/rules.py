@@ -20,6 +20,12 @@ POWER_BLOCK = "power-block"
 """The BOM item of a block of facility power built at a site with `build`."""
 
 
+def lease_factor(lease, horizon: float) -> float:
+    """What one leased unit adds to opex per year of the horizon: it is paid every hour of the horizon
+    and for at least one term, price_per_hour · 8760 · max(horizon, term) / horizon."""
+    return lease.price_per_hour * HOURS_PER_YEAR * max(horizon, lease.term) / horizon
+
+
 def colocation_per_kw_year(site) -> float:
     """What a colocation site charges per kW of IT power per year (electricity included)."""
     return 12.0 * site.colocation.price_per_kw_month

@@ -165,3 +165,85 @@ def test_verify_recomputes_the_rent():
     plan = solve(_owned_or_rented(70), "highs")
     with pytest.raises(PlanVerificationError, match="opex_per_year"):
         reverify(plan, _owned_or_rented(71))
+
+
+# --------------------------------------------------------------------------- leases
+
+# box: 10,000 to buy, or 0.50 an hour leased (4,380 a year) on a 1-year term. 10 are needed (640 vCPU);
+# electricity is free, so buying costs 100,000 and leasing 43,800 a year: break-even at 100,000 / 43,800
+# = 2.283 years of horizon.
+BOX = cpu_server("box", 10_000, vcpus=64, power=1, lease={"price_per_hour": 0.5, "term": "1 year"})
+
+
+def _lease_or_buy(horizon: float, box=BOX, **top) -> dict:
+    return scenario([cpu_workload("etl", 640)], servers=[box], objective="tco", horizon=horizon, **top)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_lease_wins_over_a_horizon_shorter_than_break_even(engine):
+    plan = check_optimal(_lease_or_buy(2), 2 * 43_800, engine)  # 87,600 < 100,000
+    leased = [b for b in plan.bom if b.category == "server"]
+    assert [(b.quantity, b.sourcing, b.extended_price, b.lease_per_year) for b in leased] == \
+        [(10, "leased", 0.0, 4_380.0)]
+    assert plan.totals["capex"] == 0 and plan.totals["opex_per_year"] == pytest.approx(43_800)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_buying_wins_over_a_horizon_longer_than_break_even(engine):
+    plan = check_optimal(_lease_or_buy(3), 100_000, engine)  # 3 x 43,800 = 131,400 > 100,000
+    assert [(b.quantity, b.sourcing) for b in plan.bom if b.category == "server"] == [(10, None)]
+
+
+def test_a_lease_is_paid_for_at_least_one_term():
+    """A 3-year term over a 1-year horizon pays 3 years (131,400): buying (100,000) wins; on a 1-year term the
+    lease (43,800) wins."""
+    three_years = {**BOX, "lease": {"price_per_hour": 0.5, "term": "3 years"}}
+    plan = check_optimal(_lease_or_buy(1, three_years), 100_000, "highs")
+    assert all(b.sourcing is None for b in plan.bom)
+    check_optimal(_lease_or_buy(1), 43_800, "highs")
+
+
+def test_a_capex_limit_leases_the_units_it_cannot_buy():
+    """Over 3 years buying is cheaper, but capex ≤ 60,000 buys 6 at most: 6 bought, 4 leased.
+    TCO = 60,000 + 3 x 4 x 4,380 = 112,560."""
+    plan = check_optimal(_lease_or_buy(3, limits={"capex": 60_000}), 112_560, "highs")
+    assert sorted((b.quantity, b.sourcing or "bought") for b in plan.bom if b.category == "server") == \
+        [(4, "leased"), (6, "bought")]
+
+
+def test_a_leased_unit_pays_no_maintenance_but_its_energy():
+    """Maintenance 10 % a year and electricity at 0.10 per kWh (1 kW at load 0.6, idle 0.3 → 0.72 kW):
+    each unit uses 0.72 x 8,760 x 0.10 = 630.72 a year either way; over 2 years buying costs
+    10,000 x (1 + 2 x 0.1) = 12,000 per unit, leasing 8,760: 10 x (8,760 + 2 x 630.72) = 100,214.4."""
+    data = _lease_or_buy(2, policies={"costs": {"maintenance": 0.1}})
+    data["sites"][0]["electricity_price"] = 0.10
+    plan = check_optimal(data, 10 * (8_760 + 2 * energy_mwh(1, 0.6) * 100), "highs")
+    assert units(plan, item="box") == 10 and plan.totals["capex"] == 0
+
+
+def test_an_item_without_a_price_can_only_be_leased():
+    rental = {**BOX, "price": None}
+    plan = check_optimal(_lease_or_buy(4, rental), 4 * 43_800, "highs")
+    assert [b.sourcing for b in plan.bom if b.category == "server"] == ["leased"]
+
+
+def test_a_plan_without_leases_writes_exactly_the_keys_and_columns_it_always_did():
+    from dcplan.report.plan import render
+
+    plan = solve(_lease_or_buy(3), "highs")
+    assert all("sourcing" not in line and "lease_per_year" not in line for line in plan.to_dict()["bom"])
+    assert render(plan, "csv").splitlines()[0] == \
+        "site,category,item,description,quantity,unit_price,extended_price,power_kw,rack_units"
+    leased = solve(_lease_or_buy(2), "highs")
+    assert render(leased, "csv").splitlines()[0].endswith(",rack_units,sourcing,lease_per_year")
+    assert "leased" in render(leased, "table", width=200) and "leased" in render(leased, "markdown")
+    assert leased.to_dict()["bom"][0]["sourcing"] == "leased"
+
+
+def test_verify_recomputes_the_lease():
+    plan = solve(_lease_or_buy(2), "highs")
+    with pytest.raises(PlanVerificationError, match="opex_per_year"):
+        reverify(plan, _lease_or_buy(2, {**BOX, "lease": {"price_per_hour": 0.6, "term": "1 year"}}))
+    plan.bom = [replace(b, extended_price=1.0) if b.sourcing else b for b in plan.bom]
+    with pytest.raises(PlanVerificationError, match="leased line costs no capex"):
+        reverify(plan, _lease_or_buy(2))

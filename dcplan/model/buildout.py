@@ -95,6 +95,9 @@ def build_buildout(scenario: Scenario, catalog: Catalog, requirements: list[dict
         out.warnings.extend(w for w in part.warnings if w not in out.warnings)
         for name, pools in part.by_workload.items():
             out.by_workload.setdefault(name, []).extend(pools)
+    if any(getattr(catalog.find(pool.item)[1], "lease", None) is not None for pool in out.pools):
+        out.warnings.append("leases are not planned in build-outs or with installed equipment yet: items with a "
+                            "lease offer are bought, and items that can only be leased are not used")
     out.installed = installed_in_service(scenario, catalog, labels, years)
     add_ownership(out)
     add_buildout_metrics(out)

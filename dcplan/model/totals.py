@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from dcplan.model.built import BuiltModel, bought_units, optics_count, switch_count
+from dcplan.model.leases import lease_costs
 from dcplan.model.linear import Expr, total
 from dcplan.rules import HOURS_PER_YEAR, attribute, block_price, colocation_per_kw_year, idle_kw, item_of, where_matches
 
@@ -48,7 +49,9 @@ def add_metrics(built: BuiltModel) -> None:
         carbon += mwh * site.carbon_intensity  # MWh × kg/kWh = t
         facility += built.site_it_power[site.name] * site.pue
     capex += total(built.racks.values()) * scenario.policies.costs.rack_price
-    opex = energy_cost + rent + capex * scenario.policies.costs.maintenance  # of the equipment: blocks come next
+    not_bought, leases = lease_costs(built)
+    capex -= not_bought
+    opex = energy_cost + rent + leases + capex * scenario.policies.costs.maintenance  # blocks come next
     capex += total(blocks * block_price(site) for site in scenario.sites
                    if (blocks := built.site_blocks.get(site.name)) is not None)
     built.metrics = {"capex": capex, "energy": energy, "carbon": carbon, "power": facility, "opex": opex,

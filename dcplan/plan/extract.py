@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from dcplan.model import BuiltModel, Fabric, constraint_name, optics_count, switch_count
-from dcplan.rules import BOM_ORDER, POWER_BLOCK, block_price, item_of, leaf_split, rack_share
+from dcplan.rules import BOM_ORDER, HOURS_PER_YEAR, POWER_BLOCK, block_price, item_of, leaf_split, rack_share
 from dcplan.vocab import Status, relative_gap
 from dcplan.model.linear import INF
 from dcplan.plan.objects import (Assignment, BomLine, ConstraintReport, FabricReport, Plan, SiteDetail,
@@ -177,8 +177,15 @@ def _bom(built: BuiltModel, val) -> list[BomLine]:
     for (site, category, item_id), (description, qty, price, power, ru) in sorted(
             lines.items(), key=lambda kv: ([s.name for s in built.scenario.sites].index(kv[0][0]),
                                            order[kv[0][1]], kv[0][2])):
+        leased = int(round(val(built.leases[(item_id, site)]))) if (item_id, site) in built.leases else 0
         price = float(price or 0.0)  # an installed item with no catalog price
-        out.append(BomLine(site, category, item_id, description, qty, price, price * qty, power * qty, ru * qty))
+        if qty > leased:
+            out.append(BomLine(site, category, item_id, description, qty - leased, price, price * (qty - leased),
+                               power * (qty - leased), ru * (qty - leased)))
+        if leased:
+            lease = built.catalog.find(item_id)[1].lease
+            out.append(BomLine(site, category, item_id, description, leased, 0.0, 0.0, power * leased, ru * leased,
+                               sourcing="leased", lease_per_year=lease.price_per_hour * HOURS_PER_YEAR))
     return out
 
 

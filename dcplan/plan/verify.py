@@ -304,11 +304,30 @@ class _Checker:
             else:  # electricity is in the rent, 12 months of the IT power contracted
                 rent += it_power[site.name] * 12.0 * site.colocation.price_per_kw_month
         equipment = sum(line.unit_price * line.quantity for line in self.plan.bom if line.category != "facility")
-        opex = energy_cost + rent + equipment * self.scenario.policies.costs.maintenance
+        opex = energy_cost + rent + self.leases() + equipment * self.scenario.policies.costs.maintenance
         facility = sum(p * self.sites[k].pue for k, p in self.site_it_power().items())
         return {"capex": capex, "opex_per_year": opex, "tco": capex + self.scenario.horizon * opex,
                 "energy_mwh_per_year": energy, "carbon_t_per_year": carbon, "facility_power_kw": facility,
                 "energy_cost_per_year": energy_cost, "colocation_per_year": rent}
+
+    def leases(self) -> float:
+        """Yearly opex of the leased BOM lines: every hour of the horizon H is paid, and at least one term T,
+        so a unit costs price_per_hour × 8760 × max(H, T) over the horizon. A leased line costs no capex."""
+        horizon, total = self.scenario.horizon, 0.0
+        for line in self.plan.bom:
+            if line.sourcing is None:
+                continue
+            lease = getattr(self.item(line.item), "lease", None)
+            if line.sourcing != "leased" or lease is None:
+                self.fail(f"BOM {line.site}/{line.item}: {line.sourcing!r}, but the catalog offers no lease for it")
+                continue
+            if line.extended_price != 0 or not math.isclose(line.lease_per_year or 0.0, lease.price_per_hour * 8760.0,
+                                                            rel_tol=1e-9):
+                self.fail(f"BOM {line.site}/{line.item}: a leased line costs no capex and "
+                          f"{lease.price_per_hour * 8760:,.2f} a year per unit; it says {line.extended_price:,.2f} "
+                          f"and {line.lease_per_year}")
+            total += line.quantity * lease.price_per_hour * 8760.0 * max(horizon, lease.term) / horizon
+        return total
 
     def totals(self) -> None:
         expected = self.recompute_totals()

@@ -79,6 +79,16 @@ class Lifecycle(StrictModel):
         "Price change per year, compounding from the first period (-15% or -0.15); default 0", default=0.0)
 
 
+class Lease(StrictModel):
+    """An offer to lease the item instead of buying it: paid by the hour, for at least one term."""
+
+    price_per_hour: float = describe("Lease price per unit and hour (currency); every hour of the horizon is paid",
+                                     ge=0, allow_inf_nan=False, ceiling=COEFFICIENT)
+    term: Q("years") = describe("Shortest commitment: a lease is paid for at least one term", gt=0, le=50)
+    price_date: Optional[str] = describe(PRICE_DATE, default=None, pattern=DATE_PATTERN)
+    source: Optional[str] = describe("Where the lease price comes from", default=None)
+
+
 class Purchasable(Sourced, Lifecycle):
     price: Optional[float] = describe(
         "Unit price in the scenario currency; null = no public price, not bought unless set in catalog.prices",
@@ -90,6 +100,8 @@ class Purchasable(Sourced, Lifecycle):
     rack_units: Whole = describe("Height in rack units", ge=0, ceiling=RACK_UNITS)
     failure_rate: float = describe("Expected failures per unit-year (annualised)", default=0.03, ge=0,
                                    allow_inf_nan=False, ceiling=FAILURE_RATE)
+    lease: Optional[Lease] = describe("May be leased instead of bought: {price_per_hour, term}; an item with a "
+                                      "lease and no price is leased only", default=None)
 
 
 class Server(Purchasable):
