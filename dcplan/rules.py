@@ -26,6 +26,12 @@ def lease_factor(lease, horizon: float) -> float:
     return lease.price_per_hour * HOURS_PER_YEAR * max(horizon, lease.term) / horizon
 
 
+def pays_electricity(site) -> bool:
+    """Is the site's electricity paid by the kWh? Not at a colocation site (in the rent) or in the cloud
+    (in the instances' hourly price)."""
+    return getattr(site, "colocation", None) is None and not getattr(site, "cloud", False)
+
+
 def colocation_per_kw_year(site) -> float:
     """What a colocation site charges per kW of IT power per year (electricity included)."""
     return 12.0 * site.colocation.price_per_kw_month
@@ -96,6 +102,10 @@ def placement_refusal(site, item) -> str | None:
     """Why an item cannot stand at a site, or None. A liquid-cooled item needs a site with liquid
     cooling (`liquid` or `both`); a rack-scale item (a whole rack as shipped) needs racks of at
     least its power, since it cannot be spread over several positions."""
+    if getattr(item, "cloud", False) and not getattr(site, "cloud", False):
+        return f"{item.id} is a cloud offer and site {site.name} is not a cloud site"
+    if getattr(site, "cloud", False) and not getattr(item, "cloud", False):
+        return f"site {site.name} is a cloud site: only cloud offers run there, not {item.id}"
     if cooling_of(item) == "liquid" and getattr(site, "cooling", "air") == "air":
         return f"{item.id} is liquid-cooled and site {site.name} has air cooling only"
     if getattr(item, "rack_scale", False) and item.power > rack_power_for(site, item) + 1e-9:
@@ -109,6 +119,8 @@ def rack_share(site, item) -> float:
     any other item packs by rack units and by the power of the racks of its cooling kind
     (units_per_rack). Each item has racks of its own in the model, so liquid-cooled items never
     share a rack with air-cooled ones."""
+    if getattr(site, "cloud", False):
+        return 0.0  # the provider's racks
     if getattr(item, "rack_scale", False):
         return 1.0
     return units_per_rack(site, item.rack_units, item.power, rack_power_for(site, item))

@@ -44,12 +44,14 @@ def add_racks(built: BuiltModel) -> None:
     for index, site in enumerate(scenario.sites):
         used = total(r for (i, k, g), r in built.racks.items() if k == site.name)
         built.site_racks[site.name] = used
+        if site.cloud:
+            continue  # the provider's racks: no limit, no rows
         lm.le(f"racks[site={site.name}]", "racks", used, site.racks, origin=f"sites[{index}].racks",
               owner=Owner(site=site.name))
 
 
 def add_power(built: BuiltModel) -> None:
-    """Σ IT power × PUE ≤ site power, per site.
+    """Σ IT power × PUE ≤ site power, per site (a cloud site has no power limit).
 
     IT power = Σ_pools (P_c·x + P_idle,c·y) + Σ_switches P_s·(L + S) + optics · P_optic.
     Spares stand by at idle power: one only draws full power when it replaces a
@@ -68,6 +70,8 @@ def add_power(built: BuiltModel) -> None:
                     it += switch_count(fabric, s_id) * sw.power + optics_count(built, fabric, s_id) * (
                         sw.optic_power / 1000.0)
         built.site_it_power[site.name] = it
+        if site.cloud:
+            continue  # the provider's power: no limit (its energy is in the instances' hourly price)
         lm.le(f"power[site={site.name}]", "power", it * site.pue, site.power, origin=f"sites[{index}].power",
               owner=Owner(site=site.name))
         if site.build is not None:

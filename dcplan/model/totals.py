@@ -8,7 +8,7 @@ import math
 from dcplan.model.built import BuiltModel, bought_units, optics_count, switch_count
 from dcplan.model.leases import lease_costs
 from dcplan.model.linear import Expr, total
-from dcplan.rules import HOURS_PER_YEAR, attribute, block_price, colocation_per_kw_year, idle_kw, item_of, where_matches
+from dcplan.rules import HOURS_PER_YEAR, attribute, block_price, colocation_per_kw_year, pays_electricity, idle_kw, item_of, where_matches
 
 
 def add_metrics(built: BuiltModel) -> None:
@@ -20,7 +20,8 @@ def add_metrics(built: BuiltModel) -> None:
     TCO = capex + horizon · opex
     At a colocation site k the electricity is the provider's: its energy cost is replaced by the rent,
     12 · price_per_kw_month_k · IT_k per year (IT_k as in add_power: what the contract must cover), and
-    its energy and carbon are still counted. Maintenance is a share of the equipment's capex (support contracts): the blocks of a site being
+    its energy and carbon are still counted. A cloud site pays no electricity either (it is in the
+    instances' hourly lease). Maintenance is a share of the equipment's capex (support contracts): the blocks of a site being
     built (dcplan.model.capacity.add_site_build) are in capex but carry none.
     """
     scenario = built.scenario
@@ -42,9 +43,9 @@ def add_metrics(built: BuiltModel) -> None:
                     sw.optic_power / 1000.0)
         mwh = site_energy_kw * (HOURS_PER_YEAR * site.pue / 1000.0)
         energy += mwh
-        if site.colocation is None:
+        if pays_electricity(site):
             energy_cost += mwh * (site.electricity_price * 1000.0)
-        else:  # rented power, electricity included: the contract is for the site's IT power
+        elif site.colocation is not None:  # rented power, electricity included: the contract is for its IT power
             rent += built.site_it_power[site.name] * colocation_per_kw_year(site)
         carbon += mwh * site.carbon_intensity  # MWh × kg/kWh = t
         facility += built.site_it_power[site.name] * site.pue

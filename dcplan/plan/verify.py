@@ -299,9 +299,9 @@ class _Checker:
             mwh = energy_kw[site.name] * HOURS_PER_YEAR * site.pue / 1000.0
             energy += mwh
             carbon += mwh * site.carbon_intensity
-            if site.colocation is None:
+            if site.colocation is None and not site.cloud:
                 energy_cost += mwh * 1000.0 * site.electricity_price
-            else:  # electricity is in the rent, 12 months of the IT power contracted
+            elif site.colocation is not None:  # electricity is in the rent, 12 months of the IT power contracted
                 rent += it_power[site.name] * 12.0 * site.colocation.price_per_kw_month
         equipment = sum(line.unit_price * line.quantity for line in self.plan.bom if line.category != "facility")
         opex = energy_cost + rent + self.leases() + equipment * self.scenario.policies.costs.maintenance

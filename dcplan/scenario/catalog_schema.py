@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Optional
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from dcplan.scenario.fields import (ACCELERATORS, CAPACITY_NODE_TB, COEFFICIENT, FAILURE_RATE, FLOPS_T, HBM_BANDWIDTH,
                                     HBM_GB, ITEM_POWER, KV_BYTES, LINK_SPEED, MEMORY_SERVER_GB, MODEL_SHAPE, PARAMS,
@@ -119,6 +119,20 @@ class Server(Purchasable):
     rack_scale: bool = describe(
         "A whole rack as shipped (GB200 NVL72): one rack position, at a site whose racks take its power",
         default=False)
+    cloud: bool = describe(
+        "A cloud offer (an instance of a cloud provider): leased by the hour (`lease`), at cloud sites only",
+        default=False)
+
+    @model_validator(mode="after")
+    def _cloud_offer_is_leased(self):
+        """A cloud instance is rented by the hour and runs on the provider's network."""
+        if self.cloud and self.lease is None:
+            raise ValueError("a cloud offer (cloud: true) needs `lease: {price_per_hour, term}`")
+        if self.cloud and self.price is not None:
+            raise ValueError("a cloud offer cannot be bought: give its `lease`, not a `price`")
+        if self.cloud and self.nics is not None:
+            raise ValueError("a cloud offer runs on the provider's network: leave out `nics`")
+        return self
 
 
 class StorageNode(Purchasable):

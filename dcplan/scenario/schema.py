@@ -119,6 +119,20 @@ class Site(StrictModel):
     colocation: Optional[Colocation] = describe(
         "Power rented from a colocation provider ({price_per_kw_month}), charged per kW of IT power with energy "
         "included; `power` is the most the provider offers", default=None)
+    cloud: bool = describe(
+        "A virtual cloud site: no power or rack limits (leave out `power`, `racks` and `rack_power`); only cloud "
+        "offers (servers with `cloud: true`) run there, and their hourly price includes the energy",
+        default=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cloud_has_no_limits(cls, data):
+        """A cloud site has no power or rack limits: its limits are the fields' ceilings, never reached."""
+        if isinstance(data, dict) and data.get("cloud") is True:
+            data = dict(data)
+            for name, ceiling in (("power", SITE_POWER), ("racks", RACKS), ("rack_power", ITEM_POWER)):
+                data.setdefault(name, ceiling.value if name != "racks" else int(ceiling.value))
+        return data
 
     @field_validator("liquid_rack_power")
     @classmethod

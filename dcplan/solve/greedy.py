@@ -58,7 +58,7 @@ from dcplan.sizing import spares as spares_math
 from dcplan.model import switch_count
 from dcplan.model.linear import Owner
 from dcplan.rules import (DEMAND_TOLERANCE, HOURS_PER_YEAR, colocation_per_kw_year, group_of, idle_kw, item_of,
-                          lease_factor, leaf_split, placement_refusal, pool_bound, rack_share)
+                          lease_factor, leaf_split, pays_electricity, placement_refusal, pool_bound, rack_share)
 
 _EPS = 1e-9
 
@@ -143,7 +143,7 @@ def unit_score(scenario, item, load: float, site, spare: bool = False) -> float:
     metrics = {"capex": building, "energy": energy, "carbon": energy * site.carbon_intensity,
                "power": (idle if spare else item.power) * site.pue}
     if site.colocation is None:
-        opex = energy * 1000.0 * site.electricity_price
+        opex = energy * 1000.0 * site.electricity_price if pays_electricity(site) else 0.0
     else:  # rent on the IT power it draws at most (a spare at idle), electricity included
         opex = (idle if spare else item.power) * colocation_per_kw_year(site)
     metrics["tco"] = building + scenario.horizon * opex
