@@ -11,6 +11,7 @@ from dcplan.model.capacity import add_power, add_racks
 from dcplan.model.colocation import add_colocation
 from dcplan.model.cuts import add_valid_inequalities
 from dcplan.model.demand import add_demand, add_site_failure, add_storage_durability
+from dcplan.model.leases import add_leases
 from dcplan.model.linear import LinearModel
 from dcplan.model.network import add_network
 from dcplan.model.pools import add_pools
@@ -43,6 +44,8 @@ def build(scenario: Scenario, catalog: Catalog, requirements: dict[str, Requirem
     add_network(built)
     add_racks(built)
     add_power(built)
+    if whole:  # a build-out buys what it uses (dcplan/model/buildout.py): leases are for single purchases
+        add_leases(built)
     add_metrics(built)
     add_generic_constraints(built)
     if whole:

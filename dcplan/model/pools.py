@@ -19,7 +19,7 @@ def add_pools(built: BuiltModel) -> None:
     replica spanning k servers is bought whole: x = k · r[w,c,k], r ∈ ℤ≥0.
     No pool stands where the item cannot: a liquid-cooled server at an air-cooled
     site, a rack-scale system where racks take less than its power
-    (rules.placement_refusal). Items without a price are not bought: a warning says so for those a workload
+    (rules.placement_refusal). Items without a price or a lease are not bought: a warning says so for those a workload
     names in `servers` (an unpriced item it merely could use, such as a cloud-only
     TPU host of the built-in catalog, is left out quietly; validation refuses a
     workload that only unpriced items could serve).
@@ -33,11 +33,11 @@ def add_pools(built: BuiltModel) -> None:
         group = group_of(scenario, workload.security)
         for cand in req.candidates:
             item = item_of(built.catalog, req.kind, cand.item)
-            if item.price is None and not any(i == cand.item for i, _ in owned):
+            if not obtainable(item) and not any(i == cand.item for i, _ in owned):
                 continue
             bound = None
             for site in sites:
-                if item.price is None and (cand.item, site.name) not in owned:
+                if not obtainable(item) and (cand.item, site.name) not in owned:
                     continue
                 if placement_refusal(site, item) is not None:  # cooling or a rack-scale item's power
                     continue
@@ -69,7 +69,7 @@ def add_pools(built: BuiltModel) -> None:
                                         choice, bound=bound if choice is None else 0, period=built.period))
         named = set(getattr(workload, "servers", None) or ())
         for cand in req.candidates:
-            if cand.item in named and item_of(built.catalog, req.kind, cand.item).price is None \
+            if cand.item in named and not obtainable(item_of(built.catalog, req.kind, cand.item)) \
                     and not any(i == cand.item for i, _ in owned):
                 unpriced.setdefault(cand.item, []).append(workload.name)
     for pool in built.pools:
@@ -80,6 +80,11 @@ def add_pools(built: BuiltModel) -> None:
         listed = "; ".join(f"{item} (for {users(names)})" for item, names in sorted(unpriced.items()))
         built.warnings.append(f"not considered because the catalog has no price for them: {listed}; "
                               f"set catalog.prices to include them")
+
+
+def obtainable(item) -> bool:
+    """Can the plan get the item: it has a price, or a lease offer."""
+    return item.price is not None or getattr(item, "lease", None) is not None
 
 
 def units_for_minimums(built: BuiltModel, category: str, item) -> int:

@@ -75,6 +75,24 @@ class CatalogSection(StrictModel):
         "Price overrides by item id", default_factory=dict)
 
 
+class SiteBuild(StrictModel):
+    """A site not built yet: its facility power is bought in whole blocks as part of the plan."""
+
+    cost_per_mw: float = describe(
+        "Cost of one MW of facility power built (currency per MW): the building, its power and its cooling plant",
+        ge=0, allow_inf_nan=False, ceiling=COEFFICIENT)
+    block: Q("kW") = describe("Facility power built at a time (a hall or a phase of the site)", gt=0,
+                              ceiling=SITE_POWER)
+
+
+class Colocation(StrictModel):
+    """A site whose power is rented: IT power contracted per month, energy included."""
+
+    price_per_kw_month: float = describe(
+        "Price per kW of IT power contracted, per month (currency); electricity is included",
+        ge=0, allow_inf_nan=False, ceiling=COEFFICIENT)
+
+
 class Site(StrictModel):
     name: str = describe("Site name, unique in the scenario", pattern=NAME_PATTERN)
     power: per_period(Q("kW"), "GrowingPower", SITE_POWER, gt=0) = describe(
@@ -96,6 +114,26 @@ class Site(StrictModel):
         default=0.0862)
     carbon_intensity: per_period(Q("kg/kWh"), "GrowingCarbonIntensity", CARBON_INTENSITY, ge=0) = describe(
         "Grid carbon intensity; default 0.481 kg/kWh, 2023 world average (Ember)", default=0.481)
+    build: Optional[SiteBuild] = describe(
+        "A site not built yet: facility power bought in whole blocks as part of the plan ({cost_per_mw, block}); "
+        "`power` is then the most that can be built", default=None)
+    colocation: Optional[Colocation] = describe(
+        "Power rented from a colocation provider ({price_per_kw_month}), charged per kW of IT power with energy "
+        "included; `power` is the most the provider offers", default=None)
+    cloud: bool = describe(
+        "A virtual cloud site: no power or rack limits (leave out `power`, `racks` and `rack_power`); only cloud "
+        "offers (servers with `cloud: true`) run there, and their hourly price includes the energy",
+        default=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cloud_has_no_limits(cls, data):
+        """A cloud site has no power or rack limits: its limits are the fields' ceilings, never reached."""
+        if isinstance(data, dict) and data.get("cloud") is True:
+            data = dict(data)
+            for name, ceiling in (("power", SITE_POWER), ("racks", RACKS), ("rack_power", ITEM_POWER)):
+                data.setdefault(name, ceiling.value if name != "racks" else int(ceiling.value))
+        return data
 
     @field_validator("liquid_rack_power")
     @classmethod
@@ -106,6 +144,15 @@ class Site(StrictModel):
             where = ("an air-cooled site has no liquid racks" if cooling == "air" else
                      "at a liquid-cooled site every rack is liquid-cooled: give its power as rack_power")
             raise ValueError(f"liquid_rack_power is for sites with cooling: both; {where}")
+        return value
+
+    @field_validator("colocation")
+    @classmethod
+    def _built_or_rented(cls, value, info):
+        """A site is built (its power bought) or rented (its power contracted), never both."""
+        if value is not None and info.data.get("build") is not None:
+            raise ValueError("a site is either built (`build`) or rented (`colocation`), not both: "
+                             "give one of them")
         return value
 
 

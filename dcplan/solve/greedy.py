@@ -57,8 +57,8 @@ from functools import lru_cache
 from dcplan.sizing import spares as spares_math
 from dcplan.model import switch_count
 from dcplan.model.linear import Owner
-from dcplan.rules import (DEMAND_TOLERANCE, HOURS_PER_YEAR, group_of, idle_kw, item_of, leaf_split, placement_refusal,
-                          pool_bound, rack_share)
+from dcplan.rules import (DEMAND_TOLERANCE, HOURS_PER_YEAR, colocation_per_kw_year, group_of, idle_kw, item_of,
+                          lease_factor, leaf_split, pays_electricity, placement_refusal, pool_bound, rack_share)
 
 _EPS = 1e-9
 
@@ -132,15 +132,39 @@ def switch_for(scenario, catalog, speed: float, oversubscription: float, allowed
 
 
 def unit_score(scenario, item, load: float, site, spare: bool = False) -> float:
-    """One unit's contribution to the objective (add_metrics), active at `load` or a spare at idle."""
+    """One unit's contribution to the objective (add_metrics), active at `load` or a spare at idle: its
+    energy (or colocation rent) and share of blocks built, plus owning it, bought or leased, whichever
+    costs the objective less."""
     idle = idle_kw(item)
     kw = idle if spare else idle + load * (item.power - idle)
     energy = kw * HOURS_PER_YEAR * site.pue / 1000.0  # MWh per year
-    costs = scenario.policies.costs
-    metrics = {"capex": item.price, "energy": energy, "carbon": energy * site.carbon_intensity,
+    building = 0.0 if site.build is None else (idle if spare else item.power) * site.pue * \
+        site.build.cost_per_mw / 1000.0  # its share of the blocks built for it
+    metrics = {"capex": building, "energy": energy, "carbon": energy * site.carbon_intensity,
                "power": (idle if spare else item.power) * site.pue}
-    opex = energy * 1000.0 * site.electricity_price + costs.maintenance * item.price
-    metrics["tco"] = item.price + scenario.horizon * opex
+    if site.colocation is None:
+        opex = energy * 1000.0 * site.electricity_price if pays_electricity(site) else 0.0
+    else:  # rent on the IT power it draws at most (a spare at idle), electricity included
+        opex = (idle if spare else item.power) * colocation_per_kw_year(site)
+    metrics["tco"] = building + scenario.horizon * opex
+    return _weighted(scenario, metrics) + min(owning_cost(scenario, item))
+
+
+def owning_cost(scenario, item) -> tuple[float, ...]:
+    """What having one unit adds to the objective beyond energy and facility: (bought,) or, for an item
+    with a lease offer, (bought, leased); an item with no price can only be leased."""
+    maintenance, options = scenario.policies.costs.maintenance, []
+    nothing = {"energy": 0.0, "carbon": 0.0, "power": 0.0}
+    if item.price is not None:
+        options.append(_weighted(scenario, {**nothing, "capex": item.price,
+                                            "tco": item.price * (1.0 + scenario.horizon * maintenance)}))
+    if getattr(item, "lease", None) is not None:
+        options.append(_weighted(scenario, {**nothing, "capex": 0.0,
+                                            "tco": scenario.horizon * lease_factor(item.lease, scenario.horizon)}))
+    return tuple(options)
+
+
+def _weighted(scenario, metrics: dict) -> float:
     objective = scenario.objective
     if isinstance(objective, str):
         return metrics[objective]
@@ -282,7 +306,7 @@ def _options(scenario, catalog, w, req) -> list[tuple]:
             continue
         for cand in req.candidates:
             item = item_of(catalog, req.kind, cand.item)
-            if item.price is None or placement_refusal(site, item) is not None:
+            if not owning_cost(scenario, item) or placement_refusal(site, item) is not None:
                 continue
             if req.kind == "training":
                 n = cand.fixed_count
@@ -401,6 +425,8 @@ def warm_start(built, result: GreedyResult) -> list[float]:
             _set(values, lm.find("u", Owner(workload, site=site, period=period)), 1.0)
     _network_values(built, values, index)
     _rack_values(built, values, index)
+    _block_values(built, values, index)
+    _lease_values(built, values, index)
     return values
 
 
@@ -443,6 +469,26 @@ def _rack_values(built, values, index) -> None:
         item = built.catalog.find(item_id)[1]
         factor = rack_share(sites[site_name], item)
         values[index(racks)] = float(math.ceil(units[(item_id, site_name, group)] * factor - _EPS))
+
+
+def _block_values(built, values, index) -> None:
+    """Least blocks of facility power at each site being built for what stands there."""
+    for site in built.scenario.sites:
+        blocks = built.site_blocks.get(site.name)
+        if blocks is not None:
+            facility = built.site_it_power[site.name].value(values) * site.pue
+            values[index(blocks)] = float(math.ceil(facility / site.build.block - _EPS))
+
+
+def _lease_values(built, values, index) -> None:
+    """Lease every unit of an item whose lease costs the objective less than buying it (or that has no price)."""
+    units = defaultdict(float)
+    for pool in built.pools:
+        units[(pool.item, pool.site)] += pool.active.value(values) + pool.spares.value(values)
+    for (item_id, site), leased in built.leases.items():
+        options = owning_cost(built.scenario, built.catalog.find(item_id)[1])
+        if len(options) == 1 or options[1] < options[0]:
+            values[index(leased)] = units[(item_id, site)]
 
 
 def evaluate(built, result: GreedyResult) -> GreedyEvaluation:

@@ -236,7 +236,9 @@ def _workload_cuts(run: _Run):
     """Solve each workload's own problem and add its lower bound as a cut (dcplan/solve/blocks.py)."""
     from dcplan.solve import blocks as blocks_module
 
-    if run.options.reference:
+    if run.options.reference or run.built.leases:
+        # A leased unit costs less than its pool's price says: a workload's own optimum, priced by
+        # its pools, would not bound it. Leases are planned on the whole model, without cuts.
         return None
     budget = min(WORKLOAD_CUT_SHARE * run.setting("time_limit"), 0.5 * (run.ends - time.perf_counter()))
     with run.stages(Stage.CUTS):
@@ -264,7 +266,7 @@ def _solve(run: _Run, blocks, hint):
     time_limit, threads, gap = run.setting("time_limit"), run.setting("threads"), run.setting("gap")
     left = max(0.5 * min(time_limit, run.ends - run.start - run.build_seconds), run.ends - time.perf_counter())
     with run.stages(Stage.SOLVE):
-        if not run.options.reference and len(run.built.pools) > LARGE_MODEL_POOLS:
+        if not run.options.reference and not run.built.leases and len(run.built.pools) > LARGE_MODEL_POOLS:
             from dcplan.solve.decompose import solve_large
 
             result = solve_large(run.built, blocks, hint, left, engine, threads, gap, run.stages.on_progress)
