@@ -11,7 +11,8 @@ from __future__ import annotations
 from dcplan.model.buildout import Buildout, alive, used_units
 from dcplan.model.built import optics_count
 from dcplan.model.linear import Expr
-from dcplan.solve.greedy import greedy_plan, warm_start
+from dcplan.solve.greedy import greedy_plan
+from dcplan.solve.greedy_values import warm_start
 
 
 def buildout_start(out: Buildout) -> list[float] | None:

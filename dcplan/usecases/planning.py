@@ -219,13 +219,13 @@ def _size_and_build(run: _Run) -> None:
 
 def _warm_start(run: _Run) -> list[float] | None:
     """The greedy plan as the engine's starting point, when it satisfies every row."""
-    from dcplan.solve import greedy
+    from dcplan.solve import greedy, greedy_values
 
     if run.options.reference:
         return None
     with run.stages(Stage.START):
         placed = greedy.greedy_plan(run.scenario, run.catalog, run.built.requirements)
-        start_plan = greedy.evaluate(run.built, placed)
+        start_plan = greedy_values.evaluate(run.built, placed)
     if not start_plan.feasible:
         return None
     run.stages.update(incumbent=run.built.lm.objective.value(start_plan.values))
