@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import sys
 from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -82,8 +83,18 @@ def _global(
     debug: bool = typer.Option(False, "--debug", metavar="", help="Show Python tracebacks for internal errors."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="Only errors on stderr."),
     verbose: bool = typer.Option(False, "--verbose", "-v", metavar="", help="More detail on stderr."),
+    solver_log: Optional[Path] = typer.Option(
+        None, "--solver-log", metavar="FILE", dir_okay=False,
+        help="Write the engines' own log (HiGHS, CBC, SCIP, CP-SAT) to FILE; otherwise engines print nothing."),
 ) -> None:
     state.update(debug=debug, quiet=quiet, verbose=verbose)
+    if solver_log is not None:
+        import dcplan
+
+        try:
+            dcplan.log_engines_to(str(solver_log))
+        except dcplan.EngineLogError as err:
+            raise typer.BadParameter(str(err), param_hint="--solver-log") from None
 
 
 def emit(text: str, output: str = "-") -> None:

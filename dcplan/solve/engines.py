@@ -61,22 +61,49 @@ def solve(model: LinearModel, engine: str = "auto", time_limit: float = 60.0, ga
     raise ValueError(f"unknown engine {engine!r}")
 
 
+_engine_log: str | None = None
+"""The file engines write their own log to (`--solver-log`); None: engines print nothing."""
+
+
+class EngineLogError(ValueError):
+    """The --solver-log file cannot be written."""
+
+
+def log_engines_to(path: str | None) -> None:
+    """Send every engine's own log from now on to `path` (emptied first), or nowhere (None)."""
+    global _engine_log
+    if path is not None:
+        try:
+            with open(path, "w", encoding="utf-8"):
+                pass
+        except OSError as err:
+            raise EngineLogError(f"cannot write {path}: {err.strerror or err}") from None
+    _engine_log = path
+
+
+def engine_logging() -> bool:
+    return _engine_log is not None
+
+
 @contextlib.contextmanager
 def _engine_output_to_stderr():
     """Engines print banners and logs on file descriptor 1; stdout is for data only.
 
     Point fd 1 at stderr while an engine runs (C libraries write to the fd, not
-    to sys.stdout), then restore it.
+    to sys.stdout), or at the --solver-log file, appending, when there is one; then restore it.
     """
     sys.stdout.flush()
     saved = os.dup(1)
+    target = os.open(_engine_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644) if _engine_log else None
     try:
-        os.dup2(2, 1)
+        os.dup2(2 if target is None else target, 1)
         yield
     finally:
         sys.stdout.flush()
         os.dup2(saved, 1)
         os.close(saved)
+        if target is not None:
+            os.close(target)
 
 
 def run_interruptibly(call, on_interrupt=None):
@@ -155,6 +182,8 @@ class OrtoolsSession:
         if hint is not None and engine in ("scip", "cp-sat"):
             solver.SetHint(self.variables, [float(v) for v in hint])
         solver.SetTimeLimit(int(math.ceil(time_limit * 1000)))
+        if engine_logging():
+            solver.EnableOutput()
         if threads:
             solver.SetNumThreads(threads)
         params = pywraplp.MPSolverParameters()
@@ -162,7 +191,8 @@ class OrtoolsSession:
         if engine == "cp-sat":
             # catch_sigint_signal off: Ctrl-C is handled by dcplan (run_interruptibly), not by CP-SAT.
             solver.SetSolverSpecificParametersAsString(
-                f"relative_gap_limit:{gap} num_workers:{threads or 2} catch_sigint_signal:false")
+                f"relative_gap_limit:{gap} num_workers:{threads or 2} catch_sigint_signal:false"
+                + (" log_search_progress:true log_to_stdout:true" if engine_logging() else ""))
         elif engine == "scip":
             # SCIP would catch Ctrl-C itself and return its best plan as if the time ran out;
             # let Python see it, so an interrupt always means exit 130 and no output.
@@ -277,7 +307,7 @@ def _solve_pulp(model: LinearModel, engine: str, time_limit: float, gap: float, 
             problem += (expr >= row.lo), f"r{j}_lo"
         if row.hi < INF:
             problem += (expr <= row.hi), f"r{j}_hi"
-    options = {"timeLimit": time_limit, "gapRel": gap, "msg": False}
+    options = {"timeLimit": time_limit, "gapRel": gap, "msg": engine_logging()}
     if hint is not None:
         for variable, value in zip(variables, hint):
             variable.setInitialValue(value)
