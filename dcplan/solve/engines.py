@@ -221,6 +221,17 @@ class OrtoolsSession:
         return result
 
 
+def or_warm_start(result: SolveResult, model: LinearModel, hint: list[float] | None) -> SolveResult:
+    """`result`, or the warm start `hint` as a feasible plan when the engine stopped without a plan of
+    its own (the hint satisfies every row: the planners only pass hints that do)."""
+    if result.values is None and hint is not None and result.status in ("no_solution", "error"):
+        result.values, result.status = hint, Status.FEASIBLE
+        result.objective = model.objective.value(hint)
+        result.messages.append("the engine found no plan in time; this is the greedy warm start, "
+                               "not an optimised plan (raise --time-limit)")
+    return result
+
+
 def _solve_ortools(model: LinearModel, engine: str, time_limit: float, gap: float, threads: int,
                    hint: list[float] | None = None) -> SolveResult:
     return OrtoolsSession(model, engine, threads).solve(time_limit, gap, hint)

@@ -272,13 +272,8 @@ def _solve(run: _Run, blocks, hint):
             result = solve_large(run.built, blocks, hint, left, engine, threads, gap, run.stages.on_progress)
         else:
             result = engines.solve(lm, engine=engine, time_limit=left, gap=gap, threads=threads, hint=hint)
-    if result.values is None and hint is not None and result.status in ("no_solution", "error"):
-        # The engine stopped without a plan of its own: the warm start is still a verified plan.
-        result.values, result.status = hint, "feasible"
-        result.objective = lm.objective.value(hint)
-        result.messages.append("the engine found no plan in time; this is the greedy warm start, "
-                               "not an optimised plan (raise --time-limit)")
-    return result
+    # The engine stopped without a plan of its own: the warm start is still a verified plan.
+    return engines.or_warm_start(result, lm, hint)
 
 
 def _no_plan(run: _Run, result, warnings: list[str]) -> NoPlan:
