@@ -87,8 +87,10 @@ def interrupt_when(tmp_path, marker: str, delay: float, *options: str, sig=signa
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc to find engine processes")
 @pytest.mark.parametrize("engine", ["scip", "cp-sat", "highs", "cbc"])
 def test_interrupt_exits_130_and_leaves_nothing(tmp_path, engine):
-    # Wait until the engine runs (the --verbose progress line), then press Ctrl-C.
-    code, seconds, stdout, stderr, child_engines = interrupt_when(tmp_path, "solving with", 1.0, "--solver", engine)
+    # Wait until the engine runs (the --verbose progress line), then press Ctrl-C. 120 services: at gap 0 no
+    # engine closes them in a minute, and the model is built in seconds.
+    code, seconds, stdout, stderr, child_engines = interrupt_when(tmp_path, "solving with", 1.0, "--solver", engine,
+                                                                 workloads=120)
     assert code == 130, stderr
     assert seconds < 10
     assert "interrupted" in stderr and "Traceback" not in stderr, stderr
