@@ -137,7 +137,9 @@ def test_check_interrupted_says_so_once(tmp_path, sig, code):
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc to find engine processes")
 def test_interrupt_during_the_decomposition_exits_130(tmp_path):
     """Ctrl-C after the workload cuts (master LP, pricing or master MIP of a large model) stops at once too."""
-    code, seconds, stdout, stderr, _ = interrupt_when(tmp_path, "workload cuts", 0.5)
+    # 200 services on 4 sites are past the decomposition's size (over 1,000 pools) and built in seconds.
+    # The signal comes 1 s after the build, during the first pricing round (3-4 s here).
+    code, seconds, stdout, stderr, _ = interrupt_when(tmp_path, "built the model", 1.0, workloads=200)
     assert code == 130, stderr
     assert seconds < 2
     assert "interrupted" in stderr and "Traceback" not in stderr, stderr
