@@ -51,11 +51,12 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from dcplan.sizing import spares as spares_math
 from dcplan.model import switch_count
+from dcplan.model.linear import Owner
 from dcplan.rules import DEMAND_TOLERANCE, HOURS_PER_YEAR, group_of, idle_kw, item_of, leaf_split, pool_bound, units_per_rack
 
 _EPS = 1e-9
@@ -361,27 +362,28 @@ def warm_start(built, result: GreedyResult) -> list[float]:
         got = placed.get((pool.workload, pool.item, pool.site))
         if got is None:
             continue
-        key = f"workload={pool.workload},item={pool.item},site={pool.site}"
         if pool.kind == "training":
             values[index(pool.choice)] = 1.0
             continue
         values[index(pool.active)] = float(got.active)
         site_nodes[(pool.workload, pool.site)] += got.active
-        if f"y[{key}]" in lm.names:
-            values[lm.names[f"y[{key}]"]] = float(got.spares)
-        if f"e[{key}]" in lm.names:
-            values[lm.names[f"e[{key}]"]] = 1.0 if got.active > 0 else 0.0
+        _set(values, lm.find("y", pool.owner), float(got.spares))
+        _set(values, lm.find("e", pool.owner), 1.0 if got.active > 0 else 0.0)
         j = 1
-        while f"b[{key},j={j}]" in lm.names:
-            values[lm.names[f"b[{key},j={j}]"]] = 1.0 if j <= got.spares else 0.0
+        while (step := lm.find("b", replace(pool.owner, detail=(("j", j),)))) is not None:
+            values[step] = 1.0 if j <= got.spares else 0.0
             j += 1
     for (workload, site), count in site_nodes.items():
-        name = f"u[workload={workload},site={site}]"
-        if name in lm.names and count > 0:
-            values[lm.names[name]] = 1.0
+        if count > 0:
+            _set(values, lm.find("u", Owner(workload, site=site)), 1.0)
     _network_values(built, values, index)
     _rack_values(built, values, index)
     return values
+
+
+def _set(values: list[float], index: int | None, value: float) -> None:
+    if index is not None:
+        values[index] = value
 
 
 def _network_values(built, values, index) -> None:
@@ -422,13 +424,16 @@ def _rack_values(built, values, index) -> None:
 
 def evaluate(built, result: GreedyResult) -> GreedyEvaluation:
     """The model's objective for the greedy plan and every model row or bound it breaks."""
+    import numpy as np
+
     values = warm_start(built, result)
+    lm, matrix = built.lm, built.lm.matrix()
+    x = np.asarray(values, dtype=float)
     violations = []
-    for variable, value in zip(built.lm.variables, values):
-        if value < variable.lb - 1e-9 or value > variable.ub + 1e-9:
-            violations.append(f"{variable.name} = {value:g} outside [{variable.lb:g}, {variable.ub:g}]")
-    for row in built.lm.rows:
-        activity = sum(c * values[i] for i, c in row.terms.items())
-        if not row.holds(activity):
-            violations.append(f"{row.name}: {activity:g} not in [{row.lo:g}, {row.hi:g}]")
-    return GreedyEvaluation(built.lm.objective.value(values), not violations, violations, values)
+    for i in np.flatnonzero((x < matrix.lb - 1e-9) | (x > matrix.ub + 1e-9)).tolist():
+        violations.append(f"{lm.variables[i].name} = {values[i]:g} outside [{matrix.lb[i]:g}, {matrix.ub[i]:g}]")
+    activity = matrix.activity(x)
+    for j in matrix.violated(x).tolist():
+        row = lm.rows[j]
+        violations.append(f"{row.name}: {activity[j]:g} not in [{row.lo:g}, {row.hi:g}]")
+    return GreedyEvaluation(matrix.objective(x), not violations, violations, values)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from dcplan.errors import Interrupted
@@ -25,7 +26,8 @@ class SolveOptions:
     objective: str | None = None
     save_model: str | None = None  # write the model (LP, or MPS for *.mps) before solving
     reference: bool = False  # the plain formulation: no pruning, strengthening or warm start (for tests)
-    deadline: float | None = None  # time.perf_counter() by which solving must end (benchmarks time whole runs)
+    deadline: float | None = None  # time.perf_counter() by which the whole run must end (benchmarks)
+    engine_log: Callable[[str], None] | None = None  # hears each line the engines print (else they are quiet)
 
 
 class NoPlan(Exception):
@@ -103,26 +105,45 @@ class _Run:
     requirements: dict = None
     built: object = None
     build_seconds: float = 0.0
-    ends: float = 0.0  # time.perf_counter() by which solving must end
+    ends: float = 0.0  # time.perf_counter() by which the whole run (verification included) must end
+    bound: float | None = None  # a proven lower bound found before the engine (the workloads' own bounds)
 
     def setting(self, name: str):
         """An option from the command line, else the scenario's `solver:` section."""
         given = getattr(self.options, name)
         return given if given is not None else getattr(self.scenario.solver, name)
 
+    def left(self) -> float:
+        return self.ends - time.perf_counter()
+
+    def check_time(self, what: str) -> None:
+        """Out of time before a plan exists: stop now (no_solution, exit 3), whatever stage this is."""
+        if self.left() <= 0.0:
+            stub = {"dcplan": 1, "scenario": self.scenario.name, "status": "no_solution",
+                    "objective": {"name": None, "value": None, "bound": None, "gap": None},
+                    "solver": {"engine": None, "solve_seconds": 0.0, "build_seconds": round(self.build_seconds, 3)},
+                    "warnings": [f"the time limit ran out while {what}"]}
+            raise NoPlan("no_solution", f"the time limit ({self.setting('time_limit'):g} s) ran out while {what}, "
+                         "before finding any plan; raise --time-limit", stub)
+
 
 def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_progress=None, on_stage=None):
     """Size, build, solve and verify; return a verified Plan or raise NoPlan / Interrupted.
 
-    `on_progress(message)` hears what each stage did (the CLI prints it with --verbose);
-    `on_stage(stage, seconds)` hears how long each dcplan.vocab.Stage took (the benchmark times
-    runs with it).
+    The time limit (`time_limit`, else the scenario's `solver.time_limit`) covers everything from this
+    call on: sizing, building, the warm start, the workload cuts, the engine or the decomposition, and
+    verification. `on_progress(message)` hears what each stage did (the CLI prints it with --verbose);
+    `on_stage(stage, seconds)` hears how long each dcplan.vocab.Stage took (the benchmark times runs
+    with it).
     """
     options = options or SolveOptions()
     if options.objective:
         scenario = scenario.model_copy(update={"objective": options.objective})
     run = _Run(scenario, options, catalog_module.effective(scenario.catalog), time.perf_counter(),
                _Stages(on_progress, on_stage))
+    run.ends = run.start + run.setting("time_limit")
+    if options.deadline is not None:
+        run.ends = min(run.ends, options.deadline)
     _size_and_build(run)
     hint = _warm_start(run)
     blocks = _workload_cuts(run)
@@ -146,6 +167,7 @@ def _size_and_build(run: _Run) -> None:
     with run.stages(Stage.SIZE):
         run.requirements = size_scenario(run.scenario, run.catalog)
         _refuse_absurd_pools(run.requirements)
+    run.check_time("sizing the workloads")
     with run.stages(Stage.PRUNE):
         candidates = run.requirements if run.options.reference else \
             prune_dominated(run.scenario, run.catalog, run.requirements)[0]
@@ -163,10 +185,7 @@ def _size_and_build(run: _Run) -> None:
         lm = run.built.lm
         write_atomic(run.options.save_model,
                      lm.to_mps() if str(run.options.save_model).lower().endswith(".mps") else lm.to_lp())
-    # The time limit covers everything after the build: workload cuts, then the engine.
-    run.ends = run.start + run.build_seconds + run.setting("time_limit")
-    if run.options.deadline is not None:
-        run.ends = min(run.ends, run.options.deadline)
+    run.check_time("building the model")
 
 
 def _warm_start(run: _Run) -> list[float] | None:
@@ -182,24 +201,32 @@ def _warm_start(run: _Run) -> list[float] | None:
 
 
 def _workload_cuts(run: _Run):
-    """Solve each workload's own problem and add its lower bound as a cut (dcplan/solve/blocks.py)."""
+    """Solve each workload's own problem, add its lower bound as a cut (dcplan/solve/blocks.py), and
+    add the bounds up: a proven bound on every plan before any engine runs on the whole model."""
     from dcplan.solve import blocks as blocks_module
 
     if run.options.reference:
         return None
-    budget = min(WORKLOAD_CUT_SHARE * run.setting("time_limit"), 0.5 * (run.ends - time.perf_counter()))
+    budget = min(WORKLOAD_CUT_SHARE * run.setting("time_limit"), 0.5 * (run.left() - _reserve(run)))
     with run.stages(Stage.CUTS):
         began = time.perf_counter()
         try:
             blocks = blocks_module.find_blocks(run.built)
-            solved = blocks_module.solve_for_cuts(run.built, blocks, budget,
-                                                  threads=min(2, run.setting("threads") or 2))
+            solved = blocks_module.solve_for_cuts(run.built, blocks, budget, threads=min(2, run.setting("threads") or 2),
+                                                  deadline=run.ends - _reserve(run))
+            run.bound = blocks_module.sum_of_bounds(run.built, blocks)
             added = blocks_module.add_cuts(run.built, blocks)
         except KeyboardInterrupt:
             raise Interrupted() from None
     run.stages.say(f"solved {solved:,} of {len(blocks):,} workloads alone in {time.perf_counter() - began:.2f} s: "
-                   f"{added:,} workload cuts")
+                   f"{added:,} workload cuts" + ("" if run.bound is None else f", bound {run.bound:,.0f}"))
     return blocks
+
+
+def _reserve(run: _Run) -> float:
+    """Seconds kept back from the engine for extracting and verifying the plan: measured to scale with
+    the model (about a fifth of the build time here), at least a tenth of a second."""
+    return max(0.1, EXTRACT_SHARE_OF_BUILD * run.build_seconds)
 
 
 def _solve(run: _Run, blocks, hint):
@@ -209,29 +236,38 @@ def _solve(run: _Run, blocks, hint):
 
     engine, lm = run.setting("engine"), run.built.lm
     run.stages.say(f"built the model in {run.build_seconds:.2f} s: {len(lm.variables):,} variables, "
-                   f"{len(lm.rows):,} rows; solving with {engines.AUTO_ENGINE if engine == 'auto' else engine}")
-    time_limit, threads, gap = run.setting("time_limit"), run.setting("threads"), run.setting("gap")
-    left = max(0.5 * min(time_limit, run.ends - run.start - run.build_seconds), run.ends - time.perf_counter())
+                   f"{len(lm.rows):,} rows; solving with {engines.ENGINE_NAMES[engines.engine_of(engine)]}")
+    threads, gap = run.setting("threads"), run.setting("gap")
+    deadline = run.ends - _reserve(run)
     with run.stages(Stage.SOLVE):
         if not run.options.reference and len(run.built.pools) > LARGE_MODEL_POOLS:
             from dcplan.solve.decompose import solve_large
 
-            result = solve_large(run.built, blocks, hint, left, engine, threads, gap, run.stages.on_progress)
+            result = solve_large(run.built, blocks, hint, deadline, engine, threads, gap, bound=run.bound,
+                                 on_progress=run.stages.on_progress, log=run.options.engine_log)
         else:
-            result = engines.solve(lm, engine=engine, time_limit=left, gap=gap, threads=threads, hint=hint)
+            result = engines.solve(lm, engine=engine, time_limit=deadline - time.perf_counter(), gap=gap,
+                                   threads=threads, hint=hint, log=run.options.engine_log, deadline=deadline)
     if result.values is None and hint is not None and result.status in ("no_solution", "error"):
         # The engine stopped without a plan of its own: the warm start is still a verified plan.
         result.values, result.status = hint, "feasible"
         result.objective = lm.objective.value(hint)
         result.messages.append("the engine found no plan in time; this is the greedy warm start, "
                                "not an optimised plan (raise --time-limit)")
+    if run.bound is not None and result.values is not None:
+        # The workloads' own bounds hold for every plan; keep the better of theirs and the engine's.
+        result.bound = run.bound if result.bound is None else max(result.bound, run.bound)
+        if result.status == "feasible" and result.objective - result.bound <= gap * abs(result.objective):
+            result.status = "optimal"
+    if result.values is not None and result.bound is None and result.status == "optimal":
+        result.messages.append(f"the engine proves optimality within the gap {gap:g} but does not report its bound")
     return result
 
 
 def _no_plan(run: _Run, result, warnings: list[str]) -> NoPlan:
     """Infeasible (with the reasons dcplan can find) or stopped without a plan."""
-    reasons = _why_no_plan(run.built, run.requirements, result.status,
-                           result.engine if result.engine in ("scip", "cp-sat") else "scip", run.setting("time_limit"))
+    engine = run.setting("engine") if run.setting("engine") in ("scip", "cp-sat") else "highs"
+    reasons = _why_no_plan(run.built, run.requirements, result.status, engine, run.left())
     stub = {"dcplan": 1, "scenario": run.scenario.name,
             "status": "infeasible" if result.status == "infeasible" else "no_solution",
             "objective": {"name": run.built.objective_name, "value": None, "bound": result.bound, "gap": None},
@@ -253,11 +289,13 @@ def _extract_and_verify(run: _Run, result, warnings: list[str]):
     return plan
 
 
+EXTRACT_SHARE_OF_BUILD = 0.2
+"""Extracting and verifying a plan takes about this share of the model's build time (measured)."""
 LARGE_MODEL_POOLS = 1000
-"""Models with more pools than this are planned by decomposition (dcplan/decompose.py): the LP bound,
-a restricted master over per-workload configurations, then large-neighbourhood search."""
+"""Models with more pools than this are planned by decomposition (dcplan/solve/decompose.py): pricing
+over per-workload configurations, a restricted master, then large-neighbourhood search."""
 WORKLOAD_CUT_SHARE = 0.25
-"""Of the time limit, the per-workload problems (dcplan/blocks.py) may use at most this share."""
+"""Of the time limit, the per-workload problems (dcplan/solve/blocks.py) may use at most this share."""
 
 
 def _no_plan_message(status: str, engine: str) -> str:
@@ -282,6 +320,8 @@ def _why_no_plan(built, requirements, status: str, engine: str, time_limit: floa
             hints.append(f"workload {name}: no purchasable item can serve it ({reasons or 'no candidates'})")
     if hints:
         return hints
+    if time_limit <= 0.05:
+        return ["no time was left to find which limits the requirements do not fit (raise --time-limit)"]
     hit = limits_hit(built.lm, engine, time_limit)
     if hit:
         return ["the requirements do not fit these limits: " + line for line in hit]

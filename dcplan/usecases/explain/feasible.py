@@ -63,8 +63,7 @@ def _relax(work: Work, row: Row, sign: float, base, values, proven: bool) -> Bin
     if sign < 0 and entry.limit >= 0:
         relaxed = max(relaxed, 0.0)
     moved = replace(row, hi=relaxed) if sign > 0 else replace(row, lo=relaxed)
-    lm = LinearModel(work.lm.variables, [moved if r is row else r for r in work.lm.rows], work.lm.objective,
-                     work.lm.names)
+    lm = work.lm.with_rows([moved if r is row else r for r in work.lm.rows], work.lm.objective)
     result = work.solve(lm)
     words = f"{'raising' if sign > 0 else 'lowering'} {entry.path} to {show(relaxed, entry.unit)}"
     entry = replace(entry, relaxed_to=relaxed, set_argument=f"{set_path(entry.path)}={set_value(relaxed, entry.unit)}")
