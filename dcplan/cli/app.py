@@ -57,6 +57,9 @@ GapOption = typer.Option(None, "--gap", metavar="SHARE", min=0.0, max=1.0,
                          help="Accept a plan proven within this relative gap (solver.gap).")
 ThreadsOption = typer.Option(None, "--threads", metavar="N", min=0, max=256,
                              help="Solver threads; 0 = all cores (solver.threads).")
+SolverLogOption = typer.Option(None, "--solver-log", metavar="FILE",
+                               help="Write the engines' own output to FILE (engines are silent otherwise; "
+                                    "--verbose shows it on stderr).")
 
 
 def set_levels(quiet: bool, verbose: bool) -> None:
@@ -130,7 +133,7 @@ def only(fmt: Format, allowed: tuple[Format, ...], command: str) -> None:
                                  param_hint="--format")
 
 
-def solve_options(objective, solver, time_limit, gap, threads, **extra):
+def solve_options(objective, solver, time_limit, gap, threads, solver_log=None, **extra):
     """dcplan.SolveOptions from the shared solving options; a bad --objective is a usage error."""
     import dcplan
     from dcplan.vocab import parse_objective
@@ -140,7 +143,25 @@ def solve_options(objective, solver, time_limit, gap, threads, **extra):
     except ValueError as err:
         raise typer.BadParameter(str(err), param_hint="--objective") from None
     return dcplan.SolveOptions(engine=solver and solver.value, time_limit=time_limit, gap=gap, threads=threads,
-                               objective=parsed, **extra)
+                               objective=parsed, engine_log=engine_log(solver_log), **extra)
+
+
+def engine_log(path: Path | None):
+    """Where the engines' lines go: FILE (--solver-log), and stderr with --verbose (never with --quiet)."""
+    handle = None
+    if path is not None:
+        try:
+            handle = open(path, "w", encoding="utf-8", buffering=1)  # line by line: nothing lost on a hard exit
+        except OSError as err:
+            fail(f"dcplan: cannot write {path}: {err.strerror or err}", ExitCode.INVALID_INPUT)
+
+    def line(text: str) -> None:
+        if handle is not None:
+            handle.write(text.rstrip("\n") + "\n")
+        if state["verbose"] and not state["quiet"]:
+            typer.echo(text.rstrip("\n"), err=True)
+
+    return line if handle is not None or state["verbose"] else None
 
 
 def load_or_exit(path: Path, overrides) -> object:

@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from dcplan.cli.app import (Format, FormatOption, OutputOption, QuietOption, SetOption, color, emit,
-                            interrupted, note, only, progress, set_levels, GapOption, ObjectiveOption, SolverOption, ThreadsOption, TimeLimitOption, VerboseOption, solve_options)
+                            interrupted, note, only, progress, set_levels, GapOption, ObjectiveOption, SolverOption, SolverLogOption, ThreadsOption, TimeLimitOption, VerboseOption, solve_options)
 from dcplan.diagnostics import ExitCode
 from dcplan.vocab import Engine
 
@@ -25,6 +25,7 @@ def diff(
     time_limit: Optional[float] = TimeLimitOption,
     gap: Optional[float] = GapOption,
     threads: Optional[int] = ThreadsOption,
+    solver_log: Optional[Path] = SolverLogOption,
     quiet: bool = QuietOption,
     verbose: bool = VerboseOption,
 ) -> None:
@@ -34,7 +35,7 @@ def diff(
 
     set_levels(quiet, verbose)
     only(fmt, (Format.table, Format.json, Format.markdown), "diff")
-    options = solve_options(objective, solver, time_limit, gap, threads)
+    options = solve_options(objective, solver, time_limit, gap, threads, solver_log)
     inputs = _read_both((a, b), set_ or ())
     plans = []
     for given in inputs:

@@ -28,7 +28,7 @@ def main() -> None:
         code = app(standalone_mode=False)
     except (KeyboardInterrupt, typer.Abort):
         typer.echo("dcplan: interrupted", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
+        _exit(ExitCode.INTERRUPTED)
     except Exception as err:  # noqa: BLE001 - last line of defence against tracebacks
         if hasattr(err, "show") and hasattr(err, "exit_code"):
             # A usage error from typer's (vendored) click: it knows how to explain itself.
@@ -38,8 +38,22 @@ def main() -> None:
             raise
         typer.echo(f"dcplan: internal error: {type(err).__name__}: {err}\n"
                    "This is a bug in dcplan; run again with --debug for the traceback and report it.", err=True)
-        sys.exit(70)
+        _exit(70)
     if code == ExitCode.INTERRUPTED and not state.get("interrupt_reported"):
         # typer turns a Ctrl-C outside the engine into a silent exit 130; say what happened.
         typer.echo("dcplan: interrupted; no output written", err=True)
-    sys.exit(code if isinstance(code, int) else 0)
+    _exit(code if isinstance(code, int) else 0)
+
+
+def _exit(code: int) -> None:
+    """Exit with `code`. While an engine thread still runs (interrupted, or left behind at the time limit),
+    end the process at once after flushing the output: tearing down a running engine's C++ threads at
+    interpreter exit can abort the process ("terminate called without an active exception")."""
+    import os
+    import threading
+
+    if any(t.name.startswith("dcplan-engine") and t.is_alive() for t in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)

@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from dcplan.cli.app import (Format, FormatOption, GapOption, ObjectiveOption, OutputOption, QuietOption, SetOption,
-                            SolverOption, ThreadsOption, TimeLimitOption, VerboseOption, color, emit, fail,
+                            SolverOption, SolverLogOption, ThreadsOption, TimeLimitOption, VerboseOption, color, emit, fail,
                             interrupted, load_or_exit, note, progress, set_levels, solve_options, state)
 from dcplan.diagnostics import ExitCode
 from dcplan.vocab import Engine
@@ -25,6 +25,7 @@ def solve(
     time_limit: Optional[float] = TimeLimitOption,
     gap: Optional[float] = GapOption,
     threads: Optional[int] = ThreadsOption,
+    solver_log: Optional[Path] = SolverLogOption,
     save_model: Optional[Path] = typer.Option(None, "--save-model",
                                               help="Write the model to FILE before solving (LP; MPS for *.mps), "
                                                    "for bug reports."),
@@ -36,7 +37,7 @@ def solve(
     from dcplan.report import plan as plan_report
 
     set_levels(quiet, verbose)
-    options = solve_options(objective, solver, time_limit, gap, threads,
+    options = solve_options(objective, solver, time_limit, gap, threads, solver_log,
                             save_model=str(save_model) if save_model else None)
     loaded = load_or_exit(scenario, set_)
     try:
