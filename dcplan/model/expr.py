@@ -128,7 +128,10 @@ class Expr:
         if self._terms is not None:
             return self.constant + sum(c * values[i] for i, c in self._terms.items())
         indices, coefficients = self.arrays()
-        return self.constant + float(coefficients @ np.asarray(values, dtype=float)[indices])
+        if isinstance(values, np.ndarray):
+            return self.constant + float(coefficients @ values[indices])
+        picked = np.fromiter(map(values.__getitem__, indices.tolist()), dtype=float, count=len(indices))
+        return self.constant + float(coefficients @ picked)  # a list: gather only this expression's terms
 
 
 def total(expressions) -> Expr:

@@ -21,13 +21,14 @@ import numpy as np
 from dcplan.model.expr import Expr, total
 from dcplan.model.matrix import ROW_TOLERANCE, Matrix, csr
 
-__all__ = ["INF", "MAX_COEFFICIENT", "Expr", "total", "Owner", "Variable", "Row", "LinearModel"]
+__all__ = ["INF", "MAX_COEFFICIENT", "Expr", "total", "Owner", "Variable", "Row", "LinearModel", "RowBatch",
+           "VarBatch"]
 
 INF = math.inf
 MAX_COEFFICIENT = 1e12  # beyond this an engine's tolerances stop meaning anything
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Owner:
     """Who a variable or row belongs to, recorded when it is created (never parsed back from names).
 
@@ -42,6 +43,14 @@ class Owner:
     group: str | None = None
     period: str | None = None
     detail: tuple = ()
+
+    def __init__(self, workload: str | None = None, item: str | None = None, site: str | None = None,
+                 group: str | None = None, period: str | None = None, detail: tuple = ()):
+        # Frozen, but filled in one go: a large model makes one Owner per pool, and the generated
+        # __init__ (one object.__setattr__ per field) costs three times as much.
+        fields = self.__dict__
+        fields["workload"], fields["item"], fields["site"] = workload, item, site
+        fields["group"], fields["period"], fields["detail"] = group, period, detail
 
     def at(self, site: str) -> "Owner":
         return Owner(self.workload, self.item, site, self.group, self.period, self.detail)
@@ -272,22 +281,26 @@ class LinearModel:
         self._rowner.append(owner)
         self._changed()
 
-    def add_rows(self, family: str, names: list[str], counts, cols, vals, lo, hi, origins, owners) -> None:
-        """Many rows at once: row k has `counts[k]` terms, the next ones of `cols`/`vals`; lo/hi/origins a
-        scalar or one per row; owners one per row. Checked as `add` checks a row."""
+    def add_rows(self, family, names: list[str], counts, cols, vals, lo, hi, origins, owners) -> None:
+        """Many rows at once: row k has `counts[k]` terms, the next ones of `cols`/`vals`; family, lo, hi and
+        origins a scalar or one per row; owners one per row. Checked as `add` checks a row."""
         n = len(names)
         cols = np.asarray(cols, dtype=np.int64)
         vals = np.asarray(vals, dtype=float)
         counts = np.asarray(counts, dtype=np.int64)
         if int(counts.sum()) != len(cols) or len(counts) != n:
-            raise ValueError(f"{family}: {n} rows, {len(counts)} counts and {len(cols)} terms do not match")
-        self._check(f"{family} rows", vals, cols)
+            raise ValueError(f"{n} rows, {len(counts)} counts and {len(cols)} terms do not match")
+        bad = ~np.isfinite(vals) | (np.abs(vals) > MAX_COEFFICIENT)
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            row = int(np.searchsorted(np.cumsum(counts), k, side="right"))
+            self._check(names[row], vals[k:k + 1], cols[k:k + 1])
         indptr, cols, vals = csr(np.repeat(np.arange(n, dtype=np.int64), counts), cols, vals, n)  # as a dict would
         counts = np.diff(indptr)
         lo = np.broadcast_to(np.asarray(lo, dtype=float), (n,))
         hi = np.broadcast_to(np.asarray(hi, dtype=float), (n,))
         if np.isnan(lo).any() or np.isnan(hi).any():
-            raise ValueError(f"{family}: a row bound is NaN")
+            raise ValueError(f"row {names[int(np.flatnonzero(np.isnan(lo) | np.isnan(hi))[0])]}: bound is NaN")
         if self.period is not None:
             scoped = [self._in_period(name, owner) for name, owner in zip(names, owners)]
             names, owners = [s[0] for s in scoped], [s[1] for s in scoped]
@@ -295,12 +308,18 @@ class LinearModel:
         self._chunks.append((cols, vals))
         self._count.extend(counts.tolist())
         self._rname.extend(names)
-        self._family.extend([family] * n)
+        self._family.extend([family] * n if isinstance(family, str) else family)
         self._lo.extend(lo.tolist())
         self._hi.extend(hi.tolist())
         self._origin.extend([origins] * n if isinstance(origins, str) else origins)
         self._rowner.extend(owners)
         self._changed()
+
+    def add_batch(self, batch: "RowBatch") -> None:
+        """The rows a RowBatch collected, in the order it collected them."""
+        if batch.names:
+            self.add_rows(batch.families, batch.names, batch.counts, batch.cols, batch.vals, batch.lo, batch.hi,
+                          batch.origins, batch.owners)
 
     def _check(self, name: str, coefficients: np.ndarray, indices: np.ndarray) -> None:
         bad = ~np.isfinite(coefficients) | (np.abs(coefficients) > MAX_COEFFICIENT)
@@ -391,3 +410,65 @@ class LinearModel:
         from dcplan.model.text import mps_text
 
         return mps_text(self)
+
+
+class RowBatch:
+    """Rows collected in flat lists and handed to a LinearModel in one call (`lm.add_batch`): how families
+    write thousands of rows without a Python object per term."""
+
+    def __init__(self):
+        self.names: list[str] = []
+        self.families: list[str] = []
+        self.counts: list[int] = []
+        self.cols: list[int] = []
+        self.vals: list[float] = []
+        self.lo: list[float] = []
+        self.hi: list[float] = []
+        self.origins: list[str] = []
+        self.owners: list[Owner | None] = []
+
+    def add(self, name: str, family: str, cols, vals, lo: float = -INF, hi: float = INF, origin: str = "",
+            owner: Owner | None = None) -> None:
+        """lo ≤ Σ vals·x[cols] ≤ hi (each column once)."""
+        self.names.append(name)
+        self.families.append(family)
+        self.counts.append(len(cols))
+        self.cols.extend(cols)
+        self.vals.extend(vals)
+        self.lo.append(lo)
+        self.hi.append(hi)
+        self.origins.append(origin)
+        self.owners.append(owner)
+
+    def expr(self, name: str, family: str, expr: Expr, lo: float = -INF, hi: float = INF, origin: str = "",
+             owner: Owner | None = None) -> None:
+        """lo ≤ expr ≤ hi, the expression's constant moved into the bounds (as LinearModel.add does)."""
+        indices, coefficients = expr.arrays()
+        self.add(name, family, indices.tolist(), coefficients.tolist(), lo - expr.constant, hi - expr.constant,
+                 origin, owner)
+
+
+class VarBatch:
+    """Variables collected in order and added in one call (`lm.add_vars`); each knows its index at once."""
+
+    def __init__(self, model: LinearModel):
+        self.model, self.start = model, len(model._vname)
+        self.names: list[str] = []
+        self.lb: list[float] = []
+        self.ub: list[float] = []
+        self.integer: list[bool] = []
+        self.owners: list[Owner | None] = []
+
+    def add(self, name: str, lb: float = 0.0, ub: float = INF, integer: bool = True, owner: Owner | None = None) -> int:
+        self.names.append(name)
+        self.lb.append(lb)
+        self.ub.append(ub)
+        self.integer.append(integer)
+        self.owners.append(owner)
+        return self.start + len(self.names) - 1
+
+    def commit(self) -> None:
+        if len(self.model._vname) != self.start:
+            raise RuntimeError("variables were added to the model while a VarBatch was open")
+        if self.names:
+            self.model.add_vars(self.names, self.lb, self.ub, self.integer, self.owners)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from dcplan.model.built import BuiltModel, Pool
-from dcplan.model.linear import Expr, Owner
+from dcplan.model.linear import Expr, RowBatch, VarBatch
 from dcplan.rules import attribute, group_of, item_of, pool_bound, where_matches
 
 
@@ -20,39 +20,28 @@ def add_pools(built: BuiltModel) -> None:
     """
     scenario, lm = built.scenario, built.lm
     unpriced: dict[str, list[str]] = {}
+    new, rows = VarBatch(lm), RowBatch()
     for workload in scenario.workloads:
         req = built.requirements[workload.name]
-        sites = [s for s in scenario.sites if workload.sites is None or s.name in workload.sites]
+        sites = [s.name for s in scenario.sites if workload.sites is None or s.name in workload.sites]
         group = group_of(scenario, workload.security)
         for cand in req.candidates:
             item = item_of(built.catalog, req.kind, cand.item)
             if item.price is None:
-                continue
-            bound = None
-            for site in sites:
-                key = f"workload={workload.name},item={cand.item},site={site.name}"
-                owner = Owner(workload.name, cand.item, site.name, group)
-                top_up = Expr()
-                if req.kind == "training":
-                    choice = lm.var(f"z[{key}]", ub=1, owner=owner)
-                    active = choice * cand.fixed_count
-                    extra = units_for_minimums(built, "server", item)
-                    if extra:
-                        # A generic minimum may ask for more servers than the cluster: they join it as spares.
-                        top_up = lm.var(f"extra[{key}]", ub=extra, owner=owner)
-                        lm.le(f"spares.top_up[{key}]", "spares", top_up, choice * extra, origin="constraints",
-                              owner=owner)
-                else:
-                    choice = None
-                    if bound is None:  # the same at every site
-                        extra = units_for_minimums(built, "storage" if req.kind == "storage" else "server", item)
-                        bound = pool_bound(req, cand, extra)
-                    active = lm.var(f"x[{key}]", ub=bound, owner=owner)
-                built.pools.append(Pool(workload.name, req.kind, cand.item, site.name, group, cand, active, top_up,
-                                        choice, bound=bound if choice is None else 0))
-        for cand in req.candidates:
-            if item_of(built.catalog, req.kind, cand.item).price is None:
                 unpriced.setdefault(cand.item, []).append(workload.name)
+                continue
+            if req.kind == "training":
+                _training_pools(built, new, rows, workload.name, cand, item, sites, group)
+                continue
+            extra = units_for_minimums(built, "storage" if req.kind == "storage" else "server", item)
+            bound = pool_bound(req, cand, extra)  # the same at every site
+            for site in sites:
+                pool = Pool(workload.name, req.kind, cand.item, site, group, cand, None, Expr(), bound=bound)
+                pool.active = Expr({new.add(f"x[workload={workload.name},item={cand.item},site={site}]", ub=bound,
+                                            owner=pool.owner): 1.0})
+                built.pools.append(pool)
+    new.commit()
+    lm.add_batch(rows)
     for pool in built.pools:
         built.by_workload.setdefault(pool.workload, []).append(pool)
     if unpriced:
@@ -61,6 +50,24 @@ def add_pools(built: BuiltModel) -> None:
         listed = "; ".join(f"{item} (for {users(names)})" for item, names in sorted(unpriced.items()))
         built.warnings.append(f"not considered because the catalog has no price for them: {listed}; "
                               f"set catalog.prices to include them")
+
+
+def _training_pools(built: BuiltModel, new: VarBatch, rows: RowBatch, name: str, cand, item, sites: list[str],
+                    group: str) -> None:
+    """z[w,c,k] ∈ {0,1} per site, x = n_c·z; a generic minimum may add up to `extra` servers as spares."""
+    extra = units_for_minimums(built, "server", item)
+    for site in sites:
+        key = f"workload={name},item={cand.item},site={site}"
+        pool = Pool(name, "training", cand.item, site, group, cand, None, Expr())
+        choice = new.add(f"z[{key}]", ub=1, owner=pool.owner)
+        pool.choice, pool.active = Expr({choice: 1.0}), Expr({choice: float(cand.fixed_count)})
+        if extra:
+            # A generic minimum may ask for more servers than the cluster: they join it as spares.
+            top_up = new.add(f"extra[{key}]", ub=extra, owner=pool.owner)
+            pool.spares = Expr({top_up: 1.0})
+            rows.add(f"spares.top_up[{key}]", "spares", [top_up, choice], [1.0, -float(extra)], hi=0.0,
+                     origin="constraints", owner=pool.owner)
+        built.pools.append(pool)
 
 
 def units_for_minimums(built: BuiltModel, category: str, item) -> int:

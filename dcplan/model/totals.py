@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import math
 
-from dcplan.model.built import BuiltModel, bought_units, optics_count, switch_count
+import numpy as np
+
+from dcplan.model.built import BuiltModel, bought_units, optics_count, pool_table, switch_count
 from dcplan.model.linear import Expr, total
 from dcplan.rules import HOURS_PER_YEAR, attribute, idle_kw, item_of, where_matches
 
@@ -19,15 +21,18 @@ def add_metrics(built: BuiltModel) -> None:
     TCO = capex + horizon · opex
     """
     scenario = built.scenario
+    table = pool_table(built)
+    items = [item_of(built.catalog, p.kind, p.item) for p in built.pools]
+    price = np.fromiter((item.price for item in items), dtype=float, count=len(items))
+    idle = np.fromiter((idle_kw(item) for item in items), dtype=float, count=len(items))
+    loaded = idle + np.fromiter((p.candidate.load * (item.power - idle_kw(item)) for p, item in zip(built.pools, items)),
+                                dtype=float, count=len(items))
+    site_of = np.array([p.site for p in built.pools], dtype=object)
     capex, energy, energy_cost, carbon, facility = Expr(), Expr(), Expr(), Expr(), Expr()
     for site in scenario.sites:
-        site_energy_kw = Expr()
-        for pool in (p for p in built.pools if p.site == site.name):
-            item = item_of(built.catalog, pool.kind, pool.item)
-            capex.add_scaled(pool.active, item.price).add_scaled(pool.spares, item.price)
-            idle = idle_kw(item)
-            site_energy_kw.add_scaled(pool.active, idle + pool.candidate.load * (item.power - idle))
-            site_energy_kw.add_scaled(pool.spares, idle)
+        here = site_of == site.name
+        capex += table.sum(price, price, here)
+        site_energy_kw = table.sum(loaded, idle, here)
         for fabric in (f for f in built.fabrics if f.site == site.name):
             for s_id in fabric.leaves:
                 sw = built.catalog.switches[s_id]

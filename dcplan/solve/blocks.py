@@ -159,6 +159,7 @@ def port_and_rack_prices(built, cost: np.ndarray) -> np.ndarray:
     price keeps the cuts valid; these make the LP's own network and rack cost at least what the cut
     charges (and no plan pays less for its shared network and racks than these prices add up to).
     """
+    from dcplan.model.built import pool_table
     from dcplan.rules import item_of, leaf_split, units_per_rack
 
     catalog = built.catalog
@@ -188,20 +189,18 @@ def port_and_rack_prices(built, cost: np.ndarray) -> np.ndarray:
                 per_port[(fabric.name, speed)] = best
     rack_price = {key: coefficient(racks) for key, racks in built.racks.items()}
     sites = {s.name: s for s in built.scenario.sites}
-    prices = np.zeros(len(cost))
-    for pool in built.pools:
+    unit = np.zeros(len(built.pools))  # per unit of each pool
+    for p, pool in enumerate(built.pools):
         item = item_of(catalog, pool.kind, pool.item)
-        unit = 0.0
         if pool.kind != "training" and item.nics is not None and item.nics.count:
-            unit += item.nics.count * homing * per_port.get((f"frontend:{pool.group}@{pool.site}", item.nics.speed),
-                                                            0.0)
+            unit[p] += item.nics.count * homing * per_port.get((f"frontend:{pool.group}@{pool.site}",
+                                                                item.nics.speed), 0.0)
         rack = rack_price.get((pool.item, pool.site, pool.group))
         if rack:
-            unit += rack * units_per_rack(sites[pool.site], item.rack_units, item.power)
-        if unit > 0:
-            for expr in (pool.active, pool.spares):
-                for i, c in expr.terms.items():
-                    prices[i] += c * unit
+            unit[p] += rack * units_per_rack(sites[pool.site], item.rack_units, item.power)
+    indices, coefficients = pool_table(built).sum(unit, unit).arrays()
+    prices = np.zeros(len(cost))
+    prices[indices] = coefficients
     return prices
 
 
