@@ -5,16 +5,28 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo bench bench-full golden lint clean
+.PHONY: test chromium screenshots bench-reports demo bench bench-full golden lint clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,bench,ray]'
 	touch $(STAMP)
 
-test: $(STAMP)
-	$(BIN)/python -m pytest
+# HTML reports are tested in the system's Chromium (the Debian package), never in a browser that
+# Playwright downloads. CI runs as root on a clean Debian machine: install it there when missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+chromium:
+	@command -v chromium >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
+
+# DCPLAN_BROWSER_REQUIRED: without Chromium the browser tests fail here instead of skipping.
+test: $(STAMP) chromium
+	DCPLAN_BROWSER_REQUIRED=1 $(BIN)/python -m pytest
+
+# The pictures of docs/reports.md: the browser tests save the top of each kind of report.
+screenshots: $(STAMP) chromium
+	DCPLAN_BROWSER_REQUIRED=1 DCPLAN_SCREENSHOT_DIR=docs/img/reports $(BIN)/python -m pytest -q tests/test_report_browser.py
 
 demo: $(STAMP)
 	$(BIN)/dcplan solve scenarios/inference-platform.yaml
@@ -24,6 +36,10 @@ bench: $(STAMP)
 
 bench-full: $(STAMP)
 	$(BIN)/python -m bench
+
+# Size and render time of every kind of HTML report (in Chromium), written into docs/reports.md.
+bench-reports: $(STAMP) chromium
+	$(BIN)/python -m bench.reports
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -8,7 +8,8 @@ Measures, in one run (so ratios compare like with like):
      storage types and K sites, each method in its own time-limited process: the dcplan
      default, PuLP+CBC, PuLP+HiGHS, the greedy planner and the LP relaxation bound, with the
      time of each stage, peak memory, objective, bound and gap (bench/scale.py);
-  5. every engine on every bundled scenario, as a ratio to SCIP (the default).
+  5. a 64-point what-if sweep on the local executor (1 and 2 workers) and on Ray (bench/whatif.py);
+  6. every engine on every bundled scenario, as a ratio to SCIP (the default).
 The report (bench/report.py) starts with each target of the issues, met or missed.
 `--quick` (`make bench`): 3 repetitions, W in {50, 200}, S = 20, K = 2, T = 30 s, a few
 minutes. Default (`make bench-full`): 7 repetitions, W in {100, 1000}, S = 60, K = 4,
@@ -29,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import scale
+from bench import scale, whatif
 from bench.report import report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -162,6 +163,7 @@ def main() -> None:
                         help="generated sizes instead of the mode's, e.g. 1000x60x4")
     parser.add_argument("--time-limit", type=float, help="time limit T of each run at scale (s)")
     parser.add_argument("--no-scale", action="store_true", help="skip the generated scenarios")
+    parser.add_argument("--no-whatif", action="store_true", help="skip the 64-point sweep on each executor")
     args = parser.parse_args()
     repeat = 3 if args.quick else 7
     mode = "quick" if args.quick else "full"
@@ -185,6 +187,8 @@ def main() -> None:
     if not args.no_scale:
         log(f"planning at scale ({mode} mode):")
         results["scale"] = scale.measure(mode, args.sizes, args.time_limit, log=log)
+    if not args.no_whatif:
+        results["whatif"] = whatif.measure(log=log)
     log("engines on the bundled scenarios ...")
     results["engines"] = engines(1 if args.quick else 3)
     if args.json:

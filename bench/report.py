@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bench import whatif
 from bench.scale import GAP, MODES, TARGET_SIZE
 
 METHOD_NAMES = {"lp": "LP relaxation (plain model)", "lp-cuts": "LP relaxation with workload cuts",
@@ -43,6 +44,8 @@ def report(results: dict) -> str:
     lines += startup_section(results)
     if results.get("scale"):
         lines += scale_section(results["scale"])
+    if results.get("whatif"):
+        lines += whatif.section(results["whatif"])
     lines += engines_section(results)
     return "\n".join(lines) + "\n"
 
@@ -56,7 +59,8 @@ def targets_section(results: dict) -> list[str]:
         ok = all(r["seconds"] < 3 and r["status"] in ("optimal", "feasible") for r in results["e2e"])
         lines.append(f"| every bundled scenario end to end < 3 s | slowest: {slowest['scenario']} "
                      f"{slowest['seconds']:.2f} s | {_met(ok)} |")
-    for row in scale_targets(results.get("scale")):
+    study_rows = whatif.targets(results["whatif"]) if results.get("whatif") else []
+    for row in scale_targets(results.get("scale")) + study_rows:
         lines.append(f"| {row[0]} | {row[1]} | {_met(row[2])} |")
     if results.get("validate50"):
         v = results["validate50"]

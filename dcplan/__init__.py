@@ -53,6 +53,13 @@ _EXPORTS = {
     "diff_plans": ("dcplan.usecases.diff", "diff_plans"),
     "DiffInputError": ("dcplan.usecases.diff", "DiffInputError"),
     "Unplanned": ("dcplan.usecases.diff", "Unplanned"),
+    # studies: sweeps, samples, Pareto frontiers
+    "sweep": ("dcplan.studies.sweep", "sweep"),
+    "pareto": ("dcplan.studies.pareto", "pareto"),
+    "StudyOptions": ("dcplan.studies.sweep", "StudyOptions"),
+    "StudyInputError": ("dcplan.studies.vary", "StudyInputError"),
+    "InvalidStudy": ("dcplan.studies.points", "InvalidStudy"),
+    "NoFrontier": ("dcplan.studies.pareto", "NoFrontier"),
 }
 
 __all__ = ["__version__", *_EXPORTS]

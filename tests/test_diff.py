@@ -115,7 +115,8 @@ def test_plan_json_and_scenario_inputs_agree(plans):
     mixed = diff_json(a, SCENARIO, "--set", BIGGER)  # --set applies to the scenario only
     assert mixed["totals"] == from_files["totals"]
     assert mixed["bom"] == from_files["bom"]
-    assert (mixed["a"]["currency"], mixed["b"]["currency"], mixed["currency"]) == (None, "USD", "USD")
+    # plan JSON carries its currency, so a saved plan and a solved scenario agree on it
+    assert (mixed["a"]["currency"], mixed["b"]["currency"], mixed["currency"]) == ("USD", "USD", "USD")
 
 
 def test_a_scenario_written_as_json_is_a_scenario(tmp_path, plans):
@@ -181,7 +182,8 @@ def test_markdown_has_the_headline_and_tables(plans):
     text = run("diff", a, SCENARIO, "--set", BIGGER, "--format", "markdown").stdout
     capex = got["totals"]["capex"]
     headline = f"capex {capex['delta']:+,.0f} USD ({capex['relative'] * 100:+.1f} %)"
-    assert headline in text.splitlines()[2]
+    assert text.splitlines()[0] == "<!-- dcplan-diff -->"  # the marker CI jobs find their comment by
+    assert headline in text.splitlines()[3]
     for section in ("#### Totals", "#### Added BOM lines", "#### Changed BOM lines", "| site | category | item |"):
         assert section in text
     assert f"{len(got['bom']['added'])} line" in text and f"{len(got['bom']['changed'])} changed" in text
@@ -224,7 +226,7 @@ def test_output_file_is_written_atomically(plans, tmp_path, monkeypatch):
     monkeypatch.setattr(os, "replace", fail)
     result = run("diff", *plans, "--format", "json", "-o", target)
     assert result.exit_code == 2 and "cannot write" in result.stderr
-    assert target.read_text(encoding="utf-8").startswith("### dcplan diff")  # the old file, whole
+    assert target.read_text(encoding="utf-8").startswith("<!-- dcplan-diff -->\n### dcplan diff")  # the old file, whole
     assert sorted(p.name for p in tmp_path.iterdir()) == ["diff.md"]  # no temporary left behind
 
 

@@ -3,7 +3,7 @@
 
 Stages, in the order data flows (docs/architecture.md):
   ground (diagnostics, errors, vocab, rules, atomic) → scenario → sizing → model → solve → plan
-  → usecases → report → cli
+  → usecases → studies → report → cli
 Imports inside functions count: a dependency hidden in a function is still a dependency.
 """
 
@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "dcplan"
-STAGES = ("ground", "scenario", "sizing", "model", "solve", "plan", "usecases", "report", "cli")
+STAGES = ("ground", "scenario", "sizing", "model", "solve", "plan", "usecases", "studies", "report", "cli")
 GROUND = {"diagnostics", "errors", "vocab", "rules", "atomic"}
 ENGINES = ("ortools", "pulp", "highspy")
 CLI_MAY_IMPORT = ("dcplan", "dcplan.cli", "dcplan.report", "dcplan.diagnostics", "dcplan.vocab", "dcplan.atomic")
@@ -112,10 +112,11 @@ def test_verification_imports_nothing_of_the_model():
     assert not [n for n in names if n.startswith(("dcplan.model", "dcplan.solve"))], names
 
 
-LATE = ("dcplan.model", "dcplan.solve", "dcplan.plan", "dcplan.usecases", "dcplan.sizing")
+LATE = ("dcplan.model", "dcplan.solve", "dcplan.plan", "dcplan.usecases", "dcplan.sizing", "dcplan.studies", "ray")
 
 
-@pytest.mark.parametrize("argv", [["validate", "scenarios/inference-platform.yaml"], ["--help"], ["solve", "--help"]])
+@pytest.mark.parametrize("argv", [["validate", "scenarios/inference-platform.yaml"], ["--help"], ["solve", "--help"],
+                                  ["sweep", "--help"], ["pareto", "--help"]])
 def test_fast_commands_import_no_solver_numpy_or_later_stage(argv):
     code = ("import sys\nfrom dcplan.cli import main\nsys.argv = ['dcplan', *%r]\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"

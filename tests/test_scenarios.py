@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 PLAN_KEYS = ["dcplan", "scenario", "status", "objective", "solver", "totals", "sites", "bom", "assignments",
              "constraints", "warnings"]
+# After the contract's keys, what a report needs to draw the plan from its JSON alone (docs/cli.md).
+REPORT_KEYS = ["currency", "site_details", "racks", "fabrics"]
 CSV_HEADER = ["site", "category", "item", "description", "quantity", "unit_price", "extended_price", "power_kw",
               "rack_units"]
 TOTALS = ["capex", "opex_per_year", "tco", "it_power_kw", "facility_power_kw", "energy_mwh_per_year",
@@ -47,17 +49,22 @@ def test_solves_to_proven_optimality(solved):
     assert plan["objective"]["gap"] is not None and plan["objective"]["gap"] <= 0.001 + 1e-12
 
 
-def test_json_has_exactly_the_spec_keys(solved):
+def test_json_has_the_spec_keys_then_the_report_keys(solved):
     plan = json.loads(solved[1].stdout)
-    assert list(plan) == PLAN_KEYS
+    assert list(plan) == PLAN_KEYS + REPORT_KEYS
     assert list(plan["objective"]) == ["name", "value", "bound", "gap"]
     assert list(plan["solver"]) == ["engine", "solve_seconds", "build_seconds"]
     assert list(plan["totals"]) == TOTALS
     assert all(list(row) == CSV_HEADER for row in plan["bom"])
     assert all(list(s) == ["name", "it_power_kw", "facility_power_kw", "power_limit_kw", "racks", "rack_limit"]
                for s in plan["sites"])
-    assert all(list(a) == ["workload", "site", "item", "servers", "spares", "accelerators"]
+    assert all(list(a) == ["workload", "site", "item", "servers", "spares", "accelerators", "group"]
                for a in plan["assignments"])
+    assert [d["name"] for d in plan["site_details"]] == [s["name"] for s in plan["sites"]]
+    assert all(list(d) == ["name", "rack_units", "rack_power_kw", "pue"] for d in plan["site_details"])
+    assert all(list(r) == ["site", "item", "group", "racks"] for r in plan["racks"])
+    for site in plan["sites"]:  # the racks per item add up to the site's racks
+        assert sum(r["racks"] for r in plan["racks"] if r["site"] == site["name"]) == site["racks"]
     assert all(list(c) == ["name", "kind", "lhs", "rhs", "slack", "binding"] for c in plan["constraints"])
 
 

@@ -36,6 +36,7 @@ class Format(str, enum.Enum):
     csv = "csv"
     yaml = "yaml"
     markdown = "markdown"
+    html = "html"
 
 
 state = {"debug": False, "quiet": False, "verbose": False}
@@ -131,6 +132,14 @@ def only(fmt: Format, allowed: tuple[Format, ...], command: str) -> None:
     if fmt not in allowed:
         raise typer.BadParameter(f"`{command}` supports --format {', '.join(f.value for f in allowed)}",
                                  param_hint="--format")
+
+
+def html_needs_a_file(fmt: Format, output: str, param_hint: str = "--format") -> None:
+    """An HTML report is a whole page, of no use printed on a terminal: ask for -o FILE before any work
+    (a redirected or piped stdout is fine)."""
+    if fmt is Format.html and output == "-" and sys.stdout.isatty():
+        raise typer.BadParameter("an HTML report is a whole page: give -o FILE (or redirect stdout)",
+                                 param_hint=param_hint)
 
 
 def solve_options(objective, solver, time_limit, gap, threads, solver_log=None, **extra):

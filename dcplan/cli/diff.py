@@ -9,7 +9,8 @@ from typing import List, Optional
 import typer
 
 from dcplan.cli.app import (Format, FormatOption, OutputOption, QuietOption, SetOption, color, emit,
-                            interrupted, note, only, progress, set_levels, GapOption, ObjectiveOption, SolverOption, SolverLogOption, ThreadsOption, TimeLimitOption, VerboseOption, solve_options)
+                            interrupted, note, only, progress, set_levels, GapOption, ObjectiveOption, SolverOption, SolverLogOption, ThreadsOption, TimeLimitOption, VerboseOption, solve_options,
+                            html_needs_a_file)
 from dcplan.diagnostics import ExitCode
 from dcplan.vocab import Engine
 
@@ -34,7 +35,8 @@ def diff(
     from dcplan.report import diff as diff_report
 
     set_levels(quiet, verbose)
-    only(fmt, (Format.table, Format.json, Format.markdown), "diff")
+    only(fmt, (Format.table, Format.json, Format.markdown, Format.html), "diff")
+    html_needs_a_file(fmt, output)
     options = solve_options(objective, solver, time_limit, gap, threads, solver_log)
     inputs = _read_both((a, b), set_ or ())
     plans = []

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from dcplan.cli import catalog, check, diff, explain, files, solve, validate
+from dcplan.cli import catalog, check, diff, explain, files, pareto, report, solve, sweep, validate
 from dcplan.cli.app import app, catalog_app, state
 from dcplan.diagnostics import ExitCode
 
@@ -15,6 +15,9 @@ app.command("validate")(validate.validate)
 app.command("check")(check.check)
 app.command("explain")(explain.explain)
 app.command("diff")(diff.diff)
+app.command("report")(report.report)
+app.command("sweep")(sweep.sweep)
+app.command("pareto")(pareto.pareto)
 catalog_app.callback()(catalog.catalog_default)
 catalog_app.command("list")(catalog.catalog_list)
 catalog_app.command("show")(catalog.catalog_show)

@@ -10,7 +10,8 @@ import typer
 
 from dcplan.cli.app import (Format, FormatOption, GapOption, ObjectiveOption, OutputOption, QuietOption, SetOption,
                             SolverOption, SolverLogOption, ThreadsOption, TimeLimitOption, VerboseOption, color, emit, fail,
-                            interrupted, load_or_exit, note, progress, set_levels, solve_options, state)
+                            html_needs_a_file, interrupted, load_or_exit, note, progress, set_levels, solve_options,
+                            state)
 from dcplan.diagnostics import ExitCode
 from dcplan.vocab import Engine
 
@@ -37,6 +38,7 @@ def solve(
     from dcplan.report import plan as plan_report
 
     set_levels(quiet, verbose)
+    html_needs_a_file(fmt, output)
     options = solve_options(objective, solver, time_limit, gap, threads, solver_log,
                             save_model=str(save_model) if save_model else None)
     loaded = load_or_exit(scenario, set_)

@@ -15,7 +15,8 @@ from dcplan.model import BuiltModel, Fabric, constraint_name, optics_count, swit
 from dcplan.rules import item_of, leaf_split, units_per_rack
 from dcplan.vocab import Status, relative_gap
 from dcplan.model.linear import INF
-from dcplan.plan.objects import Assignment, BomLine, ConstraintReport, FabricReport, Plan, SiteSummary
+from dcplan.plan.objects import (Assignment, BomLine, ConstraintReport, FabricReport, Plan, SiteDetail,
+                                 SiteSummary)
 
 
 def rounded_values(built: BuiltModel, values) -> list[float]:
@@ -108,6 +109,7 @@ def extract(built: BuiltModel, values: list[float], *, status: str, engine: str,
     plan.sites = [SiteSummary(s.name, val(built.site_it_power[s.name]), val(built.site_it_power[s.name]) * s.pue,
                               s.power, int(round(val(built.site_racks[s.name]))), s.racks)
                   for s in scenario.sites]
+    plan.site_details = [SiteDetail(s.name, s.rack_units, s.rack_power, s.pue) for s in scenario.sites]
     plan.totals = _totals(built, val, plan)
     plan.constraints = _constraint_report(built, values)
     plan.requirements = _requirements(built)
@@ -122,7 +124,8 @@ def _assignments(built: BuiltModel, val) -> list[Assignment]:
             continue
         item = item_of(built.catalog, pool.kind, pool.item)
         per = item.accelerators.count if getattr(item, "accelerators", None) else 0
-        out.append(Assignment(pool.workload, pool.site, pool.item, servers, spares, per * (servers + spares)))
+        out.append(Assignment(pool.workload, pool.site, pool.item, servers, spares, per * (servers + spares),
+                              pool.group))
     return out
 
 

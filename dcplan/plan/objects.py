@@ -27,6 +27,7 @@ class Assignment:
     servers: int
     spares: int
     accelerators: int
+    group: str = "shared"  # isolation group of the pool: "shared" or an isolated security level
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,16 @@ class SiteSummary:
     power_limit_kw: float
     racks: int
     rack_limit: int
+
+
+@dataclass(frozen=True)
+class SiteDetail:
+    """The rack size and PUE of a site, so a saved plan can be drawn (rack elevations) without its scenario."""
+
+    name: str
+    rack_units: int
+    rack_power_kw: float
+    pue: float
 
 
 @dataclass(frozen=True)
@@ -51,7 +62,8 @@ class ConstraintReport:
 
 @dataclass(frozen=True)
 class FabricReport:
-    """Kept for verification and --verbose; not part of the plan JSON contract (docs/cli.md)."""
+    """One network fabric as built: switch counts per switch type under leaves, spines, assigned
+    (server links cabled to that leaf type) and uplinks. Verification reads it; the JSON carries it."""
 
     name: str
     kind: str
@@ -86,9 +98,12 @@ class Plan:
     racks: dict = field(default_factory=dict)  # "item|site|group" -> racks
     requirements: dict = field(default_factory=dict)
     currency: str = "USD"
+    site_details: list[SiteDetail] = field(default_factory=list)
 
     def to_dict(self, verbose: bool = False) -> dict:
-        """The plan JSON keys of docs/cli.md exactly; `requirements` only when verbose."""
+        """The plan JSON keys of docs/cli.md, then what a report needs to draw the plan from its JSON alone
+        (`currency`, `site_details`, `racks`, `fabrics`, `assignments[].group`: small, per site and item);
+        `requirements` (per workload and candidate, large at scale) only when verbose."""
         data = {
             "dcplan": 1, "scenario": self.scenario, "status": self.status,
             "objective": {"name": self.objective_name, "value": self.objective_value, "bound": self.bound,
@@ -101,7 +116,19 @@ class Plan:
             "assignments": [asdict(a) for a in self.assignments],
             "constraints": [asdict(c) for c in self.constraints],
             "warnings": list(self.warnings),
+            "currency": self.currency,
+            "site_details": [asdict(s) for s in self.site_details],
+            "racks": self._racks_by_item(),
+            "fabrics": [asdict(f) for f in self.fabrics],
         }
         if verbose:
             data["requirements"] = self.requirements
         return data
+
+    def _racks_by_item(self) -> list[dict]:
+        """Racks per (site, item, isolation group): one item type and group per rack, as the model packs them."""
+        out = []
+        for key, count in self.racks.items():
+            item, site, group = key.split("|")
+            out.append({"site": site, "item": item, "group": group, "racks": count})
+        return out

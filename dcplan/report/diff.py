@@ -1,11 +1,15 @@
-"""A plan diff as text: a rich table, a Markdown pull-request comment, or JSON (the use case's to_dict)."""
+"""A plan diff as text: a rich table, a Markdown pull-request comment, or JSON (the use case's to_dict);
+or as an HTML page of that JSON (dcplan.report.html)."""
 
 from __future__ import annotations
 
 import io
 import json
 
+from dcplan.report import mermaid
 from dcplan.usecases.diff import LineDiff, PlanDiff, Side, to_dict
+
+MARKER = "<!-- dcplan-diff -->"  # stable: CI jobs search their pull request's comments for it
 
 # label, unit ("money" = the plan currency), decimals shown
 _SHOW = {"capex": ("capex", "money", 0), "opex_per_year": ("opex per year", "money", 0), "tco": ("TCO", "money", 0),
@@ -15,9 +19,13 @@ _SHOW = {"capex": ("capex", "money", 0), "opex_per_year": ("opex per year", "mon
 _HEADLINE = ("capex", "tco", "facility_power_kw", "carbon_t_per_year")
 
 def render(d: PlanDiff, fmt: str, *, color: bool = False) -> str:
-    """`table` (rich), `json` (stable keys; see docs/cli.md) or `markdown` (a pull-request comment)."""
+    """`table` (rich), `json` (stable keys; see docs/cli.md), `markdown` (a pull-request comment) or `html`."""
     if fmt == "json":
         return json.dumps(to_dict(d), indent=2, allow_nan=False)
+    if fmt == "html":
+        from dcplan.report.html import render_diff
+
+        return render_diff(to_dict(d))
     if fmt == "markdown":
         return render_markdown(d)
     if fmt == "table":
@@ -140,12 +148,26 @@ def render_table(d: PlanDiff, *, color: bool = False) -> str:
 
 
 def _cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+    """A table cell: no column break, no line break, no HTML that a rendered comment would obey."""
+    return (text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+            .replace("<", "&lt;").replace(">", "&gt;"))
+
+
+def _site_chart(d: PlanDiff) -> list[str]:
+    """Facility power per site as a Mermaid chart (B as bars, A as a line), when a site's power changed;
+    with one site the totals table says the same."""
+    if len(d.sites) < 2 or not any(s.facility_power_kw.delta or not (s.in_a and s.in_b) for s in d.sites):
+        return []
+    return [""] + mermaid.bars_with_line("Facility power per site (kW): B as bars, A as a line",
+                                         [s.name for s in d.sites], [s.facility_power_kw.new for s in d.sites],
+                                         [s.facility_power_kw.old for s in d.sites], "kW")
 
 
 def render_markdown(d: PlanDiff) -> str:
+    """A pull-request comment. Its first line is MARKER, so a CI job finds its earlier comment and edits it."""
     code = lambda s: "`" + s.replace("`", "'") + "`"  # noqa: E731 - a path in inline code
-    lines = [f"### dcplan diff: {code(d.a.source)} → {code(d.b.source)}", "", f"**{_cell(headline(d))}**"]
+    lines = [MARKER, f"### dcplan diff: {code(d.a.source)} → {code(d.b.source)}", "", f"**{_cell(headline(d))}**",
+             *_site_chart(d)]
     for title, head, rows in _sections(d):
         numeric = [i >= (3 if "BOM" in title else 1) and column != "description" for i, column in enumerate(head)]
         lines += ["", f"#### {title}", "", "| " + " | ".join(head) + " |",

@@ -1,4 +1,5 @@
-"""Plan → table / JSON / CSV / YAML / Markdown text. Writing (atomically) is the CLI's job.
+"""Plan → table / JSON / CSV / YAML / Markdown text, or an HTML page (dcplan.report.html). Writing
+(atomically) is the CLI's job.
 
 JSON and CSV are written with plain serialisers, never through rich (which
 wraps and interprets markup). CSV cells that a spreadsheet would read as a
@@ -12,6 +13,7 @@ import io
 import json
 
 from dcplan.plan.extract import Plan
+from dcplan.report import mermaid
 
 CSV_COLUMNS = ("site", "category", "item", "description", "quantity", "unit_price", "extended_price", "power_kw",
                "rack_units")
@@ -28,6 +30,10 @@ def render(plan: Plan, fmt: str, *, verbose: bool = False, color: bool = False) 
         return render_csv(plan)
     if fmt == "markdown":
         return render_markdown(plan)
+    if fmt == "html":  # with the sizing figures: the report shows what each assignment rests on
+        from dcplan.report.html import render_plan
+
+        return render_plan(plan.to_dict(verbose=True))
     return render_table(plan, verbose=verbose, color=color)
 
 
@@ -138,18 +144,41 @@ def _requirements_table(plan: Plan):
     return table
 
 
+def _capex_by_category(plan: Plan) -> list[tuple[str, float]]:
+    out: dict[str, float] = {}
+    for line in plan.bom:
+        out[line.category] = out.get(line.category, 0.0) + line.extended_price
+    return list(out.items())
+
+
+def _markdown_text(text: str) -> str:
+    """Free text (a catalog description) in a table cell: no column break, no HTML a comment would render."""
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
+
+
+def _share(used: float, limit: float) -> float:
+    return 100.0 * used / limit if limit else 0.0
+
+
 def render_markdown(plan: Plan) -> str:
+    """A pull-request comment: the headline figures, capex by category as a Mermaid pie, the tables."""
     lines = [f"# Plan for {plan.scenario}", "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in _summary_rows(plan)]
+    lines += ["", *mermaid.pie(f"Capex by category ({plan.currency})", _capex_by_category(plan))]
     lines += ["", "## Bill of materials", "", "| " + " | ".join(CSV_COLUMNS) + " |", "|" + "---|" * len(CSV_COLUMNS)]
     for b in plan.bom:
-        cells = [b.site, b.category, b.item, b.description.replace("|", "\\|"), str(b.quantity), _money(b.unit_price),
+        cells = [b.site, b.category, b.item, _markdown_text(b.description), str(b.quantity), _money(b.unit_price),
                  _money(b.extended_price), f"{b.power_kw:,.1f}", str(b.rack_units)]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "## Sites", "", "| site | IT kW | facility kW | limit kW | racks | rack limit |",
               "|---|---|---|---|---|---|"]
     lines += [f"| {s.name} | {s.it_power_kw:,.1f} | {s.facility_power_kw:,.1f} | {s.power_limit_kw:,.1f} | "
               f"{s.racks} | {s.rack_limit} |" for s in plan.sites]
+    if len(plan.sites) > 1:  # how close each site is to its limits, on one scale; one site: the table says it
+        lines += [""] + mermaid.bars_with_line("Share of each site's limits used: power (bars), racks (line)",
+                                               [s.name for s in plan.sites],
+                                               [_share(s.facility_power_kw, s.power_limit_kw) for s in plan.sites],
+                                               [_share(s.racks, s.rack_limit) for s in plan.sites], "% used")
     lines += ["", "## Assignments", "", "| workload | site | item | servers | spares | accelerators |",
               "|---|---|---|---|---|---|"]
     lines += [f"| {a.workload} | {a.site} | {a.item} | {a.servers} | {a.spares} | {a.accelerators} |"

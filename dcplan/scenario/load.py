@@ -6,6 +6,8 @@ input. Nothing here imports a solver, so `dcplan validate` stays fast.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,37 +35,69 @@ class LoadResult:
 
 def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> LoadResult:
     """Read and validate one scenario file; `overrides` are `PATH=VALUE` strings."""
+    document, problems = read_document(path)
+    if document is None:
+        return LoadResult(str(path), diagnostics=problems)
+    pairs = []
+    for text in overrides:
+        try:
+            pairs.append(parse_override(text))
+        except OverrideError as err:
+            problems.append(override_diagnostic(str(err)))
+    return document.validate(pairs, problems)
+
+
+@dataclass
+class ScenarioDocument:
+    """A scenario file read once, to be validated with different overrides (a sweep's points)."""
+
+    name: str
+    data: object
+    positions: Positions
+    problems: list[Diagnostic] = field(default_factory=list)
+
+    def validate(self, overrides: list[tuple[str, object]] | tuple = (), problems: list[Diagnostic] = (),
+                 source: str = "--set") -> LoadResult:
+        """The file's data with `overrides` ((path, value) pairs) applied to a copy, validated like the file."""
+        result = LoadResult(self.name, diagnostics=[*self.problems, *problems])
+        result.positions = dataclasses.replace(self.positions, overridden=set(self.positions.overridden),
+                                               override_source=source)
+        if not isinstance(self.data, dict):
+            result.diagnostics.append(result.positions.diagnostic(
+                "not-a-mapping", "a scenario must be a mapping of keys such as `dcplan:`, `sites:` and `workloads:`",
+                ()))
+            return result
+        # Overrides change a copy, so the document can be validated again with other values; validation
+        # itself never changes the data.
+        data = copy.deepcopy(self.data) if overrides else self.data
+        for key, value in overrides:
+            try:
+                result.positions.overridden.add(apply_override(data, key, value))
+            except OverrideError as err:
+                result.diagnostics.append(override_diagnostic(str(err), source))
+        return _validate(result, data)
+
+
+def read_document(path: str | Path) -> tuple[ScenarioDocument | None, list[Diagnostic]]:
+    """Read a scenario file once (YAML with positions); None and the problem when it cannot be read."""
     name = str(path)
-    result = LoadResult(name)
     try:
         document = read_file(path, name)
     except YamlProblem as problem:
-        result.diagnostics.append(problem.diagnostic)
-        return result
-    result.positions = document.positions
-    result.diagnostics.extend(document.problems)
-    data = document.data
-    if not isinstance(data, dict):
-        result.diagnostics.append(document.positions.diagnostic(
-            "not-a-mapping", "a scenario must be a mapping of keys such as `dcplan:`, `sites:` and `workloads:`", ()))
-        return result
-    for text in overrides:
-        try:
-            key, value = parse_override(text)
-            resolved = apply_override(data, key, value)
-        except OverrideError as err:
-            result.diagnostics.append(override_diagnostic(str(err)))
-            continue
-        document.positions.overridden.add(resolved)
+        return None, [problem.diagnostic]
+    return ScenarioDocument(name, document.data, document.positions, list(document.problems)), []
+
+
+def _validate(result: LoadResult, data: dict) -> LoadResult:
     # References are checked on the raw data, so they are reported together with schema errors.
-    result.diagnostics.extend(check_references(data, document.positions))
+    result.diagnostics.extend(check_references(data, result.positions))
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
-        result.diagnostics.extend(schema_diagnostics(err, data, document.positions, Scenario))
+        result.diagnostics.extend(schema_diagnostics(err, data, result.positions, Scenario))
         result.diagnostics.sort(key=_position)
         return result
-    result.diagnostics.extend(check_semantics(scenario, document.positions))
+    result.diagnostics.extend(check_semantics(scenario, result.positions))
     result.diagnostics.sort(key=_position)
     if not any(d.is_error for d in result.diagnostics):
         result.scenario = scenario

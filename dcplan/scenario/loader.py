@@ -108,6 +108,7 @@ class Positions:
     values: dict[tuple, tuple[int, int]] = field(default_factory=dict)
     keys: dict[tuple, tuple[int, int]] = field(default_factory=dict)
     overridden: set[tuple] = field(default_factory=set)  # paths set by --set, not by the file
+    override_source: str = "--set"  # the option that set them (`--vary` in a sweep)
 
     def override_of(self, path: tuple) -> tuple | None:
         for i in range(len(path), 0, -1):
@@ -130,7 +131,8 @@ class Positions:
                    hint: str | None = None, severity: str = "error") -> Diagnostic:
         if self.override_of(path) is not None:
             # The value came from the command line: there is no line in the file to show.
-            return Diagnostic(code=code, message=f"{message} (value given by --set {format_path(self.override_of(path))})",
+            return Diagnostic(code=code, message=f"{message} (value given by {self.override_source} "
+                                                             f"{format_path(self.override_of(path))})",
                               file=self.file, path=format_path(path), hint=hint, severity=severity)
         line, col = self.of(path, key=key)
         return Diagnostic(code=code, message=message, file=self.file, path=format_path(path),

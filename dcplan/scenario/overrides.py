@@ -8,6 +8,7 @@ so an override is validated exactly like the same value written in the file.
 
 from __future__ import annotations
 
+import difflib
 import re
 
 from dcplan.diagnostics import Diagnostic, format_path
@@ -20,27 +21,27 @@ class OverrideError(ValueError):
     pass
 
 
-def parse_override(text: str) -> tuple[str, object]:
-    """'sites.0.power=6 MW' → ('sites.0.power', '6 MW')."""
+def parse_override(text: str, option: str = "--set") -> tuple[str, object]:
+    """'sites.0.power=6 MW' → ('sites.0.power', '6 MW'). `option` names the flag in messages."""
     if "=" not in text:
-        raise OverrideError(f"--set {text!r}: expected PATH=VALUE")
+        raise OverrideError(f"{option} {text!r}: expected PATH=VALUE")
     path, value_text = text.split("=", 1)
     path = path.strip()
     if not path:
-        raise OverrideError(f"--set {text!r}: the PATH before '=' is empty")
+        raise OverrideError(f"{option} {text!r}: the PATH before '=' is empty")
     if not value_text.strip():
-        raise OverrideError(f"--set {text!r}: the VALUE after '=' is empty")
+        raise OverrideError(f"{option} {text!r}: the VALUE after '=' is empty")
     try:
-        document = parse_text(value_text, "--set")
+        document = parse_text(value_text, option)
     except YamlProblem as problem:
         if problem.diagnostic.code == "empty-file":  # "#..." is a YAML comment, not a value
-            raise OverrideError(f"--set {text!r}: the VALUE after '=' is only a YAML comment; "
+            raise OverrideError(f"{option} {text!r}: the VALUE after '=' is only a YAML comment; "
                                 f"quote it to mean text") from None
-        raise OverrideError(f"--set {text!r}: {problem.diagnostic.message}") from None
+        raise OverrideError(f"{option} {text!r}: {problem.diagnostic.message}") from None
     if document.problems:
         # Tags, merge keys and duplicate keys are errors in a file; they are in a --set VALUE too
         # (before this check `--set x=!!python/name:os.system` silently set x to null).
-        raise OverrideError(f"--set {text!r}: {document.problems[0].message}")
+        raise OverrideError(f"{option} {text!r}: {document.problems[0].message}")
     return path, document.data
 
 
@@ -93,11 +94,16 @@ def _list_index(items: list, part, resolved: list) -> int:
         if 0 <= part < len(items):
             return part
         raise OverrideError(f"{where} has {len(items)} entries; index {part} is out of range")
+    names = []
     for index, item in enumerate(items):
         if isinstance(item, dict) and part in (item.get("name"), item.get("id")):
             return index
-    raise OverrideError(f"{where} has no entry named {part!r}")
+        if isinstance(item, dict):
+            names += [str(n) for n in (item.get("name"), item.get("id")) if n is not None]
+    close = difflib.get_close_matches(str(part), names, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else (f" (entries: {', '.join(names[:8])})" if names else "")
+    raise OverrideError(f"{where} has no entry named {part!r}{hint}")
 
 
-def override_diagnostic(message: str) -> Diagnostic:
-    return Diagnostic("bad-override", message, file="--set")
+def override_diagnostic(message: str, source: str = "--set") -> Diagnostic:
+    return Diagnostic("bad-override", message, file=source)

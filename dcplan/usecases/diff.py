@@ -72,7 +72,7 @@ def read_input(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) ->
 
 
 def plan_dict(given: PlanInput | ScenarioInput, options=None) -> dict:
-    """The plan of an input as a plan JSON dict (plus `currency`); solves a scenario with api.SolveOptions."""
+    """The plan of an input as a plan JSON dict; solves a scenario with api.SolveOptions."""
     if isinstance(given, PlanInput):
         return given.plan
     from dcplan.usecases import planning as api
@@ -80,7 +80,7 @@ def plan_dict(given: PlanInput | ScenarioInput, options=None) -> dict:
         plan = api.plan_scenario(given.scenario, options)
     except api.NoPlan as no_plan:
         raise Unplanned(given.source, no_plan.status, str(no_plan), no_plan.plan_stub.get("warnings", [])) from None
-    return {**plan.to_dict(), "currency": plan.currency}
+    return plan.to_dict()
 
 
 def load_plan_dict(path: str | Path, overrides: list[str] | tuple[str, ...] = (), options=None) -> dict:

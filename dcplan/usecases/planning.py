@@ -127,20 +127,23 @@ class _Run:
                          "before finding any plan; raise --time-limit", stub)
 
 
-def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_progress=None, on_stage=None):
+def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_progress=None, on_stage=None,
+                  requirements: dict | None = None):
     """Size, build, solve and verify; return a verified Plan or raise NoPlan / Interrupted.
 
     The time limit (`time_limit`, else the scenario's `solver.time_limit`) covers everything from this
     call on: sizing, building, the warm start, the workload cuts, the engine or the decomposition, and
     verification. `on_progress(message)` hears what each stage did (the CLI prints it with --verbose);
     `on_stage(stage, seconds)` hears how long each dcplan.vocab.Stage took (the benchmark times runs
-    with it).
+    with it). `requirements`, when given, is this scenario's sizing already done
+    (`dcplan.sizing.size_scenario`'s result, by workload name): a sweep sizes its scenario once and
+    re-sizes per point only the workloads a point changes (dcplan/studies/sizing.py).
     """
     options = options or SolveOptions()
     if options.objective:
         scenario = scenario.model_copy(update={"objective": options.objective})
     run = _Run(scenario, options, catalog_module.effective(scenario.catalog), time.perf_counter(),
-               _Stages(on_progress, on_stage))
+               _Stages(on_progress, on_stage), requirements=requirements)
     run.ends = run.start + run.setting("time_limit")
     if options.deadline is not None:
         run.ends = min(run.ends, options.deadline)
@@ -165,7 +168,8 @@ def _size_and_build(run: _Run) -> None:
     from dcplan.sizing.pruning import prune_dominated
 
     with run.stages(Stage.SIZE):
-        run.requirements = size_scenario(run.scenario, run.catalog)
+        if run.requirements is None:  # not sized beforehand (plan_scenario's `requirements`)
+            run.requirements = size_scenario(run.scenario, run.catalog)
         _refuse_absurd_pools(run.requirements)
     run.check_time("sizing the workloads")
     with run.stages(Stage.PRUNE):

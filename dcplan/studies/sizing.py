@@ -1,0 +1,43 @@
+"""Sizing once per study: a point re-sizes only the workloads its varied values change.
+
+A workload's requirement depends on the workload itself and on the catalog in effect
+(dcplan.sizing.size_workload); sites, limits, the objective, solver settings, generic constraints
+and assertions never enter it. So a point whose catalog and policies equal the base scenario's
+reuses the base requirement of every workload that is equal too, and sizes the others; a point
+that changes anything else sizing might read (the catalog, policies, a future field) is sized in
+full. Requirements are values, never changed after sizing, so sharing them is safe.
+"""
+
+from __future__ import annotations
+
+NOT_READ_BY_SIZING = frozenset({"dcplan", "name", "description", "horizon", "currency", "objective", "limits",
+                                "solver", "sites", "constraints", "assert"})
+"""Scenario fields that do not enter any workload's requirement (dcplan/sizing/)."""
+
+
+def size_base(scenario) -> dict:
+    """Every workload's requirement, by name (what plan_scenario would compute)."""
+    from dcplan.scenario.catalog import effective
+    from dcplan.sizing import size_scenario
+
+    return size_scenario(scenario, effective(scenario.catalog))
+
+
+def requirements_for(scenario, base, base_requirements: dict) -> tuple[dict | None, int]:
+    """The point's requirements, re-using the base's where the point leaves a workload unchanged.
+
+    Returns (requirements or None when everything must be sized afresh, number of workloads sized).
+    """
+    from dcplan.scenario.catalog import effective
+    from dcplan.sizing import size_scenario
+
+    fields = type(scenario).model_fields
+    if any(getattr(scenario, name) != getattr(base, name) for name in fields
+           if name not in NOT_READ_BY_SIZING and name != "workloads"):
+        return None, len(scenario.workloads)
+    before = {w.name: w for w in base.workloads}
+    changed = [w for w in scenario.workloads if before.get(w.name) != w or w.name not in base_requirements]
+    sized = size_scenario(scenario.model_copy(update={"workloads": changed}),
+                          effective(scenario.catalog)) if changed else {}
+    return {w.name: sized[w.name] if w.name in sized else base_requirements[w.name]
+            for w in scenario.workloads}, len(changed)
