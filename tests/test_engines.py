@@ -162,3 +162,36 @@ def test_engine_output_goes_to_the_solver_log_only(tmp_path):
     assert "MIP has" in text or "Solving report" in text  # HiGHS's own lines
     verbose = _run("--verbose", "solve", str(SCENARIO), "--format", "json")
     assert "Coefficient ranges" in verbose.stderr and "Coefficient ranges" not in verbose.stdout
+
+
+PLATFORM = ROOT / "scenarios" / "inference-platform.yaml"
+INFEASIBLE = ROOT / "tests" / "infeasible" / "site-power.yaml"
+BANNER = ("Running HiGHS", "Copyright", "third-party", "HighsMip", "tmpSolver", "SCIP version", "terminate called")
+
+# Every command that solves, with --format json (the other engines: test_quiet_means_no_engine_output). Sweep and pareto solve in worker processes: their engines'
+# output would reach the same terminal, so they are checked too.
+SOLVING_COMMANDS = {
+    "solve": ["solve", str(PLATFORM)],
+    "check": ["check", str(PLATFORM)],
+    "explain": ["explain", str(PLATFORM)],
+    "explain-infeasible": ["explain", str(INFEASIBLE)],
+    "diff": ["diff", str(PLATFORM), str(SCENARIO)],
+    "sweep": ["sweep", str(PLATFORM), "--vary", "sites.0.power=6MW,8MW", "-j", "2"],
+    "pareto": ["pareto", str(PLATFORM), "--points", "3", "-j", "2"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(SOLVING_COMMANDS))
+def test_the_real_cli_prints_data_only_on_stdout_and_nothing_under_quiet(command):
+    """A real `dcplan` process, as a script would run it: under --quiet stderr is empty; with --format
+    json stdout is one JSON document, with or without --quiet; no engine banner anywhere."""
+    args = SOLVING_COMMANDS[command]
+    quiet = _run("--quiet", *args, "--format", "json")
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr == ""
+    json.loads(quiet.stdout)  # pure JSON: nothing printed before or after it
+    normal = _run(*args, "--format", "json")
+    assert normal.returncode == 0, normal.stderr
+    assert json.loads(normal.stdout) is not None
+    for text in (quiet.stdout, normal.stdout, normal.stderr):
+        assert not [line for line in text.splitlines() if any(mark in line for mark in BANNER)]
