@@ -145,6 +145,24 @@ def test_default_solve_imports_neither_pulp_nor_highspy_and_names_its_engine():
     assert result["plan"]["objective"]["bound"] is not None
 
 
+def test_cbc_first_then_the_default_path_in_one_process():
+    """PuLP imports highspy when it is installed; a process that did so before OR-Tools' first HiGHS solve
+    crashed (SIGSEGV) in the workload cuts' two-thread solves. CBC must not bring a second HiGHS along."""
+    code = ("import sys\n"
+            "import dcplan\n"
+            "from dcplan.scenario.load import load_scenario\n"
+            "from dcplan.solve import engines\n"
+            "from tests.test_engines import knapsack\n"
+            "assert engines.solve(knapsack(), 'cbc', time_limit=30, gap=0.0).objective == 8\n"
+            f"scenario = load_scenario({str(SCENARIO)!r}).scenario\n"
+            "for _ in range(2):\n"
+            "    plan = dcplan.plan_scenario(scenario, dcplan.SolveOptions(gap=0.0))\n"
+            "print(plan.engine, 'highspy' in sys.modules)\n")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split()[-2:] == ["ortools-highs", "False"]
+
+
 @pytest.mark.parametrize("engine", ["auto", "scip", "cbc"])
 def test_quiet_means_no_engine_output(engine):
     run = _run("--quiet", "solve", str(SCENARIO), "--solver", engine, "--format", "json")
@@ -195,3 +213,27 @@ def test_the_real_cli_prints_data_only_on_stdout_and_nothing_under_quiet(command
     assert json.loads(normal.stdout) is not None
     for text in (quiet.stdout, normal.stdout, normal.stderr):
         assert not [line for line in text.splitlines() if any(mark in line for mark in BANNER)]
+
+
+# The bundled scenarios' optima (tco), proven at gap 0 by HiGHS, SCIP and CP-SAT inside OR-Tools and by CBC
+# through PuLP when the default engine moved to OR-Tools; they agreed to the cent with PuLP+HiGHS before.
+BUNDLED_OPTIMA = {
+    "enterprise-multisite": 5_549_299.79,
+    "frontier-pretraining": 237_694_093.39,
+    "inference-platform": 2_177_351.31,
+    "llama3-405b-worked-example": 715_109_209.16,
+}
+
+
+@pytest.mark.parametrize("name", sorted(BUNDLED_OPTIMA))
+def test_every_engine_proves_the_same_optimum_on_the_bundled_scenarios(name):
+    import dcplan
+    from dcplan.scenario.load import load_scenario
+
+    scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml").scenario
+    for engine in ("highs", "scip", "cp-sat", "cbc"):
+        plan = dcplan.plan_scenario(scenario, dcplan.SolveOptions(engine=engine, gap=0.0, time_limit=120))
+        assert plan.status == "optimal", engine
+        assert plan.engine == engines.ENGINE_NAMES[engine]
+        assert plan.objective_value == pytest.approx(BUNDLED_OPTIMA[name], abs=0.01), engine
+        assert plan.bound == pytest.approx(plan.objective_value, rel=1e-6), engine

@@ -249,8 +249,28 @@ def _pulp_problem(matrix: Matrix):
     return problem, variables
 
 
-def _solve_pulp(matrix: Matrix, engine: str, time_limit: float, gap: float, threads: int, hint, log) -> SolveResult:
+def _import_pulp(engine: str):
+    """PuLP, imported without highspy unless PuLP's own HiGHS is the engine asked for.
+
+    PuLP imports highspy whenever it is installed (the test and bench extras install it). A process
+    that imported PuLP that way and then ran OR-Tools' HiGHS on two threads (the workload cuts) crashed
+    with SIGSEGV every time: `dcplan check --solver cbc` of two scenarios, or a CBC solve followed by a
+    default one in a library caller. Two HiGHS builds in one process is what the issue forbids; CBC
+    needs none of highspy, so PuLP is kept from loading it.
+    """
+    if "pulp" not in sys.modules and engine != "pulp-highs" and "highspy" not in sys.modules:
+        sys.modules["highspy"] = None  # PuLP's `import highspy` fails; its HiGHS solver is then unavailable
+        try:
+            import pulp
+        finally:
+            del sys.modules["highspy"]
     import pulp
+
+    return pulp
+
+
+def _solve_pulp(matrix: Matrix, engine: str, time_limit: float, gap: float, threads: int, hint, log) -> SolveResult:
+    pulp = _import_pulp(engine)
 
     problem, variables = _pulp_problem(matrix)
     options = {"timeLimit": time_limit, "gapRel": gap, "msg": False}
@@ -287,10 +307,10 @@ def _solve_pulp(matrix: Matrix, engine: str, time_limit: float, gap: float, thre
             with open(options["logPath"], encoding="utf-8", errors="replace") as handle:
                 for line in handle:
                     log(line.rstrip("\n"))
-    return _pulp_result(problem, variables, matrix, engine, time_limit, time.perf_counter() - start)
+    return _pulp_result(problem, variables, matrix, engine, time_limit, gap, time.perf_counter() - start)
 
 
-def _pulp_result(problem, variables, matrix: Matrix, engine: str, time_limit: float,
+def _pulp_result(problem, variables, matrix: Matrix, engine: str, time_limit: float, gap: float,
                  seconds: float) -> SolveResult:
     import pulp
 
@@ -313,6 +333,9 @@ def _pulp_result(problem, variables, matrix: Matrix, engine: str, time_limit: fl
         result.values = values.tolist()
         result.objective = matrix.objective(values)
         result.bound = _highs_bound(problem) if engine == "pulp-highs" else None  # PuLP hides CBC's bound
+        if result.bound is None and status == Status.OPTIMAL:
+            # Optimal means proven within the relative gap asked for: that much is a proven bound.
+            result.bound = result.objective - gap * abs(result.objective)
     return result
 
 
