@@ -36,6 +36,7 @@ bench: $(STAMP)
 
 bench-full: $(STAMP)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.buildout
 
 # Size and render time of every kind of HTML report (in Chromium), written into docs/reports.md.
 bench-reports: $(STAMP) chromium

@@ -113,10 +113,10 @@ def fifty_files(directory: Path) -> list[Path]:
 def validate_in_process(files: list[Path], repeat: int) -> dict:
     code = ("import sys,time,json\n"
             "t=time.perf_counter()\n"
-            "from dcplan.scenario.load import load_scenario\n"
+            "from dcplan.usecases.validate import validate_scenario\n"
             "imported=time.perf_counter()-t\n"
             "t=time.perf_counter()\n"
-            "ok=all(load_scenario(f).ok for f in sys.argv[1:])\n"
+            "ok=all(validate_scenario(f).ok for f in sys.argv[1:])\n"
             "loop=time.perf_counter()-t\n"
             f"solvers=[m for m in sys.modules if m.split('.')[0] in {SOLVER_MODULES!r}]\n"
             "print(json.dumps({'import':imported,'loop':loop,'ok':ok,'solvers':solvers}))\n")

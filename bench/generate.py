@@ -378,6 +378,35 @@ def generate(workloads: int = 100, servers: int = 20, sites: int = 2, seed: int 
     return data
 
 
+BUILDOUT_GROWTH = 0.3
+"""Yearly growth of every service's demand in a generated build-out (its last period is the generated demand)."""
+
+
+def to_buildout(data: dict, periods: int, seed: int = 1) -> dict:
+    """The generated scenario as a build-out over `periods` yearly periods from 2027: every service's
+    demand grows by BUILDOUT_GROWTH a year up to the generated value in the last period, training runs
+    happen in periods drawn by the seed, and a 10 % discount rate applies. Sites are those of the
+    one-purchase scenario, sized for the last period, so the build-out stays feasible."""
+    rng = random.Random(f"dcplan-buildout-{seed}")
+    out = {**data, "name": f"{data['name']}-p{periods}", "periods": {"start": 2027, "count": periods},
+           "discount_rate": "10%"}
+    out["description"] = data["description"] + f" As a {periods}-period build-out."
+    shrink = (1 + BUILDOUT_GROWTH) ** (periods - 1)
+    workloads = []
+    for w in data["workloads"]:
+        w = dict(w)
+        if w["type"] == "training":
+            w["period"] = 2027 + rng.randrange(periods)
+        for field in ("requests_per_s", "vcpus", "capacity"):
+            if field in w and isinstance(w[field], (int, float)):
+                start = w[field] / shrink
+                w[field] = {"start": max(1, round(start)) if field == "vcpus" else start,
+                            "growth": BUILDOUT_GROWTH}
+        workloads.append(w)
+    out["workloads"] = workloads
+    return out
+
+
 def _ensure_greedy_fits(data: dict, catalog) -> None:
     """Grow every site's power and racks by 15 % until the greedy planner places every workload.
 
@@ -469,6 +498,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="workload shares, e.g. training=0.05,inference=0.45,cpu=0.4,storage=0.1")
     parser.add_argument("--utilisation", type=float, default=DEFAULT_UTILISATION,
                         help="estimated share of site power and racks the workloads need (default 0.6)")
+    parser.add_argument("--periods", type=int, default=0,
+                        help="a build-out over this many yearly periods (default: one purchase)")
     parser.add_argument("-o", "--output", default="-", help="output file (default stdout)")
     args = parser.parse_args(argv)
     try:
@@ -476,8 +507,12 @@ def main(argv: list[str] | None = None) -> int:
                         args.utilisation)
     except ValueError as err:
         parser.error(str(err))
-    text = to_yaml(data, _command(args.workloads, args.servers, args.sites, args.seed, args.policies == "on",
-                                  args.mix, args.utilisation))
+    command = _command(args.workloads, args.servers, args.sites, args.seed, args.policies == "on", args.mix,
+                       args.utilisation)
+    if args.periods:
+        data = to_buildout(data, args.periods, args.seed)
+        command += f" --periods {args.periods}"
+    text = to_yaml(data, command)
     if args.output == "-":
         sys.stdout.write(text)
     else:

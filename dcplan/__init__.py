@@ -22,6 +22,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     # scenario input
     "load_scenario": ("dcplan.scenario.load", "load_scenario"),
+    "validate_scenario": ("dcplan.usecases.validate", "validate_scenario"),
     "LoadResult": ("dcplan.scenario.load", "LoadResult"),
     "render_diagnostics": ("dcplan.diagnostics", "render_human"),
     "diagnostics_json": ("dcplan.diagnostics", "render_json"),
@@ -32,6 +33,7 @@ _EXPORTS = {
     # planning
     "plan_scenario": ("dcplan.usecases.planning", "plan_scenario"),
     "SolveOptions": ("dcplan.usecases.planning", "SolveOptions"),
+    "Progress": ("dcplan.usecases.planning", "Progress"),
     "NoPlan": ("dcplan.usecases.planning", "NoPlan"),
     "UnsafeInput": ("dcplan.usecases.planning", "UnsafeInput"),
     "Interrupted": ("dcplan.errors", "Interrupted"),

@@ -7,8 +7,16 @@ mistakes in a file at once. Exit codes for all commands live here too.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from enum import IntEnum
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Control characters of user text (ESC, BEL, ...) shown as escapes, never sent to a terminal."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 class ExitCode(IntEnum):
@@ -16,7 +24,9 @@ class ExitCode(IntEnum):
     INFEASIBLE = 1  # also: a `check` failed
     INVALID_INPUT = 2  # bad file, schema error, unknown option
     NO_SOLUTION = 3  # solver stopped (time limit, error) without a plan
-    INTERRUPTED = 130
+    OUTPUT_FAILED = 74  # the output could not be written (disk full, closed pipe): sysexits' EX_IOERR
+    INTERRUPTED = 130  # Ctrl-C (SIGINT)
+    TERMINATED = 143  # SIGTERM, handled as Ctrl-C is
 
 
 @dataclass(frozen=True)
@@ -92,10 +102,10 @@ def render_human(diagnostics: list[Diagnostic], color: bool = False) -> str:
         if color:
             style = "31" if d.is_error else "33"
             sev = f"\x1b[1;{style}m{sev}\x1b[0m"
-        where = f" {d.path}:" if d.path else ""
-        lines.append(f"{d.location()}: {sev}[{d.code}]{where} {d.message}")
+        where = f" {printable(d.path)}:" if d.path else ""
+        lines.append(f"{printable(d.location())}: {sev}[{d.code}]{where} {printable(d.message)}")
         if d.hint:
-            lines.append(f"    hint: {d.hint}")
+            lines.append(f"    hint: {printable(d.hint)}")
     return "\n".join(lines)
 
 

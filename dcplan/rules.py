@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass, field
 
 HOURS_PER_YEAR = 8760.0
 DEFAULT_IDLE_SHARE = 0.30
@@ -63,16 +64,44 @@ def category_of(kind: str) -> str:
     return "storage" if kind == "storage" else "server"
 
 
+@dataclass(frozen=True)
+class RackItem:
+    """A rack position, as `constraints` see it: bought per site (`where: {category: rack}`), with a
+    price (policies.costs.rack_price) and a quantity, and no other field."""
+
+    price: float
+    id: str = "rack"
+    attrs: dict = field(default_factory=dict)
+
+
+RACK_FIELDS = ("price",)
+"""The fields a rack has for `constraints[].sum` and `where`, besides its quantity."""
+CONSTRAINT_CATEGORIES = ("server", "storage", "switch", "rack")
+"""What `where: {category: ...}` may name: the BOM categories a generic constraint can count."""
+FILTER_KEYS = ("category", "id", "site")
+"""`where` keys that are not item fields: what the item is, which one, and where it is bought."""
+
+
+def item_field(item, name: str):
+    """The value `where` and `sum` see for `name` on an item: its own field, else its `attrs` entry
+    (a bare attribute name resolves to attrs); None when the item has neither."""
+    if isinstance(item, RackItem):
+        return item.price if name in RACK_FIELDS else None
+    if name in type(item).model_fields and name != "attrs":
+        return getattr(item, name)
+    return item.attrs.get(name)
+
+
 def attribute(item, name: str) -> float:
-    """The number that `constraints[].sum` names on an item; 'quantity' counts items."""
+    """The number that `constraints[].sum` names on an item: 'quantity' counts items, 'accelerators'
+    counts their accelerators, `attrs.X` or a bare X not a field reads attrs. The scenario's names were
+    checked at validation (scenario/constraint_names.py): an item that lacks one contributes 0."""
     if name == "quantity":
         return 1.0
     if name == "accelerators":
         ref = getattr(item, "accelerators", None)
         return float(ref.count) if ref else 0.0
-    if name.startswith("attrs."):
-        return float(item.attrs.get(name[len("attrs."):], 0.0))
-    value = getattr(item, name, None)
+    value = item.attrs.get(name[len("attrs."):]) if name.startswith("attrs.") else item_field(item, name)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return 0.0
     return float(value)
@@ -81,17 +110,29 @@ def attribute(item, name: str) -> float:
 def where_matches(where: dict, category: str, item_id: str, site: str | None, item,
                   ignore_site: bool = False) -> bool:
     """Does a bought item match a `constraints[].where` filter (category, id, site or any field)?"""
-    fields = item.model_dump()
     for key, wanted in where.items():
         if key == "site" and ignore_site:
             continue
-        actual = {"category": category, "id": item_id, "site": site}.get(key, fields.get(key))
+        actual = {"category": category, "id": item_id, "site": site}[key] if key in FILTER_KEYS \
+            else item_field(item, key)
         if isinstance(wanted, list):
             if actual not in wanted:
                 return False
         elif actual != wanted:
             return False
     return True
+
+
+POOL_SIZE_LIMIT = 10_000_000
+"""A workload that would need more units than this of its best candidate is a unit slip (validation
+refuses it; planning refuses it too, for library callers that skip validation)."""
+
+
+def least_units(req) -> int:
+    """Units of its best candidate a workload needs at the least: its training cluster, or the pool that
+    alone meets its demand (0 when nothing can serve it)."""
+    sizes = [c.fixed_count if c.fixed_count is not None else pool_bound(req, c) for c in req.candidates]
+    return min(sizes, default=0)
 
 
 def pool_bound(req, cand, extra: int = 0) -> int:

@@ -116,6 +116,8 @@ class RowFamily(_Words):
     CONSTRAINTS = "constraints"
     LIMITS = "limits"
     MASTER = "master"
+    OWNERSHIP = "ownership"  # build-outs: what is in use is owned (bought, installed, not retired)
+    METRICS = "metrics"  # rows that define a total (the peak power of a build-out)
 
 
 RELAXABLE_FAMILIES = (RowFamily.POWER, RowFamily.RACKS, RowFamily.LIMITS, RowFamily.CONSTRAINTS)

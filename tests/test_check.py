@@ -227,12 +227,38 @@ def test_baseline_from_check_json_matches_by_scenario_name(tmp_path):
     saved = tmp_path / "saved.json"
     run("check", scenario(tmp_path, name="one"), scenario(tmp_path, name="two"), "-f", "json", "-o", saved)
     result = run("check", scenario(tmp_path, name="two", vcpus=512), scenario(tmp_path, name="three"),
-                 "--baseline", saved, "--max-increase", "0.05", "--format", "json")
+                 "--baseline", saved, "--max-increase", "0.05", "--format", "json", "--allow-new")
     assert result.exit_code == 1
     two, three = json.loads(result.stdout)
     assert two["outcome"] == "failed" and not all(c["passed"] for c in two["baseline"])
     assert three["outcome"] == "passed" and three["baseline"] == []
     assert "no plan for scenario 'three'" in result.stderr
+
+
+def test_a_scenario_missing_from_the_baseline_fails_unless_allowed(tmp_path, base_plan):
+    """A rename used to skip the gate with a note: a scenario the baseline does not know is not compared."""
+    renamed = scenario(tmp_path, name="renamed")
+    failed = run("check", renamed, "--baseline", base_plan, "--format", "junit")
+    assert failed.exit_code == 1
+    assert "not compared, so it fails unless --allow-new" in failed.stderr
+    assert '<testcase classname="' in failed.stdout and 'name="baseline"' in failed.stdout and "<failure" in failed.stdout
+    allowed = run("check", renamed, "--baseline", base_plan, "--allow-new")
+    assert allowed.exit_code == 0, allowed.output
+    assert run("check", renamed, "--allow-new").exit_code == 2  # needs --baseline
+
+
+@pytest.mark.parametrize("version", [2, None])
+def test_a_baseline_of_another_format_version_is_refused(tmp_path, base_plan, version):
+    data = json.loads(Path(base_plan).read_text())
+    if version is None:
+        del data["dcplan"]
+    else:
+        data["dcplan"] = version
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(data))
+    result = run("check", scenario(tmp_path), "--baseline", other)
+    assert result.exit_code == 2 and "unsupported plan version" in result.output
+    assert result.stdout == ""
 
 
 @pytest.mark.parametrize("args", [
@@ -304,7 +330,7 @@ def test_json_schema_names_the_section_assert():
     assert "assert" in schema["properties"] and "assertions" not in schema["properties"]
     metrics = schema["$defs"]["Assertion"]["properties"]["metric"]["enum"]
     assert set(metrics) == set(check.BASELINE_METRICS) | {"opex_per_year", "it_power_kw", "energy_mwh_per_year",
-                                                          "racks", "accelerators"}
+                                                          "racks", "accelerators", "npv"}
 
 
 # --------------------------------------------------------------------------- docs

@@ -241,6 +241,11 @@ def test_init_writes_a_valid_scenario_and_refuses_to_overwrite(tmp_path):
     assert first.stdout == "" and str(target) in first.stderr
     assert load_scenario(target).ok
     assert run("validate", target).exit_code == 0
+    # The modeline points at a schema that exists beside the file, and it is the schema of this dcplan.
+    modeline = target.read_text(encoding="utf-8").splitlines()[0]
+    assert modeline == "# yaml-language-server: $schema=scenario.schema.json"
+    schema = tmp_path / "scenario.schema.json"
+    assert json.loads(schema.read_text(encoding="utf-8")) == json.loads(run("schema").stdout)
 
     target.write_text("# my own edits\n", encoding="utf-8")
     again = run("init", target)
@@ -275,6 +280,7 @@ def test_init_default_path(tmp_path, monkeypatch):
     ["solve", "x.yaml", "--solver", "gurobi"],
     ["solve", "x.yaml", "--time-limit", "0"],
     ["solve", "x.yaml", "--time-limit", "soon"],
+    ["solve", "x.yaml", "--time-limit", "1e7"],
     ["solve", "x.yaml", "--gap", "2"],
     ["solve", "x.yaml", "--threads", "-1"],
     ["solve", "x.yaml", "--format", "pdf"],
@@ -365,7 +371,7 @@ def test_every_command_has_a_docs_section():
 
 def test_docs_list_the_exit_codes():
     text = CLI_DOC.read_text(encoding="utf-8")
-    for code in ("0", "1", "2", "3", "70", "130"):
+    for code in ("0", "1", "2", "3", "70", "74", "130", "143"):
         assert re.search(rf"^\| {code} \|", text, re.M), f"exit code {code} not in docs/cli.md"
 
 
@@ -444,3 +450,56 @@ def test_python_dash_m_and_console_script_agree():
     proc = subprocess.run([str(script), "schema"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0
     assert proc.stdout == dcplan("schema").stdout
+
+
+# --------------------------------------------------------------------------- conventions
+
+
+def test_version():
+    import dcplan as library
+
+    done = dcplan("--version")
+    assert done.returncode == 0 and done.stdout.strip() == f"dcplan {library.__version__}"
+
+
+def test_shell_completion_script():
+    done = dcplan("--show-completion", "bash", cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "complete" in done.stdout and "dcplan" in done.stdout
+
+
+def test_init_keeps_a_different_schema_unless_forced(tmp_path):
+    schema = tmp_path / "scenario.schema.json"
+    schema.write_text("{}", encoding="utf-8")
+    done = run("init", tmp_path / "a.yaml")
+    assert done.exit_code == 0 and "kept the existing" in done.stderr and schema.read_text() == "{}"
+    assert run("init", tmp_path / "a.yaml", "--force").exit_code == 0
+    assert json.loads(schema.read_text())["$schema"].startswith("https://json-schema.org/")
+
+
+# --------------------------------------------------------------------------- the long-solve spinner
+
+
+def test_planning_reports_stage_time_limit_incumbent_and_bound(good):
+    """plan_scenario(on_status=...) feeds the spinner: each stage as it starts, the time limit from the end of
+    the build, the greedy start's objective as the first incumbent, the engine's bound at the end."""
+    import dcplan as library
+
+    seen = []
+    plan = library.plan_scenario(library.validate_scenario(good).scenario, library.SolveOptions(time_limit=30),
+                                 on_status=lambda p: seen.append((str(p.stage), p.limit, p.incumbent, p.bound)))
+    stages = list(dict.fromkeys(stage for stage, *_ in seen))
+    assert stages == ["size", "prune", "build", "start", "cuts", "solve", "extract", "verify"]
+    assert seen[-1][1] == 30 and seen[-1][2] == pytest.approx(plan.objective_value)
+    assert any(incumbent is not None for stage, _, incumbent, _ in seen if stage in ("cuts", "solve"))
+    assert seen[-1][3] is not None
+
+
+def test_the_spinner_line():
+    from dcplan.report.plan import render_progress
+    from dcplan.usecases.planning import Progress
+    from dcplan.vocab import Stage
+
+    line = render_progress("solving big.yaml", Progress(Stage.SOLVE, 100.0, 60, 1_234_000, 1_200_000), 112.4)
+    assert line == "solving big.yaml · solve · 12 s of 60 s · incumbent 1,234,000 · bound 1,200,000 · gap 2.76%"
+    assert render_progress("solving x", None, 0) == "solving x"

@@ -210,11 +210,38 @@ def test_feasible_lists_binding_limits_and_their_worth(feasible):
 
 
 def test_feasible_step_option_and_racks_step_at_least_one(feasible):
-    result = explain.explain_file(feasible, ["sites.0.power=1 MW", "sites.0.racks=1", "sites.0.rack_units=10"],
-                                  step=0.05)
+    # Racks are filled per item type: one 15 U rack takes ten 1 U cool servers (150,000) but not ten 2 U hot
+    # ones, which need two racks (100,000).
+    result = explain.explain_file(feasible, ["sites.0.power=1 MW", "sites.0.racks=1", "sites.0.rack_units=15",
+                                             "catalog.servers.0.rack_units=2"], step=0.05)
     [racks] = result.binding
     assert racks.path == "sites[0].racks" and racks.relaxed_to == 2  # 5 % of 1 rack, at least one whole rack
+    assert racks.improvement == pytest.approx(50_000)
     assert racks.line is None  # the value came from --set
+
+
+def test_a_limit_at_its_bound_that_costs_nothing_does_not_bind(feasible):
+    """Ten 1 U servers fill one 10 U rack exactly, but a second rack would not make the plan cheaper."""
+    result = explain.explain_file(feasible, ["sites.0.power=1 MW", "sites.0.racks=1", "sites.0.rack_units=10"])
+    assert result.binding == []
+
+
+def test_a_limit_far_from_its_bound_binds_through_a_discrete_choice():
+    """frontier-pretraining with both sites at 14 MW trains on the dearer cluster at ohio-1: iowa-1's cheaper
+    cluster needs a little more than 14 MW. Its slack is large, so zero slack said "no limit binds"; re-solving
+    with iowa-1's power relaxed finds the cheaper plan (the issue's 16 MW lowers TCO from 261.4 M to 237.7 M)."""
+    scenario = ROOT / "scenarios" / "frontier-pretraining.yaml"
+    overrides = ["sites.0.power=14 MW", "sites.1.power=14 MW"]
+    result = explain.explain_file(scenario, overrides, step=0.10)
+    assert result.objective_value == pytest.approx(261.4e6, rel=1e-3)
+    iowa = next(b for b in result.binding if b.path == "sites[0].power")
+    assert iowa.improvement > 0 and 14_000 < iowa.relaxed_to <= 16_000
+    assert iowa.description.startswith(f"raising sites[0].power to ")
+    relaxed = load_scenario(scenario, [*overrides, iowa.set_argument])
+    plan = plan_scenario(relaxed.scenario)
+    assert plan.objective_value == pytest.approx(result.objective_value - iowa.improvement, rel=1e-4)
+    sixteen = plan_scenario(load_scenario(scenario, [*overrides[1:], "sites.0.power=16 MW"]).scenario)
+    assert sixteen.objective_value == pytest.approx(237.7e6, rel=1e-3)
 
 
 def test_feasible_without_binding_limits(feasible):

@@ -20,10 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 MODELS = ["llama3-8b", "llama3-70b", "mixtral-8x7b"]
 
 
-def hard_scenario(path: Path) -> Path:
+def hard_scenario(path: Path, count: int = 400) -> Path:
     """400 services on 4 sites: at gap 0 no engine closes it within a minute here."""
     workloads = []
-    for i in range(400):
+    for i in range(count):
         if i % 2 == 0:
             kind = {"type": "inference", "model": MODELS[i % 3], "requests_per_s": 5 + i % 17,
                     "prompt_tokens": 1000 + 50 * (i % 7), "output_tokens": 200 + 10 * (i % 5),
@@ -51,16 +51,19 @@ def engine_children(pid: int) -> list[int]:
     return children
 
 
-def interrupt_when(tmp_path, marker: str, delay: float, *options: str):
-    """Solve the hard scenario with --verbose; press Ctrl-C `delay` s after stderr shows `marker`.
+def interrupt_when(tmp_path, marker: str, delay: float, *options: str, sig=signal.SIGINT, env=None, workloads=400,
+                   child: bool = False):
+    """Solve the hard scenario (its first `workloads`) with --verbose; send `sig` (Ctrl-C) `delay` s after
+    stderr shows `marker`.
 
-    Returns (exit code, seconds from Ctrl-C to exit, stdout, stderr, engine child processes seen).
+    Returns (exit code, seconds from the signal to exit, stdout, stderr, engine child processes seen).
     """
-    scenario = hard_scenario(tmp_path / "hard.yaml")
+    scenario = hard_scenario(tmp_path / "hard.yaml", workloads)
     output = tmp_path / "plan.json"
     proc = subprocess.Popen([sys.executable, "-m", "dcplan", "--verbose", "solve", str(scenario), *options,
                              "--gap", "0", "--time-limit", "120", "--format", "json", "-o", str(output)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=None if env is None else {**os.environ, **env})
     line = ""
     deadline = time.time() + 60
     while marker not in line and time.time() < deadline:
@@ -68,7 +71,10 @@ def interrupt_when(tmp_path, marker: str, delay: float, *options: str):
         assert line or proc.poll() is None, f"dcplan ended before {marker!r}"
     time.sleep(delay)
     child_engines = engine_children(proc.pid)
-    proc.send_signal(signal.SIGINT)
+    while child and not child_engines and proc.poll() is None and time.time() < deadline + 60:
+        time.sleep(0.1)  # `child`: wait for the engine's child process (PuLP writes the model first)
+        child_engines = engine_children(proc.pid)
+    proc.send_signal(sig)
     start = time.time()
     stdout, stderr = proc.communicate(timeout=30)
     return proc.returncode, time.time() - start, stdout, line + stderr, child_engines
@@ -86,6 +92,40 @@ def test_interrupt_exits_130_and_leaves_nothing(tmp_path, engine):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hard.yaml"]  # no plan, no temporary
     time.sleep(0.5)
     assert not [pid for pid in child_engines if Path(f"/proc/{pid}").exists()], "engine process left running"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc to find engine processes")
+def test_sigterm_is_handled_as_ctrl_c_and_exits_143(tmp_path):
+    """A cancelled CI job sends SIGTERM to dcplan alone (not to its process group, as Ctrl-C does): the CBC
+    child must still stop, and no scratch directory may stay in TMPDIR. 120 services keep the model under
+    the decomposition's size, so CBC runs as PuLP's child process."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    code, seconds, stdout, stderr, child_engines = interrupt_when(
+        tmp_path, "solving with", 1.0, "--solver", "cbc", sig=signal.SIGTERM, env={"TMPDIR": str(scratch)},
+        workloads=120, child=True)
+    assert code == 143, stderr
+    assert seconds < 10
+    assert stderr.count("interrupted") == 1 and "Traceback" not in stderr, stderr
+    assert stdout == "" and not (tmp_path / "plan.json").exists()
+    assert list(scratch.iterdir()) == [], "a scratch directory was left in TMPDIR"
+    assert child_engines, "CBC should have been running as a child process"
+    time.sleep(0.5)
+    assert not [pid for pid in child_engines if Path(f"/proc/{pid}").exists()], "CBC left running"
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_check_interrupted_says_so_once(tmp_path, sig, code):
+    scenario = hard_scenario(tmp_path / "hard.yaml", 120)
+    proc = subprocess.Popen([sys.executable, "-m", "dcplan", "check", str(scenario), str(scenario), "--gap", "0",
+                             "--time-limit", "120"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    time.sleep(6)
+    proc.send_signal(sig)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == code, stderr
+    assert stderr.count("interrupted") == 1 and "Traceback" not in stderr, stderr
+    assert stdout == ""
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc to find engine processes")
@@ -130,3 +170,28 @@ def test_absurd_numbers_are_refused_before_any_engine(tmp_path):
     assert "Traceback" not in run.stderr
     assert run.returncode in (1, 2, 3), run.stderr  # infeasible, refused or stopped: never a crash
     assert "could need up to" in run.stderr or "cannot be solved safely" in run.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_the_spinner_follows_a_long_solve(tmp_path):
+    """On a terminal, stderr shows the stage, the time against the limit and the best plan's objective."""
+    import select
+
+    scenario = hard_scenario(tmp_path / "hard.yaml", 120)
+    master, slave = os.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "dcplan", "solve", str(scenario), "--gap", "0", "--time-limit", "6",
+                             "-o", str(tmp_path / "plan.json")], cwd=ROOT, stdin=slave, stdout=slave, stderr=slave,
+                            start_new_session=True, env={**os.environ, "COLUMNS": "200", "TERM": "xterm"})
+    os.close(slave)
+    seen = b""
+    deadline = time.time() + 120
+    while proc.poll() is None and time.time() < deadline:
+        if select.select([master], [], [], 0.1)[0]:
+            try:
+                seen += os.read(master, 65536)
+            except OSError:
+                break
+    os.close(master)
+    assert proc.wait(timeout=30) == 0
+    text = seen.decode(errors="replace")
+    assert "solving hard.yaml · solve · " in text and " s of 6 s · incumbent " in text, text[-500:]

@@ -29,6 +29,7 @@ import pytest
 from dcplan.diagnostics import render_human, render_json
 from dcplan.scenario.loader import MAX_FILE_BYTES
 from dcplan.scenario.load import load_scenario
+from dcplan.usecases.validate import validate_scenario
 
 CORPUS = Path(__file__).parent / "invalid"
 GOLDEN = CORPUS / "expected.json"
@@ -62,7 +63,7 @@ def _key(diagnostic) -> list:
 
 
 def _actual(name: str) -> list:
-    return sorted((_key(d) for d in load_scenario(CORPUS / name).diagnostics), key=json.dumps)
+    return sorted((_key(d) for d in validate_scenario(CORPUS / name).diagnostics), key=json.dumps)
 
 
 def _golden() -> dict:
@@ -88,13 +89,14 @@ def test_corpus_is_complete():
 def test_base_scenario_is_valid(tmp_path):
     path = tmp_path / "valid.yaml"
     path.write_text(VALID, encoding="utf-8")
-    result = load_scenario(path)
+    result = validate_scenario(path)
     assert result.ok, render_human(result.diagnostics)
 
 
 @pytest.mark.parametrize("name", FILES)
 def test_golden_diagnostics(name):
-    result = load_scenario(CORPUS / name)
+    """Through dcplan.validate_scenario, what `dcplan validate` and every solving command run."""
+    result = validate_scenario(CORPUS / name)
     assert result.scenario is None and not result.ok
     assert sorted((_key(d) for d in result.diagnostics), key=json.dumps) == EXPECTED[name]
     for d in result.diagnostics:
@@ -122,9 +124,13 @@ def test_several_errors_are_all_reported():
     ("unknown-accelerator.yaml", "did you mean `gpu-x`?"),
     ("unknown-site-ref.yaml", "did you mean `ash1`?"),
     ("yes-no-trap.yaml", "YAML 1.2 reads 'no' as a string"),
+    ("misspelt-where-key.yaml", "did you mean `category`?"),
+    ("unknown-where-category.yaml", "did you mean `server`?"),
+    ("unknown-where-site.yaml", "did you mean `ash1`?"),
+    ("unpriced-only.yaml", "--set catalog.prices.cpu-a=PRICE"),
 ])
 def test_hints(name, hint):
-    hints = [d.hint or "" for d in load_scenario(CORPUS / name).diagnostics]
+    hints = [d.hint or "" for d in validate_scenario(CORPUS / name).diagnostics]
     assert any(hint in h for h in hints), hints
 
 
@@ -139,9 +145,17 @@ def test_hints(name, hint):
     ("bad-erasure.yaml", ["'k+m'", "'8-3'"]),
     ("duplicate-key.yaml", ["duplicate key 'racks'", "line 7"]),
     ("unclosed-bracket.yaml", ["line 3"]),
+    ("absurd-number.yaml", ["at most 100000", "no tariff in any currency"]),
+    ("active-params-above-params.yaml", ["above params"]),
+    ("zero-efficiency.yaml", ["greater than 0"]),
+    ("rack-sum-power.yaml", ["a rack has only quantity and price"]),
+    ("non-numeric-sum.yaml", ["not a number", "text"]),
+    ("unknown-sum-attribute.yaml", ["security_score", "refers to nothing"]),
+    ("availability-one.yaml", ["cannot be reached", "five nines"]),
+    ("huge-demand.yaml", ["would need", "more than 10,000,000"]),
 ])
 def test_messages_say_what_was_expected(name, words):
-    message = " ".join(d.message for d in load_scenario(CORPUS / name).diagnostics)
+    message = " ".join(d.message for d in validate_scenario(CORPUS / name).diagnostics)
     for word in words:
         assert word in message
 

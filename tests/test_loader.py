@@ -313,8 +313,16 @@ def test_parse_override_and_split_path():
     assert split_path("workloads[2].deadline") == ["workloads", 2, "deadline"]
     assert split_path("sites.0.power") == ["sites", 0, "power"]
     assert split_path("workloads.chat.requests_per_s") == ["workloads", "chat", "requests_per_s"]
+    assert split_path("sites[0][1]") == ["sites", 0, 1]
     with pytest.raises(OverrideError):
         split_path("a[x]")
+
+
+@pytest.mark.parametrize("path", ["sites[0]power", "workloads[1]name", ".sites.0", "sites..0", "sites[0]]"])
+def test_paths_with_a_missing_or_stray_separator_are_errors(path):
+    """`sites[0]power` used to be read as `sites[0].power`: a typo must not change a value silently."""
+    with pytest.raises(OverrideError, match="cannot read path"):
+        split_path(path)
 
 
 def test_cli_set(scenario_file):

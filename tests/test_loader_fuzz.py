@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from dcplan.diagnostics import Diagnostic
 from dcplan.scenario.loader import parse_text
 from dcplan.scenario.schema import Scenario
-from dcplan.scenario.load import LoadResult, load_scenario
+from dcplan.scenario.load import LoadResult
+from dcplan.usecases.validate import validate_scenario
 
 SETTINGS = settings(max_examples=200, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -95,6 +96,9 @@ policies:
   security: {isolate: [restricted]}
 constraints:
   - {name: security-floor, sum: attrs.security_score, where: {category: server}, min: 0}
+  - {name: scored, sum: security_score, where: {security_score: 2, site: [ash1, fra1]}, max: 1000}
+  - {name: rack-budget, sum: price, where: {category: [rack, switch], id: [rack, sw64]}, max: 1e7}
+  - {name: gpu-count, sum: accelerators, where: {id: gpu-x-8, confidential_computing: true}, max: 4096}
 """
 BASE_DATA = parse_text(BASE, "base").data
 BASE_LINES = BASE.splitlines(keepends=True)
@@ -114,7 +118,8 @@ def _load(workdir: Path, content: str | bytes, overrides=()) -> LoadResult:
     else:
         path.write_text(content, encoding="utf-8", errors="surrogatepass")
     try:
-        return load_scenario(path, overrides)  # must never raise
+        # What `dcplan validate` and every solving command run: the loader, then sizing. Never raises.
+        return validate_scenario(path, overrides)
     finally:
         path.unlink()
 
@@ -169,10 +174,12 @@ scalars = st.one_of(
     st.sampled_from(["", "12 MW", "-1 kW", "90 days", "5 PB", "400 Gb/s", "40%", "150%", "yes", "no", "on",
                      "0755", "0o17", "1e400", ".nan", "N+2", "8+3", "ash1", "gpu-x", "gpu-x-8", "tiny-model",
                      "training", "inference", "cpu", "storage", "confidential", "12 MWh", "12 parsecs",
-                     "1 TiB", "attrs.security_score", "x" * 200]),
+                     "1 TiB", "attrs.security_score", "security_score", "quantity", "price", "accelerators",
+                     "rack", "server", "servers", "switch", "categroy", "description", "x" * 200]),
     st.text(max_size=20),
 )
-keys = st.sampled_from(["name", "type", "id", "power", "min", "x", "model", "count"]) | st.text(max_size=8)
+keys = st.sampled_from(["name", "type", "id", "power", "min", "x", "model", "count", "category", "site", "sum",
+                        "where", "security_score"]) | st.text(max_size=8)
 values = st.recursive(scalars, lambda inner: st.one_of(
     st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=4)), max_leaves=10)
 
@@ -257,8 +264,15 @@ def test_inserting_yaml_syntax(workdir, offset, piece):
 
 
 dotted_paths = st.sampled_from(ALL_PATHS).map(lambda p: ".".join(str(x) for x in p))
+# The same paths with brackets for indices and a random separator before each name ("", ".", "..", "]"):
+# `sites[0]power` must be an error, never read as sites[0].power.
+bracketed_paths = st.builds(
+    lambda path, seps: "".join((f"[{part}]" if isinstance(part, int) else (sep if i else "") + str(part))
+                               for i, (part, sep) in enumerate(zip(path, seps))),
+    st.sampled_from(ALL_PATHS), st.lists(st.sampled_from(["", ".", "..", "]"]), min_size=12, max_size=12))
 override_texts = st.one_of(st.text(max_size=30), st.builds("{}={}".format, dotted_paths, st.text(max_size=15)),
-                           st.builds("{}={}".format, dotted_paths, st.sampled_from(_YAML_PIECES)))
+                           st.builds("{}={}".format, dotted_paths, st.sampled_from(_YAML_PIECES)),
+                           st.builds("{}={}".format, bracketed_paths, scalars.map(str)))
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -18,7 +18,7 @@ from dcplan.usecases.planning import NoPlan
 from dcplan.sizing.spares import spares_needed, unavailability
 
 from planner_cases import (ENGINES, accelerator, brute_min, ceil, check_optimal, cpu_server, cpu_workload,
-                           energy_mwh, fabric_cost, gpu_server, scenario, site, solve, spares_for,
+                           energy_mwh, fabric_cost, gpu_server, objective_or_none, scenario, site, solve, spares_for,
                            storage_node, storage_workload, switch, units)
 
 engines = pytest.mark.parametrize("engine", ENGINES)
@@ -579,6 +579,42 @@ def test_generic_min_can_require_more_than_the_demand(engine):
     constraints = [{"name": "score", "sum": "attrs.security_score", "where": {"category": "server"}, "min": 40}]
     data = scenario([cpu_workload("web", 640)], servers=servers, constraints=constraints)
     check_optimal(data, 14 * 1100, engine)
+
+
+@engines
+def test_security_floor_by_a_bare_attribute_name(engine):
+    """The contract's worked example: Σ security_score ≥ 500 over servers scoring 1, 2 and 3 at costs 1, 10 and 100
+    (called cpu, gpu and tpu; all serve the workload's one vCPU, so only the floor decides). Cost per point is 1, 5
+    and 33.3, so the optimum is 500 of the first at 500. `sum: security_score` (no `attrs.`) is the attribute:
+    it used to count 0, and the scenario was called infeasible."""
+    servers = [cpu_server(name, price, vcpus=1, power=0.0, rack_units=0, attrs={"security_score": score})
+               for name, price, score in (("cpu", 1, 1), ("gpu", 10, 2), ("tpu", 100, 3))]
+    constraints = [{"name": "security-floor", "sum": "security_score", "where": {"category": "server"}, "min": 500}]
+    data = scenario([cpu_workload("web", 1)], servers=servers, constraints=constraints)
+    # Brute force over the gpu and tpu counts; the cpu count is then the least that meets both rows.
+    expected = min(max(0, 500 - 2 * g - 3 * t, 1 - g - t) + 10 * g + 100 * t for g in range(251) for t in range(168))
+    assert expected == 500
+    plan = check_optimal(data, expected, engine)
+    assert units(plan, item="cpu") == 500 and units(plan, item="gpu") == units(plan, item="tpu") == 0
+
+
+@engines
+@pytest.mark.parametrize("cap", [0, 4, 5])
+def test_racks_are_a_category_constraints_can_cap(engine, cap):
+    """`where: {category: rack}` counts each site's rack positions (it used to match nothing: a cap of 0 still
+    bought racks). 640 vCPU from small (64 vCPU, 1,000) or dense (128 vCPU, 2,500) servers, 32 U each: two per
+    64 U rack. Alone small costs 10,000 in 5 racks; at most 4 racks means x + y ≤ 8."""
+    servers = [cpu_server("small", 1000, vcpus=64, rack_units=32), cpu_server("dense", 2500, vcpus=128, rack_units=32)]
+    constraints = [{"name": "rack-cap", "sum": "quantity", "where": {"category": "rack"}, "max": cap}]
+    data = scenario([cpu_workload("web", 640)], servers=servers, constraints=constraints)
+    expected = brute_min([range(0, 11), range(0, 6)], lambda v: 1000 * v[0] + 2500 * v[1],
+                         lambda v: 64 * v[0] + 128 * v[1] >= 640 and ceil((v[0] + v[1]) / 2) <= cap)
+    if cap == 0:
+        assert expected is None and objective_or_none(data, engine) is None
+        return
+    assert expected == {4: 11_000, 5: 10_000}[cap]  # cap 4: 6 small + 2 dense in 4 racks
+    plan = check_optimal(data, expected, engine)
+    assert units(plan, category="rack") <= cap
 
 
 def _outcomes(data: dict) -> dict:

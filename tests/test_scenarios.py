@@ -50,16 +50,19 @@ def test_solves_to_proven_optimality(solved):
 
 
 def test_json_has_the_spec_keys_then_the_report_keys(solved):
+    """The plan JSON keys, then what a report needs; a build-out adds `periods`, `totals.npv` and a
+    `period` on every BOM line and assignment (docs/cli.md)."""
     plan = json.loads(solved[1].stdout)
-    assert list(plan) == PLAN_KEYS + REPORT_KEYS
+    buildout = "periods" in plan
+    assert list(plan) == PLAN_KEYS + REPORT_KEYS + (["periods"] if buildout else [])
     assert list(plan["objective"]) == ["name", "value", "bound", "gap"]
     assert list(plan["solver"]) == ["engine", "solve_seconds", "build_seconds"]
-    assert list(plan["totals"]) == TOTALS
-    assert all(list(row) == CSV_HEADER for row in plan["bom"])
+    assert list(plan["totals"]) == TOTALS + (["npv"] if buildout else [])
+    assert all(list(row) == CSV_HEADER + (["period"] if buildout else []) for row in plan["bom"])
     assert all(list(s) == ["name", "it_power_kw", "facility_power_kw", "power_limit_kw", "racks", "rack_limit"]
                for s in plan["sites"])
-    assert all(list(a) == ["workload", "site", "item", "servers", "spares", "accelerators", "group"]
-               for a in plan["assignments"])
+    assert all(list(a) == ["workload", "site", "item", "servers", "spares", "accelerators", "group"] +
+               (["period"] if buildout else []) for a in plan["assignments"])
     assert [d["name"] for d in plan["site_details"]] == [s["name"] for s in plan["sites"]]
     assert all(list(d) == ["name", "rack_units", "rack_power_kw", "pue"] for d in plan["site_details"])
     assert all(list(r) == ["site", "item", "group", "racks"] for r in plan["racks"])
@@ -84,8 +87,8 @@ def test_csv_is_the_bom_only(solved):
     run = dcplan("solve", str(path), "--format", "csv")
     assert run.returncode == 0
     rows = list(csv.reader(io.StringIO(run.stdout)))
-    assert rows[0] == CSV_HEADER
     plan = json.loads(solved[1].stdout)
+    assert rows[0] == (["period"] if "periods" in plan else []) + CSV_HEADER  # a build-out leads with the period
     assert len(rows) - 1 == len(plan["bom"])
     assert "warning" not in run.stdout
 

@@ -84,3 +84,21 @@ def test_large_pools_match_the_normal_approximation():
     mean = (n + k) * p
     sigma = (mean * (1 - p)) ** 0.5
     assert 2.9 < (k - mean) / sigma < 3.4
+
+
+@pytest.mark.parametrize("p, availability", [(0.01, 1.0), (0.6, 0.9), (1.0, 0.5)])
+def test_unreachable_availability_is_refused_with_its_reason(p, availability):
+    from dcplan.sizing.spares import unreachable
+
+    why = unreachable(p, availability)
+    assert why and ("never being short" in why or "down" in why)
+    with pytest.raises(ValueError, match="never being short|down more often"):
+        spares_needed(10, p, availability)
+
+
+@settings(max_examples=20, deadline=None)
+@given(n=st.integers(1, 5000), p=st.floats(0.3, 0.5), a=st.sampled_from([0.9, 0.999, 0.99999]))
+def test_every_reachable_availability_gets_an_answer(n, p, a):
+    """Up to p = 1/2 the search never gives up: spares about p·n/(1 − p) ≤ n, plus a few deviations."""
+    k = spares_needed(n, p, a)
+    assert binomial_tail(n + k, p, k) <= (1 - a) * (1 + 1e-9) + 1e-15

@@ -131,6 +131,8 @@ SCENARIO_TIGHTENINGS = {
     "site racks exceeded": ("sites.1.racks", 2, "racks used, 2 available"),
     "constraint minimum": ("constraints.0.min", 1e6, "below min"),
     "constraint maximum": ("constraints.0.max", 7.0, "above max"),
+    "rack cap": ("constraints", [{"name": "racks", "sum": "quantity", "where": {"category": "rack"}, "max": 1}],
+                 "constraint racks"),
     "capex limit": ("limits.capex", 1.0, "limit capex"),
     "carbon limit": ("limits.carbon", 1.0, "limit carbon"),
 }

@@ -21,7 +21,7 @@ app = typer.Typer(
     help="Capacity planner for AI data centres: size workloads, solve one mixed-integer model of "
          "the purchase, export the bill of materials. See `dcplan COMMAND --help`.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish and PowerShell
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -44,15 +44,16 @@ state = {"debug": False, "quiet": False, "verbose": False}
 FormatOption = typer.Option(Format.table, "--format", "-f", help="Output format.", case_sensitive=False)
 OutputOption = typer.Option("-", "--output", "-o", metavar="FILE", help="Write to FILE (atomically) instead of stdout ('-').")
 SetOption = typer.Option(None, "--set", metavar="PATH=VALUE", help="Override a scenario value: PATH=VALUE (repeatable).")
-QuietOption = typer.Option(False, "--quiet", "-q", help="Only errors on stderr.")
-VerboseOption = typer.Option(False, "--verbose", "-v", help="More detail (sizing requirements, all constraints).")
+QuietOption = typer.Option(False, "--quiet", "-q", metavar="", help="Only errors on stderr.")
+VerboseOption = typer.Option(False, "--verbose", "-v", metavar="",
+                             help="More detail (sizing requirements, all constraints).")
 
 # The solving options, the same on every command that solves (solve, check, explain, diff).
 ObjectiveOption = typer.Option(None, "--objective", metavar="NAME|NAME=W,...",
                                help="Override the objective: tco, capex, energy, carbon or power, or weights "
                                     "such as tco=1,carbon=80.")
 SolverOption = typer.Option(None, "--solver", case_sensitive=False, help="Override the engine (solver.engine).")
-TimeLimitOption = typer.Option(None, "--time-limit", metavar="SECONDS", min=0.001,
+TimeLimitOption = typer.Option(None, "--time-limit", metavar="SECONDS", min=0.001, max=1e6,
                                help="Seconds for the command's work after loading (solver.time_limit).")
 GapOption = typer.Option(None, "--gap", metavar="SHARE", min=0.0, max=1.0,
                          help="Accept a plan proven within this relative gap (solver.gap).")
@@ -69,34 +70,88 @@ def set_levels(quiet: bool, verbose: bool) -> None:
     state["verbose"] = state["verbose"] or verbose
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        import dcplan
+
+        typer.echo(f"dcplan {dcplan.__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _global(
-    debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks for internal errors."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors on stderr."),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="More detail on stderr."),
+    version: bool = typer.Option(False, "--version", metavar="", is_eager=True, callback=_print_version,
+                                 help="Print dcplan's version and exit."),
+    debug: bool = typer.Option(False, "--debug", metavar="", help="Show Python tracebacks for internal errors."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="Only errors on stderr."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", metavar="", help="More detail on stderr."),
 ) -> None:
     state.update(debug=debug, quiet=quiet, verbose=verbose)
 
 
 def emit(text: str, output: str = "-") -> None:
-    """Data goes to stdout or, atomically, to a file."""
-    from dcplan.atomic import write_atomic
+    """Data goes to stdout or to a file (dcplan.atomic.write_output: atomically, through links, streamed
+    into FIFOs and devices). A failure is a message and an exit code, never a traceback: 2 when the path
+    cannot be used (no such directory, permission), 74 when writing fails (disk full, closed pipe)."""
+    import errno
 
-    if output == "-":
-        sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
-        sys.stdout.flush()
-        return
+    from dcplan.atomic import write_output
+
+    text = text if text.endswith("\n") or not text else text + "\n"
     try:
-        write_atomic(Path(output), text if text.endswith("\n") else text + "\n")
+        if output == "-":
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        else:
+            write_output(output, text)
     except OSError as err:
-        typer.echo(f"dcplan: cannot write {output}: {err.strerror or err}", err=True)
-        raise typer.Exit(ExitCode.INVALID_INPUT) from None
+        if output == "-":
+            _silence_stdout()
+        where = "stdout" if output == "-" else output
+        failed = err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EPIPE, errno.EFBIG) or output == "-"
+        fail(f"dcplan: cannot write {where}: {err.strerror or err}",
+             ExitCode.OUTPUT_FAILED if failed else ExitCode.INVALID_INPUT)
+
+
+def _silence_stdout() -> None:
+    """After a failed write to stdout, point it at /dev/null: Python would otherwise fail again flushing the
+    rest of its buffer at exit ("Exception ignored ... BrokenPipeError") and change the exit code."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def check_output(output: str, inputs=()) -> None:
+    """Refuse, before any work, an output path that cannot be right: empty, or one of the input files
+    (`-o` onto the scenario would replace it with the plan)."""
+    import os
+
+    if output == "":
+        fail("dcplan: --output needs a file name ('-' for stdout)", ExitCode.INVALID_INPUT)
+    if output == "-":
+        return
+    if os.path.isdir(output):
+        fail(f"dcplan: cannot write {output}: is a directory", ExitCode.INVALID_INPUT)
+    for given in inputs:
+        try:
+            same = str(given) != "-" and os.path.samefile(output, given)
+        except OSError:  # either does not exist (yet): they cannot be the same file
+            same = False
+        if same:
+            fail(f"dcplan: refusing to write the output to {output}: it is the input {given}", ExitCode.INVALID_INPUT)
 
 
 def note(message: str) -> None:
-    """A message for people, on stderr, unless --quiet."""
+    """A message for people, on stderr, unless --quiet (control characters shown, never sent to the terminal)."""
+    from dcplan.diagnostics import printable
+
     if not state["quiet"]:
-        typer.echo(message, err=True)
+        typer.echo(printable(message), err=True)
 
 
 def fail(message: str, code: int) -> None:
@@ -106,20 +161,46 @@ def fail(message: str, code: int) -> None:
 
 
 def interrupted() -> None:
-    """Ctrl-C during the work: say so once, write nothing, exit 130."""
+    """Ctrl-C (or SIGTERM) during the work: say so once, write nothing, exit 130 (143)."""
     state["interrupt_reported"] = True
-    fail("dcplan: interrupted; no output written", ExitCode.INTERRUPTED)
+    fail("dcplan: interrupted; no output written", interrupt_code())
 
 
-def progress(message: str):
-    """A spinner on stderr while the engine works, only when stderr is a terminal."""
+def interrupt_code() -> int:
+    """130 for Ctrl-C, 143 when a SIGTERM stopped the work (main.py turns it into the same interrupt)."""
+    return ExitCode.TERMINATED if state.get("terminated") else ExitCode.INTERRUPTED
+
+
+def progress(message: str, live: "LiveStatus | None" = None):
+    """A spinner on stderr while the engine works, only when stderr is a terminal; with `live`, its line
+    follows the planning run (stage, time against the limit, incumbent, bound and gap)."""
     import contextlib
 
     if state["quiet"] or not sys.stderr.isatty():
         return contextlib.nullcontext()
     from rich.console import Console
 
-    return Console(stderr=True).status(message)
+    return Console(stderr=True).status(live if live is not None else message)
+
+
+class LiveStatus:
+    """The spinner's text, rendered afresh at every refresh so the elapsed time moves; `update` is the
+    `on_status` hook of dcplan.plan_scenario."""
+
+    def __init__(self, label: str):
+        self.label, self.last = label, None
+
+    def update(self, progress) -> None:
+        self.last = progress
+
+    def __rich__(self):
+        import time
+
+        from rich.text import Text
+
+        from dcplan.report.plan import render_progress
+
+        return Text(render_progress(self.label, self.last, time.perf_counter()))
 
 
 def color(stream) -> bool:
@@ -173,11 +254,13 @@ def engine_log(path: Path | None):
     return line if handle is not None or state["verbose"] else None
 
 
-def load_or_exit(path: Path, overrides) -> object:
-    """The validated scenario, or its diagnostics on stderr and exit 2."""
+def load_or_exit(path: Path, overrides, *, for_solving: bool = True) -> object:
+    """The validated scenario, or its diagnostics on stderr and exit 2. Commands that solve load through
+    dcplan.validate_scenario, so they refuse exactly what `dcplan validate` refuses, at the same line."""
     import dcplan
 
-    result = dcplan.load_scenario(path, overrides or ())
+    load = dcplan.validate_scenario if for_solving else dcplan.load_scenario
+    result = load(path, overrides or ())
     if not result.ok:
         fail(dcplan.render_diagnostics(result.diagnostics, color=color(sys.stderr)), ExitCode.INVALID_INPUT)
     return result.scenario

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from dcplan.cli.app import Format, FormatOption, OutputOption, color, emit, fail, load_or_exit, only
+from dcplan.cli.app import Format, FormatOption, OutputOption, check_output, color, emit, fail, load_or_exit, only
 from dcplan.diagnostics import ExitCode
 
 
@@ -17,7 +17,8 @@ def _catalog_for(scenario_path: Optional[Path]):
 
     if scenario_path is None:
         return dcplan.builtin_catalog()
-    return dcplan.effective_catalog(load_or_exit(scenario_path, ()).catalog)
+    # Only the catalog is read: a scenario whose workloads could not be planned still has one.
+    return dcplan.effective_catalog(load_or_exit(scenario_path, (), for_solving=False).catalog)
 
 
 def catalog_default(ctx: typer.Context) -> None:
@@ -37,6 +38,7 @@ def catalog_list(
     from dcplan.report import catalog as catalog_report
 
     only(fmt, (Format.table, Format.json, Format.csv, Format.markdown), "catalog list")
+    check_output(output, [scenario] if scenario else [])
     cat = _catalog_for(scenario)
     try:
         rows = catalog_report.rows(cat, category)
@@ -55,6 +57,7 @@ def catalog_show(
     from dcplan.report import catalog as catalog_report
 
     only(fmt, (Format.table, Format.json, Format.yaml), "catalog show")
+    check_output(output, [scenario] if scenario else [])
     cat = _catalog_for(scenario)
     found = cat.find(item_id)
     if found is None:

@@ -10,7 +10,7 @@ from typing import List, Optional
 
 import typer
 
-from dcplan.cli.app import (OutputOption, QuietOption, SetOption, color, emit, fail, interrupted, note, progress,
+from dcplan.cli.app import (LiveStatus, OutputOption, check_output, QuietOption, SetOption, color, emit, fail, interrupted, note, progress,
                             set_levels, state, GapOption, ObjectiveOption, SolverOption, SolverLogOption, ThreadsOption, TimeLimitOption, VerboseOption, solve_options)
 from dcplan.diagnostics import ExitCode
 from dcplan.vocab import Engine
@@ -35,6 +35,9 @@ def check(
     max_increase: Optional[str] = typer.Option(
         None, "--max-increase", metavar="SHARE",
         help="Allowed growth of capex, TCO, facility power and carbon over --baseline: 5% or 0.05 (default 0)."),
+    allow_new: bool = typer.Option(False, "--allow-new", metavar="",
+                                   help="Pass scenarios the --baseline has no plan of (new or renamed) instead of "
+                                        "failing them."),
     objective: Optional[str] = ObjectiveOption,
     solver: Optional[Engine] = SolverOption,
     time_limit: Optional[float] = TimeLimitOption,
@@ -49,13 +52,16 @@ def check(
     from dcplan.report import check as check_report
 
     set_levels(quiet, verbose)
+    check_output(output, [*files, *([baseline] if baseline else [])])
     options = solve_options(objective, solver, time_limit, gap, threads, solver_log)
-    plans, threshold = _baseline_or_exit(baseline, max_increase)
+    plans, threshold = _baseline_or_exit(baseline, max_increase, allow_new)
     results = []
     for path in files:
         try:
-            with progress(f"checking {path.name}"):
-                result = dcplan.check_file(path, set_ or (), baseline=plans, max_increase=threshold, options=options)
+            live = LiveStatus(f"checking {path.name}")
+            with progress(live.label, live):
+                result = dcplan.check_file(path, set_ or (), baseline=plans, max_increase=threshold, options=options,
+                                           allow_new=allow_new, on_status=live.update)
         except dcplan.Interrupted:
             interrupted()
         results.append(result)
@@ -72,12 +78,14 @@ def check(
     raise typer.Exit(dcplan.check_exit_code(results))
 
 
-def _baseline_or_exit(baseline: Optional[Path], max_increase: Optional[str]):
+def _baseline_or_exit(baseline: Optional[Path], max_increase: Optional[str], allow_new: bool):
     """Read the baseline and threshold once, before solving anything; a bad one is a usage error (exit 2)."""
     import dcplan
 
     if max_increase is not None and baseline is None:
         raise typer.BadParameter("needs --baseline PLAN.json", param_hint="--max-increase")
+    if allow_new and baseline is None:
+        raise typer.BadParameter("needs --baseline PLAN.json", param_hint="--allow-new")
     try:
         threshold = dcplan.parse_increase(max_increase) if max_increase is not None else None
     except dcplan.BaselineError as err:

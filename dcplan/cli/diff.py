@@ -8,9 +8,9 @@ from typing import List, Optional
 
 import typer
 
-from dcplan.cli.app import (Format, FormatOption, OutputOption, QuietOption, SetOption, color, emit,
-                            interrupted, note, only, progress, set_levels, GapOption, ObjectiveOption, SolverOption, SolverLogOption, ThreadsOption, TimeLimitOption, VerboseOption, solve_options,
-                            html_needs_a_file)
+from dcplan.cli.app import (Format, FormatOption, GapOption, ObjectiveOption, OutputOption, QuietOption, SetOption,
+                            SolverOption, SolverLogOption, ThreadsOption, TimeLimitOption, VerboseOption, check_output, color, emit,
+                            html_needs_a_file, interrupted, note, only, progress, set_levels, solve_options)
 from dcplan.diagnostics import ExitCode
 from dcplan.vocab import Engine
 
@@ -35,6 +35,7 @@ def diff(
     from dcplan.report import diff as diff_report
 
     set_levels(quiet, verbose)
+    check_output(output, [a, b])
     only(fmt, (Format.table, Format.json, Format.markdown, Format.html), "diff")
     html_needs_a_file(fmt, output)
     options = solve_options(objective, solver, time_limit, gap, threads, solver_log)

@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from dcplan.cli.app import (Format, FormatOption, OutputOption, QuietOption, SetOption, color, emit, fail,
+from dcplan.cli.app import (Format, FormatOption, check_output, OutputOption, QuietOption, SetOption, color, emit, fail,
                             interrupted, note, only, progress, set_levels, GapOption, ObjectiveOption, SolverOption, SolverLogOption, ThreadsOption, TimeLimitOption, VerboseOption, solve_options)
 from dcplan.diagnostics import ExitCode
 from dcplan.vocab import Engine
@@ -36,6 +36,7 @@ def explain(
     from dcplan.report import explain as explain_report
 
     set_levels(quiet, verbose)
+    check_output(output, [scenario])
     only(fmt, (Format.table, Format.json), "explain")
     options = solve_options(objective, solver, time_limit, gap, threads, solver_log)
     try:

@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from dcplan.cli.app import (Format, FormatOption, GapOption, ObjectiveOption, OutputOption, QuietOption, SetOption,
+from dcplan.cli.app import (Format, FormatOption, LiveStatus, check_output, GapOption, ObjectiveOption, OutputOption, QuietOption, SetOption,
                             SolverOption, SolverLogOption, ThreadsOption, TimeLimitOption, VerboseOption, color, emit, fail,
                             html_needs_a_file, interrupted, load_or_exit, note, progress, set_levels, solve_options,
                             state)
@@ -27,7 +27,7 @@ def solve(
     gap: Optional[float] = GapOption,
     threads: Optional[int] = ThreadsOption,
     solver_log: Optional[Path] = SolverLogOption,
-    save_model: Optional[Path] = typer.Option(None, "--save-model",
+    save_model: Optional[Path] = typer.Option(None, "--save-model", metavar="FILE",
                                               help="Write the model to FILE before solving (LP; MPS for *.mps), "
                                                    "for bug reports."),
     quiet: bool = QuietOption,
@@ -39,12 +39,17 @@ def solve(
 
     set_levels(quiet, verbose)
     html_needs_a_file(fmt, output)
+    check_output(output, [scenario])
+    if save_model is not None:
+        check_output(str(save_model), [scenario])
     options = solve_options(objective, solver, time_limit, gap, threads, solver_log,
                             save_model=str(save_model) if save_model else None)
     loaded = load_or_exit(scenario, set_)
+    live = LiveStatus(f"solving {scenario.name}")
     try:
-        with progress(f"solving {scenario.name}"):
-            plan = dcplan.plan_scenario(loaded, options, on_progress=note if state["verbose"] else None)
+        with progress(live.label, live):
+            plan = dcplan.plan_scenario(loaded, options, on_progress=note if state["verbose"] else None,
+                                        on_status=live.update)
     except dcplan.Interrupted:
         interrupted()
     except dcplan.UnsafeInput as err:
@@ -66,7 +71,7 @@ def _no_plan(scenario: Path, no_plan, fmt: Format, output: str) -> None:
     for warning in no_plan.plan_stub.get("warnings", []):
         typer.echo(f"  - {warning}", err=True)
     if fmt is Format.json:
-        import json
+        from dcplan.report import plan as plan_report
 
-        emit(json.dumps(no_plan.plan_stub, indent=2), output)
+        emit(plan_report.render_stub(no_plan.plan_stub), output)
     raise typer.Exit(ExitCode.INFEASIBLE if no_plan.status == "infeasible" else ExitCode.NO_SOLUTION)

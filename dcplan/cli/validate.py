@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from dcplan.cli.app import (Format, FormatOption, OutputOption, QuietOption, SetOption, color, emit, note, only,
+from dcplan.cli.app import (Format, FormatOption, check_output, OutputOption, QuietOption, SetOption, color, emit, note, only,
                             set_levels, state)
 from dcplan.diagnostics import ExitCode
 
@@ -24,12 +24,13 @@ def validate(
     import dcplan
 
     set_levels(quiet, False)
+    check_output(output, files)
     only(fmt, (Format.table, Format.json), "validate")
     diagnostics = []
     failed = 0
     lines = []
     for path in files:
-        result = dcplan.load_scenario(path, set_ or ())
+        result = dcplan.validate_scenario(path, set_ or ())
         diagnostics.extend(result.diagnostics)
         if result.ok:
             lines.append(f"ok {path}")

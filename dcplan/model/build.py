@@ -21,11 +21,16 @@ from dcplan.sizing import Requirement
 
 
 def build(scenario: Scenario, catalog: Catalog, requirements: dict[str, Requirement],
-          strengthen: bool = True) -> BuiltModel:
+          strengthen: bool = True, lm: LinearModel | None = None, whole: bool = True) -> BuiltModel:
     """The model of the purchase. `strengthen=False` gives the plain reference formulation
     (no coefficient clipping, no valid inequalities), kept to test that strengthening never
-    changes an optimum."""
-    built = BuiltModel(scenario, catalog, requirements, LinearModel(), strengthen=strengthen)
+    changes an optimum.
+
+    A build-out (dcplan/model/buildout.py) builds each period into one shared `lm` with
+    `whole=False`: the period's rows and totals, but no limits and no objective, which the
+    build-out sets over all periods."""
+    built = BuiltModel(scenario, catalog, requirements, lm if lm is not None else LinearModel(),
+                       strengthen=strengthen, period=None if lm is None else lm.period)
     add_pools(built)
     add_demand(built)
     add_site_failure(built)
@@ -38,6 +43,7 @@ def build(scenario: Scenario, catalog: Catalog, requirements: dict[str, Requirem
     add_power(built)
     add_metrics(built)
     add_generic_constraints(built)
-    add_limits(built)
-    set_objective(built)
+    if whole:
+        add_limits(built)
+        set_objective(built)
     return built

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dcplan.model.linear import Expr, LinearModel, Owner
-from dcplan.rules import category_of, item_of
+from dcplan.rules import RackItem, category_of, item_of
 from dcplan.scenario.catalog import Catalog
 from dcplan.scenario.schema import Scenario
 from dcplan.sizing import Candidate, Requirement
@@ -33,12 +33,13 @@ class Pool:
     spares: Expr
     choice: Expr | None = None  # training: 1 if this (server, site) is the chosen cluster
     bound: int = 0  # services: most units the pool may hold (for big-M rows)
+    period: str | None = None  # the build-out period the pool belongs to
 
     @property
     def owner(self) -> Owner:
         owner = self.__dict__.get("_owner")  # made once: a model has a Pool per workload, item and site
         if owner is None:
-            owner = self.__dict__["_owner"] = Owner(self.workload, self.item, self.site, self.group)
+            owner = self.__dict__["_owner"] = Owner(self.workload, self.item, self.site, self.group, self.period)
         return owner
 
 
@@ -56,6 +57,7 @@ class Fabric:
     uplinks: dict[str, Expr] = field(default_factory=dict)
     links: dict[str, dict[float, Expr]] = field(default_factory=dict)  # switch type -> NIC speed -> links
     ports_by_speed: dict[float, Expr] = field(default_factory=dict)
+    period: str | None = None  # the build-out period the fabric belongs to
 
 
 @dataclass
@@ -75,6 +77,7 @@ class BuiltModel:
     by_workload: dict[str, list[Pool]] = field(default_factory=dict)  # pools of each workload, in order
     strengthen: bool = True  # clip demand coefficients and add valid inequalities
     tables: dict = field(default_factory=dict)  # arrays derived from the pools (see pool_table), built once
+    period: str | None = None  # the period of a build-out this model stands for (None: a single purchase)
 
     def workload(self, name: str) -> tuple[int, object]:
         """(index in the scenario, workload) by name, without scanning the list."""
@@ -152,7 +155,8 @@ def optics_count(built: BuiltModel, fabric: Fabric, s_id: str) -> Expr:
 
 
 def bought_units(built: BuiltModel) -> list[tuple[str, str, str, object, Expr]]:
-    """(category, item id, site, item, units expression) for everything bought."""
+    """(category, item id, site, item, units expression) for everything bought: pools, switches, and
+    the rack positions of each site (a RackItem: quantity and price only). Needs add_racks to have run."""
     rows = []
     for pool in built.pools:
         rows.append((category_of(pool.kind), pool.item, pool.site, item_of(built.catalog, pool.kind, pool.item),
@@ -160,6 +164,9 @@ def bought_units(built: BuiltModel) -> list[tuple[str, str, str, object, Expr]]:
     for fabric in built.fabrics:
         for s_id in fabric.leaves:
             rows.append(("switch", s_id, fabric.site, built.catalog.switches[s_id], switch_count(fabric, s_id)))
+    rack = RackItem(built.scenario.policies.costs.rack_price)
+    for site, racks in built.site_racks.items():
+        rows.append(("rack", rack.id, site, rack, racks))
     return rows
 
 
@@ -167,5 +174,6 @@ def constraint_name(row) -> str:
     """The name a plan reports a row under: `site.ash1.power` for a site's power or racks row (its owner
     says which site), else the row's own name (`constraint[name=floor]`, `limit[capex]`)."""
     if row.family in ("power", "racks") and row.owner is not None and row.owner.site is not None:
-        return f"site.{row.owner.site}.{row.family}"
+        name = f"site.{row.owner.site}.{row.family}"
+        return name if row.owner.period is None else f"{name}[{row.owner.period}]"
     return row.name

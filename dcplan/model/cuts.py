@@ -77,7 +77,7 @@ def _add_rounding_cuts(built: BuiltModel, rows: RowBatch, name: str, req: Requir
         need = amount * (1 - DEMAND_TOLERANCE)
         supplies = {p.candidate.item: p.candidate.per_unit.get(dim, 0.0) for p in pools}
         ranked = sorted((c for c in supplies if supplies[c] > 0),
-                        key=lambda c: item_of(built.catalog, req.kind, c).price / min(supplies[c], need))
+                        key=lambda c: (item_of(built.catalog, req.kind, c).price or 0.0) / min(supplies[c], need))
         for j in ranked[:ROUNDING_CUTS_PER_DEMAND]:
             a_j = supplies[j]
             if a_j >= need:

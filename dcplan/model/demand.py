@@ -83,7 +83,7 @@ def add_storage_durability(built: BuiltModel) -> None:
             pools = by_site.get(site.name, [])
             if not pools:
                 continue
-            owner = Owner(workload.name, site=site.name)
+            owner = Owner(workload.name, site=site.name, period=built.period)
             used = new.add(f"u[workload={workload.name},site={site.name}]", ub=1, owner=owner)
             nodes = [_index(p.active) for p in pools]
             bound = sum(p.bound for p in pools)

@@ -21,11 +21,12 @@ import numpy as np
 from dcplan.model.expr import Expr, total
 from dcplan.model.matrix import ROW_TOLERANCE, Matrix, csr
 
-__all__ = ["INF", "MAX_COEFFICIENT", "Expr", "total", "Owner", "Variable", "Row", "LinearModel", "RowBatch",
+__all__ = ["INF", "MAX_COEFFICIENT", "MAX_BOUND", "Expr", "total", "Owner", "Variable", "Row", "LinearModel", "RowBatch",
            "VarBatch"]
 
 INF = math.inf
 MAX_COEFFICIENT = 1e12  # beyond this an engine's tolerances stop meaning anything
+MAX_BOUND = 1e15  # a finite row bound beyond this is a slip (engines treat ~1e20 as infinite)
 
 
 @dataclass(frozen=True, init=False)
@@ -246,6 +247,10 @@ class LinearModel:
             owner: Owner | None = None) -> Row:
         """Add lo ≤ expr ≤ hi. Refuses NaN, infinite or absurd coefficients: a solver must never see them."""
         name, owner = self._in_period(name, owner)
+        lo, hi = lo - expr.constant, hi - expr.constant
+        for bound in (lo, hi):  # checked first: a refused row leaves the model as it was
+            if math.isnan(bound) or (math.isfinite(bound) and abs(bound) > MAX_BOUND):
+                raise ValueError(f"row {name}: bound {bound!r} is not a safe number")
         terms = {i: c for i, c in expr.terms.items() if c} if expr._terms is not None or len(expr) < 4096 else None
         if terms is None:  # a large sum: checked and stored as arrays
             indices, coefficients = expr.arrays()
@@ -261,12 +266,9 @@ class LinearModel:
             self._cols.extend(terms.keys())
             self._vals.extend(terms.values())
             self._count.append(len(terms))
-        for bound in (lo, hi):
-            if math.isnan(bound):
-                raise ValueError(f"row {name}: bound is NaN")
-        self._append_row(name, family, lo - expr.constant, hi - expr.constant, origin, owner)
+        self._append_row(name, family, lo, hi, origin, owner)
         if terms is not None:
-            row = Row(name, family, terms, lo - expr.constant, hi - expr.constant, origin, owner)
+            row = Row(name, family, terms, lo, hi, origin, owner)
             self._row_objects.extend([None] * (len(self._rname) - len(self._row_objects)))
             self._row_objects[-1] = row
             return row
@@ -299,8 +301,11 @@ class LinearModel:
         counts = np.diff(indptr)
         lo = np.broadcast_to(np.asarray(lo, dtype=float), (n,))
         hi = np.broadcast_to(np.asarray(hi, dtype=float), (n,))
-        if np.isnan(lo).any() or np.isnan(hi).any():
-            raise ValueError(f"row {names[int(np.flatnonzero(np.isnan(lo) | np.isnan(hi))[0])]}: bound is NaN")
+        unsafe = np.isnan(lo) | np.isnan(hi) | (np.isfinite(lo) & (np.abs(lo) > MAX_BOUND)) | \
+            (np.isfinite(hi) & (np.abs(hi) > MAX_BOUND))
+        if unsafe.any():
+            k = int(np.flatnonzero(unsafe)[0])
+            raise ValueError(f"row {names[k]}: bounds {lo[k]!r}, {hi[k]!r} are not safe numbers")
         if self.period is not None:
             scoped = [self._in_period(name, owner) for name, owner in zip(names, owners)]
             names, owners = [s[0] for s in scoped], [s[1] for s in scoped]
@@ -395,11 +400,15 @@ class LinearModel:
             self._cache["families"] = np.array(self._family, dtype=object)
         return self._cache["families"]
 
-    def coefficient_range(self) -> tuple[float, float]:
-        """Smallest and largest non-zero |coefficient| over all rows (1, 1 for an empty model)."""
-        data = np.abs(self._csr()[2])
-        data = data[data > 0]
-        return (float(data.min()), float(data.max())) if len(data) else (1.0, 1.0)
+    def widest_row(self) -> tuple[str, float, float]:
+        """(name, smallest, largest) non-zero |coefficient| of the row, or the objective, whose coefficients
+        span the most; ("", 1, 1) for an empty model. Engines scale every row by itself, so a span within
+        one row costs precision, not one across the model (a cluster costing 1.6e8 in the capex row and a
+        rack packing factor of 0.02 in another are both fine)."""
+        from dcplan.model.matrix import widest_row
+
+        k, small, large = widest_row(self.matrix())
+        return ("", 1.0, 1.0) if k is None else ("objective" if k < 0 else self._rname[k], small, large)
 
     def to_lp(self) -> str:
         from dcplan.model.text import lp_text

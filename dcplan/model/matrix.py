@@ -126,3 +126,24 @@ def csr(row_ids: np.ndarray, cols: np.ndarray, data: np.ndarray, rows: int) -> t
     indptr = np.zeros(rows + 1, dtype=np.int64)
     np.cumsum(np.bincount(row_ids, minlength=rows), out=indptr[1:])
     return indptr, cols, data
+
+
+def widest_row(matrix: Matrix) -> tuple[int | None, float, float]:
+    """(row, smallest, largest) non-zero |coefficient| of the row whose coefficients span the most, row -1
+    for the objective; (None, 1, 1) when there is no coefficient at all."""
+    data = np.abs(matrix.data)
+    keep = data > 0
+    rows, data = matrix.row_ids[keep], data[keep]
+    m = len(matrix.row_lo)
+    small, large = np.full(m + 1, np.inf), np.zeros(m + 1)
+    np.minimum.at(small, rows, data)
+    np.maximum.at(large, rows, data)
+    cost = np.abs(matrix.cost[matrix.cost != 0])
+    if len(cost):
+        small[m], large[m] = cost.min(), cost.max()
+    used = np.flatnonzero(large > 0)
+    if not len(used):
+        return None, 1.0, 1.0
+    k = int(used[np.argmax(large[used] / small[used])])
+    return (-1 if k == m else k), float(small[k]), float(large[k])
+

@@ -38,7 +38,7 @@ def add_network(built: BuiltModel) -> None:
     new, rows = VarBatch(lm), RowBatch()
     for (kind, label, site, group, workload), by_speed in _fabric_ports(built, 2 if policy.dual_homed else 1).items():
         oversub = policy.training_oversubscription if kind == "backend" else policy.frontend_oversubscription
-        fabric = Fabric(f"{label}@{site}", kind, site, group, oversub, total(by_speed.values()))
+        fabric = Fabric(f"{label}@{site}", kind, site, group, oversub, total(by_speed.values()), period=built.period)
         key = f"fabric={fabric.name}"
         links_by_speed: dict[float, list[int]] = {v: [] for v in by_speed}
         for s_id in _eligible_switches(built, min(by_speed)):
@@ -47,7 +47,7 @@ def add_network(built: BuiltModel) -> None:
         for speed, ports in by_speed.items():
             links = Expr({i: 1.0 for i in links_by_speed[speed]})
             rows.expr(f"network.ports[{key},speed={speed:g}]", "network", links - ports, lo=0.0,
-                      origin="policies.network", owner=Owner(workload, site=site, group=group))
+                      origin="policies.network", owner=Owner(workload, site=site, group=group, period=built.period))
         fabric.ports_by_speed = by_speed
         built.fabrics.append(fabric)
     new.commit()
@@ -85,7 +85,7 @@ def _add_switch_type(built: BuiltModel, new: VarBatch, rows: RowBatch, fabric: F
     sw = built.catalog.switches[s_id]
     down, up = leaf_split(sw.ports, fabric.oversubscription)
     name = f"{key},switch={s_id}"
-    owner = Owner(workload, s_id, fabric.site, fabric.group)
+    owner = Owner(workload, s_id, fabric.site, fabric.group, built.period)
     leaves, spines, uplinks = (new.add(f"{symbol}[{name}]", owner=owner) for symbol in ("L", "S", "U"))
     links = []
     for speed in speeds:

@@ -21,22 +21,26 @@ def add_pools(built: BuiltModel) -> None:
     scenario, lm = built.scenario, built.lm
     unpriced: dict[str, list[str]] = {}
     new, rows = VarBatch(lm), RowBatch()
+    owned = {(entry.item, entry.site) for entry in scenario.installed}  # usable even without a price
     for workload in scenario.workloads:
         req = built.requirements[workload.name]
         sites = [s.name for s in scenario.sites if workload.sites is None or s.name in workload.sites]
         group = group_of(scenario, workload.security)
         for cand in req.candidates:
             item = item_of(built.catalog, req.kind, cand.item)
-            if item.price is None:
+            if item.price is None and not any(i == cand.item for i, _ in owned):
                 unpriced.setdefault(cand.item, []).append(workload.name)
                 continue
+            # An item without a price is used only where it is installed (a build-out's installed base).
+            usable = sites if item.price is not None else [s for s in sites if (cand.item, s) in owned]
             if req.kind == "training":
-                _training_pools(built, new, rows, workload.name, cand, item, sites, group)
+                _training_pools(built, new, rows, workload.name, cand, item, usable, group)
                 continue
             extra = units_for_minimums(built, "storage" if req.kind == "storage" else "server", item)
             bound = pool_bound(req, cand, extra)  # the same at every site
-            for site in sites:
-                pool = Pool(workload.name, req.kind, cand.item, site, group, cand, None, Expr(), bound=bound)
+            for site in usable:
+                pool = Pool(workload.name, req.kind, cand.item, site, group, cand, None, Expr(), bound=bound,
+                            period=built.period)
                 pool.active = Expr({new.add(f"x[workload={workload.name},item={cand.item},site={site}]", ub=bound,
                                             owner=pool.owner): 1.0})
                 built.pools.append(pool)
@@ -58,7 +62,7 @@ def _training_pools(built: BuiltModel, new: VarBatch, rows: RowBatch, name: str,
     extra = units_for_minimums(built, "server", item)
     for site in sites:
         key = f"workload={name},item={cand.item},site={site}"
-        pool = Pool(name, "training", cand.item, site, group, cand, None, Expr())
+        pool = Pool(name, "training", cand.item, site, group, cand, None, Expr(), period=built.period)
         choice = new.add(f"z[{key}]", ub=1, owner=pool.owner)
         pool.choice, pool.active = Expr({choice: 1.0}), Expr({choice: float(cand.fixed_count)})
         if extra:

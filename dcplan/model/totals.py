@@ -23,7 +23,8 @@ def add_metrics(built: BuiltModel) -> None:
     scenario = built.scenario
     table = pool_table(built)
     items = [item_of(built.catalog, p.kind, p.item) for p in built.pools]
-    price = np.fromiter((item.price for item in items), dtype=float, count=len(items))
+    # An installed item without a catalog price costs nothing here (build-outs price purchases).
+    price = np.fromiter((item.price or 0.0 for item in items), dtype=float, count=len(items))
     idle = np.fromiter((idle_kw(item) for item in items), dtype=float, count=len(items))
     loaded = idle + np.fromiter((p.candidate.load * (item.power - idle_kw(item)) for p, item in zip(built.pools, items)),
                                 dtype=float, count=len(items))

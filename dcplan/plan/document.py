@@ -11,6 +11,10 @@ import json
 import math
 from pathlib import Path
 
+STDIN = "-"
+"""The path that means standard input (dcplan.scenario.loader.STDIN; not imported from there, which
+would load the YAML parser into every reader of plan JSON, such as the HTML renderer)."""
+
 MAX_PLAN_BYTES = 256_000_000
 PLAN_FORMAT = 1
 PLAN_KEYS = ("dcplan", "status", "objective", "totals", "sites", "bom")
@@ -37,12 +41,19 @@ def read_json(path: str | Path, *, must_be_json: bool = True):
     """The parsed JSON document at `path`. With `must_be_json=False` a file that is not JSON (a YAML
     scenario) gives None instead of an error, so a caller can try it as a scenario next."""
     path = Path(path)
+    if str(path) == STDIN:
+        from dcplan.scenario.loader import YamlProblem, read_stdin
+    else:
+        YamlProblem = OSError  # noqa: N806 - only OSError can happen reading a file
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_PLAN_BYTES + 1)
-    except OSError as err:
+        if str(path) == STDIN:  # read once and kept, so a scenario on stdin can still be loaded after this
+            raw = read_stdin(MAX_PLAN_BYTES)
+        else:
+            with open(path, "rb") as handle:
+                raw = handle.read(MAX_PLAN_BYTES + 1)
+    except (OSError, YamlProblem) as err:
         if must_be_json:
-            raise PlanFileError(f"{path}: cannot read: {err.strerror or err}") from None
+            raise PlanFileError(f"{path}: cannot read: {getattr(err, 'strerror', None) or err}") from None
         return None
     if len(raw) > MAX_PLAN_BYTES:
         raise PlanFileError(f"{path}: file is larger than {MAX_PLAN_BYTES:,} bytes")
@@ -155,6 +166,11 @@ def baseline_totals(path: str | Path, metrics: tuple[str, ...]) -> dict[str, dic
         if not isinstance(entry, dict) or not isinstance(entry.get("scenario"), str) or "totals" not in entry:
             raise PlanFileError(f"{where}: expected a plan from `dcplan solve --format json` "
                                 "(with `scenario` and `totals`)")
+        if entry.get("dcplan") != PLAN_FORMAT:
+            # As `diff` does: totals of another format version may not mean the same; never compare them.
+            found = f"`dcplan: {entry['dcplan']!r}`" if "dcplan" in entry else "no `dcplan` version key"
+            raise PlanFileError(f"{where}: unsupported plan version ({found}); this dcplan reads version "
+                                f"{PLAN_FORMAT}: save the baseline again with this dcplan")
         totals = entry["totals"]
         if not totals:
             continue

@@ -38,18 +38,19 @@ def tidy(built: BuiltModel, values: list[float]) -> list[float]:
     for fabric in built.fabrics:
         _tidy_fabric(built, fabric, tidied, index)
     sites = {s.name: s for s in built.scenario.sites}
-    units: dict[tuple[str, str, str], float] = {}
-    for p in built.pools:
-        key = (p.item, p.site, p.group)
-        units[key] = units.get(key, 0.0) + p.active.value(tidied) + p.spares.value(tidied)
-    for f in built.fabrics:
-        for s_id in f.leaves:
-            key = (s_id, f.site, f.group)
-            units[key] = units.get(key, 0.0) + switch_count(f, s_id).value(tidied)
+    units: dict[tuple[str, str, str], float] = {}  # (item, site, group) -> units in racks, counted once
+    for pool in built.pools:
+        key = (pool.item, pool.site, pool.group)
+        units[key] = units.get(key, 0.0) + pool.active.value(tidied) + pool.spares.value(tidied)
+    for fabric in built.fabrics:
+        for s_id in fabric.leaves:
+            key = (s_id, fabric.site, fabric.group)
+            units[key] = units.get(key, 0.0) + switch_count(fabric, s_id).value(tidied)
     for (item_id, site_name, group), racks in built.racks.items():
+        count = units.get((item_id, site_name, group), 0.0)
         item = built.catalog.find(item_id)[1]
-        tidied[index(racks)] = float(math.ceil(units.get((item_id, site_name, group), 0.0) * units_per_rack(
-            sites[site_name], item.rack_units, item.power) - 1e-9))
+        tidied[index(racks)] = float(math.ceil(count * units_per_rack(sites[site_name], item.rack_units,
+                                                                       item.power) - 1e-9))
     return tidied if _all_rows_hold(built, tidied) else values
 
 
@@ -88,8 +89,10 @@ def _all_rows_hold(built: BuiltModel, values) -> bool:
 
 
 def extract(built: BuiltModel, values: list[float], *, status: str, engine: str, bound: float | None,
-            solve_seconds: float, build_seconds: float, warnings: list[str]) -> Plan:
-    values = tidy(built, rounded_values(built, values))
+            solve_seconds: float, build_seconds: float, warnings: list[str], tidied: bool = False) -> Plan:
+    """The Plan of a solution; `tidied` when the values are already rounded and tidied (a build-out
+    tidies each period once, before extracting them)."""
+    values = values if tidied else tidy(built, rounded_values(built, values))
     scenario = built.scenario
     x = np.asarray(values, dtype=float)
     val = lambda expr: expr.value(x if expr.held_as_arrays else values)  # noqa: E731 - short local reader
@@ -165,8 +168,8 @@ def _bom(built: BuiltModel, val) -> list[BomLine]:
     for (site, category, item_id), (description, qty, price, power, ru) in sorted(
             lines.items(), key=lambda kv: ([s.name for s in built.scenario.sites].index(kv[0][0]),
                                            order[kv[0][1]], kv[0][2])):
-        out.append(BomLine(site, category, item_id, description, qty, float(price), float(price) * qty,
-                           power * qty, ru * qty))
+        price = float(price or 0.0)  # an installed item with no catalog price
+        out.append(BomLine(site, category, item_id, description, qty, price, price * qty, power * qty, ru * qty))
     return out
 
 
@@ -189,6 +192,9 @@ def _constraint_report(built: BuiltModel, values: list[float]) -> list[Constrain
     lm, matrix = built.lm, built.lm.matrix()
     activity = matrix.activity(values)
     for j in np.flatnonzero(np.isin(lm.families(), ("power", "racks", "constraints", "limits"))).tolist():
+        owner = lm._rowner[j]
+        if built.period is not None and (owner is None or owner.period != built.period):
+            continue  # a build-out reports each period's rows with that period
         family, name, lo, hi = lm._family[j], constraint_name(_RowHead(lm, j)), lm._lo[j], lm._hi[j]
         lhs = float(activity[j])
         for rhs, slack in ((hi, hi - lhs), (lo, lhs - lo)):

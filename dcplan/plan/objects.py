@@ -5,6 +5,21 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+PLAN_DIGITS = 12
+"""Significant digits of the numbers in plan JSON (and every other JSON or YAML dcplan writes): float
+noise such as 140.57420000000002 goes, and every figure stays far more precise than its inputs."""
+
+
+def tidy_numbers(data):
+    """`data` with every finite float rounded to PLAN_DIGITS significant digits (ints, bools, None unchanged)."""
+    if isinstance(data, float):
+        return float(f"{data:.{PLAN_DIGITS}g}") if data == data and abs(data) != float("inf") else data
+    if isinstance(data, dict):
+        return {key: tidy_numbers(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [tidy_numbers(value) for value in data]
+    return data
+
 
 @dataclass(frozen=True)
 class BomLine:
@@ -17,6 +32,7 @@ class BomLine:
     extended_price: float
     power_kw: float  # nameplate power of the whole line
     rack_units: int  # rack units of the whole line
+    period: str | None = None  # build-outs: the period it is bought in
 
 
 @dataclass(frozen=True)
@@ -28,6 +44,7 @@ class Assignment:
     spares: int
     accelerators: int
     group: str = "shared"  # isolation group of the pool: "shared" or an isolated security level
+    period: str | None = None  # build-outs: the period the assignment holds in
 
 
 @dataclass(frozen=True)
@@ -77,6 +94,24 @@ class FabricReport:
     uplinks: dict
 
 
+@dataclass(frozen=True)
+class PeriodSummary:
+    """A build-out period: its purchases' capex, its yearly opex, what is in use, and what is owned."""
+
+    label: str
+    capex: float
+    opex: float  # per year
+    it_power_kw: float
+    facility_power_kw: float
+    racks: int
+    accelerators: int
+    energy_mwh_per_year: float = 0.0
+    carbon_t_per_year: float = 0.0
+    installed: tuple = ()  # ({site, item, quantity}, ...): owned and in service (installed base and purchases)
+    sites: tuple = ()  # SiteSummary of each site in this period
+    in_use: tuple = ()  # ({site, category, item, quantity, power_kw, rack_units}, ...): equipment running in it
+
+
 @dataclass
 class Plan:
     scenario: str
@@ -99,11 +134,14 @@ class Plan:
     requirements: dict = field(default_factory=dict)
     currency: str = "USD"
     site_details: list[SiteDetail] = field(default_factory=list)
+    periods: list[PeriodSummary] = field(default_factory=list)  # build-outs only
+    installed: list[dict] = field(default_factory=list)  # a single purchase's installed base ({site, item, quantity})
+    period_plans: list["Plan"] = field(default_factory=list)  # build-outs: what is in use in each period (verify)
 
     def to_dict(self, verbose: bool = False) -> dict:
         """The plan JSON keys of docs/cli.md, then what a report needs to draw the plan from its JSON alone
         (`currency`, `site_details`, `racks`, `fabrics`, `assignments[].group`: small, per site and item);
-        `requirements` (per workload and candidate, large at scale) only when verbose."""
+        `requirements` (per workload and candidate, large at scale) only when verbose. Numbers to PLAN_DIGITS."""
         data = {
             "dcplan": 1, "scenario": self.scenario, "status": self.status,
             "objective": {"name": self.objective_name, "value": self.objective_value, "bound": self.bound,
@@ -112,8 +150,8 @@ class Plan:
                        "build_seconds": round(self.build_seconds, 3)},
             "totals": self.totals,
             "sites": [asdict(s) for s in self.sites],
-            "bom": [asdict(b) for b in self.bom],
-            "assignments": [asdict(a) for a in self.assignments],
+            "bom": [_without_period(asdict(b)) for b in self.bom],
+            "assignments": [_without_period(asdict(a)) for a in self.assignments],
             "constraints": [asdict(c) for c in self.constraints],
             "warnings": list(self.warnings),
             "currency": self.currency,
@@ -121,9 +159,16 @@ class Plan:
             "racks": self._racks_by_item(),
             "fabrics": [asdict(f) for f in self.fabrics],
         }
+        if self.periods:
+            data["periods"] = [{**{k: v for k, v in asdict(p).items() if k not in ("sites", "in_use")},
+                                "installed": [dict(i) for i in p.installed],
+                                "sites": [asdict(s) for s in p.sites],
+                                "in_use": [dict(i) for i in p.in_use]} for p in self.periods]
+        if self.installed:
+            data["installed"] = [dict(i) for i in self.installed]
         if verbose:
             data["requirements"] = self.requirements
-        return data
+        return tidy_numbers(data)
 
     def _racks_by_item(self) -> list[dict]:
         """Racks per (site, item, isolation group): one item type and group per rack, as the model packs them."""
@@ -132,3 +177,10 @@ class Plan:
             item, site, group = key.split("|")
             out.append({"site": site, "item": item, "group": group, "racks": count})
         return out
+
+
+def _without_period(line: dict) -> dict:
+    """A single purchase's BOM lines and assignments keep exactly their keys; a build-out's say their period."""
+    if line.get("period") is None:
+        line.pop("period", None)
+    return line

@@ -13,7 +13,8 @@ from collections import defaultdict
 
 from dcplan.sizing import spares as spares_math
 from dcplan.scenario.catalog import Catalog
-from dcplan.rules import HOURS_PER_YEAR, attribute, group_of, idle_kw, leaf_split, units_per_rack
+from dcplan.rules import (CONSTRAINT_CATEGORIES, HOURS_PER_YEAR, RackItem, attribute, group_of, idle_kw, leaf_split,
+                          units_per_rack, where_matches)
 from dcplan.plan.extract import Plan
 from dcplan.scenario.schema import Scenario
 from dcplan.sizing import Requirement
@@ -32,7 +33,11 @@ def _close_enough(lhs: float, rhs: float, sense: str) -> bool:
     return lhs <= rhs + tol if sense == "<=" else lhs >= rhs - tol
 
 
-def verify(plan: Plan, scenario: Scenario, catalog: Catalog, requirements: dict[str, Requirement]) -> None:
+def verify(plan: Plan, scenario: Scenario, catalog: Catalog, requirements: dict[str, Requirement],
+           whole: bool = True) -> None:
+    """Raise PlanVerificationError listing every rule the plan breaks. `whole=False` checks what is in
+    use in one period of a build-out: every physical rule, but not the totals, objective and limits,
+    which a build-out checks over its purchases (dcplan/plan/buildout_verify.py)."""
     problems: list[str] = []
     check = _Checker(plan, scenario, catalog, requirements, problems)
     check.demand()
@@ -42,11 +47,18 @@ def verify(plan: Plan, scenario: Scenario, catalog: Catalog, requirements: dict[
     check.network()
     check.racks()
     check.power()
-    check.totals()
     check.generic_constraints()
-    check.limits()
+    if whole:
+        check.totals()
+        check.limits()
     if problems:
         raise PlanVerificationError(problems)
+
+
+def period_energy(plan: Plan, scenario: Scenario, catalog: Catalog, requirements: dict[str, Requirement]) -> dict:
+    """Energy (MWh/year), its cost (per year), carbon (t/year) and facility power (kW) of what a plan has
+    in use, recomputed from its assignments and BOM alone."""
+    return _Checker(plan, scenario, catalog, requirements, []).recompute_totals()
 
 
 class _Checker:
@@ -270,11 +282,14 @@ class _Checker:
         opex = energy_cost + capex * self.scenario.policies.costs.maintenance
         facility = sum(p * self.sites[k].pue for k, p in self.site_it_power().items())
         return {"capex": capex, "opex_per_year": opex, "tco": capex + self.scenario.horizon * opex,
-                "energy_mwh_per_year": energy, "carbon_t_per_year": carbon, "facility_power_kw": facility}
+                "energy_mwh_per_year": energy, "carbon_t_per_year": carbon, "facility_power_kw": facility,
+                "energy_cost_per_year": energy_cost}
 
     def totals(self) -> None:
         expected = self.recompute_totals()
         for key, value in expected.items():
+            if key not in self.plan.totals:
+                continue
             if not math.isclose(self.plan.totals[key], value, rel_tol=1e-6, abs_tol=1e-6):
                 self.fail(f"totals.{key}: plan says {self.plan.totals[key]:,.6g}, recomputed {value:,.6g}")
         metric = {"tco": "tco", "capex": "capex", "energy": "energy_mwh_per_year", "carbon": "carbon_t_per_year",
@@ -289,17 +304,15 @@ class _Checker:
             self.fail(f"BOM sums to {bom_capex:,.2f}, capex is {self.plan.totals['capex']:,.2f}")
 
     def generic_constraints(self) -> None:
+        """Each constraint summed over the BOM lines it matches: servers, storage, switches and racks."""
+        rack = RackItem(self.scenario.policies.costs.rack_price)
         for constraint in self.scenario.constraints:
             value = 0.0
             for line in self.plan.bom:
-                if line.category not in ("server", "storage", "switch"):
+                if line.category not in CONSTRAINT_CATEGORIES:
                     continue
-                item = self.item(line.item)
-                fields = {"category": line.category, "id": line.item, "site": line.site}
-                data = item.model_dump()
-                ok = all((fields.get(k, data.get(k)) in v) if isinstance(v, list) else fields.get(k, data.get(k)) == v
-                         for k, v in constraint.where.items())
-                if ok:
+                item = rack if line.category == "rack" else self.item(line.item)
+                if where_matches(constraint.where, line.category, line.item, line.site, item):
                     value += attribute(item, constraint.sum) * line.quantity
             if constraint.min is not None and not _close_enough(value, constraint.min, ">="):
                 self.fail(f"constraint {constraint.name}: {value:g} below min {constraint.min:g}")

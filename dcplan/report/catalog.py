@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-
+from dcplan.report.text import cell, console, csv_text, json_text, md_cell, table_width, terminal_safe, yaml_text
 from dcplan.scenario.catalog import SECTIONS, Catalog
 
 _UNITS = {"bf16_flops": "TFLOP/s", "fp8_flops": "TFLOP/s", "hbm": "GB", "hbm_bandwidth": "GB/s", "tdp": "W",
@@ -33,20 +30,16 @@ def rows(cat: Catalog, category: str | None = None) -> list[dict]:
     return out
 
 
-def render_rows(items: list[dict], fmt: str, color: bool = False) -> str:
+def render_rows(items: list[dict], fmt: str, color: bool = False, width: int | None = None) -> str:
     if fmt == "json":
-        return json.dumps(items, indent=2)
+        return json_text(items)
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({k: ("" if v is None else v) for k, v in row.items()} for row in items)
-        return buffer.getvalue()
+        return csv_text(COLUMNS, ([("" if row[c] is None else row[c]) for c in COLUMNS] for row in items))
     if fmt == "markdown":
         lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-        lines += ["| " + " | ".join(_cell(row[c]) for c in COLUMNS) + " |" for row in items]
+        lines += ["| " + " | ".join(md_cell(_cell(row[c])) for c in COLUMNS) + " |" for row in items]
         return "\n".join(lines)
-    return _rich_table(items, color)
+    return _rich_table(items, color, width or table_width())
 
 
 def _cell(value) -> str:
@@ -54,31 +47,60 @@ def _cell(value) -> str:
         return "-"
     if isinstance(value, float):
         return f"{value:,.0f}" if value.is_integer() and abs(value) < 1e15 else f"{value:,.6g}"
-    return str(value).replace("|", "\\|")
+    return str(value)
 
 
-def _rich_table(items: list[dict], color: bool) -> str:
-    from rich.console import Console
+DESCRIPTION_MIN = 24
+"""Fewer columns than this left for the description, and the table drops it rather than wrap every row."""
+OPTIONAL = ("description", "origin", "section")
+"""Columns a narrow table drops, in this order, so each entry stays on one line (`catalog show ID` has all)."""
+
+
+def _rich_table(items: list[dict], color: bool, width: int) -> str:
+    """One line per entry at `width` columns: the description takes what the other columns leave (cut short
+    with an ellipsis); when that is too little it is dropped, then origin and section if still too wide."""
+    out = console(color, width)
+    columns = [c for c in COLUMNS if c != "description"]
+    natural = _measure(out, items, columns)
+    if width - natural - 3 >= DESCRIPTION_MIN:
+        columns.insert(COLUMNS.index("description"), "description")
+        out.print(_table(items, columns, description_width=width - natural - 3))
+        return out.file.getvalue()
+    for dropped in OPTIONAL[1:]:
+        if natural <= width:
+            break
+        columns.remove(dropped)
+        natural = _measure(out, items, columns)
+    out.print(_table(items, columns))
+    return out.file.getvalue()
+
+
+def _table(items: list[dict], columns, description_width: int | None = None):
     from rich.table import Table
 
+    justify = dict(zip(COLUMNS, ("left", "left", "left", "right", "right", "right", "left", "left")))
     table = Table(show_lines=False, header_style="bold")
-    for column, justify in zip(COLUMNS, ("left", "left", "left", "right", "right", "right", "left", "left")):
-        table.add_column(column, justify=justify, overflow="fold")
+    for column in columns:
+        table.add_column(column, justify=justify[column], no_wrap=True, overflow="ellipsis",
+                         max_width=description_width if column == "description" else None)
     for row in items:
-        table.add_row(*(_cell(row[c]) for c in COLUMNS))
-    console = Console(file=io.StringIO(), force_terminal=color, no_color=not color, width=160)
-    console.print(table)
-    return console.file.getvalue()
+        table.add_row(*(cell(_cell(row[c])) for c in columns))
+    return table
+
+
+def _measure(out, items: list[dict], columns) -> int:
+    """Columns the table takes at its natural width (every cell on one line)."""
+    from rich.measure import Measurement
+
+    return Measurement.get(out, out.options.update(width=10_000), _table(items, columns)).maximum
 
 
 def render_item(section: str, item, origin: str, fmt: str) -> str:
     data = {"section": section, "origin": origin, **item.model_dump(mode="json", exclude_none=True)}
     if fmt == "json":
-        return json.dumps(data, indent=2)
+        return json_text(data)
     if fmt == "yaml":
-        import yaml
-
-        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+        return yaml_text(data)
     width = max(len(k) for k in data)
     lines = []
     for key, value in data.items():
@@ -86,4 +108,4 @@ def render_item(section: str, item, origin: str, fmt: str) -> str:
         if isinstance(value, dict):
             value = ", ".join(f"{k}={_cell(v)}{' ' + _UNITS[k] if k in _UNITS else ''}" for k, v in value.items())
         lines.append(f"{key:<{width}}  {_cell(value)}{' ' + unit if unit else ''}")
-    return "\n".join(lines)
+    return terminal_safe("\n".join(lines))

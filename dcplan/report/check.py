@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import re
 
+from dcplan.report.text import json_text, terminal_safe
 from dcplan.usecases.check import CheckResult, format_metric, format_share
 
 
 def render_json(results: list[CheckResult]) -> str:
-    return json.dumps([r.to_dict() for r in results], indent=2, allow_nan=False)
+    return json_text([r.to_dict() for r in results])
 
 
 _TABLE_COLUMNS = ("result", "file", "status", "capex", "facility power", "carbon", "time", "problems")
@@ -35,6 +35,7 @@ def _problems(r: CheckResult) -> str:
     if r.status == "infeasible":
         return "infeasible"
     labels = [f"assert {a.name}" for a in r.assertions if not a.passed]
+    labels += ["not in the baseline"] if r.not_in_baseline else []
     labels += [f"baseline {b.metric} {format_share(b.increase) if b.increase is not None else 'from 0'}"
                for b in r.baseline if not b.passed]
     return ", ".join(labels)
@@ -42,7 +43,7 @@ def _problems(r: CheckResult) -> str:
 
 def render_table(results: list[CheckResult], color: bool = False) -> str:
     """Plain aligned columns, one line per file (no rich: the text goes to files and CI logs as is)."""
-    rows = [_TABLE_COLUMNS, *table_rows(results)]
+    rows = [_TABLE_COLUMNS, *([terminal_safe(c) for c in row] for row in table_rows(results))]
     widths = [max(len(row[i]) for row in rows) for i in range(len(_TABLE_COLUMNS))]
     styles = {"passed": "32", "failed": "31", "invalid": "31", "no_solution": "33"}
     lines = []
@@ -95,6 +96,8 @@ def render_junit(results: list[CheckResult]) -> str:
             case(r.file, f"assert {a.name}", 0.0, None if a.passed else "failure", a.message)
         for b in r.baseline:
             case(r.file, f"baseline {b.metric}", 0.0, None if b.passed else "failure", b.message)
+        if r.not_in_baseline:
+            case(r.file, "baseline", 0.0, "failure", next(m for m in r.messages if "baseline has no plan" in m))
     total = sum(r.seconds for r in results)
     suite.set("tests", str(counts["tests"]))
     suite.set("failures", str(counts["failures"]))

@@ -3,10 +3,8 @@ or as an HTML page of that JSON (dcplan.report.html)."""
 
 from __future__ import annotations
 
-import io
-import json
-
 from dcplan.report import mermaid
+from dcplan.report.text import cell, console, json_text, md_cell
 from dcplan.usecases.diff import LineDiff, PlanDiff, Side, to_dict
 
 MARKER = "<!-- dcplan-diff -->"  # stable: CI jobs search their pull request's comments for it
@@ -15,13 +13,13 @@ MARKER = "<!-- dcplan-diff -->"  # stable: CI jobs search their pull request's c
 _SHOW = {"capex": ("capex", "money", 0), "opex_per_year": ("opex per year", "money", 0), "tco": ("TCO", "money", 0),
          "facility_power_kw": ("facility power", "kW", 1), "it_power_kw": ("IT power", "kW", 1),
          "energy_mwh_per_year": ("energy", "MWh/year", 1), "carbon_t_per_year": ("carbon", "t/year", 1),
-         "racks": ("racks", "", 0), "accelerators": ("accelerators", "", 0)}
+         "racks": ("racks", "", 0), "accelerators": ("accelerators", "", 0), "npv": ("NPV", "money", 0)}
 _HEADLINE = ("capex", "tco", "facility_power_kw", "carbon_t_per_year")
 
-def render(d: PlanDiff, fmt: str, *, color: bool = False) -> str:
+def render(d: PlanDiff, fmt: str, *, color: bool = False, width: int | None = None) -> str:
     """`table` (rich), `json` (stable keys; see docs/cli.md), `markdown` (a pull-request comment) or `html`."""
     if fmt == "json":
-        return json.dumps(to_dict(d), indent=2, allow_nan=False)
+        return json_text(to_dict(d))
     if fmt == "html":
         from dcplan.report.html import render_diff
 
@@ -29,7 +27,7 @@ def render(d: PlanDiff, fmt: str, *, color: bool = False) -> str:
     if fmt == "markdown":
         return render_markdown(d)
     if fmt == "table":
-        return render_table(d, color=color)
+        return render_table(d, color=color, width=width)
     raise ValueError(f"no diff format {fmt!r}")
 
 
@@ -97,16 +95,31 @@ _CHANGED_HEAD = ("site", "category", "item", "qty A", "qty B", "Δ qty", "unit p
                  "extended A", "extended B", "Δ extended")
 
 
-def _line_rows(lines: tuple[LineDiff, ...], new: bool) -> list[tuple[str, ...]]:
-    return [(x.site, x.category, x.item, x.description, _num(x.new_quantity if new else x.old_quantity),
-             _num(x.new_unit_price if new else x.old_unit_price),
-             _num(x.new_extended_price if new else x.old_extended_price)) for x in lines]
+def _line_rows(lines: tuple[LineDiff, ...], new: bool, periods: bool) -> list[tuple[str, ...]]:
+    return [((x.period or "",) if periods else ()) + (
+        x.site, x.category, x.item, x.description, _num(x.new_quantity if new else x.old_quantity),
+        _num(x.new_unit_price if new else x.old_unit_price),
+        _num(x.new_extended_price if new else x.old_extended_price)) for x in lines]
 
 
-def _changed_rows(lines: tuple[LineDiff, ...]) -> list[tuple[str, ...]]:
-    return [(x.site, x.category, x.item, _num(x.old_quantity), _num(x.new_quantity), _signed(x.quantity_delta),
-             _num(x.old_unit_price), _num(x.new_unit_price), _num(x.old_extended_price), _num(x.new_extended_price),
-             _signed(x.extended_price_delta)) for x in lines]
+def _changed_rows(lines: tuple[LineDiff, ...], periods: bool) -> list[tuple[str, ...]]:
+    return [((x.period or "",) if periods else ()) + (
+        x.site, x.category, x.item, _num(x.old_quantity), _num(x.new_quantity), _signed(x.quantity_delta),
+        _num(x.old_unit_price), _num(x.new_unit_price), _num(x.old_extended_price), _num(x.new_extended_price),
+        _signed(x.extended_price_delta)) for x in lines]
+
+
+_PERIOD_HEAD = ("period", "capex A", "capex B", "Δ capex", "opex/yr A", "opex/yr B", "Δ opex/yr",
+                "facility kW A", "facility kW B", "Δ kW")
+
+
+def _period_rows(d: PlanDiff) -> list[tuple[str, ...]]:
+    rows = []
+    for p in d.periods:
+        capex, opex, power = p.figures[0], p.figures[1], p.figures[2]
+        rows.append((p.label, _num(capex.old), _num(capex.new), _signed(capex.delta), _num(opex.old), _num(opex.new),
+                     _signed(opex.delta), _num(power.old, 1), _num(power.new, 1), _signed(power.delta, 1)))
+    return rows
 
 
 def _sections(d: PlanDiff) -> list[tuple[str, tuple[str, ...], list[tuple[str, ...]]]]:
@@ -116,41 +129,63 @@ def _sections(d: PlanDiff) -> list[tuple[str, tuple[str, ...], list[tuple[str, .
              *_total_rows(d)])]
     if any(s.facility_power_kw.delta or s.racks.delta or not (s.in_a and s.in_b) for s in d.sites):
         out.append(("Sites", _SITE_HEAD, _site_rows(d)))
+    periods = bool(d.periods) or any(x.period for x in (*d.added, *d.removed, *d.changed))
+    if d.periods:
+        out.append(("Periods", _PERIOD_HEAD, _period_rows(d)))
+    lead = ("period",) if periods else ()
     for title, lines, new in (("Added BOM lines", d.added, True), ("Removed BOM lines", d.removed, False)):
         if lines:
-            out.append((title, _LINE_HEAD, _line_rows(lines, new)))
+            out.append((title, lead + _LINE_HEAD, _line_rows(lines, new, periods)))
     if d.changed:
-        out.append(("Changed BOM lines", _CHANGED_HEAD, _changed_rows(d.changed)))
+        out.append(("Changed BOM lines", lead + _CHANGED_HEAD, _changed_rows(d.changed, periods)))
     return out
 
 
-def render_table(d: PlanDiff, *, color: bool = False) -> str:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
+def _text_columns(title: str, head: tuple[str, ...]) -> int:
+    """How many leading columns of a table are text (left-aligned); a build-out's BOM starts with its period."""
+    if "BOM" not in title:
+        return 1
+    return 4 if head[0] == "period" else 3
 
-    console = Console(file=io.StringIO(), force_terminal=color, no_color=not color, width=160)
-    console.print(Text(f"dcplan diff: A = {d.a.source} ({d.a.scenario}), B = {d.b.source} ({d.b.scenario})",
-                       style="bold"))
-    console.print(Text(headline(d)))
+
+def render_table(d: PlanDiff, *, color: bool = False, width: int | None = None) -> str:
+    out = console(color, width)
+    out.print(cell(f"dcplan diff: A = {d.a.source} ({d.a.scenario}), B = {d.b.source} ({d.b.scenario})"),
+              style="bold")
+    out.print(cell(headline(d)))
     for title, head, rows in _sections(d):
-        table = Table(title=title, show_header=True)
-        for i, column in enumerate(head):
-            table.add_column(column, justify="left" if i < (3 if "BOM" in title else 1) or column == "description"
-                             else "right")
-        for row in rows:
-            table.add_row(*(Text(cell) for cell in row))  # Text: names are data, never rich markup
-        console.print(table)
-    console.print(Text(f"{d.unchanged} BOM line(s) unchanged"))
+        table = _table(title, head, rows)
+        if "description" in head and _natural_width(out, table) > out.width:
+            # Too wide for the terminal: drop the description rather than wrap every line.
+            keep = [i for i, column in enumerate(head) if column != "description"]
+            table = _table(title, tuple(head[i] for i in keep), [tuple(row[i] for i in keep) for row in rows])
+        out.print(table)
+    out.print(cell(f"{d.unchanged} BOM line(s) unchanged"))
     for warning in d.warnings:
-        console.print(Text(f"warning: {warning}"))
-    return console.file.getvalue()
+        out.print(cell(f"warning: {warning}"))
+    return out.file.getvalue()
+
+
+def _table(title: str, head: tuple[str, ...], rows):
+    from rich.table import Table
+
+    table = Table(title=title, show_header=True)
+    for i, column in enumerate(head):
+        table.add_column(column, overflow="fold",
+                         justify="left" if i < _text_columns(title, head) or column == "description" else "right")
+    for row in rows:
+        table.add_row(*(cell(c) for c in row))  # names are data, never rich markup
+    return table
+
+
+def _natural_width(out, table) -> int:
+    from rich.measure import Measurement
+
+    return Measurement.get(out, out.options.update(width=10_000), table).maximum
 
 
 def _cell(text: str) -> str:
-    """A table cell: no column break, no line break, no HTML that a rendered comment would obey."""
-    return (text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
-            .replace("<", "&lt;").replace(">", "&gt;"))
+    return md_cell(text)
 
 
 def _site_chart(d: PlanDiff) -> list[str]:
@@ -165,11 +200,11 @@ def _site_chart(d: PlanDiff) -> list[str]:
 
 def render_markdown(d: PlanDiff) -> str:
     """A pull-request comment. Its first line is MARKER, so a CI job finds its earlier comment and edits it."""
-    code = lambda s: "`" + s.replace("`", "'") + "`"  # noqa: E731 - a path in inline code
+    code = lambda s: "`" + " ".join(s.replace("`", "'").splitlines()) + "`"  # noqa: E731 - a path in inline code
     lines = [MARKER, f"### dcplan diff: {code(d.a.source)} → {code(d.b.source)}", "", f"**{_cell(headline(d))}**",
              *_site_chart(d)]
     for title, head, rows in _sections(d):
-        numeric = [i >= (3 if "BOM" in title else 1) and column != "description" for i, column in enumerate(head)]
+        numeric = [i >= _text_columns(title, head) and column != "description" for i, column in enumerate(head)]
         lines += ["", f"#### {title}", "", "| " + " | ".join(head) + " |",
                   "|" + "|".join("--:" if n else "---" for n in numeric) + "|"]
         lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]

@@ -3,22 +3,18 @@ or the binding limits of a feasible one and what relaxing each is worth."""
 
 from __future__ import annotations
 
-import json
+from dcplan.report.text import cell, console as make_console, json_text
 
 
-def render(result, fmt: str, *, color: bool = False) -> str:
+def render(result, fmt: str, *, color: bool = False, width: int | None = None) -> str:
     if fmt == "json":
-        return json.dumps(result.to_dict(), indent=2)
-    return render_table(result, color=color)
+        return json_text(result.to_dict())
+    return render_table(result, color=color, width=width)
 
 
-def render_table(result, *, color: bool = False) -> str:
+def render_table(result, *, color: bool = False, width: int | None = None) -> str:
     """Human tables: conflicts and fixes, or binding limits and their worth."""
-    import io
-
-    from rich.console import Console
-
-    console = Console(file=io.StringIO(), force_terminal=color, no_color=not color, width=140)
+    console = make_console(color, width)
     if result.status == "infeasible":
         _infeasible_tables(console, result)
     else:
@@ -37,8 +33,7 @@ def _infeasible_tables(console, result) -> None:
 
     proof = "irreducible: dropping any one of them makes it feasible" if result.irreducible else \
         "small, not proven irreducible"
-    console.print(f"{result.scenario} is infeasible: these items conflict ({proof})", markup=False,
-                  highlight=False)
+    console.print(cell(f"{result.scenario} is infeasible: these items conflict ({proof})"))
     table = Table(show_header=True, header_style="bold")
     for column in ("item", "path", "where", "requirement or limit"):
         table.add_column(column, overflow="fold", no_wrap=column == "where")
@@ -62,8 +57,7 @@ def _feasible_tables(console, result) -> None:
     from rich.table import Table
 
     value = "" if result.objective_value is None else f" = {_num(result.objective_value)}"
-    console.print(f"{result.scenario} is feasible ({result.status}); objective {result.objective_name}{value}",
-                  markup=False, highlight=False)
+    console.print(cell(f"{result.scenario} is feasible ({result.status}); objective {result.objective_name}{value}"))
     if not result.binding:
         console.print("No limit binds: the requirements alone set the plan.", markup=False, highlight=False)
         return
@@ -78,9 +72,7 @@ def _feasible_tables(console, result) -> None:
 
 def _cells(*texts: str) -> list:
     """Plain text cells: `[edge, core]` is data, not rich markup."""
-    from rich.text import Text
-
-    return [Text(text) for text in texts]
+    return [cell(text) for text in texts]
 
 
 def _num(value: float) -> str:

@@ -10,6 +10,8 @@ import csv
 import io
 import json
 
+from dcplan.report.text import json_text
+
 from dcplan.report.sweep import columns_of, number, safe_cell, shown, text
 from dcplan.vocab import OBJECTIVE_TOTALS
 
@@ -20,7 +22,7 @@ def render(document: dict, fmt: str, *, color: bool = False) -> str:
 
         return render_pareto(document)
     if fmt == "json":
-        return json.dumps(document, indent=2, allow_nan=False)
+        return json_text(document)
     if fmt == "csv":
         return render_csv(document)
     return render_table(document, color=color)

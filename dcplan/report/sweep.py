@@ -11,6 +11,8 @@ import csv
 import io
 import json
 
+from dcplan.report.text import json_text
+
 COLUMNS = (("capex", "capex"), ("opex_per_year", "opex/yr"), ("tco", "TCO"), ("npv", "NPV"),
            ("facility_power_kw", "facility kW"), ("energy_mwh_per_year", "MWh/yr"), ("carbon_t_per_year", "t CO2e/yr"),
            ("racks", "racks"), ("accelerators", "accel."))
@@ -23,7 +25,7 @@ def render(document: dict, fmt: str, *, color: bool = False) -> str:
 
         return render_sweep(document)
     if fmt == "json":
-        return json.dumps(document, indent=2, allow_nan=False)
+        return json_text(document)
     if fmt == "csv":
         return render_csv(document)
     return render_table(document, color=color)

@@ -6,13 +6,18 @@ scenario adds in its `catalog:` section, so both obey one contract.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Annotated, Optional
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from dcplan.scenario.fields import Q, StrictModel, describe
+from dcplan.scenario.fields import (ACCELERATORS, CAPACITY_NODE_TB, COEFFICIENT, FAILURE_RATE, FLOPS_T, HBM_BANDWIDTH,
+                                    HBM_GB, ITEM_POWER, KV_BYTES, LINK_SPEED, MEMORY_SERVER_GB, MODEL_SHAPE, PARAMS,
+                                    PART_POWER_W, PORTS, Quantity, RACK_UNITS, THROUGHPUT_NODE, VCPUS_SERVER, WIDTH, Q,
+                                    StrictModel, Whole, at_most, describe)
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._+-]*$"
+Attribute = Annotated[float, Field(allow_inf_nan=False, ge=-COEFFICIENT.value, **at_most(COEFFICIENT))]
+"""A value in `attrs`: any finite number a generic constraint may sum, within the solver-safe ceiling."""
 
 
 class Sourced(StrictModel):
@@ -20,7 +25,7 @@ class Sourced(StrictModel):
     description: str = describe("One line saying what the item is", default="")
     source: Optional[str] = describe("Where the figures come from (required for built-in entries)", default=None)
     note: Optional[str] = describe("Caveats: estimates, derivations, conflicting figures", default=None)
-    attrs: dict[str, float] = describe(
+    attrs: dict[str, Attribute] = describe(
         "Extra numeric attributes for generic `constraints` (e.g. security_score)", default_factory=dict)
 
 
@@ -28,33 +33,58 @@ class Accelerator(Sourced):
     """A GPU/TPU specification referenced by servers (not purchasable by itself)."""
 
     vendor: str = describe("Manufacturer", default="")
-    bf16_flops: Q("TFLOP/s") = describe("Dense BF16 tensor throughput, without sparsity", gt=0)
-    fp8_flops: Optional[Q("TFLOP/s")] = describe("Dense FP8 tensor throughput; omitted if unsupported", default=None, gt=0)
-    hbm: Q("GB") = describe("Accelerator memory capacity (HBM, or GDDR where noted)", gt=0)
-    hbm_bandwidth: Q("GB/s") = describe("Accelerator memory bandwidth", gt=0)
-    tdp: Optional[Q("W")] = describe("Thermal design power; omitted where unpublished", default=None, gt=0)
+    bf16_flops: Q("TFLOP/s") = describe("Dense BF16 tensor throughput, without sparsity", gt=0, ceiling=FLOPS_T)
+    fp8_flops: Optional[Q("TFLOP/s")] = describe("Dense FP8 tensor throughput; omitted if unsupported", default=None,
+                                                 gt=0, ceiling=FLOPS_T)
+    hbm: Q("GB") = describe("Accelerator memory capacity (HBM, or GDDR where noted)", gt=0, ceiling=HBM_GB)
+    hbm_bandwidth: Q("GB/s") = describe("Accelerator memory bandwidth", gt=0, ceiling=HBM_BANDWIDTH)
+    tdp: Optional[Q("W")] = describe("Thermal design power; omitted where unpublished", default=None, gt=0,
+                                    ceiling=PART_POWER_W)
     confidential_computing: bool = describe("Supports a GPU trusted execution environment", default=False)
 
 
 class AcceleratorRef(StrictModel):
     model: str = describe("Accelerator id from the catalog")
-    count: int = describe("Accelerators per server", ge=1, le=4096)
+    count: Whole = describe("Accelerators per server", ge=1, ceiling=ACCELERATORS)
 
 
 class Nics(StrictModel):
-    count: int = describe("Network ports that land on leaf switches", ge=0, le=4096)
-    speed: Q("Gb/s") = describe("Speed of each port", gt=0)
+    count: Whole = describe("Network ports that land on leaf switches", ge=0, ceiling=PORTS)
+    speed: Q("Gb/s") = describe("Speed of each port", gt=0, ceiling=LINK_SPEED)
 
 
-class Purchasable(Sourced):
+class Availability(StrictModel):
+    """The periods an item can be bought in (labels are years): from, until, or both."""
+
+    # `from` is a Python keyword: declared through the class namespace, read as `availability.start`.
+    __annotations__["from"] = "Optional[float]"
+    vars()["from"] = describe("First period (year) the item can be bought in", default=None, ge=1900, le=2200)
+    until: Optional[float] = describe("Last period (year) the item can be bought in", default=None, ge=1900, le=2200)
+
+    @property
+    def start(self) -> float | None:
+        return getattr(self, "from")
+
+
+class Lifecycle(StrictModel):
+    """Fields every purchasable item has for build-outs over periods (ignored by a single purchase)."""
+
+    lifetime: Q("years") = describe("Years in service before it retires; default 5", default=5.0, gt=0, le=50)
+    available: Optional[Availability] = describe("Periods it can be bought in; default all", default=None)
+    price_change: Annotated[float, Quantity(""), Field(ge=-0.99, le=10.0)] = describe(
+        "Price change per year, compounding from the first period (-15% or -0.15); default 0", default=0.0)
+
+
+class Purchasable(Sourced, Lifecycle):
     price: Optional[float] = describe(
         "Unit price in the scenario currency; null = no public price, not bought unless set in catalog.prices",
-        default=None, ge=0, allow_inf_nan=False)
-    power: Q("kW") = describe("Maximum power draw", ge=0)
-    idle_power: Optional[Q("kW")] = describe("Power when idle; default 30 % of `power`", default=None, ge=0)
-    rack_units: int = describe("Height in rack units", ge=0, le=64)
+        default=None, ge=0, allow_inf_nan=False, ceiling=COEFFICIENT)
+    power: Q("kW") = describe("Maximum power draw", ge=0, ceiling=ITEM_POWER)
+    idle_power: Optional[Q("kW")] = describe("Power when idle; default 30 % of `power`", default=None, ge=0,
+                                         ceiling=ITEM_POWER)
+    rack_units: Whole = describe("Height in rack units", ge=0, ceiling=RACK_UNITS)
     failure_rate: float = describe("Expected failures per unit-year (annualised)", default=0.03, ge=0,
-                                   allow_inf_nan=False)
+                                   allow_inf_nan=False, ceiling=FAILURE_RATE)
 
 
 class Server(Purchasable):
@@ -62,8 +92,8 @@ class Server(Purchasable):
 
     accelerators: Optional[AcceleratorRef] = describe("Accelerators in the server; omitted for CPU servers",
                                                       default=None)
-    vcpus: int = describe("Hardware threads (vCPUs) available to workloads", default=0, ge=0, le=10_000_000)
-    memory: Q("GB") = describe("Host memory (RAM)", default=0, ge=0)
+    vcpus: Whole = describe("Hardware threads (vCPUs) available to workloads", default=0, ge=0, ceiling=VCPUS_SERVER)
+    memory: Q("GB") = describe("Host memory (RAM)", default=0, ge=0, ceiling=MEMORY_SERVER_GB)
     nics: Optional[Nics] = describe("Network ports to cable; omitted = none", default=None)
     confidential_computing: bool = describe(
         "Can run confidential workloads (CPU TEE, and GPU TEE for accelerated servers)", default=False)
@@ -72,25 +102,26 @@ class Server(Purchasable):
 class StorageNode(Purchasable):
     """A storage node or enclosure."""
 
-    capacity: Q("TB") = describe("Raw capacity", gt=0)
-    throughput: Q("GB/s") = describe("Aggregate read throughput", ge=0)
+    capacity: Q("TB") = describe("Raw capacity", gt=0, ceiling=CAPACITY_NODE_TB)
+    throughput: Q("GB/s") = describe("Aggregate read throughput", ge=0, ceiling=THROUGHPUT_NODE)
     encryption: bool = describe("Encryption at rest (self-encrypting drives)", default=False)
     nics: Optional[Nics] = describe("Network ports to cable; omitted = none", default=None)
 
 
-class Switch(Sourced):
+class Switch(Sourced, Lifecycle):
     """A leaf/spine switch; optics are bought per link end."""
 
     price: Optional[float] = describe("Unit price; null = not bought unless set in catalog.prices",
-                                      default=None, ge=0, allow_inf_nan=False)
-    ports: int = describe("Number of ports", ge=2, le=4096)
-    port_speed: Q("Gb/s") = describe("Speed of each port", gt=0)
-    power: Q("kW") = describe("Chassis power without optics", ge=0)
-    rack_units: int = describe("Height in rack units", ge=0, le=64)
+                                      default=None, ge=0, allow_inf_nan=False, ceiling=COEFFICIENT)
+    ports: Whole = describe("Number of ports", ge=2, ceiling=PORTS)
+    port_speed: Q("Gb/s") = describe("Speed of each port", gt=0, ceiling=LINK_SPEED)
+    power: Q("kW") = describe("Chassis power without optics", ge=0, ceiling=ITEM_POWER)
+    rack_units: Whole = describe("Height in rack units", ge=0, ceiling=RACK_UNITS)
     optic_price: float = describe("Price of one transceiver (one per link end)", default=0, ge=0,
-                                  allow_inf_nan=False)
-    optic_power: Q("W") = describe("Power of one transceiver", default=0, ge=0)
-    failure_rate: float = describe("Expected failures per unit-year", default=0.03, ge=0, allow_inf_nan=False)
+                                  allow_inf_nan=False, ceiling=COEFFICIENT)
+    optic_power: Q("W") = describe("Power of one transceiver", default=0, ge=0, ceiling=PART_POWER_W)
+    failure_rate: float = describe("Expected failures per unit-year", default=0.03, ge=0, allow_inf_nan=False,
+                                   ceiling=FAILURE_RATE)
 
 
 class ModelSpec(StrictModel):
@@ -100,17 +131,28 @@ class ModelSpec(StrictModel):
     description: str = describe("One line saying what the model is", default="")
     source: Optional[str] = describe("Where the figures come from", default=None)
     note: Optional[str] = describe("Caveats", default=None)
-    params: float = describe("Total parameters", gt=0, le=1e16, allow_inf_nan=False)
+    params: float = describe("Total parameters", gt=0, ceiling=PARAMS, allow_inf_nan=False)
     active_params: Optional[float] = describe("Parameters active per token (MoE); default = params",
-                                              default=None, gt=0, allow_inf_nan=False)
-    layers: Optional[int] = describe("Transformer layers (needed for inference)", default=None, ge=1, le=100_000)
-    hidden_size: Optional[int] = describe("Model width", default=None, ge=1)
-    heads: Optional[int] = describe("Attention heads", default=None, ge=1)
-    kv_heads: Optional[int] = describe("Key/value heads (GQA)", default=None, ge=1, le=100_000)
-    head_dim: Optional[int] = describe("Dimension of each head", default=None, ge=1, le=100_000)
+                                              default=None, gt=0, allow_inf_nan=False, ceiling=PARAMS)
+    layers: Optional[Whole] = describe("Transformer layers (needed for inference)", default=None, ge=1,
+                                       ceiling=MODEL_SHAPE)
+    hidden_size: Optional[Whole] = describe("Model width", default=None, ge=1, ceiling=WIDTH)
+    heads: Optional[Whole] = describe("Attention heads", default=None, ge=1, ceiling=MODEL_SHAPE)
+    kv_heads: Optional[Whole] = describe("Key/value heads (GQA)", default=None, ge=1, ceiling=MODEL_SHAPE)
+    head_dim: Optional[Whole] = describe("Dimension of each head", default=None, ge=1, ceiling=MODEL_SHAPE)
     kv_bytes_per_token: Optional[float] = describe(
         "KV-cache bytes per token at 16-bit; default 2 x layers x kv_heads x head_dim x 2",
-        default=None, gt=0, allow_inf_nan=False)
+        default=None, gt=0, allow_inf_nan=False, ceiling=KV_BYTES)
+
+    @field_validator("active_params")
+    @classmethod
+    def _active_within_total(cls, value, info):
+        """A mixture of experts activates a share of its parameters per token, never more than all of them."""
+        params = info.data.get("params")
+        if value is not None and params is not None and value > params:
+            raise ValueError(f"active_params ({value:g}) is above params ({params:g}): a token cannot use more "
+                             "parameters than the model has")
+        return value
 
     @property
     def active(self) -> float:

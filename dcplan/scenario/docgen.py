@@ -14,7 +14,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from dcplan.scenario.fields import Quantity
+from dcplan.scenario.fields import Quantity, ceiling_of
+from dcplan.scenario.periods import period_kind
 from dcplan.scenario.schema import Scenario
 
 DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "scenario-format.md"
@@ -55,6 +56,11 @@ are plain numbers in the scenario's `currency`.
   (`workloads[2].deadline`); all errors in a file are reported at once.
 
 Below, **unit** is what a plain number means; **default** applies when a field is omitted.
+
+¹ *Per period*: in a build-out (a scenario with `periods`), the field takes one
+value (the same in every period), a list with one value per period, or
+`{start: V, growth: R}` (V in the first period, growing by R per year,
+compounding; whole-number fields round up). Without `periods` it takes one value.
 """
 
 
@@ -92,6 +98,8 @@ def reachable_models(*roots: type[BaseModel]) -> list[type[BaseModel]]:
 
     def visit(annotation) -> None:
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if annotation.__name__.startswith("Growing"):
+                return  # the {start, growth} form of a per-period field: explained once, in the intro
             if annotation.__name__ not in seen:
                 seen[annotation.__name__] = annotation
                 for field in annotation.model_fields.values():
@@ -123,6 +131,27 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
+def _per_period_base(annotation, metadata=()):
+    """The value type of a per-period field (one value, a list per period, or {start, growth}), else None."""
+    if any(getattr(m, "discriminator", None) is period_kind for m in metadata):
+        first = typing.get_args(annotation)[0]  # Annotated[value type, ...] of the one-value form
+        return typing.get_args(first)[0] if typing.get_origin(first) is typing.Annotated else first
+    if typing.get_origin(annotation) is typing.Annotated:
+        args = typing.get_args(annotation)
+        return _per_period_base(args[0], args[1:])
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return next(filter(None, (_per_period_base(a) for a in typing.get_args(annotation))), None)
+    return None
+
+
+def _field_type(field, unit: str) -> str:
+    base = _per_period_base(field.annotation, field.metadata)
+    if base is not None:
+        kind = "quantity" if unit not in ("", "fraction") else type_name(base)
+        return f"{kind}, per period¹"
+    return "quantity" if unit not in ("", "fraction") else type_name(field.annotation)
+
+
 def model_table(model: type[BaseModel]) -> str:
     doc = model.__dict__.get("__doc__")
     lines = [f"## {model.__name__}", ""] + ([" ".join(doc.split()), ""] if doc else [])
@@ -130,14 +159,32 @@ def model_table(model: type[BaseModel]) -> str:
     for name, field in model.model_fields.items():
         quantity = _quantity(field.annotation, field.metadata)
         unit = "" if quantity is None else (quantity.unit.symbol or "fraction")
-        kind = "quantity" if unit not in ("", "fraction") else type_name(field.annotation)
+        kind = _field_type(field, unit)
         lines.append(f"| `{name}` | {kind} | {unit} | {_cell(_default(field))} | "
                      f"{'yes' if field.is_required() else 'no'} | {_cell(field.description or '')} |")
     return "\n".join(lines) + "\n"
 
 
+def ceilings_table(models) -> str:
+    """Every field's largest accepted value and why: each is far beyond anything real, so only a slip of
+    units or digits reaches it, and the solver is never handed numbers it cannot take safely."""
+    lines = ["## Largest accepted values", "",
+             "Every number has a ceiling far above anything real, so a slip of units or digits is an error "
+             "at its line rather than a plan; the error says why. Values in the field's unit.", "",
+             "| field | at most | why |", "|---|---|---|"]
+    for model in models:
+        for name, field in model.model_fields.items():
+            ceiling = ceiling_of(field)
+            if ceiling is not None:
+                quantity = _quantity(field.annotation, field.metadata)
+                unit = f" {quantity.unit.symbol}" if quantity is not None and quantity.unit.symbol else ""
+                lines.append(f"| `{model.__name__}.{name}` | {ceiling.value:,.6g}{unit} | {_cell(ceiling.why)} |")
+    return "\n".join(lines) + "\n"
+
+
 def generate() -> str:
-    return INTRO + "".join("\n" + model_table(m) for m in reachable_models(Scenario))
+    models = reachable_models(Scenario)
+    return INTRO + "".join("\n" + model_table(m) for m in models) + "\n" + ceilings_table(models)
 
 
 def main() -> None:

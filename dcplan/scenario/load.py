@@ -14,10 +14,12 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from dcplan.diagnostics import Diagnostic
+from dcplan.scenario.constraint_names import check_constraint_names
 from dcplan.scenario.loader import Positions, YamlProblem, read_file
 from dcplan.scenario.overrides import OverrideError, apply_override, override_diagnostic, parse_override
 from dcplan.scenario.references import check_references, check_semantics
 from dcplan.scenario.schema import Scenario
+from dcplan.scenario.timeline import check_timeline
 from dcplan.scenario.validation import schema_diagnostics
 
 
@@ -98,6 +100,8 @@ def _validate(result: LoadResult, data: dict) -> LoadResult:
         result.diagnostics.sort(key=_position)
         return result
     result.diagnostics.extend(check_semantics(scenario, result.positions))
+    result.diagnostics.extend(check_constraint_names(scenario, result.positions))
+    result.diagnostics.extend(check_timeline(scenario, result.positions, _owned_catalog(scenario)))
     result.diagnostics.sort(key=_position)
     if not any(d.is_error for d in result.diagnostics):
         result.scenario = scenario
@@ -107,6 +111,13 @@ def _validate(result: LoadResult, data: dict) -> LoadResult:
 def _position(diagnostic: Diagnostic) -> tuple:
     """File order: by line and column; diagnostics without a position (from --set) last."""
     return (diagnostic.line is None, diagnostic.line or 0, diagnostic.column or 0, diagnostic.path)
+
+
+def _owned_catalog(scenario: Scenario):
+    """The catalog in effect with `only`/`exclude` ignored: what may be owned, bought or not."""
+    from dcplan.scenario import catalog as catalog_module
+
+    return catalog_module.effective(scenario.catalog.model_copy(update={"only": None, "exclude": []}))
 
 
 def starter_text() -> str:

@@ -152,9 +152,16 @@ class YamlProblem(Exception):
         self.diagnostic = diagnostic
 
 
+STDIN = "-"
+"""The path that means standard input (`dcplan solve -`)."""
+_stdin_bytes: list[bytes] = []  # standard input is read once; `explain` re-reads its scenario to verify fixes
+
+
 def read_file(path: str | Path, display_name: str | None = None) -> LoadedDocument:
-    """Read a YAML file into plain data with positions; raise YamlProblem on any defect."""
+    """Read a YAML file (`-`: standard input) into plain data with positions; raise YamlProblem on any defect."""
     name = display_name or str(path)
+    if str(path) == STDIN:
+        return parse_bytes(read_stdin()[:MAX_FILE_BYTES + 1], name)
     try:
         with open(path, "rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
@@ -165,6 +172,19 @@ def read_file(path: str | Path, display_name: str | None = None) -> LoadedDocume
     except OSError as err:
         raise YamlProblem(Diagnostic("file-unreadable", f"cannot read: {err.strerror}", file=name)) from None
     return parse_bytes(raw, name)
+
+
+def read_stdin(limit: int = MAX_FILE_BYTES) -> bytes:
+    """Standard input's bytes, read once (at most `limit` + 1 of them) and kept for every later reader:
+    `diff` tries a plan JSON (larger `limit`) before a scenario; `explain` re-reads its scenario."""
+    import sys
+
+    if not _stdin_bytes:
+        try:
+            _stdin_bytes.append(sys.stdin.buffer.read(limit + 1))
+        except (OSError, AttributeError, ValueError) as err:  # closed, or not a byte stream
+            raise YamlProblem(Diagnostic("file-unreadable", f"cannot read standard input: {err}", file="-")) from None
+    return _stdin_bytes[0]
 
 
 def parse_bytes(raw: bytes, name: str) -> LoadedDocument:

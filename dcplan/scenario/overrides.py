@@ -46,12 +46,17 @@ def parse_override(text: str, option: str = "--set") -> tuple[str, object]:
 
 
 def split_path(path: str) -> list[str | int]:
+    """`sites.0.power` or `sites[0].power` → ['sites', 0, 'power']. A name after another part needs its dot:
+    `sites[0]power` is a typo, not `sites[0].power` (it used to be read as that, silently)."""
     parts: list[str | int] = []
     pos = 0
     for match in _PART_RE.finditer(path):
-        if path[pos:match.start()] not in ("", "."):
-            raise OverrideError(f"cannot read path {path!r}")
+        gap = path[pos:match.start()]
         name, index = match.groups()
+        if parts and name is not None and gap != ".":
+            raise OverrideError(f"cannot read path {path!r}: expected '.' before {name!r}")
+        if gap not in ("", ".") or (not parts and gap):
+            raise OverrideError(f"cannot read path {path!r}")
         parts.append(int(index) if index is not None else (int(name) if name.isdigit() else name))
         pos = match.end()
     if pos != len(path) or not parts:

@@ -17,7 +17,12 @@ from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 from dcplan.rules import SPARES_RULE
 from dcplan.vocab import SECURITY_LEVELS, Engine, Objective
 from dcplan.scenario import units
-from dcplan.scenario.fields import Fraction, Q, StrictModel, describe
+from dcplan.scenario.fields import (
+    BATCH, CAPACITY_WORKLOAD_TB, CARBON_INTENSITY, CARBON_T, COEFFICIENT, DEADLINE_D, ELECTRICITY_PRICE, ENERGY_MWH,
+    HORIZON_Y, ITEM_POWER, LATENCY_MS, MEMORY_WORKLOAD_GB, MTTR_H, OVERSUBSCRIPTION, PROMPT_TOKENS, PUE, RACK_UNITS,
+    RACKS, REPLICAS, REQUESTS, ROW_BOUND, SITE_POWER, STATE_BYTES, THREADS, THROUGHPUT_WORKLOAD, TIME_LIMIT_S, TOKENS,
+    VCPUS_WORKLOAD, WEIGHT, Efficiency, Fraction, Q, StrictModel, Whole, at_most, describe)
+from dcplan.scenario.periods import Periods, per_period
 from dcplan.scenario.catalog_schema import ID_PATTERN, Accelerator, ModelSpec, Server, StorageNode, Switch
 
 OBJECTIVES = Objective.values()
@@ -32,12 +37,16 @@ ObjectiveName = Literal[OBJECTIVES]
 class Limits(StrictModel):
     """Hard caps on plan totals over all sites."""
 
-    capex: Optional[float] = describe("Maximum capital expenditure (currency)", default=None, ge=0, allow_inf_nan=False)
+    capex: Optional[float] = describe("Maximum capital expenditure (currency)", default=None, ge=0,
+                                      allow_inf_nan=False, ceiling=ROW_BOUND)
     tco: Optional[float] = describe("Maximum total cost of ownership over the horizon (currency)", default=None,
-                                    ge=0, allow_inf_nan=False)
-    power: Optional[Q("kW")] = describe("Maximum facility power over all sites (IT power x PUE)", default=None, ge=0)
-    energy: Optional[Q("MWh")] = describe("Maximum facility energy per year", default=None, ge=0)
-    carbon: Optional[Q("t")] = describe("Maximum carbon emissions per year (tonnes CO2e)", default=None, ge=0)
+                                    ge=0, allow_inf_nan=False, ceiling=ROW_BOUND)
+    power: Optional[Q("kW")] = describe("Maximum facility power over all sites (IT power x PUE)", default=None, ge=0,
+                                     ceiling=SITE_POWER)
+    energy: Optional[Q("MWh")] = describe("Maximum facility energy per year", default=None, ge=0,
+                                        ceiling=ENERGY_MWH)
+    carbon: Optional[Q("t")] = describe("Maximum carbon emissions per year (tonnes CO2e)", default=None, ge=0,
+                                     ceiling=CARBON_T)
 
 
 class SolverOptions(StrictModel):
@@ -45,9 +54,10 @@ class SolverOptions(StrictModel):
         "Optimisation engine: auto (HiGHS inside OR-Tools, measured fastest on dcplan models), highs (the same), "
         "scip or cp-sat (inside OR-Tools), cbc (CBC through PuLP)", default="auto")
     time_limit: Q("s") = describe("Time for everything after loading (sizing, building, solving, verifying); a "
-                                  "plan found by then is reported feasible with its gap", default=60.0, gt=0)
+                                  "plan found by then is reported feasible with its gap", default=60.0, gt=0,
+                                  ceiling=TIME_LIMIT_S)
     gap: Fraction = describe("Accept a plan proven within this relative gap of the optimum", default=0.001)
-    threads: int = describe("Solver threads; 0 = all cores", default=0, ge=0, le=256)
+    threads: Whole = describe("Solver threads; 0 = all cores", default=0, ge=0, ceiling=THREADS)
 
 
 class CatalogSection(StrictModel):
@@ -61,23 +71,24 @@ class CatalogSection(StrictModel):
     storage: list[StorageNode] = describe("Extra or replacing storage nodes", default_factory=list)
     switches: list[Switch] = describe("Extra or replacing switches", default_factory=list)
     models: list[ModelSpec] = describe("Extra or replacing model presets", default_factory=list)
-    prices: dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = describe(
+    prices: dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False, **at_most(COEFFICIENT))]] = describe(
         "Price overrides by item id", default_factory=dict)
 
 
 class Site(StrictModel):
     name: str = describe("Site name, unique in the scenario", pattern=NAME_PATTERN)
-    power: Q("kW") = describe("Facility power cap: IT power x PUE must stay within it", gt=0)
+    power: per_period(Q("kW"), "GrowingPower", SITE_POWER, gt=0) = describe(
+        "Facility power cap: IT power x PUE must stay within it")
     pue: float = describe("Power usage effectiveness (facility / IT power); default 1.3, new large "
-                          "builds per Uptime Institute 2023", default=1.3, ge=1.0, le=5.0, allow_inf_nan=False)
-    racks: int = describe("Rack positions available", ge=0, le=10_000_000)
-    rack_power: Q("kW") = describe("Power and cooling per rack", gt=0)
-    rack_units: int = describe("Usable rack units per rack", default=42, ge=1, le=64)
-    electricity_price: float = describe(
+                          "builds per Uptime Institute 2023", default=1.3, ge=1.0, ceiling=PUE, allow_inf_nan=False)
+    racks: per_period(Whole, "GrowingRacks", RACKS, ge=0) = describe("Rack positions available")
+    rack_power: per_period(Q("kW"), "GrowingRackPower", ITEM_POWER, gt=0) = describe("Power and cooling per rack")
+    rack_units: Whole = describe("Usable rack units per rack", default=42, ge=1, ceiling=RACK_UNITS)
+    electricity_price: per_period(float, "GrowingPrice", ELECTRICITY_PRICE, ge=0, allow_inf_nan=False) = describe(
         "Electricity price per kWh (currency); default 0.0862, 2025 US industrial average (EIA EPM 5.3)",
-        default=0.0862, ge=0, allow_inf_nan=False)
-    carbon_intensity: Q("kg/kWh") = describe(
-        "Grid carbon intensity; default 0.481 kg/kWh, 2023 world average (Ember)", default=0.481, ge=0)
+        default=0.0862)
+    carbon_intensity: per_period(Q("kg/kWh"), "GrowingCarbonIntensity", CARBON_INTENSITY, ge=0) = describe(
+        "Grid carbon intensity; default 0.481 kg/kWh, 2023 world average (Ember)", default=0.481)
 
 
 
@@ -91,7 +102,7 @@ class WorkloadBase(StrictModel):
                                        default="internal")
     availability: Optional[Fraction] = describe(
         "Availability target; adds binomial spares per pool (needs policies.redundancy.mttr)", default=None)
-    spares: Optional[Annotated[Union[Annotated[int, Tag("count")], Annotated[str, Tag("rule")]],
+    spares: Optional[Annotated[Union[Annotated[Whole, Tag("count")], Annotated[str, Tag("rule")]],
                                Discriminator(lambda v: "rule" if isinstance(v, str) else "count")]] = describe(
         "Explicit spares per pool: a count, 'N+2' or '5%'; overrides `availability`", default=None)
 
@@ -125,16 +136,18 @@ class TrainingWorkload(WorkloadBase):
 
     type: Literal["training"] = describe("Workload kind")
     model: ModelRef = describe("A model preset id, or an inline {params, active_params, ...}")
-    tokens: float = describe("Training tokens", gt=0, le=1e18, allow_inf_nan=False)
-    deadline: Q("days") = describe("Time to finish training", gt=0)
+    tokens: float = describe("Training tokens", gt=0, ceiling=TOKENS, allow_inf_nan=False)
+    deadline: Q("days") = describe("Time to finish training", gt=0, ceiling=DEADLINE_D)
     precision: Literal["bf16", "fp8"] = describe("Compute precision (selects the accelerator's peak)",
                                                  default="bf16")
-    mfu: Fraction = describe("Model FLOPs utilisation; default 0.40 (Llama 3 405B: 38-43 %, arXiv:2407.21783)",
+    mfu: Efficiency = describe("Model FLOPs utilisation; default 0.40 (Llama 3 405B: 38-43 %, arXiv:2407.21783)",
                              default=0.40)
     state_bytes_per_param: float = describe(
         "Model and optimizer state bytes per parameter; default 16 (mixed-precision Adam, ZeRO paper)",
-        default=16.0, gt=0, allow_inf_nan=False)
-    memory_headroom: Fraction = describe("Usable share of HBM for model state; default 0.9", default=0.9)
+        default=16.0, gt=0, allow_inf_nan=False, ceiling=STATE_BYTES)
+    memory_headroom: Efficiency = describe("Usable share of HBM for model state; default 0.9", default=0.9)
+    period: Optional[float] = describe("Build-outs: the period (label, a year) the run happens in; default the first",
+                                       default=None, ge=1900, le=2200)
 
 
 class InferenceWorkload(ServiceBase):
@@ -142,32 +155,34 @@ class InferenceWorkload(ServiceBase):
 
     type: Literal["inference"] = describe("Workload kind")
     model: ModelRef = describe("A model preset id, or an inline model shape")
-    requests_per_s: float = describe("Peak requests per second", gt=0, le=1e9, allow_inf_nan=False)
-    prompt_tokens: int = describe("Prompt (input) tokens per request", ge=0, le=10_000_000)
-    output_tokens: int = describe("Generated tokens per request", ge=1, le=10_000_000)
-    max_tpot: Q("ms") = describe("Latency target: time per output token", gt=0)
-    max_ttft: Optional[Q("ms")] = describe("Optional latency target: time to first token", default=None, gt=0)
+    requests_per_s: per_period(float, "GrowingRequests", REQUESTS, gt=0, allow_inf_nan=False) = describe(
+        "Peak requests per second")
+    prompt_tokens: Whole = describe("Prompt (input) tokens per request", ge=0, ceiling=PROMPT_TOKENS)
+    output_tokens: Whole = describe("Generated tokens per request", ge=1, ceiling=PROMPT_TOKENS)
+    max_tpot: Q("ms") = describe("Latency target: time per output token", gt=0, ceiling=LATENCY_MS)
+    max_ttft: Optional[Q("ms")] = describe("Optional latency target: time to first token", default=None, gt=0,
+                                        ceiling=LATENCY_MS)
     precision: Literal["bf16", "fp8"] = describe("Weight and compute precision", default="bf16")
-    hbm_efficiency: Fraction = describe("Achieved share of HBM bandwidth; default 0.9 (llm-analysis)",
+    hbm_efficiency: Efficiency = describe("Achieved share of HBM bandwidth; default 0.9 (llm-analysis)",
                                         default=0.9)
-    compute_efficiency: Fraction = describe("Achieved share of peak FLOP/s; default 0.7 (llm-analysis)",
+    compute_efficiency: Efficiency = describe("Achieved share of peak FLOP/s; default 0.7 (llm-analysis)",
                                             default=0.7)
-    memory_headroom: Fraction = describe("Usable share of HBM for weights and KV cache; default 0.9",
+    memory_headroom: Efficiency = describe("Usable share of HBM for weights and KV cache; default 0.9",
                                          default=0.9)
-    max_batch: int = describe("Most sequences decoded together per replica; default 256, vLLM's default "
-                              "max_num_seqs (docs.vllm.ai engine arguments)", default=256, ge=1, le=100_000)
+    max_batch: Whole = describe("Most sequences decoded together per replica; default 256, vLLM's default "
+                              "max_num_seqs (docs.vllm.ai engine arguments)", default=256, ge=1, ceiling=BATCH)
 
 
 class CpuWorkload(ServiceBase):
     """CPU services: vCPUs and memory packed onto CPU servers in aggregate."""
 
     type: Literal["cpu"] = describe("Workload kind")
-    vcpus: int = describe("vCPUs (hardware threads) needed", ge=1, le=1_000_000_000)
-    memory: Q("GB") = describe("Memory needed", default=0, ge=0)
+    vcpus: per_period(Whole, "GrowingVcpus", VCPUS_WORKLOAD, ge=1) = describe("vCPUs (hardware threads) needed")
+    memory: per_period(Q("GB"), "GrowingMemory", MEMORY_WORKLOAD_GB, ge=0) = describe("Memory needed", default=0)
 
 
 class Durability(StrictModel):
-    replicas: Optional[int] = describe("Full copies of the data (r)", default=None, ge=1, le=10)
+    replicas: Optional[Whole] = describe("Full copies of the data (r)", default=None, ge=1, ceiling=REPLICAS)
     erasure: Optional[str] = describe("Erasure code 'k+m' (k data, m parity fragments)", default=None,
                                       pattern=r"^\s*[1-9][0-9]?\s*\+\s*[0-9][0-9]?\s*$")
 
@@ -201,8 +216,9 @@ class StorageWorkload(ServiceBase):
     """Storage with a usable capacity, throughput and a durability scheme."""
 
     type: Literal["storage"] = describe("Workload kind")
-    capacity: Q("TB") = describe("Usable capacity", gt=0)
-    throughput: Q("GB/s") = describe("Aggregate throughput needed", default=0, ge=0)
+    capacity: per_period(Q("TB"), "GrowingCapacity", CAPACITY_WORKLOAD_TB, gt=0) = describe("Usable capacity")
+    throughput: per_period(Q("GB/s"), "GrowingThroughput", THROUGHPUT_WORKLOAD, ge=0) = describe(
+        "Aggregate throughput needed", default=0)
     durability: Durability = describe("{replicas: r} or {erasure: 'k+m'}")
 
 
@@ -212,9 +228,9 @@ Workload = Annotated[Union[TrainingWorkload, InferenceWorkload, CpuWorkload, Sto
 
 class NetworkPolicy(StrictModel):
     training_oversubscription: float = describe("Leaf down:up ratio for training back-ends (1 = non-blocking)",
-                                                default=1.0, ge=1.0, le=100, allow_inf_nan=False)
+                                                default=1.0, ge=1.0, ceiling=OVERSUBSCRIPTION, allow_inf_nan=False)
     frontend_oversubscription: float = describe("Leaf down:up ratio for front-end networks", default=3.0,
-                                                ge=1.0, le=100, allow_inf_nan=False)
+                                                ge=1.0, ceiling=OVERSUBSCRIPTION, allow_inf_nan=False)
     dual_homed: bool = describe("Every server port is cabled to two leaves", default=False)
     switch: Optional[str] = describe("Switch id to use for leaves and spines; default the cheapest that fits",
                                      default=None)
@@ -222,7 +238,7 @@ class NetworkPolicy(StrictModel):
 
 class RedundancyPolicy(StrictModel):
     mttr: Q("h") = describe("Mean time to repair a failed server; default 72 h, a planning figure for replacing a GPU node on site (vendors publish none)",
-                            default=72.0, gt=0)
+                            default=72.0, gt=0, ceiling=MTTR_H)
 
 
 class SecurityPolicy(StrictModel):
@@ -234,7 +250,7 @@ class CostPolicy(StrictModel):
     maintenance: Fraction = describe("Yearly maintenance and support as a share of capex; default 0",
                                      default=0.0)
     rack_price: float = describe("Price of one rack position fitted out (enclosure, PDUs); default 0",
-                                 default=0.0, ge=0, allow_inf_nan=False)
+                                 default=0.0, ge=0, allow_inf_nan=False, ceiling=COEFFICIENT)
 
 
 class Policies(StrictModel):
@@ -246,12 +262,16 @@ class Policies(StrictModel):
 
 class GenericConstraint(StrictModel):
     name: str = describe("Constraint name, shown in reports", pattern=NAME_PATTERN)
-    sum: str = describe("Numeric field (price, power, vcpus, ...) or attrs.<name> of the items; "
-                        "'quantity' counts items")
-    where: dict[str, Union[str, float, bool, list[str]]] = describe(
-        "Item filter: category (server, storage, switch), id, site, or any field", default_factory=dict)
-    min: Optional[float] = describe("Lower bound of the sum", default=None, allow_inf_nan=False)
-    max: Optional[float] = describe("Upper bound of the sum", default=None, allow_inf_nan=False)
+    sum: str = describe("What to add up per unit bought: quantity; accelerators; a numeric field (price, power, "
+                        "vcpus, ...); attrs.NAME, or a bare NAME that is no field, for an attribute in `attrs`. "
+                        "Racks have quantity and price (policies.costs.rack_price) only")
+    where: dict[str, Union[str, Annotated[float, Field(allow_inf_nan=False)], bool, list[str]]] = describe(
+        "Item filter: category (server, storage, switch or rack; a list for several), id, site, or any field or "
+        "attribute of the items; every name must exist", default_factory=dict)
+    min: Optional[float] = describe("Lower bound of the sum", default=None, allow_inf_nan=False,
+                                   ge=-ROW_BOUND.value, ceiling=ROW_BOUND)
+    max: Optional[float] = describe("Upper bound of the sum", default=None, allow_inf_nan=False,
+                                   ge=-ROW_BOUND.value, ceiling=ROW_BOUND)
 
     @model_validator(mode="after")
     def _has_bound(self):
@@ -264,12 +284,11 @@ class GenericConstraint(StrictModel):
 
 # Metrics an `assert` entry may bound: the plan's `totals` keys, each with the unit of its bounds
 # (None: money in the scenario currency, or a count; plain numbers only).
-ASSERT_METRICS = {"capex": None, "opex_per_year": None, "tco": None, "it_power_kw": "kW",
+ASSERT_METRICS = {"capex": None, "opex_per_year": None, "tco": None, "npv": None, "it_power_kw": "kW",
                   "facility_power_kw": "kW", "energy_mwh_per_year": "MWh", "carbon_t_per_year": "t",
                   "racks": None, "accelerators": None}
 SITE_METRICS = ("facility_power_kw", "it_power_kw", "racks")
-AssertMetric = Literal["capex", "opex_per_year", "tco", "it_power_kw", "facility_power_kw", "energy_mwh_per_year",
-                       "carbon_t_per_year", "racks", "accelerators"]
+AssertMetric = Literal[tuple(ASSERT_METRICS)]
 AssertBound = Optional[Union[Annotated[float, Field(allow_inf_nan=False)], str]]
 
 
@@ -289,6 +308,8 @@ class Assertion(StrictModel):
     min: AssertBound = describe("Lower bound, in the same unit as `max`", default=None)
     site: Optional[str] = describe("A scenario site: bound that site's figure instead of the plan total",
                                    default=None)
+    period: Optional[float] = describe("Build-outs: bound that period's figure (a period label, a year) instead "
+                                       "of the plan total", default=None, ge=1900, le=2200)
 
     @field_validator("max", "min")
     @classmethod
@@ -313,14 +334,27 @@ class Assertion(StrictModel):
         if self.site is not None and self.metric not in SITE_METRICS:
             raise ValueError(f"with `site`, `metric` must be one of {', '.join(SITE_METRICS)}; "
                              f"found {self.metric!r}")
+        if self.period is not None and self.metric in ("tco", "npv"):
+            raise ValueError(f"`{self.metric}` is a total of the whole build-out: it has no value per `period`")
         return self
 
 
 ObjectiveSpec = Annotated[
     Union[Annotated[ObjectiveName, Tag("name")],
-          Annotated[dict[ObjectiveName, Annotated[float, Field(ge=0, allow_inf_nan=False)]], Tag("weights")]],
+          Annotated[dict[ObjectiveName, Annotated[float, Field(ge=0, allow_inf_nan=False, **at_most(WEIGHT))]],
+                    Tag("weights")]],
     Discriminator(lambda v: "weights" if isinstance(v, dict) else "name"),
 ]
+
+
+class Installed(StrictModel):
+    """Equipment already owned at a site: it serves workloads without being bought again."""
+
+    item: str = describe("Catalog id of a server, storage node or switch")
+    site: str = describe("Site where it is installed")
+    quantity: int = describe("Units owned", ge=1, le=10_000_000)
+    since: Optional[float] = describe("Year it was bought (retires `lifetime` years later); default the "
+                                      "first period", default=None, ge=1900, le=2200)
 
 
 class Scenario(StrictModel):
@@ -329,7 +363,7 @@ class Scenario(StrictModel):
     dcplan: Literal[1] = describe("Format version; must be 1")
     name: str = describe("Scenario name", min_length=1)
     description: str = describe("Free text about the scenario", default="")
-    horizon: Q("years") = describe("TCO horizon", default=4.0, gt=0, le=50)
+    horizon: Q("years") = describe("TCO horizon", default=4.0, gt=0, ceiling=HORIZON_Y)
     currency: str = describe("Currency label for all money figures", default="USD")
     objective: ObjectiveSpec = describe("tco | capex | energy | carbon | power, or weights such as "
                                         "{tco: 1, carbon: 80}", default="tco")
@@ -341,6 +375,12 @@ class Scenario(StrictModel):
     policies: Policies = describe("Network, redundancy, security and cost policies", default_factory=Policies)
     constraints: list[GenericConstraint] = describe("Generic linear limits over what is bought",
                                                     default_factory=list)
+    periods: Optional[Periods] = describe("A build-out over several periods: {start, count, length}; "
+                                          "default one purchase", default=None)
+    discount_rate: Fraction = describe("Yearly discount rate for the net present value of a build-out "
+                                       "(8% or 0.08); default 0", default=0.0)
+    installed: list[Installed] = describe("Equipment already owned (also for a single purchase)",
+                                          default_factory=list)
     # `assert` is a Python keyword, so this field is declared through the class namespace (code reads it as
     # `scenario.assertions`). A real field name rather than an alias keeps the JSON Schema, the generated
     # docs, "did you mean" hints and error positions all saying `assert`.

@@ -14,7 +14,7 @@ import typing
 from pydantic import BaseModel, ValidationError
 
 from dcplan.diagnostics import Diagnostic
-from dcplan.scenario.fields import Quantity
+from dcplan.scenario.fields import Quantity, ceiling_of
 from dcplan.scenario.loader import Positions
 from dcplan.scenario.catalog_schema import ID_PATTERN
 from dcplan.scenario.units import type_name
@@ -109,6 +109,9 @@ def _diagnostic(err: dict, path: tuple, data, positions: Positions, root) -> Dia
         raw = _raw_value(data, path, found)
         shown = repr(raw) if isinstance(raw, str) else _describe(raw)
         message = f"must be {_BOUNDS[kind].format(**bound)}, found {shown}"
+        why = _ceiling_reason(root, path, data) if kind in ("less_than", "less_than_equal") else None
+        if why:
+            message += f": {why}"
     elif kind == "too_short":
         message = f"needs at least {ctx.get('min_length')} entr{'y' if ctx.get('min_length') == 1 else 'ies'}"
     elif kind == "string_pattern_mismatch":
@@ -177,6 +180,19 @@ def _field_unit(root: type[BaseModel], path: tuple, data) -> str:
             return item.unit.symbol
         pending.extend(typing.get_args(item))
     return ""
+
+
+def _ceiling_reason(root: type[BaseModel], path: tuple, data) -> str | None:
+    """Why the field at `path` has its ceiling (fields.Ceiling.why), also for values inside a field's
+    dict (`catalog.prices.ID`, `objective.tco`): the nearest field along the path decides."""
+    for end in range(len(path), 0, -1):
+        name = path[end - 1]
+        model = _model_at(root, path[:end - 1], data) if isinstance(name, str) else None
+        field = model.model_fields.get(name) if model else None
+        if field is not None:
+            ceiling = ceiling_of(field)
+            return ceiling.why if ceiling else None
+    return None
 
 
 def allowed_keys(root: type[BaseModel], path: tuple, data) -> list[str]:

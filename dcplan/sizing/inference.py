@@ -130,10 +130,6 @@ def _server_candidate(workload, model, catalog, item_id: str, server, weights: f
     reason, acc = accelerated_exclusion(workload, item_id, server, catalog, "an inference server")
     if reason is None and peak_flops(acc, workload.precision) is None:
         reason = f"accelerator {acc.id} has no FP8 support"
-    if reason is None and workload.hbm_efficiency <= 0:
-        reason = "hbm_efficiency is 0: no usable memory bandwidth"
-    if reason is None and workload.compute_efficiency <= 0:
-        reason = "compute_efficiency is 0: no usable compute"
     if reason is not None:
         return reason
     count = server.accelerators.count

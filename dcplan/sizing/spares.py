@@ -24,6 +24,27 @@ def unavailability(failure_rate: float, mttr_hours: float) -> float:
     return min(1.0, failure_rate * mttr_hours / HOURS_PER_YEAR)
 
 
+MAX_UNAVAILABILITY = 0.5
+"""Spares reach an availability only while a unit is up more often than down: the spares needed grow
+like p·n/(1 − p), so beyond p = 1/2 they outnumber the pool (and at p = 1 nothing is ever up)."""
+
+
+def unreachable(p: float, availability: float) -> str | None:
+    """Why no number of spares reaches `availability` when each unit is down a share p of the time, or None.
+
+    Availability 1 asks that a pool is never short, which spares cannot promise while units fail at all.
+    """
+    if p <= 0.0:
+        return None
+    if availability >= 1.0:
+        return ("never being short of a unit is what no number of spares promises while units fail; ask for "
+                "e.g. 0.99999 (five nines)")
+    if p > MAX_UNAVAILABILITY:
+        return (f"each unit is down {p:.0%} of the time (failure_rate x mttr / 8760 h): spares cannot make up "
+                "for units that are down more often than up")
+    return None
+
+
 def binomial_tail(trials: int, p: float, k: int) -> float:
     """P(X > k) for X ~ Binomial(trials, p), summed in log space for large pools."""
     if k >= trials:
@@ -58,6 +79,9 @@ def spares_needed(n: int, p: float, availability: float) -> int:
     """
     if n <= 0 or p <= 0.0:
         return 0
+    why = unreachable(p, availability)
+    if why is not None:
+        raise ValueError(why)
     # A tie (P exactly 1 − A) meets the target; the tolerance absorbs float noise in both sides.
     allowed = (1.0 - availability) * (1.0 + 1e-9) + 1e-15
 
@@ -67,7 +91,7 @@ def spares_needed(n: int, p: float, availability: float) -> int:
     high = 1
     while not enough(high):
         high *= 2
-        if high > 4 * n + 1000:  # p close to 1: no finite answer worth buying
+        if high > 4 * n + 1000:  # cannot happen for p ≤ 1/2 (about p·n/(1 − p) ≤ n spares, plus a few deviations)
             raise ValueError(f"availability {availability} is unreachable with unavailability {p}")
     low = 0
     while low < high:

@@ -22,10 +22,6 @@ def size_training(workload: TrainingWorkload, catalog: Catalog) -> Requirement:
         peak = None if acc is None else peak_flops(acc, workload.precision)
         if reason is None and peak is None:
             reason = f"accelerator {acc.id} has no FP8 support"
-        if reason is None and workload.mfu <= 0:
-            reason = "mfu is 0: no usable compute"
-        if reason is None and workload.memory_headroom <= 0:
-            reason = "memory_headroom is 0: no memory for model state"
         if reason is not None:
             excluded[item_id] = reason
             continue

@@ -206,22 +206,48 @@ def engine_output_to_stderr():
 # --------------------------------------------------------------------------- PuLP
 
 
-def _terminate_child_processes() -> None:
-    """Stop engine processes we started (PuLP runs CBC as a child we cannot reach otherwise)."""
+def _terminate_child_processes(grace: float = 3.0) -> None:
+    """Stop engine processes we started (PuLP runs CBC as a child we cannot reach otherwise): SIGTERM,
+    and SIGKILL for any still running after `grace` seconds (CBC answers SIGTERM by finishing its
+    output, which on a loaded machine can outlast dcplan itself)."""
+    children = _child_processes()
+    for pid in children:
+        _signal(pid, signal.SIGTERM)
+    ends = time.monotonic() + grace
+    while children and time.monotonic() < ends:
+        time.sleep(0.05)
+        children = [pid for pid in children if _running(pid)]
+    for pid in children:
+        _signal(pid, signal.SIGKILL)
+
+
+def _child_processes() -> list[int]:
+    """Our running child processes, from /proc (none where there is no /proc)."""
     me = os.getpid()
-    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                parent = int(handle.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        if parent == me:
-            try:
-                os.kill(int(entry), signal.SIGTERM)
-            except OSError:
-                pass
+    entries = os.listdir("/proc") if os.path.isdir("/proc") else []
+    return [int(e) for e in entries if e.isdigit() and _stat(int(e))[1] == me and _running(int(e))]
+
+
+def _stat(pid: int) -> tuple[str, int | None]:
+    """(state, parent pid) from /proc/PID/stat, or ("", None) when it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return fields[0], int(fields[1])
+    except (OSError, ValueError, IndexError):
+        return "", None
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (a dead child stays in /proc until its parent reaps it)."""
+    return _stat(pid)[0] not in ("", "Z", "X")
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except OSError:
+        pass
 
 
 def _pulp_problem(matrix: Matrix):

@@ -366,16 +366,16 @@ def warm_start(built, result: GreedyResult) -> list[float]:
             values[index(pool.choice)] = 1.0
             continue
         values[index(pool.active)] = float(got.active)
-        site_nodes[(pool.workload, pool.site)] += got.active
+        site_nodes[(pool.workload, pool.site, pool.period)] += got.active
         _set(values, lm.find("y", pool.owner), float(got.spares))
         _set(values, lm.find("e", pool.owner), 1.0 if got.active > 0 else 0.0)
         j = 1
         while (step := lm.find("b", replace(pool.owner, detail=(("j", j),)))) is not None:
             values[step] = 1.0 if j <= got.spares else 0.0
             j += 1
-    for (workload, site), count in site_nodes.items():
+    for (workload, site, period), count in site_nodes.items():
         if count > 0:
-            _set(values, lm.find("u", Owner(workload, site=site)), 1.0)
+            _set(values, lm.find("u", Owner(workload, site=site, period=period)), 1.0)
     _network_values(built, values, index)
     _rack_values(built, values, index)
     return values

@@ -89,6 +89,11 @@ def pareto(path, objectives="tco,carbon", points: int = 10, *, overrides=(), opt
     if options is not None and options.objective is not None:
         raise StudyInputError("--objective does not apply to pareto: it minimises the two --objectives in turn")
     base = load_base(path, overrides)
+    if base.scenario.periods is not None or base.scenario.installed:
+        # The frontier's second objective would be bounded per period (a build-out's limits hold in each
+        # period) while its total over all periods is minimised: not the trade-off asked for.
+        raise StudyInputError("pareto does not plan build-outs (periods or installed) yet; "
+                              "use sweep with --vary on limits.carbon or another limit")
     context = StudyContext(base.scenario, size_base(base.scenario), solving_options(options, default_gap=0.0),
                            keep_plans=True,
                            deadline=None if study.time_limit is None else time.time() + study.time_limit)

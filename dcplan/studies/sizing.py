@@ -15,15 +15,18 @@ NOT_READ_BY_SIZING = frozenset({"dcplan", "name", "description", "horizon", "cur
 """Scenario fields that do not enter any workload's requirement (dcplan/sizing/)."""
 
 
-def size_base(scenario) -> dict:
-    """Every workload's requirement, by name (what plan_scenario would compute)."""
+def size_base(scenario) -> dict | None:
+    """Every workload's requirement, by name (what plan_scenario would compute); None for a build-out,
+    which is sized period by period inside plan_scenario (its demands differ between periods)."""
+    if scenario.periods is not None or scenario.installed:
+        return None
     from dcplan.scenario.catalog import effective
     from dcplan.sizing import size_scenario
 
     return size_scenario(scenario, effective(scenario.catalog))
 
 
-def requirements_for(scenario, base, base_requirements: dict) -> tuple[dict | None, int]:
+def requirements_for(scenario, base, base_requirements: dict | None) -> tuple[dict | None, int]:
     """The point's requirements, re-using the base's where the point leaves a workload unchanged.
 
     Returns (requirements or None when everything must be sized afresh, number of workloads sized).
@@ -31,6 +34,8 @@ def requirements_for(scenario, base, base_requirements: dict) -> tuple[dict | No
     from dcplan.scenario.catalog import effective
     from dcplan.sizing import size_scenario
 
+    if base_requirements is None:  # a build-out: plan_scenario sizes each period
+        return None, len(scenario.workloads)
     fields = type(scenario).model_fields
     if any(getattr(scenario, name) != getattr(base, name) for name in fields
            if name not in NOT_READ_BY_SIZING and name != "workloads"):

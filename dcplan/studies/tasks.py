@@ -22,7 +22,7 @@ above an integral plan's floating-point noise, far below any change of one unit 
 @dataclass(frozen=True)
 class StudyContext:
     base: object  # the validated Scenario (with --set and --objective applied)
-    requirements: dict  # its sizing, by workload
+    requirements: dict | None  # its sizing, by workload (None: a build-out, sized per period when solved)
     options: object  # dcplan.usecases.planning.SolveOptions for every solve
     keep_plans: bool = False  # return each plan as a dict (for --plans, and the Pareto points)
     deadline: float | None = None  # time.time() by which every solve must end (the study's --time-limit)

@@ -30,7 +30,7 @@ OUTCOMES = ("passed", "failed", "invalid", "no_solution")
 BASELINE_METRICS = ("capex", "tco", "facility_power_kw", "carbon_t_per_year")
 _UNITS = {"it_power_kw": "kW", "facility_power_kw": "kW", "energy_mwh_per_year": "MWh/year",
           "carbon_t_per_year": "t CO2e/year", "racks": "racks", "accelerators": "accelerators"}
-_MONEY = ("capex", "opex_per_year", "tco")
+_MONEY = ("capex", "opex_per_year", "tco", "npv")
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,7 @@ class CheckResult:
     warnings: list[str] = field(default_factory=list)  # the plan's own warnings
     diagnostics: list[Diagnostic] = field(default_factory=list)
     currency: str = ""
+    not_in_baseline: bool = False  # a baseline was given and has no plan of this scenario
 
     @property
     def exit_code(self) -> int:
@@ -82,7 +83,8 @@ class CheckResult:
                 "no_solution": ExitCode.NO_SOLUTION}[self.outcome]
 
     def to_dict(self) -> dict:
-        data = asdict(self)
+        """One file's verdict; `dcplan: 1` first, as in a plan, so a saved report can be a versioned baseline."""
+        data = {"dcplan": 1, **asdict(self)}
         data["seconds"] = round(self.seconds, 3)
         data["diagnostics"] = [d.to_dict() for d in self.diagnostics]
         return data
@@ -155,16 +157,42 @@ def compare_baseline(totals: dict, base: dict, max_increase: float,
 # --------------------------------------------------------------------------- assertions
 
 
-def evaluate_assertions(assertions, totals: dict, sites: list[dict], currency: str = "") -> list[AssertionResult]:
-    """Each `assert` entry against the plan's totals (or one site's figures)."""
-    by_site = {s["name"]: s for s in sites}
+PERIOD_KEYS = {"opex_per_year": "opex"}
+"""A build-out period's summary names its opex `opex` (per year); other metrics keep their names."""
+
+
+def _source(entry, totals: dict, sites: list[dict], periods: list[dict]):
+    """The figures an assertion reads: the plan's totals, a site's, a period's, or a site's in a period;
+    None (with why) when the plan has no such site or period."""
+    if entry.period is not None:
+        period = next((p for p in periods if float(p["label"]) == entry.period), None)
+        if period is None:
+            return None, f"no period {entry.period:g} in the plan"
+        if entry.site is None:
+            return {m: period[PERIOD_KEYS.get(m, m)] for m in ASSERTION_PERIOD_METRICS}, ""
+        site = next((s for s in period["sites"] if s["name"] == entry.site), None)
+        return site, "" if site is not None else f"no site {entry.site!r} in period {entry.period:g}"
+    if entry.site is None:
+        return totals, ""
+    site = next((s for s in sites if s["name"] == entry.site), None)
+    return site, "" if site is not None else f"no site {entry.site!r} in the plan"
+
+
+ASSERTION_PERIOD_METRICS = ("capex", "opex_per_year", "it_power_kw", "facility_power_kw", "energy_mwh_per_year",
+                            "carbon_t_per_year", "racks", "accelerators")
+
+
+def evaluate_assertions(assertions, totals: dict, sites: list[dict], currency: str = "",
+                        periods: list[dict] = ()) -> list[AssertionResult]:
+    """Each `assert` entry against the plan's totals (or one site's, one period's, or a site's in a period)."""
     out = []
     for entry in assertions:
-        where = f" at site {entry.site}" if entry.site else ""
-        source = totals if entry.site is None else by_site.get(entry.site)
-        if source is None:
+        where = (f" at site {entry.site}" if entry.site else "") + \
+            (f" in {entry.period:g}" if getattr(entry, "period", None) is not None else "")
+        source, why = _source(entry, totals, sites, periods)
+        if source is None or entry.metric not in source:
             out.append(AssertionResult(entry.name, entry.metric, entry.site, None, entry.min, entry.max, False,
-                                       f"assert `{entry.name}`: no site {entry.site!r} in the plan"))
+                                       f"assert `{entry.name}`: {why or f'the plan has no {entry.metric}'}"))
             continue
         value = float(source[entry.metric])
         problems = []
@@ -194,15 +222,18 @@ def format_share(share: float, signed: bool = True) -> str:
 
 
 def check_file(path: str | Path, overrides=(), baseline: str | Path | dict | None = None,
-               max_increase: float | str | None = None, options=None) -> CheckResult:
+               max_increase: float | str | None = None, options=None, allow_new: bool = False,
+               on_status=None) -> CheckResult:
     """Load, solve and judge one scenario file. `baseline` is a plan JSON path or `load_baseline`'s
-    result; `max_increase` defaults to 0 (any growth fails). Raises api.Interrupted on Ctrl-C."""
+    result; `max_increase` defaults to 0 (any growth fails). A scenario the baseline has no plan of fails
+    (a rename would otherwise skip the gate) unless `allow_new`. `on_status` follows the planning run
+(dcplan.plan_scenario's hook). Raises api.Interrupted on Ctrl-C."""
     from dcplan.usecases import planning as api
-    from dcplan.scenario.load import load_scenario
+    from dcplan.usecases.validate import validate_scenario
 
     start = time.perf_counter()
     result = CheckResult(str(path))
-    loaded = load_scenario(path, overrides)
+    loaded = validate_scenario(path, overrides)
     if not loaded.ok:
         result.outcome = "invalid"
         result.diagnostics = [d for d in loaded.diagnostics if d.is_error]
@@ -212,7 +243,7 @@ def check_file(path: str | Path, overrides=(), baseline: str | Path | dict | Non
     scenario = loaded.scenario
     result.scenario, result.currency = scenario.name, scenario.currency
     try:
-        plan = api.plan_scenario(scenario, options)
+        plan = api.plan_scenario(scenario, options, on_status=on_status)
     except api.NoPlan as no_plan:
         result.status = no_plan.status
         result.outcome = "failed" if no_plan.status == "infeasible" else "no_solution"
@@ -220,12 +251,13 @@ def check_file(path: str | Path, overrides=(), baseline: str | Path | dict | Non
         result.seconds = time.perf_counter() - start
         return result
     result.status, result.warnings = plan.status, list(plan.warnings)
-    result.totals = dict(plan.totals)
+    result.totals = plan.to_dict()["totals"]  # as the plan JSON has them, so a baseline compares like with like
     result.sites = [asdict(s) for s in plan.sites]
     if plan.status != "optimal":
         result.notes.append(f"the plan is {plan.status}, not proven optimal (gap {plan.gap or 0:.2%})")
-    result.assertions = evaluate_assertions(scenario.assertions, result.totals, result.sites, scenario.currency)
-    _judge_baseline(result, baseline, max_increase)
+    result.assertions = evaluate_assertions(scenario.assertions, result.totals, result.sites, scenario.currency,
+                                            plan.to_dict().get("periods", []))
+    _judge_baseline(result, baseline, max_increase, allow_new)
     result.messages += [a.message for a in result.assertions if not a.passed]
     result.messages += [b.message for b in result.baseline if not b.passed]
     if result.messages:
@@ -234,13 +266,19 @@ def check_file(path: str | Path, overrides=(), baseline: str | Path | dict | Non
     return result
 
 
-def _judge_baseline(result: CheckResult, baseline, max_increase) -> None:
+def _judge_baseline(result: CheckResult, baseline, max_increase, allow_new: bool) -> None:
     if baseline is None:
         return
     plans = baseline if isinstance(baseline, dict) else load_baseline(baseline)
     base = plans.get(result.scenario)
     if base is None:
-        result.notes.append(f"the baseline has no plan for scenario {result.scenario!r}; not compared")
+        if allow_new:
+            result.notes.append(f"the baseline has no plan for scenario {result.scenario!r}; not compared "
+                                "(--allow-new)")
+        else:
+            result.not_in_baseline = True
+            result.messages.append(f"the baseline has no plan for scenario {result.scenario!r}: a new or renamed "
+                                   "scenario is not compared, so it fails unless --allow-new is given")
         return
     threshold = 0.0 if max_increase is None else parse_increase(max_increase)
     result.baseline = compare_baseline(result.totals, base, threshold, result.currency)

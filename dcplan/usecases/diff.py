@@ -63,9 +63,9 @@ def read_input(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) ->
     if data is not None and looks_like_plan(path, data):
         check_plan(data, str(path))
         return PlanInput(str(path), data)
-    from dcplan.scenario.load import load_scenario
+    from dcplan.usecases.validate import validate_scenario
 
-    result = load_scenario(path, overrides)
+    result = validate_scenario(path, overrides)
     if not result.ok:
         raise DiffInputError(f"{path}: not a valid scenario", result.diagnostics)
     return ScenarioInput(str(path), result.scenario)
@@ -130,6 +130,7 @@ class LineDiff:
     new_unit_price: float | None
     old_extended_price: float
     new_extended_price: float
+    period: str | None = None  # build-outs: the period the line is bought in
 
     @property
     def quantity_delta(self) -> float:
@@ -147,6 +148,12 @@ class SiteDiff:
     in_b: bool
     facility_power_kw: Delta
     racks: Delta
+
+
+@dataclass(frozen=True)
+class PeriodDiff:
+    label: str
+    figures: tuple[Delta, ...]  # PERIOD_FIGURES, B − A
 
 
 @dataclass(frozen=True)
@@ -171,6 +178,7 @@ class PlanDiff:
     unchanged: int
     currency: str | None
     warnings: tuple[str, ...] = field(default=())
+    periods: tuple[PeriodDiff, ...] = field(default=())  # build-outs
 
     @property
     def identical(self) -> bool:
@@ -185,8 +193,8 @@ def diff_plans(a: dict, b: dict, labels: tuple[str, str] = ("A", "B")) -> PlanDi
     """B − A for two plan JSON dicts (checked first; DiffInputError names a missing key)."""
     check_plan(a, labels[0])
     check_plan(b, labels[1])
-    lines_a = {(x["site"], x["category"], x["item"]): x for x in a["bom"]}
-    lines_b = {(x["site"], x["category"], x["item"]): x for x in b["bom"]}
+    lines_a = {(x["site"], x["category"], x["item"], x.get("period")): x for x in a["bom"]}
+    lines_b = {(x["site"], x["category"], x["item"], x.get("period")): x for x in b["bom"]}
     added = tuple(_line(k, None, x) for k, x in lines_b.items() if k not in lines_a)
     removed = tuple(_line(k, x, None) for k, x in lines_a.items() if k not in lines_b)
     changed = tuple(_line(k, lines_a[k], x) for k, x in lines_b.items() if k in lines_a
@@ -199,16 +207,19 @@ def diff_plans(a: dict, b: dict, labels: tuple[str, str] = ("A", "B")) -> PlanDi
         warnings.append(f"A is in {sides[0].currency} and B in {sides[1].currency}: money deltas mix currencies")
     if sides[0].objective_name != sides[1].objective_name:
         warnings.append(f"the objectives differ ({sides[0].objective_name} and {sides[1].objective_name})")
-    return PlanDiff(sides[0], sides[1], tuple(delta(k, a["totals"][k], b["totals"][k]) for k in TOTAL_KEYS),
+    keys = TOTAL_KEYS + (("npv",) if "npv" in a["totals"] and "npv" in b["totals"] else ())
+    return PlanDiff(sides[0], sides[1], tuple(delta(k, a["totals"][k], b["totals"][k]) for k in keys),
                     _sites(a["sites"], b["sites"]), added, removed, changed, unchanged,
-                    currencies.pop() if len(currencies) == 1 else None, tuple(warnings))
+                    currencies.pop() if len(currencies) == 1 else None, tuple(warnings),
+                    _periods(a.get("periods") or [], b.get("periods") or []))
 
 
 def _line(key: tuple, old: dict | None, new: dict | None) -> LineDiff:
-    return LineDiff(*key, ((new or old).get("description") or ""),
+    site, category, item, period = key
+    return LineDiff(site, category, item, ((new or old).get("description") or ""),
                     old["quantity"] if old else 0, new["quantity"] if new else 0,
                     old["unit_price"] if old else None, new["unit_price"] if new else None,
-                    old["extended_price"] if old else 0, new["extended_price"] if new else 0)
+                    old["extended_price"] if old else 0, new["extended_price"] if new else 0, period)
 
 
 def _side(source: str, plan: dict) -> Side:
@@ -216,6 +227,19 @@ def _side(source: str, plan: dict) -> Side:
     currency = plan.get("currency") if isinstance(plan.get("currency"), str) else None
     return Side(source, str(plan.get("scenario", "")), str(plan["status"]), objective.get("name"),
                 objective.get("value"), currency)
+
+
+PERIOD_FIGURES = ("capex", "opex", "facility_power_kw", "racks", "accelerators")
+"""What a build-out's diff compares period by period."""
+
+
+def _periods(a: list[dict], b: list[dict]) -> tuple[PeriodDiff, ...]:
+    """Per-period deltas of two build-outs (a period only one side has counts as zero on the other)."""
+    by_a, by_b = {p["label"]: p for p in a}, {p["label"]: p for p in b}
+    labels = list(by_a) + [label for label in by_b if label not in by_a]
+    zero = {k: 0 for k in PERIOD_FIGURES}
+    return tuple(PeriodDiff(label, tuple(delta(k, by_a.get(label, zero).get(k, 0), by_b.get(label, zero).get(k, 0))
+                                         for k in PERIOD_FIGURES)) for label in labels)
 
 
 def _sites(a: list[dict], b: list[dict]) -> tuple[SiteDiff, ...]:
@@ -237,6 +261,8 @@ def to_dict(d: PlanDiff) -> dict:
         "bom": {"added": [_line_dict(x) for x in d.added], "removed": [_line_dict(x) for x in d.removed],
                 "changed": [_line_dict(x) for x in d.changed], "unchanged": d.unchanged},
         "warnings": list(d.warnings),
+        **({"periods": [{"label": p.label, **{x.name: _delta_dict(x) for x in p.figures}} for p in d.periods]}
+           if d.periods else {}),
     }
 
 
@@ -254,4 +280,4 @@ def _line_dict(x: LineDiff) -> dict:
             "old_quantity": x.old_quantity, "new_quantity": x.new_quantity, "quantity_delta": x.quantity_delta,
             "old_unit_price": x.old_unit_price, "new_unit_price": x.new_unit_price,
             "old_extended_price": x.old_extended_price, "new_extended_price": x.new_extended_price,
-            "extended_price_delta": x.extended_price_delta}
+            "extended_price_delta": x.extended_price_delta, **({"period": x.period} if x.period else {})}

@@ -45,15 +45,15 @@ class UnsafeInput(ValueError):
 
 COEFFICIENT_SPAN_WARNING = 1e9
 POOL_SIZE_WARNING = 100_000
-POOL_SIZE_LIMIT = 10_000_000
 
 
 def _refuse_absurd_pools(requirements) -> None:
-    """A workload that would need more than ten million units of its best server is a unit slip."""
-    from dcplan.rules import pool_bound
+    """A workload that would need more than ten million units of its best server is a unit slip
+    (dcplan.validate_scenario says so at the workload's line; this guards library callers)."""
+    from dcplan.rules import POOL_SIZE_LIMIT, least_units
 
     for req in requirements.values():
-        if req.candidates and min(pool_bound(req, c) for c in req.candidates) > POOL_SIZE_LIMIT:
+        if least_units(req) > POOL_SIZE_LIMIT:
             raise UnsafeInput(f"workload {req.workload} would need more than {POOL_SIZE_LIMIT:,} units of any "
                               "candidate: check its demand and units")
 
@@ -61,9 +61,9 @@ def _refuse_absurd_pools(requirements) -> None:
 def input_warnings(built) -> list[str]:
     """Warn before solving about inputs that make the model numerically fragile or huge."""
     warnings = []
-    small, large = built.lm.coefficient_range()
+    row, small, large = built.lm.widest_row()
     if large / small > COEFFICIENT_SPAN_WARNING:
-        warnings.append(f"the model's coefficients span {small:.3g} to {large:.3g}: results may be numerically "
+        warnings.append(f"the coefficients of {row} span {small:.3g} to {large:.3g}: results may be numerically "
                         "fragile; check the scenario's units (e.g. a power in W where kW was meant)")
     for pool in built.pools:
         if pool.bound > POOL_SIZE_WARNING:
@@ -73,15 +73,40 @@ def input_warnings(built) -> list[str]:
     return warnings
 
 
-class _Stages:
-    """Times each stage for `on_stage(stage, seconds)` (the benchmark's hook) and says what happens."""
+@dataclass
+class Progress:
+    """How far a planning run has got, for a progress display (`plan_scenario(on_status=...)`).
 
-    def __init__(self, on_progress, on_stage):
-        self.on_progress, self.on_stage = on_progress, on_stage
+    `clock` is the time.perf_counter() the time limit counts from (the start of planning), `limit` its
+    seconds; `incumbent` the objective of the best plan known (the greedy start, then the engine's);
+    `bound` a proven lower bound once one is reported. Engines report neither while they run."""
+
+    stage: Stage
+    clock: float
+    limit: float | None = None
+    incumbent: float | None = None
+    bound: float | None = None
+    note: str = ""
+
+    @property
+    def gap(self) -> float | None:
+        from dcplan.vocab import relative_gap
+
+        return relative_gap(self.incumbent, self.bound, "feasible")
+
+
+class _Stages:
+    """Times each stage for `on_stage(stage, seconds)` (the benchmark's hook), says what happens, and keeps
+    `on_status` (a progress display) up to date."""
+
+    def __init__(self, on_progress, on_stage, on_status=None):
+        self.on_progress, self.on_stage, self.on_status = on_progress, on_stage, on_status
+        self.progress = Progress(Stage.SIZE, time.perf_counter())
 
     @contextlib.contextmanager
     def __call__(self, stage: Stage):
         began = time.perf_counter()
+        self.update(stage=stage)
         try:
             yield
         finally:
@@ -89,8 +114,15 @@ class _Stages:
                 self.on_stage(stage, time.perf_counter() - began)
 
     def say(self, message: str) -> None:
+        self.update(note=message)
         if self.on_progress is not None:
             self.on_progress(message)
+
+    def update(self, **changes) -> None:
+        for name, value in changes.items():
+            setattr(self.progress, name, value)
+        if self.on_status is not None:
+            self.on_status(self.progress)
 
 
 @dataclass
@@ -128,14 +160,15 @@ class _Run:
 
 
 def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_progress=None, on_stage=None,
-                  requirements: dict | None = None):
+                  requirements: dict | None = None, on_status=None):
     """Size, build, solve and verify; return a verified Plan or raise NoPlan / Interrupted.
 
     The time limit (`time_limit`, else the scenario's `solver.time_limit`) covers everything from this
     call on: sizing, building, the warm start, the workload cuts, the engine or the decomposition, and
     verification. `on_progress(message)` hears what each stage did (the CLI prints it with --verbose);
     `on_stage(stage, seconds)` hears how long each dcplan.vocab.Stage took (the benchmark times runs
-    with it). `requirements`, when given, is this scenario's sizing already done
+    with it); `on_status(progress)` gets the Progress whenever it changes (the CLI's spinner).
+    `requirements`, when given, is this scenario's sizing already done
     (`dcplan.sizing.size_scenario`'s result, by workload name): a sweep sizes its scenario once and
     re-sizes per point only the workloads a point changes (dcplan/studies/sizing.py).
     """
@@ -143,14 +176,20 @@ def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_pr
     if options.objective:
         scenario = scenario.model_copy(update={"objective": options.objective})
     run = _Run(scenario, options, catalog_module.effective(scenario.catalog), time.perf_counter(),
-               _Stages(on_progress, on_stage), requirements=requirements)
+               _Stages(on_progress, on_stage, on_status), requirements=requirements)
     run.ends = run.start + run.setting("time_limit")
     if options.deadline is not None:
         run.ends = min(run.ends, options.deadline)
+    run.stages.update(clock=run.start, limit=run.ends - run.start)
+    if scenario.periods is not None or scenario.installed:
+        from dcplan.usecases.buildout import plan_buildout
+
+        return plan_buildout(run, _shared())
     _size_and_build(run)
     hint = _warm_start(run)
     blocks = _workload_cuts(run)
     result = _solve(run, blocks, hint)
+    run.stages.update(incumbent=result.objective, bound=result.bound)
     warnings = list(run.built.warnings) + result.messages
     if result.status == "interrupted":
         raise Interrupted()
@@ -184,10 +223,10 @@ def _size_and_build(run: _Run) -> None:
     run.build_seconds = time.perf_counter() - run.start
     run.built.warnings.extend(input_warnings(run.built))
     if run.options.save_model:
-        from dcplan.atomic import write_atomic
+        from dcplan.atomic import write_output
 
         lm = run.built.lm
-        write_atomic(run.options.save_model,
+        write_output(run.options.save_model,
                      lm.to_mps() if str(run.options.save_model).lower().endswith(".mps") else lm.to_lp())
     run.check_time("building the model")
 
@@ -201,7 +240,10 @@ def _warm_start(run: _Run) -> list[float] | None:
     with run.stages(Stage.START):
         placed = greedy.greedy_plan(run.scenario, run.catalog, run.built.requirements)
         start_plan = greedy.evaluate(run.built, placed)
-    return start_plan.values if start_plan.feasible else None
+    if not start_plan.feasible:
+        return None
+    run.stages.update(incumbent=run.built.lm.objective.value(start_plan.values))
+    return start_plan.values
 
 
 def _workload_cuts(run: _Run):
@@ -295,6 +337,17 @@ def _extract_and_verify(run: _Run, result, warnings: list[str]):
 
 EXTRACT_SHARE_OF_BUILD = 0.2
 """Extracting and verifying a plan takes about this share of the model's build time (measured)."""
+
+
+def _shared():
+    """What a build-out's planning (dcplan/usecases/buildout.py) shares with a single purchase's; handed
+    over rather than imported back, so the two modules stay one-way."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(refuse_absurd_pools=_refuse_absurd_pools, input_warnings=input_warnings,
+                           no_plan=_no_plan, UnsafeInput=UnsafeInput)
+
+
 LARGE_MODEL_POOLS = 1000
 """Models with more pools than this are planned by decomposition (dcplan/solve/decompose.py): pricing
 over per-workload configurations, a restricted master, then large-neighbourhood search."""

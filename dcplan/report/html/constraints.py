@@ -53,7 +53,10 @@ def attach_worth(plan: dict, explanation: dict) -> tuple[dict, list[str]]:
         if limit is None or rhs is None or abs(limit - rhs) > 1e-6 * max(1.0, abs(rhs)):
             mismatched.append(f"{clean(c.get('name'))} (limit {number(rhs)} in the plan, "
                               f"{number(limit)} in the explanation)")
-        constraints.append({**c, "worth": {k: entry.get(k) for k in WORTH_KEYS}})
+        # In an integer plan a limit can bind with slack left (the next cheaper plan would overshoot it);
+        # explain judges by re-solving, so a limit it found worth relaxing is shown as binding.
+        binds = c.get("binding") is True or (to_float(entry.get("improvement")) or 0.0) > 0
+        constraints.append({**c, "binding": binds, "worth": {k: entry.get(k) for k in WORTH_KEYS}})
     return {**plan, "constraints": constraints}, mismatched
 
 

@@ -103,10 +103,24 @@ def per_rack(spec: RackSpec, unit_ru: float, unit_kw: float) -> tuple[int, int]:
     return 1, int(share)
 
 
+def _racked_lines(plan: dict) -> list[dict]:
+    """The equipment standing in the racks: the BOM of a single purchase; for a build-out, what is in use
+    in its last period (its BOM lists purchases, spread over the periods)."""
+    periods = dicts(plan.get("periods"))
+    if periods and "in_use" in periods[-1]:
+        return dicts(periods[-1].get("in_use"))
+    return dicts(plan.get("bom"))
+
+
+def _last_period(plan: dict):
+    periods = dicts(plan.get("periods"))
+    return periods[-1].get("label") if periods else None
+
+
 def _unit_figures(plan: dict) -> dict[tuple[str, str], tuple[str, int, float, float]]:
-    """(site, item) -> (category, quantity, rack units per unit, kW per unit) from the BOM lines."""
+    """(site, item) -> (category, quantity, rack units per unit, kW per unit) from the racked lines."""
     out = {}
-    for line in dicts(plan.get("bom")):
+    for line in _racked_lines(plan):
         if line.get("category") not in RACKED:
             continue
         qty = int(to_float(line.get("quantity")) or 0)
@@ -131,7 +145,10 @@ def _units_by_group(plan: dict, site: str, item: str, category: str, total: int)
                     group = clean(fabric.get("group") or SHARED)
                     given[group] = given.get(group, 0) + count
     else:
+        last = _last_period(plan)
         for a in dicts(plan.get("assignments")):
+            if last is not None and a.get("period") != last:
+                continue  # a build-out's racks are drawn as they stand in its last period
             if a.get("site") == site and a.get("item") == item and a.get("group"):
                 count = int((to_float(a.get("servers")) or 0) + (to_float(a.get("spares")) or 0))
                 given[clean(a["group"])] = given.get(clean(a["group"]), 0) + count

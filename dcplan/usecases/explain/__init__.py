@@ -23,9 +23,12 @@ Infeasible scenario
      feasible: `survive_site_failure=false`, or one more allowed site.
 
 Feasible scenario
-  The limit rows that bind at the optimum; each (at most MAX_RELAXATIONS) is
-  relaxed by a step (default 10 %; racks and integer constraints at least 1)
-  and re-solved, and the objective's improvement is reported.
+  A limit binds when relaxing it lowers the objective, judged by re-solving,
+  not by zero slack (a limit can cost money through a discrete choice while
+  the plan sits far below it). The tightest limits (at most MAX_RELAXATIONS)
+  are relaxed by a step (default 10 %; racks and integer constraints at least
+  1) and re-solved; when the step is not enough, by removing the limit, and
+  then the least bound that gives the cheaper plan is re-solved and reported.
 
 Site pinning (`workloads[].sites`) is an item too: the model is built with
 every workload allowed at every site, and `pin[...]` rows hold the pools at
@@ -37,7 +40,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from dcplan.model.linear import total
+from dcplan.model.linear import Owner, total
 from dcplan.usecases.explain.feasible import explain_feasible
 from dcplan.usecases.explain.infeasible import conflict_set, explain_infeasible
 from dcplan.usecases.explain.results import Binding, Conflict, ExplainTimeout, Explanation, InvalidScenario, Suggestion
@@ -56,10 +59,10 @@ def explain_file(path: str | Path, overrides: tuple[str, ...] | list[str] = (), 
     """Explain one scenario file within `time_limit` seconds (all re-solves together; default
     options.time_limit, else 60). `options` (dcplan.SolveOptions) may override the objective.
     Raises InvalidScenario, ExplainTimeout or Interrupted."""
-    from dcplan.scenario.load import load_scenario
+    from dcplan.usecases.validate import validate_scenario
 
     start = time.monotonic()
-    loaded = load_scenario(path, tuple(overrides))
+    loaded = validate_scenario(path, tuple(overrides))
     if not loaded.ok:
         raise InvalidScenario(f"{path}: the scenario is not valid", loaded.diagnostics)
     if time_limit is None:
@@ -89,9 +92,10 @@ def explain_file(path: str | Path, overrides: tuple[str, ...] | list[str] = (), 
 
 
 def _build(scenario):
-    """The model with every workload allowed everywhere, and `pin` rows standing for `workloads[].sites`."""
-    from dcplan.scenario import catalog as catalog_module
+    """The model with every workload allowed everywhere, and `pin` rows standing for `workloads[].sites`
+    (a build-out: one model over all periods, pinned in each)."""
     from dcplan.model import ModelInputError, build
+    from dcplan.scenario import catalog as catalog_module
     from dcplan.sizing import size_scenario
 
     catalog = catalog_module.effective(scenario.catalog)
@@ -99,17 +103,34 @@ def _build(scenario):
                                                          for w in scenario.workloads]})
     try:
         # The plain formulation: every row is a scenario item, no cut that only implies others.
-        built = build(unpinned, catalog, size_scenario(unpinned, catalog), strengthen=False)
+        if scenario.periods is not None or scenario.installed:
+            from dcplan.model.buildout import build_buildout
+            from dcplan.scenario.timeline import in_period
+
+            count = scenario.periods.count if scenario.periods is not None else 1
+            sized = [size_scenario(in_period(unpinned, i), catalog) for i in range(count)]
+            built = build_buildout(unpinned, catalog, sized, strengthen=False)
+        else:
+            built = build(unpinned, catalog, size_scenario(unpinned, catalog), strengthen=False)
     except ModelInputError as err:
         raise InvalidScenario(str(err)) from None
+    _pin(scenario, built)
+    return built
+
+
+def _pin(scenario, built) -> None:
+    """pin[workload=w,site=k] ≤ 0 for each site a workload's `sites` leaves out (in each period)."""
     for index, workload in enumerate(scenario.workloads):
         if workload.sites is None:
             continue
         for site in scenario.sites:
             if site.name in workload.sites:
                 continue
-            pools = [p for p in built.pools if p.workload == workload.name and p.site == site.name]
-            if pools:
-                built.lm.le(f"pin[workload={workload.name},site={site.name}]", "pinning",
-                            total(p.active + p.spares for p in pools), 0.0, origin=f"workloads[{index}].sites")
-    return built
+            by_period: dict = {}
+            for pool in built.pools:
+                if pool.workload == workload.name and pool.site == site.name:
+                    by_period.setdefault(pool.period, []).append(pool)
+            for period, pools in by_period.items():
+                name = f"pin[workload={workload.name},site={site.name}" + (f",period={period}]" if period else "]")
+                built.lm.le(name, "pinning", total(p.active + p.spares for p in pools), 0.0,
+                            origin=f"workloads[{index}].sites", owner=Owner(workload.name, site=site.name, period=period))

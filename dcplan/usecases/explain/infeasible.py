@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dcplan.model.linear import Row
 from dcplan.usecases.explain.results import Explanation, Suggestion
-from dcplan.usecases.explain.words import (bound_path, conflict, is_integral, outward, path_tuple, set_path, set_value,
+from dcplan.usecases.explain.words import (bound_path, conflict, is_integral, outward, path_tuple, period_of, set_path,
+                                          set_value,
                                           show, step_of)
 from dcplan.usecases.explain.work import PER_SOLVE_SECONDS, Work, is_item
 from dcplan.vocab import RELAXABLE_FAMILIES as RELAXABLE
@@ -89,7 +90,7 @@ def _numeric_suggestion(work: Work, row: Row, sign: float, needed: float) -> Sug
     verb = "raise" if sign > 0 else "lower"
     for _ in range(VERIFY_ATTEMPTS):
         path, unit = bound_path(work, row, sign)
-        words = f"{verb} {path} from {show(bound, unit)} to {'at least' if sign > 0 else 'at most'} " \
+        words = f"{verb} {path}{period_of(row)} from {show(bound, unit)} to {'at least' if sign > 0 else 'at most'} " \
                 f"{show(value, unit)}"
         suggestion = _verified(work, path, bound, value, unit, words)
         if suggestion is not None or work.remaining() <= 0:
@@ -101,12 +102,13 @@ def _numeric_suggestion(work: Work, row: Row, sign: float, needed: float) -> Sug
 def _verified(work: Work, path: str, current, value, unit: str, words: str) -> Suggestion | None:
     """Apply the change with --set and solve the scenario; None if it is still infeasible."""
     from dcplan.usecases.planning import NoPlan, SolveOptions, plan_scenario
-    from dcplan.scenario.load import load_scenario
+    from dcplan.usecases.validate import validate_scenario
 
     argument = f"{set_path(path)}={set_value(value, unit)}"
-    loaded = load_scenario(work.path, (*work.overrides, argument))
+    loaded = validate_scenario(work.path, (*work.overrides, argument))
     if not loaded.ok:
-        work.warnings.append(f"could not apply --set {argument}: {loaded.diagnostics[0].message}")
+        error = next(d for d in loaded.diagnostics if d.is_error)
+        work.warnings.append(f"could not apply --set {argument}: {error.message}")
         return None
     seconds = min(work.scenario.solver.time_limit, max(work.remaining(), 0.0))
     if seconds <= 0.05:
@@ -128,10 +130,10 @@ def _unpin(work: Work, origin: str) -> Suggestion | None:
     index = int(path_tuple(origin)[1])
     workload = work.scenario.workloads[index]
     others = [s.name for s in work.scenario.sites if s.name not in workload.sites]
-    pins = {r.name for r in work.lm.rows if r.origin == origin}
+    pins = [r for r in work.lm.rows if r.origin == origin]  # one per left-out site (and period)
     trials = [[name] for name in others] + ([others] if len(others) > 1 else [])
     for extra in trials:
-        drop = frozenset(f"pin[workload={workload.name},site={name}]" for name in extra) & pins
+        drop = frozenset(r.name for r in pins if r.owner is not None and r.owner.site in extra)
         if work.feasible(_all_items(work), drop):
             allowed = [*workload.sites, *extra]
             return _verified(work, origin, list(workload.sites), allowed, "",

@@ -30,14 +30,38 @@ def where(work: Work, origin: str) -> tuple[int | None, int | None]:
 
 
 def bound_path(work: Work, row: Row, sign: float) -> tuple[str, str]:
-    """The scenario path of a row's bound and its unit."""
+    """The scenario path of a row's bound and its unit; in a build-out, a value given per period is
+    named with its period's index (`sites[0].power[2]`)."""
     if row.family == "constraints":
         return f"{row.origin}.{'max' if sign > 0 else 'min'}", ""
     if row.family == "limits":
         return row.origin, LIMIT_UNITS.get(path_tuple(row.origin)[-1], work.scenario.currency)
-    if row.family == "racks":
-        return row.origin, "racks"
-    return row.origin, "kW"
+    path = _in_period(work, row)
+    return path, "racks" if row.family == "racks" else "kW"
+
+
+def _in_period(work: Work, row: Row) -> str:
+    """`sites[0].power` → `sites[0].power[1]` when the row is a build-out period's and the value is a list."""
+    period = row.owner.period if row.owner is not None else None
+    if period is None or work.scenario.periods is None:
+        return row.origin
+    value = _value(work.scenario, path_tuple(row.origin))
+    if isinstance(value, list):
+        return f"{row.origin}[{work.scenario.periods.labels.index(period)}]"
+    return row.origin
+
+
+def _value(scenario, parts: tuple):
+    node = scenario
+    for part in parts:
+        node = node[part] if isinstance(part, int) else getattr(node, part)
+    return node
+
+
+def period_of(row: Row) -> str:
+    """" in 2028" for a row of a build-out's period, else ""."""
+    period = row.owner.period if row.owner is not None else None
+    return f" in {period}" if period else ""
 
 
 def conflict(work: Work, origin: str) -> Conflict:
@@ -64,9 +88,8 @@ def describe(work: Work, origin: str) -> str:
     if parts[0] == "sites":
         site = scenario.sites[parts[1]]
         if parts[2] == "power":
-            return f"facility power cap {show(site.power, 'kW')} (IT power × PUE {site.pue:g})"
-        plural = "s" if site.racks != 1 else ""
-        return f"{site.racks:,} rack position{plural} of {show(site.rack_power, 'kW')} and {site.rack_units} U each"
+            return f"facility power cap {_shown(site.power, 'kW')} (IT power × PUE {site.pue:g})"
+        return f"{_shown(site.racks, '')} rack positions of {_shown(site.rack_power, 'kW')} and {site.rack_units} U each"
     if parts[0] == "limits":
         unit = LIMIT_UNITS.get(parts[1], scenario.currency)
         return f"plan {parts[1]} at most {show(getattr(scenario.limits, parts[1]), unit)}"
@@ -81,7 +104,8 @@ def describe(work: Work, origin: str) -> str:
 
 def _describe_workload(work: Work, parts: tuple) -> str:
     workload = work.scenario.workloads[parts[1]]
-    req = work.built.requirements[workload.name]
+    sized = [part.requirements for part in getattr(work.built, "parts", [])] or [work.built.requirements]
+    req = next(r[workload.name] for r in sized if workload.name in r)  # a build-out's run may be in a later period
     field_name = parts[2] if len(parts) > 2 else None
     if field_name == "sites":
         return f"may run only at {', '.join(workload.sites)}"
@@ -96,6 +120,10 @@ def _describe_workload(work: Work, parts: tuple) -> str:
         options = sorted((c.fixed_count, c.item) for c in req.candidates)
         text = (f"one training cluster (smallest: {options[0][0]:,} × {options[0][1]})" if options
                 else "one training cluster")
+    elif getattr(work.built, "parts", None) and work.scenario.periods is not None:
+        text = "needs " + "; ".join(
+            f"{label}: " + ", ".join(f"{a:,.6g} {d}" for d, a in part.requirements[workload.name].demand.items() if a > 0)
+            for label, part in zip(work.built.labels, work.built.parts) if workload.name in part.requirements)
     else:
         text = "needs " + ", ".join(f"{amount:,.6g} {dim}" for dim, amount in req.demand.items() if amount > 0)
     if not any(p.workload == workload.name for p in work.built.pools):
@@ -155,3 +183,12 @@ def show(value, unit: str) -> str:
     if unit == "racks" and value == 1:
         unit = "rack"
     return f"{text} {unit}".rstrip()
+
+
+def _shown(value, unit: str) -> str:
+    """A value as written: one number, or one per period (`8,000 / 12,000 / 20,000 kW`)."""
+    if isinstance(value, list):
+        return " / ".join(show(v, "") for v in value) + (f" {unit}" if unit else "") + " by period"
+    if hasattr(value, "growth"):
+        return f"{show(value.start, unit)} growing {value.growth:.0%} a year"
+    return show(value, unit) if unit else f"{value:,}"
