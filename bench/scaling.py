@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,10 +40,13 @@ BEGIN, END = "<!-- scaling: begin -->", "<!-- scaling: end -->"
 
 
 def _scenario(directory: Path, w: int, s: int, k: int, seed: int = 1) -> tuple[Path, float]:
-    from bench.generate import write
-
+    """Generated in a process of its own: a run forked from a parent that had grown by generating
+    10,000 workloads would count the parent's pages in its own peak memory (ru_maxrss)."""
+    path = directory / f"scale-w{w}-s{s}-k{k}-seed{seed}.yaml"
     start = time.perf_counter()
-    path = write(directory / f"scale-w{w}-s{s}-k{k}-seed{seed}.yaml", w, s, k, seed=seed)
+    subprocess.run([sys.executable, "-m", "bench.generate", "--workloads", str(w), "--servers", str(s),
+                    "--sites", str(k), "--seed", str(seed), "-o", str(path)], cwd=ROOT, check=True,
+                   capture_output=True)
     return path, time.perf_counter() - start
 
 
