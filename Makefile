@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test chromium screenshots bench-reports demo bench bench-full golden lint clean
+.PHONY: test chromium screenshots bench-reports demo bench bench-full golden calibrate sizing-docs lint clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,3 +48,12 @@ clean:
 # Rewrite the golden LP files and optima of tests/golden/lp/ (read the diff before committing).
 golden: $(STAMP)
 	DCPLAN_REGENERATE_GOLDEN=1 $(BIN)/python -m pytest tests/test_golden_lp.py -q
+
+# Fit the serving efficiencies on the calibration part of calibration/inference.yaml, write
+# dcplan/sizing/data/efficiency.yaml and the prediction table in docs/sizing.md (a few minutes).
+calibrate: $(STAMP)
+	$(BIN)/python -m dcplan.sizing.calibrate
+
+# Rewrite only the prediction table in docs/sizing.md from the shipped factors.
+sizing-docs: $(STAMP)
+	$(BIN)/python -m dcplan.sizing.calibrate --docs

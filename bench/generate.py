@@ -57,14 +57,12 @@ DEFAULT_UTILISATION = 0.6
 # Built-in bases, in the order variants are drawn (a small catalog still covers the main families).
 GPU_BASES = ("h100-sxm-8", "h200-sxm-8", "l40s-8", "mi300x-8", "b200-8", "l4-8", "a100-sxm-8", "mi325x-8",
              "gaudi3-8", "gb200-nvl72")
-CPU_BASES = ("epyc-9654-2s", "xeon-8480-2s")
+CPU_BASES = ("epyc-9654-2s",)  # the built-in catalog has no Xeon server since no Xeon price was found
 STORAGE_BASES = ("hdd-4u-60x24tb", "nvme-2u-24x30tb", "qlc-2u-24x61tb")
 
 ESTIMATED_PRICES = {
     # as scenarios/enterprise-multisite.yaml: 2 x US$11,805 (AMD list price, EPYC 9654) x 1.38 (Epoch AI overhead)
     "epyc-9654-2s": 32582.0,
-    # [U] no Xeon 8480+ price was found: the EPYC estimate per thread, 32,582 x 224 / 384
-    "xeon-8480-2s": 19006.0,
     # as scenarios/enterprise-multisite.yaml: 60 x 24 TB x US$20.4/TB (STH) x 1.38
     "hdd-4u-60x24tb": 40434.0,
     # [U] no enterprise SSD price was found: assumed 3x the HDD price per TB (US$61/TB) x 1.38

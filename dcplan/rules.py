@@ -42,16 +42,54 @@ def leaf_split(ports: int, oversubscription: float) -> tuple[int, int]:
     return down, ports - down
 
 
-def units_per_rack(site, rack_units: int, power_kw: float) -> float:
+def units_per_rack(site, rack_units: int, power_kw: float, rack_power: float | None = None) -> float:
     """Racks one unit of an item takes: 1/n for n units per rack (by rack units and rack power),
     or the number of rack positions one unit needs when it exceeds a rack (a 120 kW rack-scale
-    system at a 40 kW-per-rack site takes 3 positions); 0 for items that take no rack space."""
+    system at a 40 kW-per-rack site takes 3 positions); 0 for items that take no rack space.
+    `rack_power` is the power of the racks the item goes in (default the site's `rack_power`)."""
+    rack_power = site.rack_power if rack_power is None else rack_power
     by_units = math.floor(site.rack_units / rack_units) if rack_units > 0 else math.inf
-    by_power = math.floor(site.rack_power / power_kw) if power_kw > 0 else math.inf
+    by_power = math.floor(rack_power / power_kw) if power_kw > 0 else math.inf
     per_rack = min(by_units, by_power)
     if per_rack >= 1:
         return 0.0 if per_rack == math.inf else 1.0 / per_rack
-    return float(max(math.ceil(rack_units / site.rack_units), math.ceil(power_kw / site.rack_power)))
+    return float(max(math.ceil(rack_units / site.rack_units), math.ceil(power_kw / rack_power)))
+
+
+def cooling_of(item) -> str:
+    """How an item is cooled: servers say (`cooling`); storage, switches and racks are air-cooled."""
+    return getattr(item, "cooling", "air")
+
+
+def rack_power_for(site, item) -> float:
+    """Power per rack of the racks an item goes in. A site with `cooling: both` has air racks of
+    `rack_power` and liquid racks of `liquid_rack_power`; every other site has one kind, `rack_power`."""
+    if cooling_of(item) == "liquid" and getattr(site, "cooling", "air") == "both":
+        liquid = getattr(site, "liquid_rack_power", None)
+        return site.rack_power if liquid is None else liquid
+    return site.rack_power
+
+
+def placement_refusal(site, item) -> str | None:
+    """Why an item cannot stand at a site, or None. A liquid-cooled item needs a site with liquid
+    cooling (`liquid` or `both`); a rack-scale item (a whole rack as shipped) needs racks of at
+    least its power, since it cannot be spread over several positions."""
+    if cooling_of(item) == "liquid" and getattr(site, "cooling", "air") == "air":
+        return f"{item.id} is liquid-cooled and site {site.name} has air cooling only"
+    if getattr(item, "rack_scale", False) and item.power > rack_power_for(site, item) + 1e-9:
+        return (f"{item.id} is a {item.power:g} kW rack as shipped and the racks it would use at site {site.name} "
+                f"take {rack_power_for(site, item):g} kW")
+    return None
+
+
+def rack_share(site, item) -> float:
+    """Rack positions one unit of `item` takes at `site`: a rack-scale item is one whole rack;
+    any other item packs by rack units and by the power of the racks of its cooling kind
+    (units_per_rack). Each item has racks of its own in the model, so liquid-cooled items never
+    share a rack with air-cooled ones."""
+    if getattr(item, "rack_scale", False):
+        return 1.0
+    return units_per_rack(site, item.rack_units, item.power, rack_power_for(site, item))
 
 
 def item_of(catalog, kind: str, item_id: str):
@@ -137,6 +175,7 @@ def least_units(req) -> int:
 
 def pool_bound(req, cand, extra: int = 0) -> int:
     """Units one pool may hold: what alone meets the whole demand, plus `extra` for generic minimums."""
-    needed = [math.ceil(req.demand[d] / cand.per_unit[d] - 1e-9)
-              for d in req.demand if req.demand[d] > 0 and cand.per_unit.get(d, 0) > 0]
+    most = {**req.demand, **getattr(req, "demand_bound", {})}  # storage coupled to a training choice
+    needed = [math.ceil(most[d] / cand.per_unit[d] - 1e-9)
+              for d in most if most[d] > 0 and cand.per_unit.get(d, 0) > 0]
     return (max([req.min_units] + needed) if needed else req.min_units) + extra

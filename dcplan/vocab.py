@@ -107,6 +107,7 @@ class RowFamily(_Words):
     DEMAND = "demand"
     SITE_FAILURE = "site_failure"
     DURABILITY = "durability"
+    COLOCATION = "colocation"
     SPARES = "spares"
     CUTS = "cuts"
     NETWORK = "network"

@@ -17,6 +17,7 @@ from dcplan.usecases.planning import NoPlan, SolveOptions, plan_scenario
 from dcplan.scenario.catalog import effective
 from dcplan.scenario.schema import Scenario
 from dcplan.sizing import size_scenario
+from dcplan.sizing.derived import with_derived_workloads
 from dcplan.plan.verify import verify
 
 ENGINES = ("scip", "cp-sat", "cbc", "highs")
@@ -114,6 +115,7 @@ def reverify(plan, data: dict) -> None:
     """Run dcplan.plan.verify.verify again, explicitly, on a returned plan."""
     sc = validate(data)
     catalog = effective(sc.catalog)
+    sc = with_derived_workloads(sc, catalog)  # as plan_scenario does
     verify(plan, sc, catalog, size_scenario(sc, catalog))
 
 

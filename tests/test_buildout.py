@@ -305,6 +305,17 @@ def test_a_sweep_of_a_buildout_runs_in_worker_processes(tmp_path):
     assert [p["totals"]["npv"] for p in points] == pytest.approx(expected, rel=1e-9)
 
 
+def test_a_training_run_gets_its_checkpoint_storage_in_its_own_period():
+    """The storage derived for a run (`<run>.storage`) follows the run into its period, and only there."""
+    from dcplan.scenario.load import load_scenario
+
+    plan = plan_scenario(load_scenario(ROOT / "scenarios" / "buildout-2027-2030.yaml").scenario,
+                         SolveOptions(gap=1e-4))
+    storage = [a for a in plan.assignments if a.workload == "pretrain-2029.storage"]
+    assert storage and {a.period for a in storage} == {"2029"}
+    assert {b.period for b in plan.bom if b.category == "storage"} == {"2029"}
+
+
 def test_pareto_refuses_a_buildout(tmp_path):
     import subprocess
     import sys

@@ -32,7 +32,11 @@ def hard_scenario(path: Path, count: int = 400) -> Path:
             kind = {"type": "cpu", "vcpus": 100 + i}
         workloads.append({"name": f"svc{i}", **kind, "availability": 0.999})
     scenario = {"dcplan": 1, "name": "hard", "workloads": workloads,
-                "catalog": {"prices": {"epyc-9654-2s": 32582, "xeon-8480-2s": 30000}},
+                # a second CPU server (the 2-socket Xeon the built-in catalog had): two to choose from keeps it hard
+                "catalog": {"prices": {"epyc-9654-2s": 32582},
+                            "servers": [{"id": "xeon-2s", "source": "test", "price": 30000, "power": "1.2 kW",
+                                         "rack_units": 1, "vcpus": 224, "memory": "1 TB",
+                                         "nics": {"count": 2, "speed": "100 Gb/s"}, "confidential_computing": True}]},
                 "sites": [{"name": f"s{k}", "power": "3 MW", "racks": 100, "rack_power": "40 kW"} for k in range(4)]}
     path.write_text(yaml.safe_dump(scenario))
     return path

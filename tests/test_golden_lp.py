@@ -55,7 +55,8 @@ def test_every_family_has_a_golden_scenario():
     for family in ("demand", "site_failure", "durability.min_nodes", "durability.site_used", "spares.step",
                    "spares.availability", "spares.fixed", "spares.percent", "network.leaf_ports",
                    "network.uplinks", "network.spine_ports", "network.ports", "racks.packing", "racks", "power",
-                   "constraint", "limit", "train.choose", "cut.rounding", "cut.spares", "cut.erasure_set"):
+                   "constraint", "limit", "train.choose", "cut.rounding", "cut.spares", "cut.erasure_set",
+                   "colocation.site", "colocation.throughput"):
         assert family in families, f"no golden scenario writes a {family} row"
 
 

@@ -15,6 +15,7 @@ from dcplan.model.build import build
 from dcplan.plan.extract import extract
 from dcplan.scenario.load import load_scenario
 from dcplan.sizing import size_scenario
+from dcplan.sizing.derived import with_derived_workloads
 from dcplan.plan.verify import verify
 from planner_cases import (cpu_server, cpu_workload, gpu_server, accelerator, scenario, site, storage_node,
                            storage_workload, switch, validate)
@@ -28,6 +29,7 @@ GAP = 1e-4
 
 def run_greedy(sc):
     catalog = effective(sc.catalog)
+    sc = with_derived_workloads(sc, catalog)  # as plan_scenario does: the storage of each training run
     requirements = size_scenario(sc, catalog)
     result = greedy_plan(sc, catalog, requirements)
     built = build(sc, catalog, requirements)
@@ -37,6 +39,7 @@ def run_greedy(sc):
 def check_against_optimum(sc):
     """Greedy is complete, feasible on every model row, verified, and ≥ the proven optimum."""
     result, built, evaluation, catalog, requirements = run_greedy(sc)
+    sc = built.scenario
     assert result.complete, result.unplaced
     assert evaluation.feasible, evaluation.violations[:5]
     plan = extract(built, evaluation.values, status="feasible", engine="greedy", bound=None, solve_seconds=0.0,
@@ -120,7 +123,8 @@ def test_survive_site_failure_spreads_over_sites():
 def test_training_takes_the_cheapest_cluster_that_fits():
     acc = accelerator("acc", bf16=1000, hbm=80, bandwidth=3000)
     servers = [gpu_server("cheap", 100, "acc", 8, power=10.0), gpu_server("dear", 150, "acc", 8, power=5.0)]
-    work = [{"name": "pre", "type": "training", "model": {"params": 1e9}, "tokens": 1e12, "deadline": 10}]
+    work = [{"name": "pre", "type": "training", "model": {"params": 1e9}, "tokens": 1e12, "deadline": 10,
+             "storage": None}]
     # the cheap cluster needs more power than the site has; the dear one fits
     sc = validate(scenario(work, sites=[site(power=20)], servers=servers, accelerators=[acc]))
     result, _, _ = check_against_optimum(sc)
@@ -156,6 +160,7 @@ def test_a_larger_generated_scenario_is_placed_in_full_and_verified():
     # greedy plan must hold every model row and pass dcplan.plan.verify.
     sc = validate(generate(workloads=150, servers=16, sites=3, seed=5))
     result, built, evaluation, catalog, requirements = run_greedy(sc)
+    sc = built.scenario  # with the storage of its training runs
     assert result.complete and evaluation.feasible, evaluation.violations[:5]
     plan = extract(built, evaluation.values, status="feasible", engine="greedy", bound=None, solve_seconds=0.0,
                    build_seconds=0.0, warnings=[])

@@ -190,7 +190,10 @@ name: unpriced
 sites:
   - {name: ash1, power: 12 MW, racks: 400, rack_power: 40 kW}
 workloads:
-  - {name: etl, type: cpu, vcpus: 4000}
+  - {name: etl, type: cpu, vcpus: 4000, servers: [cpu-quote]}
+catalog:
+  servers:
+    - {id: cpu-quote, price: null, power: 1 kW, rack_units: 1, vcpus: 128, memory: 1 TB}
 """
 
 
@@ -200,10 +203,10 @@ def dcplan(*args, stdin: str | None = None) -> subprocess.CompletedProcess:
 
 
 def test_a_workload_only_unpriced_items_could_serve_is_flagged_at_its_line(tmp_path):
-    """The built-in CPU servers have no public price: solve used to call this infeasible (exit 1)."""
+    """Only a server without a price may serve it: solve used to call this infeasible (exit 1)."""
     [found] = validate_scenario(write(tmp_path, UNPRICED)).diagnostics
     assert (found.code, found.path, found.line, found.column) == ("unpriced", "workloads[0]", 6, 5)
-    assert "epyc-9654-2s" in found.message and "--set catalog.prices.epyc-9654-2s=PRICE" in found.hint
+    assert "cpu-quote" in found.message and "--set catalog.prices.cpu-quote=PRICE" in found.hint
 
 
 @pytest.mark.parametrize("override, code, path", [
@@ -245,8 +248,8 @@ def test_a_scenario_on_stdin(tmp_path):
 def test_explain_offers_a_price_for_a_workload_only_unpriced_items_could_serve(tmp_path):
     done = dcplan("explain", write(tmp_path, UNPRICED))
     assert done.returncode == 2, done.stderr
-    assert "error[unpriced] workloads[0]" in done.stderr and "--set catalog.prices.epyc-9654-2s=PRICE" in done.stderr
-    priced = dcplan("explain", write(tmp_path, UNPRICED), "--set", "catalog.prices.epyc-9654-2s=32582",
+    assert "error[unpriced] workloads[0]" in done.stderr and "--set catalog.prices.cpu-quote=PRICE" in done.stderr
+    priced = dcplan("explain", write(tmp_path, UNPRICED), "--set", "catalog.prices.cpu-quote=20000",
                     "--time-limit", "30")
     assert priced.returncode == 0, priced.stderr
 

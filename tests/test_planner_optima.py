@@ -68,7 +68,8 @@ def test_inference_mixes_two_server_types(engine):
     servers = [gpu_server("one-1", 10_000, "acc1", 1), gpu_server("quad-4", 35_000, "acc1", 4)]
     model = dict(id="toy-10b", source="test", params=10e9, kv_bytes_per_token=2)
     work = dict(name="chat", type="inference", model="toy-10b", requests_per_s=23, prompt_tokens=0,
-                output_tokens=100, max_tpot=100, hbm_efficiency=1.0, compute_efficiency=1.0, max_batch=10)
+                output_tokens=100, max_tpot=100, hbm_efficiency=1.0, compute_efficiency=1.0, max_batch=10,
+                step_overhead=0, allreduce_latency=0)
     data = scenario([work], servers=servers, accelerators=[acc], models=[model])
     r1 = _rps_per_server(1, 10, 20e9, 2, 50, 1000, 100)
     r4 = _rps_per_server(4, 10, 20e9, 2, 50, 1000, 100)
@@ -116,7 +117,7 @@ def test_training_picks_cheapest_homogeneous_cluster(engine, deadline, site_powe
     power = {"ta": 1.0, "tb": 10.0, "tc": 1.0}
     options = {i: n * prices[i] for i, n in counts.items() if n * power[i] <= site_power}
     assert min(options.values()) == expected and min(options, key=options.get) == expected_item
-    work = dict(name="pretrain", type="training", model={"params": 1e9}, tokens=5.76e9, deadline=deadline)
+    work = dict(name="pretrain", type="training", model={"params": 1e9}, tokens=5.76e9, goodput=1.0, storage=None, deadline=deadline)
     data = scenario([work], sites=[site(power=site_power)], servers=TRAIN_SERVERS, accelerators=TRAIN_ACCS)
     plan = check_optimal(data, expected, engine)
     [assignment] = plan.assignments
@@ -129,7 +130,7 @@ def test_training_cluster_gets_its_binomial_spares(engine):
     # Availability 0.99: smallest k with P(Bin(3 + k, 0.1) > k) ≤ 0.01 → k = 2 → 5 × 900 = 4500.
     # ta (3 servers at 1000, failure rate 0) would need no spares: 3000 beats it. Exclude ta: tc = 4500.
     servers = [dict(s, failure_rate=8.76) for s in TRAIN_SERVERS if s["id"] == "tc"]
-    work = dict(name="pretrain", type="training", model={"params": 1e9}, tokens=5.76e9, deadline=1,
+    work = dict(name="pretrain", type="training", model={"params": 1e9}, tokens=5.76e9, goodput=1.0, storage=None, deadline=1,
                 availability=0.99)
     data = scenario([work], servers=servers, accelerators=TRAIN_ACCS, policies={"redundancy": {"mttr": 100}})
     k = spares_for(3, 0.1, 0.99)
@@ -313,7 +314,7 @@ def test_training_backend_is_non_blocking_while_frontend_is_three_to_one(engine)
     # (At 3:1 it would be 2 leaves, 4 uplinks, 1 spine.)
     acc = [a for a in TRAIN_ACCS if a["id"] == "t1"]
     server = gpu_server("ta", 1000, "t1", 4, nics={"count": 4, "speed": 100})
-    work = dict(name="pretrain", type="training", model={"params": 1e9}, tokens=5.76e9, deadline=1)
+    work = dict(name="pretrain", type="training", model={"params": 1e9}, tokens=5.76e9, goodput=1.0, storage=None, deadline=1)
     data = scenario([work], servers=[server], accelerators=acc, switches=NET_SWITCHES,
                     policies={"network": {"frontend_oversubscription": 3, "training_oversubscription": 1}})
     net, counts = fabric_cost(12, NET_SWITCHES[0], 1)
@@ -634,7 +635,8 @@ def test_engines_agree_on_near_integral_demand(rps, site_power):
     acc = accelerator("acc1", bf16=1000, hbm=100, bandwidth=1000)
     model = dict(id="toy-10b", source="test", params=10e9, kv_bytes_per_token=2)
     work = dict(name="chat", type="inference", model="toy-10b", requests_per_s=rps, prompt_tokens=0,
-                output_tokens=100, max_tpot=100, hbm_efficiency=1.0, compute_efficiency=1.0, max_batch=10)
+                output_tokens=100, max_tpot=100, hbm_efficiency=1.0, compute_efficiency=1.0, max_batch=10,
+                step_overhead=0, allreduce_latency=0)
     data = scenario([work], sites=[site(power=site_power)], servers=[gpu_server("one-1", 10_000, "acc1", 1, power=2)],
                     accelerators=[acc], models=[model])
     assert _rps_per_server(1, 10, 20e9, 2, 50, 1000, 100) == pytest.approx(4.99999975, rel=1e-12)
@@ -653,3 +655,30 @@ def test_cbc_preprocessing_infeasible_is_reported_infeasible(engine):
     with pytest.raises(NoPlan) as err:
         solve(data, engine)
     assert err.value.status == "infeasible"
+
+
+# --------------------------------------------------------------------------- 11. storage a training run buys
+
+@engines
+def test_training_buys_its_checkpoint_storage_at_the_cluster_site(engine):
+    # Training as in case 3 (1e9 params, 5.76e9 tokens, 1 day, goodput 1) on tb: 5 t2 accelerators → 1 server,
+    # 8 accelerators installed, 10 kW: only s1 (20 kW) can hold it; s0 (5 kW) could hold storage alone.
+    # Derived storage: usable 2 × 1e9 × 14 B + 5.76e9 × 4 B = 51.04 GB at erasure 2+1 (≥ 3 nodes);
+    # throughput 0.427 GB/s × 8 accelerators + 23.04 GB / 86,400 s = 3.41627 GB/s.
+    # Nodes fast (2 GB/s, 1000) and slow (0.5 GB/s, 300): min 1000a + 300b, a + b ≥ 3, 2a + 0.5b ≥ 3.41627
+    # → a = 1, b = 3: 1,900. Plan: 2,500 + 1,900 = 4,400, storage at s1 with the cluster.
+    need = 0.427 * 8 + 5.76e9 * 4 / 86400 / 1e9
+    expected_storage = brute_min((range(0, 8), range(0, 12)), lambda v: 1000 * v[0] + 300 * v[1],
+                                 lambda v: v[0] + v[1] >= 3 and 2 * v[0] + 0.5 * v[1] >= need)
+    assert expected_storage == 1900
+    tb = [s for s in TRAIN_SERVERS if s["id"] == "tb"]
+    storage = [storage_node("fast", 1000, capacity=1, throughput=2), storage_node("slow", 300, capacity=1,
+                                                                                  throughput=0.5)]
+    work = dict(name="pretrain", type="training", model={"params": 1e9}, tokens=5.76e9, deadline=1, goodput=1.0,
+                storage={"durability": {"erasure": "2+1"}})
+    data = scenario([work], sites=[site("s0", power=5), site("s1", power=20)], servers=tb, storage=storage,
+                    accelerators=TRAIN_ACCS)
+    plan = check_optimal(data, 2500 + expected_storage, engine)
+    placed = {(a.workload, a.item): (a.site, a.servers) for a in plan.assignments}
+    assert placed == {("pretrain", "tb"): ("s1", 1), ("pretrain.storage", "fast"): ("s1", 1),
+                      ("pretrain.storage", "slow"): ("s1", 3)}

@@ -77,7 +77,7 @@ def workloads(draw, name: str, two_sites: bool) -> dict:
         # toy-10b at max_batch 10 on g1: 5 requests/s per accelerator (test_planner_optima, case 2)
         return dict(name=name, type="inference", model="toy-10b", requests_per_s=draw(st.integers(1, 60)),
                     prompt_tokens=0, output_tokens=100, max_tpot=100, hbm_efficiency=1.0, compute_efficiency=1.0,
-                    max_batch=10, **extra)
+                    max_batch=10, step_overhead=0, allreduce_latency=0, **extra)
     if kind == "storage":
         durability = draw(st.sampled_from([{"replicas": 1}, {"replicas": 3}, {"erasure": "2+1"},
                                            {"erasure": "4+2"}]))
@@ -86,7 +86,7 @@ def workloads(draw, name: str, two_sites: bool) -> dict:
     extra.pop("survive_site_failure", None)
     # 1e9 params; 1e9–3e10 tokens over 1–5 days: 1–16 g1 accelerators
     return dict(name=name, type="training", model={"params": 1e9}, tokens=draw(st.integers(1, 30)) * 1e9,
-                deadline=draw(st.integers(1, 5)), **extra)
+                deadline=draw(st.integers(1, 5)), goodput=1.0, storage=None, **extra)
 
 
 @st.composite

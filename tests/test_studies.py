@@ -14,6 +14,7 @@ import pytest
 
 from dcplan.scenario.catalog import effective
 from dcplan.sizing import size_scenario
+from dcplan.sizing.derived import with_derived_workloads
 from dcplan.studies.points import grid_points, load_base, read_back, sample_points, field_unit
 from dcplan.studies.sizing import requirements_for, size_base
 from dcplan.studies.summary import bom_changes, percentile, summarise
@@ -133,6 +134,21 @@ def test_sizing_is_reused_for_what_a_point_does_not_change():
     assert reused["chat-70b"] != requirements["chat-70b"] and reused["assistant-8b"] is requirements["assistant-8b"]
     (price_point,) = grid_points(base, [parse_vary("catalog.prices.h100-sxm-8=250000")])
     assert requirements_for(price_point.scenario, base.scenario, requirements)[0] is None  # the catalog: all anew
+
+
+def test_sizing_reuse_covers_the_storage_a_training_run_derives():
+    # A point that changes the run's deadline changes the throughput its checkpoint storage must give; the
+    # reused sizing must equal a fresh one, derived storage and its coupling to the run included.
+    base = load_base(ROOT / "scenarios" / "frontier-pretraining.yaml")
+    requirements = size_base(base.scenario)
+    assert "pretrain-405b.storage" in requirements
+    (point,) = grid_points(base, [parse_vary("workloads.pretrain-405b.deadline=60 days")])
+    reused, sized = requirements_for(point.scenario, base.scenario, requirements)
+    catalog = effective(point.scenario.catalog)
+    fresh = size_scenario(with_derived_workloads(point.scenario, catalog), catalog)
+    assert sized >= 1 and reused == fresh
+    storage = "pretrain-405b.storage"
+    assert reused[storage].demand_bound["throughput_GBps"] > requirements[storage].demand_bound["throughput_GBps"]
 
 
 def test_percentiles_interpolate_like_numpy_linear():

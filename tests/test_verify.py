@@ -18,6 +18,7 @@ from dcplan.plan.verify import PlanVerificationError, verify
 from dcplan.scenario.catalog import effective
 from dcplan.scenario.load import load_scenario
 from dcplan.sizing import size_scenario
+from dcplan.sizing.derived import with_derived_workloads
 from dcplan.usecases.planning import SolveOptions, plan_scenario
 
 BASE = Path(__file__).parent / "golden" / "verify" / "base.yaml"
@@ -34,6 +35,7 @@ def solved():
 
 def check(scenario, plan):
     catalog = effective(scenario.catalog)
+    scenario = with_derived_workloads(scenario, catalog)  # as plan_scenario does: train.storage
     verify(plan, scenario, catalog, size_scenario(scenario, catalog))
 
 
@@ -113,6 +115,10 @@ PLAN_BREAKS = {
     "totals wrong": (lambda p: p.totals.update(tco=p.totals["tco"] * 0.9) or p, "totals.tco"),
     "objective wrong": (lambda p: setattr(p, "objective_value", p.objective_value * 0.9) or p, "objective: plan says"),
     "BOM does not add up": (lambda p: with_bom(p, "server", "gpu-4", extended_price=1.0), "BOM sums to"),
+    "storage away from its training run": (lambda p: with_assignment(p, "train.storage", site="s1"),
+                                           "but training train runs at"),
+    "checkpoint throughput short": (lambda p: with_assignment(p, "train.storage", servers=1),
+                                    "training train needs"),
 }
 
 
@@ -158,3 +164,35 @@ def test_a_plan_that_no_longer_fits_the_scenario_fails_verification(solved, case
 def test_the_unbroken_plan_verifies(solved):
     scenario, plan = solved
     check(scenario, plan)
+
+
+def test_a_replica_spanning_servers_is_bought_whole():
+    # 405 GB of weights on 4 x 80 GB per server: a replica takes two servers (pipeline over their NICs).
+    from dcplan.scenario.schema import Scenario
+
+    data = {"dcplan": 1, "name": "span", "objective": "capex",
+            "sites": [{"name": "s1", "power": "1 MW", "racks": 20, "rack_power": "40 kW"}],
+            "workloads": [{"name": "big", "type": "inference", "model": {"params": 2e11, "layers": 64,
+                                                                          "hidden_size": 8192, "heads": 64,
+                                                                          "kv_heads": 8, "head_dim": 128},
+                           "requests_per_s": 1, "prompt_tokens": 500, "output_tokens": 100, "max_tpot": "500 ms",
+                           "hbm_efficiency": 0.8, "compute_efficiency": 0.5}],
+            "catalog": {"builtin": False,
+                        "accelerators": [{"id": "acc", "source": "test", "bf16_flops": 400, "hbm": 80,
+                                          "hbm_bandwidth": 2000, "scale_up_bandwidth": 400}],
+                        "servers": [{"id": "gpu-4", "source": "test", "price": 1000, "power": 2, "rack_units": 2,
+                                     "accelerators": {"model": "acc", "count": 4},
+                                     "nics": {"count": 4, "speed": 200}}],
+                        "switches": [{"id": "sw", "source": "test", "price": 100, "ports": 64, "port_speed": 200,
+                                      "power": 0.1, "rack_units": 1}]}}
+    scenario = Scenario.model_validate(data)
+    plan = plan_scenario(scenario, SolveOptions(gap=0.0))
+    [a] = plan.assignments
+    candidate = size_scenario(scenario, effective(scenario.catalog))["big"].candidates[0]
+    assert candidate.units_per_replica == 2 and a.servers % 2 == 0
+    check(scenario, plan)
+    broken = copy.deepcopy(plan)
+    broken.assignments[0] = replace(a, servers=a.servers + 1)
+    with pytest.raises(PlanVerificationError) as raised:
+        check(scenario, broken)
+    assert any("whole number of 2-server replicas" in problem for problem in raised.value.problems)

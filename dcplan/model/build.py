@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dcplan.model.built import BuiltModel
 from dcplan.model.capacity import add_power, add_racks
+from dcplan.model.colocation import add_colocation
 from dcplan.model.cuts import add_valid_inequalities
 from dcplan.model.demand import add_demand, add_site_failure, add_storage_durability
 from dcplan.model.linear import LinearModel
@@ -33,7 +34,7 @@ def build(scenario: Scenario, catalog: Catalog, requirements: dict[str, Requirem
     (the planner checks its time limit there and may raise to stop)."""
     built = BuiltModel(scenario, catalog, requirements, lm if lm is not None else LinearModel(),
                        strengthen=strengthen, period=None if lm is None else lm.period)
-    steps = [add_pools, add_demand, add_site_failure, add_storage_durability, add_spares,
+    steps = [add_pools, add_demand, add_site_failure, add_storage_durability, add_colocation, add_spares,
              *([add_valid_inequalities] if strengthen else []), add_network, add_racks, add_power, add_metrics,
              add_generic_constraints]
     for step in steps:

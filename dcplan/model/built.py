@@ -86,6 +86,13 @@ class BuiltModel:
         return self._workloads[name]
 
 
+def term(expr: Expr) -> tuple[int, float]:
+    """(variable, coefficient) of a one-variable expression: a pool's x (1), k·replicas for a replica of k
+    servers, n·z for a training cluster; its spare y, or z itself."""
+    ((index, coefficient),) = expr.terms.items()
+    return index, coefficient
+
+
 def pools_of(built: BuiltModel, workload: str) -> list[Pool]:
     return built.by_workload.get(workload, [])
 

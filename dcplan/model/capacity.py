@@ -6,14 +6,17 @@ import numpy as np
 
 from dcplan.model.built import BuiltModel, optics_count, pool_table, pool_values, switch_count
 from dcplan.model.linear import Expr, Owner, RowBatch, VarBatch, total
-from dcplan.rules import idle_kw, item_of, units_per_rack
+from dcplan.rules import idle_kw, item_of, rack_power_for, rack_share
 
 
 def add_racks(built: BuiltModel) -> None:
     """Racks per (item, site, group), packed by rack units and rack power; Σ racks ≤ site racks.
 
     r[c,k,g] ≥ f_c,k · Σ units of c at (k, g), where f = 1/(units per rack) or
-    the positions one unit needs (units_per_rack). Spares are installed, so they
+    the positions one unit needs (units_per_rack), with the rack power of c's
+    cooling kind at k (liquid_rack_power for a liquid-cooled c at a site with
+    both kinds); f = 1 for a rack-scale system, a whole rack as shipped
+    (rules.rack_share). Pools never stand where c cannot (rules.placement_refusal). Spares are installed, so they
     count at full power here. Isolated security levels get their own racks (g).
     """
     scenario, lm = built.scenario, built.lm
@@ -31,7 +34,7 @@ def add_racks(built: BuiltModel) -> None:
     for (item_id, site_name, group), k in keys.items():
         site = sites[site_name]
         item = built.catalog.find(item_id)[1]
-        factor = units_per_rack(site, item.rack_units, item.power)
+        factor = rack_share(site, item)
         if factor == 0.0:
             continue
         count = total([units[k], *switches.get(k, [])])
@@ -39,7 +42,7 @@ def add_racks(built: BuiltModel) -> None:
         owner = Owner(item=item_id, site=site_name, group=group)
         racks = new.add(f"r[{key}]", owner=owner)
         rows.expr(f"racks.packing[{key}]", "rack_packing", Expr({racks: 1.0}) - count * factor, lo=0.0,
-                  origin=f"sites[{list(sites).index(site_name)}].rack_power", owner=owner)
+                  origin=f"sites[{list(sites).index(site_name)}].{rack_power_field(site, item)}", owner=owner)
         built.racks[(item_id, site_name, group)] = Expr({racks: 1.0})
     new.commit()
     for index, site in enumerate(scenario.sites):
@@ -74,3 +77,8 @@ def add_power(built: BuiltModel) -> None:
         rows.expr(f"power[site={site.name}]", "power", it * site.pue, hi=float(site.power),
                   origin=f"sites[{index}].power", owner=Owner(site=site.name))
     lm.add_batch(rows)
+
+
+def rack_power_field(site, item) -> str:
+    """The site field that sets the power of the racks `item` goes in (for a row's origin)."""
+    return "rack_power" if rack_power_for(site, item) == site.rack_power else "liquid_rack_power"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from dcplan.model.built import BuiltModel, Pool, pools_of
+from dcplan.model.built import BuiltModel, Pool, pools_of, term
 from dcplan.model.linear import Owner, RowBatch, total
 from dcplan.rules import DEMAND_TOLERANCE, item_of, pool_bound
 from dcplan.sizing import spares as spares_math
@@ -34,8 +34,8 @@ def add_valid_inequalities(built: BuiltModel) -> None:
         origin = f"workloads[{built.workload(workload.name)[0]}]"
         _add_rounding_cuts(built, rows, workload.name, req, pools, origin)
         if req.kind == "storage" and req.min_units > 0:
-            rows.add(f"cut.erasure_set[workload={workload.name}]", "cuts", [_index(p.active) for p in pools],
-                     [1.0] * len(pools), lo=float(req.min_units * (2 if survive else 1)), origin=origin,
+            rows.add(f"cut.erasure_set[workload={workload.name}]", "cuts", [term(p.active)[0] for p in pools],
+                     [term(p.active)[1] for p in pools], lo=float(req.min_units * (2 if survive else 1)), origin=origin,
                      owner=Owner(workload.name))
         if workload.availability is None or workload.spares is not None:
             continue
@@ -54,9 +54,6 @@ def add_valid_inequalities(built: BuiltModel) -> None:
                       origin=origin + ".availability", owner=Owner(workload.name))
     built.lm.add_batch(rows)
 
-
-def _index(expr) -> int:
-    return next(iter(expr.terms))
 
 
 ROUNDING_CUTS_PER_DEMAND = 3
@@ -83,6 +80,7 @@ def _add_rounding_cuts(built: BuiltModel, rows: RowBatch, name: str, req: Requir
             if a_j >= need:
                 continue  # ⌈D/a_j⌉ = 1: the clipped demand row already says it
             rhs = math.ceil(need / a_j - 1e-9)
-            rows.add(f"cut.rounding[workload={name},need={dim},by={j}]", "cuts", [_index(p.active) for p in pools],
-                     [float(math.ceil(min(p.candidate.per_unit.get(dim, 0.0), need) / a_j - 1e-9)) for p in pools],
+            rows.add(f"cut.rounding[workload={name},need={dim},by={j}]", "cuts", [term(p.active)[0] for p in pools],
+                     [math.ceil(min(p.candidate.per_unit.get(dim, 0.0), need) / a_j - 1e-9) * term(p.active)[1]
+                      for p in pools],
                      lo=float(rhs), origin=origin, owner=Owner(name))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dcplan.model.built import BuiltModel, Pool, pools_of
+from dcplan.model.built import BuiltModel, Pool, pools_of, term
 from dcplan.model.linear import Owner, RowBatch, VarBatch
 from dcplan.rules import DEMAND_TOLERANCE
 
@@ -23,20 +23,16 @@ def add_demand(built: BuiltModel) -> None:
         pools = pools_of(built, workload.name)
         origin, owner = f"workloads[{index}]", Owner(workload.name)
         if req.kind == "training":
-            rows.add(f"train.choose[workload={workload.name}]", "demand", [_index(p.choice) for p in pools],
+            rows.add(f"train.choose[workload={workload.name}]", "demand", [term(p.choice)[0] for p in pools],
                      [1.0] * len(pools), 1.0, 1.0, origin=origin, owner=owner)
             continue
         for dim, amount in req.demand.items():
             need = amount * (1 - DEMAND_TOLERANCE)
-            rows.add(f"demand[workload={workload.name},need={dim}]", "demand", [_index(p.active) for p in pools],
-                     [_coefficient(built, p.candidate.per_unit.get(dim, 0.0), need) for p in pools], lo=need,
+            rows.add(f"demand[workload={workload.name},need={dim}]", "demand", [term(p.active)[0] for p in pools],
+                     [_coefficient(built, p.candidate.per_unit.get(dim, 0.0), need) * term(p.active)[1] for p in pools],
+                     lo=need,
                      origin=origin, owner=owner)
     built.lm.add_batch(rows)
-
-
-def _index(expr) -> int:
-    """The variable of a pool's one-variable expression (x, or z for a training cluster)."""
-    return next(iter(expr.terms))
 
 
 def _coefficient(built: BuiltModel, per_unit: float, need: float) -> float:
@@ -60,8 +56,9 @@ def add_site_failure(built: BuiltModel) -> None:
                 need = amount * (1 - DEMAND_TOLERANCE)
                 others = [p for p in pools if p.site != site.name]
                 rows.add(f"site_failure[workload={workload.name},down={site.name},need={dim}]", "site_failure",
-                         [_index(p.active) for p in others],
-                         [_coefficient(built, p.candidate.per_unit.get(dim, 0.0), need) for p in others], lo=need,
+                         [term(p.active)[0] for p in others],
+                         [_coefficient(built, p.candidate.per_unit.get(dim, 0.0), need) * term(p.active)[1]
+                          for p in others], lo=need,
                          origin=f"workloads[{index}].survive_site_failure", owner=Owner(workload.name, site=site.name))
     built.lm.add_batch(rows)
 
@@ -85,12 +82,13 @@ def add_storage_durability(built: BuiltModel) -> None:
                 continue
             owner = Owner(workload.name, site=site.name, period=built.period)
             used = new.add(f"u[workload={workload.name},site={site.name}]", ub=1, owner=owner)
-            nodes = [_index(p.active) for p in pools]
+            nodes, units = zip(*(term(p.active) for p in pools))  # units per variable (k for replicas)
+            nodes, units = list(nodes), list(units)
             bound = sum(p.bound for p in pools)
             origin, key = f"workloads[{index}].durability", f"workload={workload.name},site={site.name}"
             rows.add(f"durability.min_nodes[{key}]", "durability", nodes + [used],
-                     [1.0] * len(nodes) + [-float(req.min_units)], lo=0.0, origin=origin, owner=owner)
-            rows.add(f"durability.site_used[{key}]", "durability", nodes + [used], [1.0] * len(nodes) + [-float(bound)],
+                     units + [-float(req.min_units)], lo=0.0, origin=origin, owner=owner)
+            rows.add(f"durability.site_used[{key}]", "durability", nodes + [used], units + [-float(bound)],
                      hi=0.0, origin=origin, owner=owner)
     new.commit()
     built.lm.add_batch(rows)

@@ -6,7 +6,7 @@ import math
 
 from dcplan.model.built import BuiltModel, Pool
 from dcplan.model.linear import Expr, RowBatch, VarBatch
-from dcplan.rules import attribute, group_of, item_of, pool_bound, where_matches
+from dcplan.rules import attribute, group_of, item_of, placement_refusal, pool_bound, where_matches
 
 
 def add_pools(built: BuiltModel) -> None:
@@ -15,24 +15,34 @@ def add_pools(built: BuiltModel) -> None:
     Training is one homogeneous cluster at one site: a binary z[w,c,k] chooses
     it and x = n_c · z, where n_c is the server count sizing computed for c.
     Service pools are bounded by the count that alone meets the whole demand,
-    U = max_d ⌈demand_d / per_unit_d⌉ (more never helps a requirement).
-    Items without a price are not bought (a warning says so).
+    U = max_d ⌈demand_d / per_unit_d⌉ (more never helps a requirement). An inference
+    replica spanning k servers is bought whole: x = k · r[w,c,k], r ∈ ℤ≥0.
+    No pool stands where the item cannot: a liquid-cooled server at an air-cooled
+    site, a rack-scale system where racks take less than its power
+    (rules.placement_refusal). Items without a price are not bought: a warning says so for those a workload
+    names in `servers` (an unpriced item it merely could use, such as a cloud-only
+    TPU host of the built-in catalog, is left out quietly; validation refuses a
+    workload that only unpriced items could serve).
     """
     scenario, lm = built.scenario, built.lm
     unpriced: dict[str, list[str]] = {}
     new, rows = VarBatch(lm), RowBatch()
     owned = {(entry.item, entry.site) for entry in scenario.installed}  # usable even without a price
+    site_of = {s.name: s for s in scenario.sites}
     for workload in scenario.workloads:
         req = built.requirements[workload.name]
         sites = [s.name for s in scenario.sites if workload.sites is None or s.name in workload.sites]
+        named = set(getattr(workload, "servers", None) or ())
         group = group_of(scenario, workload.security)
         for cand in req.candidates:
             item = item_of(built.catalog, req.kind, cand.item)
             if item.price is None and not any(i == cand.item for i, _ in owned):
-                unpriced.setdefault(cand.item, []).append(workload.name)
+                if cand.item in named:  # an unpriced item a workload merely could use is left out quietly
+                    unpriced.setdefault(cand.item, []).append(workload.name)
                 continue
             # An item without a price is used only where it is installed (a build-out's installed base).
-            usable = sites if item.price is not None else [s for s in sites if (cand.item, s) in owned]
+            usable = [s for s in sites if (item.price is not None or (cand.item, s) in owned)
+                      and placement_refusal(site_of[s], item) is None]  # cooling, or a rack-scale item's power
             if req.kind == "training":
                 _training_pools(built, new, rows, workload.name, cand, item, usable, group)
                 continue
@@ -41,8 +51,14 @@ def add_pools(built: BuiltModel) -> None:
             for site in usable:
                 pool = Pool(workload.name, req.kind, cand.item, site, group, cand, None, Expr(), bound=bound,
                             period=built.period)
-                pool.active = Expr({new.add(f"x[workload={workload.name},item={cand.item},site={site}]", ub=bound,
-                                            owner=pool.owner): 1.0})
+                key = f"workload={workload.name},item={cand.item},site={site}"
+                if cand.units_per_replica > 1:
+                    # A replica spans several servers: buy whole replicas, x = k · replicas.
+                    replicas = new.add(f"replicas[{key}]", ub=math.ceil(bound / cand.units_per_replica),
+                                       owner=pool.owner)
+                    pool.active = Expr({replicas: float(cand.units_per_replica)})
+                else:
+                    pool.active = Expr({new.add(f"x[{key}]", ub=bound, owner=pool.owner): 1.0})
                 built.pools.append(pool)
     new.commit()
     lm.add_batch(rows)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from dcplan.model.built import BuiltModel
+from dcplan.model.built import BuiltModel, term
 from dcplan.model.linear import Expr, RowBatch, VarBatch
 from dcplan.rules import item_of
 from dcplan.sizing import spares as spares_math
@@ -39,7 +39,7 @@ def add_spares(built: BuiltModel) -> None:
         key = f"workload={pool.workload},item={pool.item},site={pool.site}"
         spare = new.add(f"y[{key}]", owner=pool.owner)
         pool.spares = Expr({spare: 1.0})
-        active = next(iter(pool.active.terms))
+        active = term(pool.active)  # (x, 1), or (replicas, k) for a replica of k servers
         origin = f"workloads[{w_index}]"
         if workload.spares is not None:
             _explicit(new, rows, pool, workload.spares, key, spare, active, origin + ".spares")
@@ -52,22 +52,23 @@ def add_spares(built: BuiltModel) -> None:
     lm.add_batch(rows)
 
 
-def _explicit(new: VarBatch, rows: RowBatch, pool, rule, key: str, spare: int, active: int, origin: str) -> None:
+def _explicit(new: VarBatch, rows: RowBatch, pool, rule, key: str, spare: int, active: tuple[int, float],
+              origin: str) -> None:
     """N+k: x ≤ U·e, y ≥ k·e (a pool in use gets k spares); p%: y ≥ p·x."""
     kind, amount = spares_math.explicit_rule(rule)
     if kind == "percent":
-        rows.add(f"spares.percent[{key}]", "spares", [spare, active], [1.0, -amount], lo=0.0, origin=origin,
-                 owner=pool.owner)
+        rows.add(f"spares.percent[{key}]", "spares", [spare, active[0]], [1.0, -amount * active[1]], lo=0.0,
+                 origin=origin, owner=pool.owner)
     elif amount > 0:
         used = new.add(f"e[{key}]", ub=1, owner=pool.owner)
-        rows.add(f"spares.pool_used[{key}]", "spares", [active, used], [1.0, -float(pool.bound)], hi=0.0,
+        rows.add(f"spares.pool_used[{key}]", "spares", [active[0], used], [active[1], -float(pool.bound)], hi=0.0,
                  origin=origin, owner=pool.owner)
         rows.add(f"spares.fixed[{key}]", "spares", [spare, used], [1.0, -float(amount)], lo=0.0, origin=origin,
                  owner=pool.owner)
 
 
 def _availability(new: VarBatch, rows: RowBatch, pool, p: float, availability: float, key: str, spare: int,
-                  active: int, origin: str) -> bool:
+                  active: tuple[int, float], origin: str) -> bool:
     """The binomial step function y ≥ k(x), one binary per step (or the envelope for very large pools).
     False when the pool never needs a spare."""
     bound, owner = pool.bound, pool.owner
@@ -75,16 +76,16 @@ def _availability(new: VarBatch, rows: RowBatch, pool, p: float, availability: f
         # Very large pools: a line above the step function instead of one binary per spare.
         slope, intercept = spares_math.envelope(bound, p, availability)
         used = new.add(f"e[{key}]", ub=1, owner=owner)
-        rows.add(f"spares.pool_used[{key}]", "spares", [active, used], [1.0, -float(bound)], hi=0.0, origin=origin,
-                 owner=owner)
-        rows.add(f"spares.envelope[{key}]", "spares", [spare, active, used], [1.0, -slope, -intercept], lo=0.0,
+        rows.add(f"spares.pool_used[{key}]", "spares", [active[0], used], [active[1], -float(bound)], hi=0.0,
                  origin=origin, owner=owner)
+        rows.add(f"spares.envelope[{key}]", "spares", [spare, active[0], used],
+                 [1.0, -slope * active[1], -intercept], lo=0.0, origin=origin, owner=owner)
         return True
     steps = []
     for j, n_j in enumerate(spares_math.breakpoints(bound, p, availability), start=1):
         step = new.add(f"b[{key},j={j}]", ub=1, owner=replace(owner, detail=(("j", j),)))
         # x ≤ (N_j − 1) + (U − N_j + 1)·b_j
-        rows.add(f"spares.step[{key},j={j}]", "spares", [active, step], [1.0, -float(bound - n_j + 1)],
+        rows.add(f"spares.step[{key},j={j}]", "spares", [active[0], step], [active[1], -float(bound - n_j + 1)],
                  hi=float(n_j - 1), origin=origin, owner=owner)
         if steps:
             rows.add(f"spares.order[{key},j={j}]", "spares", [step, steps[-1]], [1.0, -1.0], hi=0.0, owner=owner)

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from dcplan.model import BuiltModel, Fabric, constraint_name, optics_count, switch_count
-from dcplan.rules import item_of, leaf_split, units_per_rack
+from dcplan.rules import item_of, leaf_split, rack_share
 from dcplan.vocab import Status, relative_gap
 from dcplan.model.linear import INF
 from dcplan.plan.objects import (Assignment, BomLine, ConstraintReport, FabricReport, Plan, SiteDetail,
@@ -31,7 +31,9 @@ def tidy(built: BuiltModel, values: list[float]) -> list[float]:
     Racks, leaves, spines and cabled ports that cost nothing in the objective
     (rack_price 0, or a capex-only objective for optics) may come back from an
     engine above their minimum. Recompute them as the least counts that serve
-    the solution's servers; keep the result only if every model row still holds.
+    the solution's servers; keep the result only if every model row still holds
+    and the objective is no worse (re-cabling may move links onto a switch type
+    whose optics cost more than the engine's choice).
     """
     tidied = list(values)
     index = lambda expr: next(iter(expr.terms))  # noqa: E731 - a variable's Expr has one term
@@ -49,9 +51,10 @@ def tidy(built: BuiltModel, values: list[float]) -> list[float]:
     for (item_id, site_name, group), racks in built.racks.items():
         count = units.get((item_id, site_name, group), 0.0)
         item = built.catalog.find(item_id)[1]
-        tidied[index(racks)] = float(math.ceil(count * units_per_rack(sites[site_name], item.rack_units,
-                                                                       item.power) - 1e-9))
-    return tidied if _all_rows_hold(built, tidied) else values
+        tidied[index(racks)] = float(math.ceil(count * rack_share(sites[site_name], item) - 1e-9))
+    before, after = built.lm.objective.value(values), built.lm.objective.value(tidied)
+    no_worse = after <= before + 1e-9 * max(1.0, abs(before))
+    return tidied if no_worse and _all_rows_hold(built, tidied) else values
 
 
 def _tidy_fabric(built: BuiltModel, fabric: Fabric, values: list[float], index) -> None:
@@ -64,7 +67,9 @@ def _tidy_fabric(built: BuiltModel, fabric: Fabric, values: list[float], index) 
         for link in fabric.links[s_id].values():
             values[index(link)] = 0.0
     by_speed = sorted(fabric.ports_by_speed.items(), key=lambda kv: -kv[0])
-    order = sorted(fabric.leaves, key=lambda s_id: built.catalog.switches[s_id].port_speed)
+    # Slowest switches that take a port first (keep fast ports free for fast NICs), and among equally fast
+    # ones the cheapest per link: its optic, and its share of the leaf.
+    order = sorted(fabric.leaves, key=lambda s_id: _link_cost_key(built.catalog.switches[s_id], fabric))
     for speed, ports in by_speed:
         remaining = ports.value(values)
         for s_id in order:
@@ -82,6 +87,12 @@ def _tidy_fabric(built: BuiltModel, fabric: Fabric, values: list[float], index) 
         values[index(fabric.uplinks[s_id])] = float(uplinks)
         values[index(fabric.leaves[s_id])] = float(leaves)
         values[index(fabric.spines[s_id])] = float(math.ceil(uplinks / sw.ports - 1e-9))
+
+
+def _link_cost_key(sw, fabric: Fabric) -> tuple[float, float]:
+    down, _ = leaf_split(sw.ports, fabric.oversubscription)
+    per_link = (sw.optic_price or 0.0) + (sw.price or 0.0) / max(down, 1)
+    return sw.port_speed, per_link
 
 
 def _all_rows_hold(built: BuiltModel, values) -> bool:

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dcplan.sizing import spares as spares_math
 from dcplan.scenario.catalog import Catalog
 from dcplan.rules import (CONSTRAINT_CATEGORIES, HOURS_PER_YEAR, RackItem, attribute, group_of, idle_kw, leaf_split,
-                          units_per_rack, where_matches)
+                          placement_refusal, rack_share, where_matches)
 from dcplan.plan.extract import Plan
 from dcplan.scenario.schema import Scenario
 from dcplan.sizing import Requirement
@@ -44,6 +44,7 @@ def verify(plan: Plan, scenario: Scenario, catalog: Catalog, requirements: dict[
     check.spares()
     check.security()
     check.storage()
+    check.colocation()
     check.network()
     check.racks()
     check.power()
@@ -83,6 +84,9 @@ class _Checker:
             for a in rows:
                 if self.candidate(name, a.item) is None:
                     self.fail(f"{name}: assigned to {a.item}, which sizing ruled out")
+                elif a.servers % self.candidate(name, a.item).units_per_replica:
+                    self.fail(f"{name}: {a.servers} x {a.item} at {a.site} is not a whole number of "
+                              f"{self.candidate(name, a.item).units_per_replica}-server replicas")
                 allowed = self.workloads[name].sites
                 if allowed is not None and a.site not in allowed:
                     self.fail(f"{name}: placed at {a.site}, outside its sites {allowed}")
@@ -140,6 +144,26 @@ class _Checker:
             for site, nodes in per_site.items():
                 if 0 < nodes < req.min_units:
                     self.fail(f"{name}: {nodes} storage nodes at {site}, durability needs at least {req.min_units}")
+
+    def colocation(self) -> None:
+        """Storage colocated with a training run sits at the run's site, with the throughput it needs."""
+        for name, workload in self.workloads.items():
+            target = getattr(workload, "colocate_with", None)
+            if target is None or name not in self.reqs:
+                continue
+            cluster = [a for a in self.plan.assignments if a.workload == target]
+            sites = {a.site for a in cluster}
+            for a in self.plan.assignments:
+                if a.workload == name and a.site not in sites:
+                    self.fail(f"{name}: storage at {a.site}, but training {target} runs at {sorted(sites)}")
+            if name != target + ".storage" or len(cluster) != 1:
+                continue
+            chosen = self.candidate(target, cluster[0].item)
+            need = chosen.detail.get("storage_throughput_GBps", 0.0) if chosen else 0.0
+            supply = sum(a.servers * self.item(a.item).throughput for a in self.plan.assignments
+                         if a.workload == name and a.site == cluster[0].site)
+            if not _close_enough(supply, need, ">="):
+                self.fail(f"{name}: {supply:g} GB/s at {cluster[0].site}, training {target} needs {need:g} GB/s")
 
     def network(self) -> None:
         """Every port lands on a leaf of its fabric; leaves, uplinks and spines add up; the BOM buys them."""
@@ -221,13 +245,16 @@ class _Checker:
         for a in self.plan.assignments:
             group = group_of(self.scenario, self.workloads[a.workload].security)
             units[(a.item, a.site, group)] += a.servers + a.spares
+            refusal = placement_refusal(self.sites[a.site], self.item(a.item))
+            if refusal is not None and a.servers + a.spares > 0:
+                self.fail(f"{a.workload} at {a.site} on {a.item}: {refusal}")
         for fabric in self.plan.fabrics:
             for s_id in set(fabric.leaves) | set(fabric.spines):
                 units[(s_id, fabric.site, fabric.group)] += fabric.leaves.get(s_id, 0) + fabric.spines.get(s_id, 0)
         used = defaultdict(int)
         for (item_id, site_name, group), count in units.items():
             item = self.item(item_id)
-            factor = units_per_rack(self.sites[site_name], item.rack_units, item.power)
+            factor = rack_share(self.sites[site_name], item)
             needed = math.ceil(count * factor - 1e-9)
             have = self.plan.racks.get(f"{item_id}|{site_name}|{group}", 0)
             if have < needed:

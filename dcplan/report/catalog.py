@@ -5,7 +5,8 @@ from __future__ import annotations
 from dcplan.report.text import cell, console, csv_text, json_text, md_cell, table_width, terminal_safe, yaml_text
 from dcplan.scenario.catalog import SECTIONS, Catalog
 
-_UNITS = {"bf16_flops": "TFLOP/s", "fp8_flops": "TFLOP/s", "hbm": "GB", "hbm_bandwidth": "GB/s", "tdp": "W",
+_UNITS = {"bf16_flops": "TFLOP/s", "fp8_flops": "TFLOP/s", "fp4_flops": "TFLOP/s", "hbm": "GB", "hbm_bandwidth": "GB/s",
+          "scale_up_bandwidth": "GB/s", "tdp": "W",
           "power": "kW", "idle_power": "kW", "memory": "GB", "capacity": "TB", "throughput": "GB/s",
           "port_speed": "Gb/s", "optic_power": "W", "speed": "Gb/s"}
 COLUMNS = ("section", "id", "description", "price", "power_kw", "rack_units", "accelerators", "origin")

@@ -133,7 +133,7 @@ def render_table(plan: Plan, *, verbose: bool = False, color: bool = False, widt
 def _requirements_table(plan: Plan):
     from rich.table import Table
 
-    table = Table(title="Requirements per candidate (sizing)")
+    table = Table(title="Requirements per candidate (sizing), and the candidates ruled out")
     for column in ("workload", "item", "per unit / fixed count", "detail"):
         table.add_column(column, overflow="fold")
     for name, req in plan.requirements.items():
@@ -143,6 +143,8 @@ def _requirements_table(plan: Plan):
             detail = ", ".join(f"{k}={v:,.4g}" if isinstance(v, float) else f"{k}={v}"
                                for k, v in cand["detail"].items())
             table.add_row(*map(cell, (name, cand["item"], per, detail)))
+        for item, why in req.get("excluded", {}).items():
+            table.add_row(*map(cell, (name, item, "ruled out", why)))
     return table
 
 

@@ -6,18 +6,20 @@ scenario adds in its `catalog:` section, so both obey one contract.
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from dcplan.scenario.fields import (ACCELERATORS, CAPACITY_NODE_TB, COEFFICIENT, FAILURE_RATE, FLOPS_T, HBM_BANDWIDTH,
                                     HBM_GB, ITEM_POWER, KV_BYTES, LINK_SPEED, MEMORY_SERVER_GB, MODEL_SHAPE, PARAMS,
-                                    PART_POWER_W, PORTS, Quantity, RACK_UNITS, THROUGHPUT_NODE, VCPUS_SERVER, WIDTH, Q,
+                                    PART_POWER_W, PORTS, PROMPT_TOKENS, Quantity, RACK_UNITS, THROUGHPUT_NODE, VCPUS_SERVER, WIDTH, Q,
                                     StrictModel, Whole, at_most, describe)
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._+-]*$"
+DATE_PATTERN = r"^[12][0-9]{3}(-(0[1-9]|1[0-2]))?$"
 Attribute = Annotated[float, Field(allow_inf_nan=False, ge=-COEFFICIENT.value, **at_most(COEFFICIENT))]
 """A value in `attrs`: any finite number a generic constraint may sum, within the solver-safe ceiling."""
+PRICE_DATE = "When the price was quoted, YYYY or YYYY-MM (the year it was read when the source gives none)"
 
 
 class Sourced(StrictModel):
@@ -36,10 +38,20 @@ class Accelerator(Sourced):
     bf16_flops: Q("TFLOP/s") = describe("Dense BF16 tensor throughput, without sparsity", gt=0, ceiling=FLOPS_T)
     fp8_flops: Optional[Q("TFLOP/s")] = describe("Dense FP8 tensor throughput; omitted if unsupported", default=None,
                                                  gt=0, ceiling=FLOPS_T)
+    fp4_flops: Optional[Q("TFLOP/s")] = describe("Dense FP4 tensor throughput (Blackwell and later); omitted if "
+                                                 "unsupported", default=None, gt=0, ceiling=FLOPS_T)
     hbm: Q("GB") = describe("Accelerator memory capacity (HBM, or GDDR where noted)", gt=0, ceiling=HBM_GB)
     hbm_bandwidth: Q("GB/s") = describe("Accelerator memory bandwidth", gt=0, ceiling=HBM_BANDWIDTH)
     tdp: Optional[Q("W")] = describe("Thermal design power; omitted where unpublished", default=None, gt=0,
                                     ceiling=PART_POWER_W)
+    scale_up_bandwidth: Optional[Q("GB/s")] = describe(
+        "Accelerator-to-accelerator bandwidth inside a server (NVLink, Infinity Fabric, PCIe), both directions "
+        "together as vendors quote it; tensor parallelism uses half of it each way. Omitted: PCIe Gen4 x16, "
+        "64 GB/s", default=None, gt=0, ceiling=HBM_BANDWIDTH)
+    family: Optional[str] = describe(
+        "Architecture family (hopper, blackwell, ampere, ada, cdna3, ...): selects the calibrated serving "
+        "efficiencies (docs/sizing.md); omitted or uncalibrated = the lowest factors of the calibrated families",
+        default=None, pattern=ID_PATTERN)
     confidential_computing: bool = describe("Supports a GPU trusted execution environment", default=False)
 
 
@@ -79,6 +91,7 @@ class Purchasable(Sourced, Lifecycle):
     price: Optional[float] = describe(
         "Unit price in the scenario currency; null = no public price, not bought unless set in catalog.prices",
         default=None, ge=0, allow_inf_nan=False, ceiling=COEFFICIENT)
+    price_date: Optional[str] = describe(PRICE_DATE, default=None, pattern=DATE_PATTERN)
     power: Q("kW") = describe("Maximum power draw", ge=0, ceiling=ITEM_POWER)
     idle_power: Optional[Q("kW")] = describe("Power when idle; default 30 % of `power`", default=None, ge=0,
                                          ceiling=ITEM_POWER)
@@ -97,6 +110,11 @@ class Server(Purchasable):
     nics: Optional[Nics] = describe("Network ports to cable; omitted = none", default=None)
     confidential_computing: bool = describe(
         "Can run confidential workloads (CPU TEE, and GPU TEE for accelerated servers)", default=False)
+    cooling: Literal["air", "liquid"] = describe(
+        "How it is cooled; a liquid-cooled server only goes to sites with liquid cooling", default="air")
+    rack_scale: bool = describe(
+        "A whole rack as shipped (GB200 NVL72): one rack position, at a site whose racks take its power",
+        default=False)
 
 
 class StorageNode(Purchasable):
@@ -113,6 +131,7 @@ class Switch(Sourced, Lifecycle):
 
     price: Optional[float] = describe("Unit price; null = not bought unless set in catalog.prices",
                                       default=None, ge=0, allow_inf_nan=False, ceiling=COEFFICIENT)
+    price_date: Optional[str] = describe(PRICE_DATE, default=None, pattern=DATE_PATTERN)
     ports: Whole = describe("Number of ports", ge=2, ceiling=PORTS)
     port_speed: Q("Gb/s") = describe("Speed of each port", gt=0, ceiling=LINK_SPEED)
     power: Q("kW") = describe("Chassis power without optics", ge=0, ceiling=ITEM_POWER)
@@ -143,6 +162,16 @@ class ModelSpec(StrictModel):
     kv_bytes_per_token: Optional[float] = describe(
         "KV-cache bytes per token at 16-bit; default 2 x layers x kv_heads x head_dim x 2",
         default=None, gt=0, allow_inf_nan=False, ceiling=KV_BYTES)
+    context_length: Optional[Whole] = describe(
+        "Longest sequence (prompt + output) the model accepts, in tokens; omitted = not checked",
+        default=None, ge=1, ceiling=PROMPT_TOKENS)
+    experts: Optional[Whole] = describe("Routed experts per MoE layer (omitted: a dense model)", default=None,
+                                        ge=1, ceiling=MODEL_SHAPE)
+    experts_per_token: Optional[Whole] = describe("Routed experts each token uses (MoE)", default=None, ge=1,
+                                                  ceiling=MODEL_SHAPE)
+    attention_flops_per_position: Optional[float] = describe(
+        "Attention FLOPs per layer for one new token per context position; default 4 x heads x head_dim "
+        "(QK and AV products)", default=None, gt=0, allow_inf_nan=False, ceiling=WIDTH)
 
     @field_validator("active_params")
     @classmethod
@@ -154,9 +183,26 @@ class ModelSpec(StrictModel):
                              "parameters than the model has")
         return value
 
+    @model_validator(mode="after")
+    def _experts_together(self):
+        if (self.experts is None) != (self.experts_per_token is None):
+            raise ValueError("give both `experts` and `experts_per_token` (or neither, for a dense model)")
+        if self.experts is not None and self.experts_per_token > self.experts:
+            raise ValueError(f"`experts_per_token` ({self.experts_per_token}) exceeds `experts` ({self.experts})")
+        return self
+
     @property
     def active(self) -> float:
         return self.active_params or self.params
+
+    @property
+    def attention_width(self) -> float | None:
+        """Attention FLOPs per layer per context position, divided by 4 (heads x head_dim for MHA/GQA)."""
+        if self.attention_flops_per_position is not None:
+            return self.attention_flops_per_position / 4.0
+        if self.heads and self.head_dim:
+            return float(self.heads * self.head_dim)
+        return None
 
     def kv_bytes(self, bytes_per_element: float = 2.0) -> float | None:
         """KV cache bytes per token: 2 (K and V) x layers x kv_heads x head_dim x bytes."""

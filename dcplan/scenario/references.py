@@ -14,7 +14,7 @@ import difflib
 from dcplan.scenario import catalog as catalog_module
 from dcplan.diagnostics import Diagnostic
 from dcplan.scenario.loader import Positions
-from dcplan.scenario.schema import InferenceWorkload, Scenario
+from dcplan.scenario.schema import InferenceWorkload, Scenario, StorageWorkload, TrainingWorkload
 
 
 def _entries(container, key: str) -> list[tuple[int, dict]]:
@@ -144,14 +144,51 @@ def _check_workload_refs(data: dict, known: dict[str, set[str]], report: _Report
 
 
 def check_semantics(scenario: Scenario, positions: Positions) -> list[Diagnostic]:
-    """Checks that need parsed values: an inference model must have a KV-cache shape."""
+    """Checks that need parsed values: model shapes, context lengths, precisions the hardware has."""
     report = _Report(positions)
     catalog = catalog_module.effective(scenario.catalog.model_copy(update={"only": None, "exclude": []}))
+    names = {w.name: w for w in scenario.workloads}
     for index, workload in enumerate(scenario.workloads):
-        if not isinstance(workload, InferenceWorkload):
+        if isinstance(workload, StorageWorkload) and workload.colocate_with is not None:
+            _check_colocation(workload, index, names, report)
+        if not isinstance(workload, (InferenceWorkload, TrainingWorkload)):
             continue
         model = catalog.models.get(workload.model) if isinstance(workload.model, str) else workload.model
-        if model is not None and model.kv_bytes() is None:
+        _check_precision(workload, index, catalog, report)
+        if model is None or not isinstance(workload, InferenceWorkload):
+            continue
+        if model.kv_bytes() is None:
             report("incomplete-model", "inference sizing needs the model's `layers`, `kv_heads` and `head_dim` "
                    "(or `kv_bytes_per_token`)", ("workloads", index, "model"))
+        length = workload.prompt_tokens + workload.output_tokens
+        if model.context_length is not None and length > model.context_length:
+            report("context-too-long", f"prompt_tokens + output_tokens = {length:,} exceeds the model's context "
+                   f"length of {model.context_length:,} tokens", ("workloads", index, "prompt_tokens"))
     return report.problems
+
+
+def _check_precision(workload, index: int, catalog, report: _Report) -> None:
+    """A precision no candidate accelerator computes at is a mistake in the input, not an empty plan."""
+    if workload.precision == "bf16":
+        return
+    field_name = f"{workload.precision}_flops"
+    ids = workload.servers if workload.servers is not None else list(catalog.servers)
+    accelerators = {catalog.servers[i].accelerators.model for i in ids
+                    if i in catalog.servers and catalog.servers[i].accelerators is not None}
+    if any(getattr(catalog.accelerators.get(a), field_name, None) for a in accelerators):
+        return
+    where = "the workload's `servers`" if workload.servers is not None else "the catalog"
+    listed = ", ".join(sorted(accelerators)) or "none"
+    report("unsupported-precision", f"precision {workload.precision} needs an accelerator with `{field_name}`; "
+           f"no accelerator of {where} has it ({listed})", ("workloads", index, "precision"))
+
+
+def _check_colocation(workload, index: int, names: dict, report: _Report) -> None:
+    target = names.get(workload.colocate_with)
+    if isinstance(target, TrainingWorkload):
+        return
+    what = (f"no workload named {workload.colocate_with!r}" if target is None
+            else f"workload {workload.colocate_with!r} is not a training workload")
+    report("unknown-workload", f"colocate_with must name a training workload: {what}",
+           ("workloads", index, "colocate_with"), word=workload.colocate_with,
+           choices=[n for n, w in names.items() if isinstance(w, TrainingWorkload)])

@@ -139,18 +139,19 @@ def _did_you_mean(word: str, choices) -> str | None:
 
 def in_period(scenario: Scenario, index: int) -> Scenario:
     """The scenario as it stands in period `index`: every per-period value that period's, training
-    runs of other periods left out. Without periods, the scenario itself."""
+    runs of other periods left out, and with them the storage that follows them (`colocate_with`,
+    such as the checkpoint storage dcplan derives for a run). Without periods, the scenario itself."""
     if scenario.periods is None:
         return scenario
     periods = scenario.periods
     sites = [site.model_copy(update={name: values(getattr(site, name), periods, name in WHOLE)[index]
                                      for name in SITE_PER_PERIOD}) for site in scenario.sites]
+    elsewhere = {w.name for w in scenario.workloads if isinstance(w, TrainingWorkload)
+                 and f"{w.period if w.period is not None else periods.start:g}" != periods.labels[index]}
     workloads = []
     for workload in scenario.workloads:
-        if isinstance(workload, TrainingWorkload):
-            when = workload.period if workload.period is not None else periods.start
-            if f"{when:g}" != periods.labels[index]:
-                continue
+        if workload.name in elsewhere or getattr(workload, "colocate_with", None) in elsewhere:
+            continue
         fields = [n for n in DEMAND_PER_PERIOD if n in type(workload).model_fields]
         workloads.append(workload.model_copy(update={n: values(getattr(workload, n), periods, n in WHOLE)[index]
                                                      for n in fields}))

@@ -4,7 +4,8 @@ A candidate B of a workload is *dominated* by another candidate A when
 replacing every unit of B by a unit of A (service) — or B's cluster by A's
 (training) — keeps every requirement met and uses no more of anything the
 model counts: price, power, idle power, rack space at every site, network
-ports and port speed, and spares. Then some optimal plan never buys B for that
+ports and port speed, and spares; and A can stand at every site B can (cooling, a
+rack-scale system's power), taking no more rack space there. Then some optimal plan never buys B for that
 workload, and dropping B loses no optimum while the model shrinks. Ties keep
 the candidate with the smaller id.
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from dcplan.rules import idle_kw, units_per_rack
+from dcplan.rules import idle_kw, placement_refusal, rack_share
 from dcplan.sizing import spares as spares_math
 from dcplan.scenario.catalog import Catalog
 from dcplan.scenario.schema import Scenario
@@ -35,15 +36,25 @@ def _nics_no_worse(a, b) -> bool:
 
 def _racks(scenario: Scenario, item, units: int) -> list[float]:
 
-    return [math.ceil(units * units_per_rack(site, item.rack_units, item.power) - 1e-9) for site in scenario.sites]
+    return [math.ceil(units * rack_share(site, item) - 1e-9) for site in scenario.sites]
 
 
 def _service_dominates(a_item, a: Candidate, b_item, b: Candidate, demand: dict) -> bool:
-    if any(a.per_unit.get(d, 0.0) < b.per_unit.get(d, 0.0) for d in demand):
+    # every dimension a unit supplies, also those only coupled rows ask for (a training run's storage)
+    if any(a.per_unit.get(d, 0.0) < b.per_unit.get(d, 0.0) for d in set(demand) | set(a.per_unit) | set(b.per_unit)):
         return False
     return (a_item.price <= b_item.price and a_item.power <= b_item.power and idle_kw(a_item) <= idle_kw(b_item)
             and a_item.rack_units <= b_item.rack_units and a_item.failure_rate <= b_item.failure_rate
             and _nics_no_worse(a_item, b_item))
+
+
+def _stands_wherever(scenario: Scenario, a_item, b_item) -> bool:
+    """A can be placed at every site B can (cooling, rack-scale power), in no more rack space there."""
+    for site in scenario.sites:
+        if placement_refusal(site, b_item) is None and (
+                placement_refusal(site, a_item) is not None or rack_share(site, a_item) > rack_share(site, b_item)):
+            return False
+    return True
 
 
 def _training_dominates(scenario: Scenario, workload, a_item, a: Candidate, b_item, b: Candidate) -> bool:
@@ -69,9 +80,18 @@ def _training_spares(scenario: Scenario, workload, item, n: int) -> int:
     return 0
 
 
+def _dominated_reason(kind: str, better: str) -> str:
+    if kind == "training":
+        return (f"dominated by {better}: its cluster costs no more price, power, idle power, racks, ports or "
+                "spares")
+    return (f"dominated by {better}: supplies at least as much per unit for no more price, power, idle power, "
+            "rack space, failure rate or network ports")
+
+
 def prune_dominated(scenario: Scenario, catalog: Catalog,
                     requirements: dict[str, Requirement]) -> tuple[dict[str, Requirement], int]:
-    """Requirements without dominated candidates, and how many candidates were dropped."""
+    """Requirements without dominated candidates (each listed in `excluded` with the candidate that
+    dominates it, so `--verbose` shows why it is gone), and how many candidates were dropped."""
     if scenario.constraints:
         return requirements, 0
     workloads = {w.name: w for w in scenario.workloads}
@@ -81,6 +101,7 @@ def prune_dominated(scenario: Scenario, catalog: Catalog,
         section = catalog.storage if req.kind == "storage" else catalog.servers
         priced = [c for c in req.candidates if section[c.item].price is not None]
         keep = []
+        excluded = dict(req.excluded)
         for b in priced:
             b_item = section[b.item]
             beaten = False
@@ -94,13 +115,17 @@ def prune_dominated(scenario: Scenario, catalog: Catalog,
                 else:
                     better = _service_dominates(a_item, a, b_item, b, req.demand)
                     worse_back = better and _service_dominates(b_item, b, a_item, a, req.demand)
+                if better and not _stands_wherever(scenario, a_item, b_item):
+                    better = False
+                worse_back = worse_back and _stands_wherever(scenario, b_item, a_item)
                 # Equal both ways: keep the smaller id only.
                 if better and (not worse_back or a.item < b.item):
                     beaten = True
+                    excluded[b.item] = _dominated_reason(req.kind, a.item)
                     break
             if not beaten:
                 keep.append(b)
         unpriced = [c for c in req.candidates if section[c.item].price is None]
         dropped += len(priced) - len(keep)
-        pruned[name] = replace(req, candidates=tuple(keep + unpriced))
+        pruned[name] = replace(req, candidates=tuple(keep + unpriced), excluded=excluded)
     return pruned, dropped

@@ -34,6 +34,7 @@ class Candidate:
     fixed_count: int | None        # training only: servers needed if this type is chosen (homogeneous cluster)
     load: float                    # average utilisation for energy (training 0.9, services `average_load`)
     detail: dict[str, float | int | str] = field(default_factory=dict)
+    units_per_replica: int = 1     # inference over several servers: units are bought in whole replicas
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Requirement:
     candidates: tuple[Candidate, ...]
     excluded: dict[str, str]       # item id -> one-line reason it cannot serve
     detail: dict[str, float | int | str] = field(default_factory=dict)
+    demand_bound: dict[str, float] = field(default_factory=dict)  # most it may need, where more than `demand`
 
 
 def ceil_count(x: float) -> int:
@@ -113,6 +115,12 @@ def accelerated_exclusion(workload, item_id: str, server: Server, catalog: Catal
 
 def peak_flops(acc: Accelerator, precision: str) -> float | None:
     """Dense peak in FLOP/s at the precision, or None if the accelerator lacks it."""
-    if precision == "fp8":
-        return None if acc.fp8_flops is None else acc.fp8_flops * TFLOPS
-    return acc.bf16_flops * TFLOPS
+    value = {"bf16": acc.bf16_flops, "fp8": acc.fp8_flops, "fp4": acc.fp4_flops}[precision]
+    return None if value is None else value * TFLOPS
+
+
+def lacks_precision(acc: Accelerator, precision: str) -> str | None:
+    """Why the accelerator cannot compute at the precision (None if it can)."""
+    if peak_flops(acc, precision) is None:
+        return f"accelerator {acc.id} has no {precision.upper()} support"
+    return None

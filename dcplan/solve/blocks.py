@@ -160,7 +160,7 @@ def port_and_rack_prices(built, cost: np.ndarray) -> np.ndarray:
     charges (and no plan pays less for its shared network and racks than these prices add up to).
     """
     from dcplan.model.built import pool_table
-    from dcplan.rules import item_of, leaf_split, units_per_rack
+    from dcplan.rules import item_of, leaf_split, rack_share
 
     catalog = built.catalog
     homing = 2 if built.scenario.policies.network.dual_homed else 1
@@ -197,7 +197,7 @@ def port_and_rack_prices(built, cost: np.ndarray) -> np.ndarray:
                                                                 item.nics.speed), 0.0)
         rack = rack_price.get((pool.item, pool.site, pool.group))
         if rack:
-            unit[p] += rack * units_per_rack(sites[pool.site], item.rack_units, item.power)
+            unit[p] += rack * rack_share(sites[pool.site], item)
     indices, coefficients = pool_table(built).sum(unit, unit).arrays()
     prices = np.zeros(len(cost))
     prices[indices] = coefficients

@@ -317,6 +317,10 @@ def _solve_pulp(matrix: Matrix, engine: str, time_limit: float, gap: float, thre
             # PuLP 3.3 deprecates PULP_CBC_CMD in favour of COIN_CMD with a separately installed CBC;
             # the bundled binary is what a plain `pip install` provides, so keep it until PuLP 4.
             warnings.simplefilter("ignore", DeprecationWarning)
+            if engine != "cbc":
+                from dcplan.solve.banner import spend_banner
+
+                spend_banner()  # PuLP's HiGHS (highspy) prints its banner at its first Highs
             solver = pulp.PULP_CBC_CMD(**options) if engine == "cbc" else pulp.HiGHS(**options)
         if not solver.available():
             raise SolverFailure(f"PuLP cannot find the {engine} engine")

@@ -57,7 +57,8 @@ from functools import lru_cache
 from dcplan.sizing import spares as spares_math
 from dcplan.model import switch_count
 from dcplan.model.linear import Owner
-from dcplan.rules import DEMAND_TOLERANCE, HOURS_PER_YEAR, group_of, idle_kw, item_of, leaf_split, pool_bound, units_per_rack
+from dcplan.rules import (DEMAND_TOLERANCE, HOURS_PER_YEAR, group_of, idle_kw, item_of, leaf_split, placement_refusal,
+                          pool_bound, rack_share)
 
 _EPS = 1e-9
 
@@ -171,7 +172,7 @@ class _Ledger:
         if not delta:
             return 0
         item = self.catalog.find(key[0])[1]
-        factor = units_per_rack(site, item.rack_units, item.power)
+        factor = rack_share(site, item)
         before = self.units[key]
         return math.ceil((before + delta) * factor - _EPS) - math.ceil(before * factor - _EPS)
 
@@ -241,16 +242,35 @@ def greedy_plan(scenario, catalog, requirements) -> GreedyResult:
         size = options[0][3] if options else 0.0
         allowed = len(w.sites) if w.sites is not None else len(scenario.sites)
         plans.append((0 if req.kind == "training" else 1, allowed, -size, w.name, options))
+    # storage colocated with a training run is placed right after the run, before the site fills up
+    first = {p[3]: p[:3] for p in plans}
+    plans = [(*first.get(getattr(workloads[p[3]], "colocate_with", None), p[:3]), *p[3:]) for p in plans]
     plans.sort(key=lambda p: p[:4])
     unplaced = []
     for *_, name, options in plans:
         w, req = workloads[name], requirements[name]
+        if getattr(w, "colocate_with", None) is not None:
+            req, options = _follow_cluster(ledger, w, req, options, requirements)
         placed = (_place_training(ledger, w, req, options) if req.kind == "training"
                   else _place_service(ledger, scenario, w, req, options))
         if not placed:
             unplaced.append(name)
     pools = [GreedyPool(w, item, site, x, y) for (w, item, site), (x, y) in ledger.pools.items() if x or y]
     return GreedyResult(pools, complete=not unplaced, unplaced=sorted(unplaced))
+
+
+def _follow_cluster(ledger, w, req, options, requirements):
+    """Storage colocated with a training run goes where the run's cluster went, with the throughput that
+    cluster needs if dcplan derived it from the run (dcplan/model/colocation.py)."""
+    placed = [(item, site) for (name, item, site), (x, _) in ledger.pools.items() if name == w.colocate_with and x]
+    if not placed:
+        return req, []
+    item, site = placed[0]
+    cluster = next(c for c in requirements[w.colocate_with].candidates if c.item == item)
+    need = cluster.detail.get("storage_throughput_GBps", 0.0)
+    if need > 0 and w.name == f"{w.colocate_with}.storage":
+        req = replace(req, demand={**req.demand, "throughput_GBps": need})
+    return req, [o for o in options if o[2] == site]
 
 
 def _options(scenario, catalog, w, req) -> list[tuple]:
@@ -262,7 +282,7 @@ def _options(scenario, catalog, w, req) -> list[tuple]:
             continue
         for cand in req.candidates:
             item = item_of(catalog, req.kind, cand.item)
-            if item.price is None:
+            if item.price is None or placement_refusal(site, item) is not None:
                 continue
             if req.kind == "training":
                 n = cand.fixed_count
@@ -337,8 +357,10 @@ def _fill(ledger, w, req, options, demand, supply, nodes, down, cap=None) -> boo
         if first_set:
             n = max(n, req.min_units)
         x0 = ledger.pools.get((w.name, cand.item, site), (0, 0))[0]
-        n = min(n, pool_bound(req, cand) - x0)
+        whole = cand.units_per_replica  # replicas spanning servers are bought whole
+        n = min(-(-n // whole) * whole, -(-pool_bound(req, cand) // whole) * whole - x0)
         n = ledger.most_that_fit(w, req.kind, cand.item, site, n) if n > 0 else 0
+        n -= n % whole
         if n <= 0 or (first_set and n < req.min_units):
             continue
         item = item_of(ledger.catalog, req.kind, cand.item)
@@ -365,7 +387,8 @@ def warm_start(built, result: GreedyResult) -> list[float]:
         if pool.kind == "training":
             values[index(pool.choice)] = 1.0
             continue
-        values[index(pool.active)] = float(got.active)
+        variable, units_per_value = next(iter(pool.active.terms.items()))  # x, or replicas of k servers
+        values[variable] = float(got.active) / units_per_value
         site_nodes[(pool.workload, pool.site, pool.period)] += got.active
         _set(values, lm.find("y", pool.owner), float(got.spares))
         _set(values, lm.find("e", pool.owner), 1.0 if got.active > 0 else 0.0)
@@ -418,7 +441,7 @@ def _rack_values(built, values, index) -> None:
             units[(s_id, fabric.site, fabric.group)] += switch_count(fabric, s_id).value(values)
     for (item_id, site_name, group), racks in built.racks.items():
         item = built.catalog.find(item_id)[1]
-        factor = units_per_rack(sites[site_name], item.rack_units, item.power)
+        factor = rack_share(sites[site_name], item)
         values[index(racks)] = float(math.ceil(units[(item_id, site_name, group)] * factor - _EPS))
 
 

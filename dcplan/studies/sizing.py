@@ -16,14 +16,17 @@ NOT_READ_BY_SIZING = frozenset({"dcplan", "name", "description", "horizon", "cur
 
 
 def size_base(scenario) -> dict | None:
-    """Every workload's requirement, by name (what plan_scenario would compute); None for a build-out,
-    which is sized period by period inside plan_scenario (its demands differ between periods)."""
+    """Every workload's requirement, by name (what plan_scenario would compute), the storage derived
+    from training runs included; None for a build-out, which is sized period by period inside
+    plan_scenario (its demands differ between periods)."""
     if scenario.periods is not None or scenario.installed:
         return None
     from dcplan.scenario.catalog import effective
     from dcplan.sizing import size_scenario
+    from dcplan.sizing.derived import with_derived_workloads
 
-    return size_scenario(scenario, effective(scenario.catalog))
+    catalog = effective(scenario.catalog)
+    return size_scenario(with_derived_workloads(scenario, catalog), catalog)
 
 
 def requirements_for(scenario, base, base_requirements: dict | None) -> tuple[dict | None, int]:
@@ -33,6 +36,7 @@ def requirements_for(scenario, base, base_requirements: dict | None) -> tuple[di
     """
     from dcplan.scenario.catalog import effective
     from dcplan.sizing import size_scenario
+    from dcplan.sizing.derived import couple, with_derived_workloads
 
     if base_requirements is None:  # a build-out: plan_scenario sizes each period
         return None, len(scenario.workloads)
@@ -40,9 +44,12 @@ def requirements_for(scenario, base, base_requirements: dict | None) -> tuple[di
     if any(getattr(scenario, name) != getattr(base, name) for name in fields
            if name not in NOT_READ_BY_SIZING and name != "workloads"):
         return None, len(scenario.workloads)
+    catalog = effective(scenario.catalog)
+    scenario, base = with_derived_workloads(scenario, catalog), with_derived_workloads(base, catalog)
     before = {w.name: w for w in base.workloads}
     changed = [w for w in scenario.workloads if before.get(w.name) != w or w.name not in base_requirements]
-    sized = size_scenario(scenario.model_copy(update={"workloads": changed}),
-                          effective(scenario.catalog)) if changed else {}
-    return {w.name: sized[w.name] if w.name in sized else base_requirements[w.name]
-            for w in scenario.workloads}, len(changed)
+    sized = size_scenario(scenario.model_copy(update={"workloads": changed}), catalog) if changed else {}
+    reused = {w.name: sized[w.name] if w.name in sized else base_requirements[w.name] for w in scenario.workloads}
+    # A run's storage takes the throughput of the run's candidate clusters, so it is coupled again over the
+    # whole set: a re-sized run with reused storage (or the reverse) must agree.
+    return couple(reused, scenario, catalog), len(changed)

@@ -20,6 +20,9 @@ from dcplan.vocab import Stage
 def plan_buildout(run, planning):
     """Plan a build-out; `run` is dcplan.usecases.planning's run context, `planning` the helpers it
     shares (refuse_absurd_pools, input_warnings, no_plan, UnsafeInput)."""
+    from dcplan.sizing.derived import with_derived_workloads
+
+    run.scenario = with_derived_workloads(run.scenario, run.catalog)  # the storage each training run needs
     requirements, candidates = _size(run, planning)
     out = _build(run, planning, candidates)
     hint = _warm_start(run, out)

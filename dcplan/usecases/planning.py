@@ -170,7 +170,9 @@ def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_pr
     with it); `on_status(progress)` gets the Progress whenever it changes (the CLI's spinner).
     `requirements`, when given, is this scenario's sizing already done
     (`dcplan.sizing.size_scenario`'s result, by workload name): a sweep sizes its scenario once and
-    re-sizes per point only the workloads a point changes (dcplan/studies/sizing.py).
+    re-sizes per point only the workloads a point changes (dcplan/studies/sizing.py); it must cover
+    the storage derived from training runs (dcplan.sizing.derived.with_derived_workloads), else the
+    scenario is sized afresh.
     """
     options = options or SolveOptions()
     if options.objective:
@@ -204,10 +206,13 @@ def _size_and_build(run: _Run) -> None:
     """Size every workload, drop dominated candidates, build the model (and save it if asked)."""
     from dcplan import model as model_module
     from dcplan.sizing import size_scenario
+    from dcplan.sizing.derived import with_derived_workloads
     from dcplan.sizing.pruning import prune_dominated
 
     with run.stages(Stage.SIZE):
-        if run.requirements is None:  # not sized beforehand (plan_scenario's `requirements`)
+        run.scenario = with_derived_workloads(run.scenario, run.catalog)  # the storage each training run needs
+        if run.requirements is None or any(w.name not in run.requirements for w in run.scenario.workloads):
+            # not sized beforehand (plan_scenario's `requirements`), or sized without the derived storage
             run.requirements = size_scenario(run.scenario, run.catalog)
         _refuse_absurd_pools(run.requirements)
     run.check_time("sizing the workloads")
@@ -366,6 +371,23 @@ def _no_plan_message(status: str, engine: str) -> str:
     return f"the {engine} engine stopped (time limit) before finding any plan; raise --time-limit or loosen --gap"
 
 
+def _reasons(req) -> list[tuple[str, str]]:
+    """Why candidates were ruled out: every one when latency is the reason (each with the best it
+    achieves), else the first six."""
+    items = list(req.excluded.items())
+    return items if any(why.startswith("cannot meet") for _, why in items) else items[:6]
+
+
+def _derived_hint(scenario, name: str) -> str:
+    """What to do when the storage dcplan derives for a training run cannot be bought."""
+    workload = next((w for w in scenario.workloads if w.name == name), None)
+    target = getattr(workload, "colocate_with", None)
+    if target is None or name != f"{target}.storage":
+        return ""
+    return (f"; it is the checkpoint and dataset storage of training {target}: price a storage node "
+            f"(catalog.prices) or set `storage: null` on {target} if the run uses storage outside the plan")
+
+
 def _why_no_plan(built, requirements, status: str, engine: str, time_limit: float) -> list[str]:
     """Plain-language reasons for an infeasible scenario: workloads nothing can serve, limits hit."""
     from dcplan.solve.diagnose import limits_hit
@@ -376,8 +398,9 @@ def _why_no_plan(built, requirements, status: str, engine: str, time_limit: floa
     for name, req in requirements.items():
         pools = [p for p in built.pools if p.workload == name]
         if not pools:
-            reasons = "; ".join(f"{item}: {why}" for item, why in list(req.excluded.items())[:6])
-            hints.append(f"workload {name}: no purchasable item can serve it ({reasons or 'no candidates'})")
+            reasons = "; ".join(f"{item}: {why}" for item, why in _reasons(req))
+            hints.append(f"workload {name}: no purchasable item can serve it ({reasons or 'no candidates'})"
+                         + _derived_hint(built.scenario, name))
     if hints:
         return hints
     if time_limit <= 0.05:

@@ -19,7 +19,7 @@ import math
 from pathlib import Path
 
 from dcplan.diagnostics import Diagnostic
-from dcplan.rules import POOL_SIZE_LIMIT, attribute, item_of, least_units, where_matches
+from dcplan.rules import POOL_SIZE_LIMIT, attribute, item_of, least_units, placement_refusal, where_matches
 from dcplan.scenario.load import LoadResult, load_scenario
 
 MAX_PRICED_HINTS = 3
@@ -69,6 +69,7 @@ def sizing_diagnostics(scenario, positions) -> list[Diagnostic]:
             problems.append(positions.diagnostic("sizing", str(err), at))
             continue
         problems += _unpriced(workload, req, catalog, positions, at)
+        problems += _unplaceable(scenario, workload, req, catalog, positions, at)
         problems += _too_large(workload, req, positions, at)
         problems += _unreachable_availability(scenario, workload, req, catalog, positions, at)
     problems += _unreachable_minimums(scenario, catalog, positions)
@@ -86,6 +87,23 @@ def _unpriced(workload, req, catalog, positions, at: tuple) -> list[Diagnostic]:
     return [positions.diagnostic(
         "unpriced", f"workload {workload.name}: only items without a price could serve it ({listed}); the "
         "catalog has no public price for them, so they are never bought", at, hint=hint)]
+
+
+def _unplaceable(scenario, workload, req, catalog, positions, at: tuple) -> list[Diagnostic]:
+    """Priced candidates exist, but none can stand at any of the workload's sites (cooling, or a rack-scale
+    system over the sites' rack power): the model would have nothing to buy."""
+    priced = [item_of(catalog, req.kind, c.item) for c in req.candidates]
+    priced = [item for item in priced if item.price is not None]
+    sites = [s for s in scenario.sites if workload.sites is None or s.name in workload.sites]
+    if not priced or not sites:
+        return []
+    refusals = [placement_refusal(site, item) for item in priced for site in sites]
+    if any(refusal is None for refusal in refusals):
+        return []
+    return [positions.diagnostic(
+        "no-site", f"workload {workload.name}: no site can hold what could serve it: {refusals[0]}"
+        + (f" (and {len(refusals) - 1} more)" if len(refusals) > 1 else ""), at,
+        hint="give a site `cooling: liquid` or `cooling: both` (with `liquid_rack_power`), or allow other servers")]
 
 
 def _too_large(workload, req, positions, at: tuple) -> list[Diagnostic]:

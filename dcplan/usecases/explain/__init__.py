@@ -98,7 +98,10 @@ def _build(scenario):
     from dcplan.scenario import catalog as catalog_module
     from dcplan.sizing import size_scenario
 
+    from dcplan.sizing.derived import with_derived_workloads
+
     catalog = catalog_module.effective(scenario.catalog)
+    scenario = with_derived_workloads(scenario, catalog)  # the storage each training run needs
     unpinned = scenario.model_copy(update={"workloads": [w.model_copy(update={"sites": None})
                                                          for w in scenario.workloads]})
     try:

@@ -127,7 +127,9 @@ def _describe_workload(work: Work, parts: tuple) -> str:
     else:
         text = "needs " + ", ".join(f"{amount:,.6g} {dim}" for dim, amount in req.demand.items() if amount > 0)
     if not any(p.workload == workload.name for p in work.built.pools):
-        reasons = "; ".join(f"{item}: {why}" for item, why in list(req.excluded.items())[:4]) or "no candidates"
+        items = list(req.excluded.items())
+        latency = any(why.startswith("cannot meet") for _, why in items)  # name the best each achieves
+        reasons = "; ".join(f"{item}: {why}" for item, why in (items if latency else items[:4])) or "no candidates"
         text += f"; no purchasable item can serve it ({reasons})"
     return text
 

@@ -1,0 +1,81 @@
+"""Calibrated serving efficiencies: what share of peak memory bandwidth and FLOP/s engines achieve.
+
+The factors are fitted by dcplan/sizing/calibrate.py (`make calibrate`) on the calibration part
+of calibration/inference.yaml and written to data/efficiency.yaml; docs/sizing.md shows the fit
+and every prediction against its measurement. A workload may override both factors.
+
+Lookup, most specific first: the accelerator's family at the workload's precision; the same
+family at another precision (the kernels differ less than the hardware does); the lowest factors
+of the fitted groups, for families no published measurement covers (reported as uncalibrated):
+a plan should not favour hardware that no measurement backs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from dcplan.sizing.serving import Efficiency
+
+PRECISION_PREFERENCE = {"bf16": ("bf16", "fp8", "fp4"), "fp8": ("fp8", "bf16", "fp4"), "fp4": ("fp4", "fp8", "bf16")}
+
+
+@dataclass(frozen=True)
+class Factors:
+    hbm: float
+    compute: float
+    points: int
+    source: str  # "hopper/fp8 (25 calibration points)", "median of fitted groups (family gaudi3 uncalibrated)"
+
+
+@dataclass(frozen=True)
+class Table:
+    groups: dict  # (family, precision) -> Factors
+    allreduce_s: float
+    step_s: float
+
+    def factors(self, family: str | None, precision: str) -> Factors:
+        for candidate in PRECISION_PREFERENCE[precision]:
+            found = self.groups.get((family, candidate))
+            if found is not None:
+                if candidate == precision:
+                    return found
+                return Factors(found.hbm, found.compute, found.points,
+                               f"{family}/{candidate}, the nearest calibrated precision ({found.points} points)")
+        hbm = min(f.hbm for f in self.groups.values())
+        compute = min(f.compute for f in self.groups.values())
+        why = f"family {family} uncalibrated" if family else "accelerator without a family"
+        return Factors(hbm, compute, 0, f"lowest of the calibrated groups ({why})")
+
+    def efficiency(self, family: str | None, precision: str, hbm: float | None = None,
+                   compute: float | None = None, allreduce_s: float | None = None,
+                   step_s: float | None = None) -> tuple[Efficiency, str]:
+        """The step model's efficiencies, the workload's own where it sets them, and where they come from."""
+        found = self.factors(family, precision)
+        source = found.source if hbm is None and compute is None else "set by the workload" + (
+            "" if hbm is not None and compute is not None else f", the rest {found.source}")
+        return Efficiency(hbm=found.hbm if hbm is None else hbm, compute=found.compute if compute is None else compute,
+                          allreduce_s=self.allreduce_s if allreduce_s is None else allreduce_s,
+                          step_s=self.step_s if step_s is None else step_s), source
+
+
+def parse(data: dict) -> Table:
+    groups = {}
+    for family, by_precision in data["factors"].items():
+        for precision, entry in by_precision.items():
+            groups[(family, precision)] = Factors(
+                float(entry["hbm"]), float(entry["compute"]), int(entry["points"]),
+                f"{family}/{precision} ({int(entry['points'])} calibration points)")
+    shared = data["shared"]
+    return Table(groups=groups, allreduce_s=float(shared["allreduce_latency_us"]) * 1e-6,
+                 step_s=float(shared["step_overhead_ms"]) * 1e-3)
+
+
+@lru_cache(maxsize=1)
+def calibrated() -> Table:
+    """The factors shipped with dcplan (data/efficiency.yaml)."""
+    import yaml
+
+    text = (resources.files(__package__) / "data" / "efficiency.yaml").read_text(encoding="utf-8")
+    return parse(yaml.safe_load(text))
