@@ -109,7 +109,8 @@ def run_engine(path: str, method: str, time_limit: float, gap: float, after_load
 def run_greedy(path: str) -> dict:
     from dcplan.scenario import catalog as catalog_module
     from dcplan import model
-    from dcplan.solve.greedy import evaluate, greedy_plan
+    from dcplan.solve.greedy import greedy_plan
+    from dcplan.solve.greedy_values import evaluate
     from dcplan.plan.extract import extract
     from dcplan.sizing import size_scenario
     from dcplan.plan.verify import PlanVerificationError, verify

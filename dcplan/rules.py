@@ -12,6 +12,34 @@ import re
 from dataclasses import dataclass, field
 
 HOURS_PER_YEAR = 8760.0
+
+BOM_ORDER = {"server": 0, "storage": 1, "switch": 2, "optic": 3, "rack": 4, "facility": 5}
+"""The order of BOM lines of one site: equipment, then rack positions, then facility power built."""
+
+POWER_BLOCK = "power-block"
+"""The BOM item of a block of facility power built at a site with `build`."""
+
+
+def lease_factor(lease, horizon: float) -> float:
+    """What one leased unit adds to opex per year of the horizon: it is paid every hour of the horizon
+    and for at least one term, price_per_hour · 8760 · max(horizon, term) / horizon."""
+    return lease.price_per_hour * HOURS_PER_YEAR * max(horizon, lease.term) / horizon
+
+
+def pays_electricity(site) -> bool:
+    """Is the site's electricity paid by the kWh? Not at a colocation site (in the rent) or in the cloud
+    (in the instances' hourly price)."""
+    return getattr(site, "colocation", None) is None and not getattr(site, "cloud", False)
+
+
+def colocation_per_kw_year(site) -> float:
+    """What a colocation site charges per kW of IT power per year (electricity included)."""
+    return 12.0 * site.colocation.price_per_kw_month
+
+
+def block_price(site) -> float:
+    """The price of one block of facility power at a site with `build`: MW per block × cost per MW."""
+    return site.build.block / 1000.0 * site.build.cost_per_mw
 DEFAULT_IDLE_SHARE = 0.30
 """Idle power when a catalog item gives none: 30 % of its maximum draw (documented in
 docs/scenario-format.md; typical of servers at idle, SPECpower_ssj2008 results)."""
@@ -74,6 +102,10 @@ def placement_refusal(site, item) -> str | None:
     """Why an item cannot stand at a site, or None. A liquid-cooled item needs a site with liquid
     cooling (`liquid` or `both`); a rack-scale item (a whole rack as shipped) needs racks of at
     least its power, since it cannot be spread over several positions."""
+    if getattr(item, "cloud", False) and not getattr(site, "cloud", False):
+        return f"{item.id} is a cloud offer and site {site.name} is not a cloud site"
+    if getattr(site, "cloud", False) and not getattr(item, "cloud", False):
+        return f"site {site.name} is a cloud site: only cloud offers run there, not {item.id}"
     if cooling_of(item) == "liquid" and getattr(site, "cooling", "air") == "air":
         return f"{item.id} is liquid-cooled and site {site.name} has air cooling only"
     if getattr(item, "rack_scale", False) and item.power > rack_power_for(site, item) + 1e-9:
@@ -87,6 +119,8 @@ def rack_share(site, item) -> float:
     any other item packs by rack units and by the power of the racks of its cooling kind
     (units_per_rack). Each item has racks of its own in the model, so liquid-cooled items never
     share a rack with air-cooled ones."""
+    if getattr(site, "cloud", False):
+        return 0.0  # the provider's racks
     if getattr(item, "rack_scale", False):
         return 1.0
     return units_per_rack(site, item.rack_units, item.power, rack_power_for(site, item))

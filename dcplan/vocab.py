@@ -119,6 +119,8 @@ class RowFamily(_Words):
     MASTER = "master"
     OWNERSHIP = "ownership"  # build-outs: what is in use is owned (bought, installed, not retired)
     METRICS = "metrics"  # rows that define a total (the peak power of a build-out)
+    BUILD = "build"  # a site not built yet: facility power within the blocks built
+    LEASES = "leases"  # units leased instead of bought: no more than in use (all of them for lease-only items)
 
 
 RELAXABLE_FAMILIES = (RowFamily.POWER, RowFamily.RACKS, RowFamily.LIMITS, RowFamily.CONSTRAINTS)
@@ -141,6 +143,7 @@ class Category(_Words):
     SWITCH = "switch"
     OPTIC = "optic"
     RACK = "rack"
+    FACILITY = "facility"  # blocks of facility power built at a site with `build`
 
 
 SECURITY_LEVELS = ("public", "internal", "confidential", "restricted")

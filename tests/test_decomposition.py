@@ -13,7 +13,7 @@ from dcplan.usecases import planning as api
 from dcplan.solve import blocks
 from dcplan.scenario import catalog
 from dcplan.solve import decompose
-from dcplan.solve import greedy
+from dcplan.solve import greedy, greedy_values
 from dcplan.solve import master
 from dcplan import model
 from dcplan.sizing import pruning as reduce
@@ -83,7 +83,7 @@ def test_training_back_end_fabric_belongs_to_its_workload():
 @pytest.mark.parametrize("seed", SEEDS)
 def test_master_plans_satisfy_the_full_model(seed):
     scenario, effective, requirements, reduced, built = built_model(seed)
-    start = greedy.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
+    start = greedy_values.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
     assert start.feasible
     found = blocks.find_blocks(built)
     blocks.solve_for_cuts(built, found, 60)
@@ -103,7 +103,7 @@ def test_master_plans_satisfy_the_full_model(seed):
 def test_decomposition_bound_is_below_the_optimum_and_its_plan_verifies(seed):
     scenario, effective, requirements, reduced, built = built_model(seed)
     optimum = exact(built.lm).objective
-    start = greedy.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
+    start = greedy_values.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
     found = blocks.find_blocks(built)
     blocks.solve_for_cuts(built, found, 60)
     blocks.add_cuts(built, found)
@@ -121,7 +121,7 @@ def test_decomposition_bound_is_below_the_optimum_and_its_plan_verifies(seed):
 def test_lagrangian_bound_equals_lp_bound_of_the_master_when_pricing_finds_nothing():
     """After pricing has nothing better to offer, z_RMP + Σ min(0, rc) is z_RMP itself."""
     scenario, effective, requirements, reduced, built = built_model(seed=2)
-    start = greedy.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
+    start = greedy_values.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
     found = blocks.find_blocks(built)
     blocks.solve_for_cuts(built, found, 60)
     chosen = master.columns(built, found, [start.values])

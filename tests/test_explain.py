@@ -227,22 +227,23 @@ def test_a_limit_at_its_bound_that_costs_nothing_does_not_bind(feasible):
 
 
 def test_a_limit_far_from_its_bound_binds_through_a_discrete_choice():
-    """frontier-pretraining with both sites at 14 MW trains on GB200 racks at iowa-1, using 12.0 MW of its 14:
-    the cheaper Gaudi 3 cluster needs a little more than 14 MW. The slack is large, so zero slack said "no limit
-    binds"; re-solving with iowa-1's power relaxed finds the cheaper plan (16 MW lowers TCO from 310.6 M to
-    298.7 M with the calibrated sizing, goodput and the run's own storage)."""
+    """frontier-pretraining with both sites at 14 MW trains on B200 at iowa-1 (13.7 of its 14 MW); ohio-1 is
+    not used at all, 0 of 14 MW. Its slack is the whole limit, so zero slack said "no limit binds"; yet with
+    more power there a cheaper cluster fits at ohio-1 (a discrete choice: the whole run moves), which
+    re-solving with ohio-1's power relaxed finds."""
     scenario = ROOT / "scenarios" / "frontier-pretraining.yaml"
     overrides = ["sites.0.power=14 MW", "sites.1.power=14 MW"]
     result = explain.explain_file(scenario, overrides, step=0.10)
-    assert result.objective_value == pytest.approx(310.6e6, rel=1e-3)
-    iowa = next(b for b in result.binding if b.path == "sites[0].power")
-    assert iowa.improvement > 0 and 14_000 < iowa.relaxed_to <= 16_000
-    assert iowa.description.startswith(f"raising sites[0].power to ")
-    relaxed = load_scenario(scenario, [*overrides, iowa.set_argument])
+    base = plan_scenario(load_scenario(scenario, overrides).scenario)
+    assert result.objective_value == pytest.approx(base.objective_value, rel=1e-3)
+    ohio = next(b for b in result.binding if b.path == "sites[1].power")
+    assert ohio.value == pytest.approx(0.0, abs=1e-6) and ohio.limit == pytest.approx(14_000)
+    assert ohio.improvement > 0 and 14_000 < ohio.relaxed_to <= 28_000
+    assert ohio.description.startswith("raising sites[1].power to ")
+    relaxed = load_scenario(scenario, [*overrides, ohio.set_argument])
     plan = plan_scenario(relaxed.scenario)
-    assert plan.objective_value == pytest.approx(result.objective_value - iowa.improvement, rel=1e-4)
-    sixteen = plan_scenario(load_scenario(scenario, [*overrides[1:], "sites.0.power=16 MW"]).scenario)
-    assert sixteen.objective_value == pytest.approx(298.7e6, rel=1e-3)
+    assert plan.objective_value == pytest.approx(result.objective_value - ohio.improvement, rel=1e-4)
+    assert {line.site for line in plan.bom if line.category == "server"} == {"ohio-1"}
 
 
 def test_feasible_without_binding_limits(feasible):

@@ -10,7 +10,8 @@ import pytest
 
 from dcplan.usecases.planning import SolveOptions, plan_scenario
 from dcplan.scenario.catalog import effective
-from dcplan.solve.greedy import GreedyResult, evaluate, fabric_counts, greedy_plan, spares_for, warm_start
+from dcplan.solve.greedy import GreedyResult, fabric_counts, greedy_plan, spares_for
+from dcplan.solve.greedy_values import evaluate, warm_start
 from dcplan.model.build import build
 from dcplan.plan.extract import extract
 from dcplan.scenario.load import load_scenario

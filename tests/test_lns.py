@@ -11,7 +11,7 @@ import pytest
 from bench.generate import generate
 from dcplan.solve import blocks
 from dcplan.scenario import catalog
-from dcplan.solve import greedy
+from dcplan.solve import greedy, greedy_values
 from dcplan.solve import lns
 from dcplan import model
 from dcplan.sizing import pruning as reduce
@@ -32,7 +32,7 @@ def built_model(workloads=30, seed=5):
 
 def test_improves_a_greedy_plan_and_stays_feasible_and_verified():
     scenario, effective, requirements, built, reduced = built_model()
-    start = greedy.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
+    start = greedy_values.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
     assert start.feasible
     values, solved, improved = lns.improve(built, start.values, time.perf_counter() + 20, batch_size=5)
     assert solved >= 2
@@ -45,7 +45,7 @@ def test_improves_a_greedy_plan_and_stays_feasible_and_verified():
 
 def test_neighbourhood_with_everything_free_is_the_full_model():
     scenario, effective, _, built, reduced = built_model(workloads=10, seed=2)
-    start = greedy.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
+    start = greedy_values.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
     sub, mapping = lns.neighbourhood(built.lm.matrix(), np.asarray(start.values), np.ones(len(start.values), bool))
     assert mapping.tolist() == list(range(len(built.lm.variables)))
     full = solve(built.lm, "scip", time_limit=60, gap=0.0)
@@ -55,7 +55,7 @@ def test_neighbourhood_with_everything_free_is_the_full_model():
 
 def test_fixed_variables_move_into_the_bounds():
     scenario, effective, _, built, reduced = built_model(workloads=10, seed=2)
-    start = greedy.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
+    start = greedy_values.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
     owned = blocks.owners(built.lm)
     first = scenario.workloads[0].name
     free = np.ones(len(start.values), dtype=bool)

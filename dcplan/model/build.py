@@ -11,6 +11,7 @@ from dcplan.model.capacity import add_power, add_racks
 from dcplan.model.colocation import add_colocation
 from dcplan.model.cuts import add_valid_inequalities
 from dcplan.model.demand import add_demand, add_site_failure, add_storage_durability
+from dcplan.model.leases import add_leases
 from dcplan.model.linear import LinearModel
 from dcplan.model.network import add_network
 from dcplan.model.pools import add_pools
@@ -35,8 +36,9 @@ def build(scenario: Scenario, catalog: Catalog, requirements: dict[str, Requirem
     built = BuiltModel(scenario, catalog, requirements, lm if lm is not None else LinearModel(),
                        strengthen=strengthen, period=None if lm is None else lm.period)
     steps = [add_pools, add_demand, add_site_failure, add_storage_durability, add_colocation, add_spares,
-             *([add_valid_inequalities] if strengthen else []), add_network, add_racks, add_power, add_metrics,
-             add_generic_constraints]
+             *([add_valid_inequalities] if strengthen else []), add_network, add_racks, add_power,
+             *([add_leases] if whole else []),  # a build-out buys what it uses: leases are for single purchases
+             add_metrics, add_generic_constraints]
     for step in steps:
         step(built)
         if between is not None:

@@ -13,12 +13,20 @@ where I is the installed base still in service and alive(c,q,p) means bought at 
 and not retired by the start of p: y_q ≤ y_p < y_q + lifetime_c. Units never move between sites
 and are never sold; a unit not needed in a period is switched off (no power, no rack position).
 Optics follow their switch type (b_o[s,k,q], same lifetime); fitted rack positions, when racks
-have a price, are bought once and kept (b_r[k,q]).
+have a price, are bought once and kept (b_r[k,q]). At a site being built (`sites[].build`) the blocks
+standing in period p, n[k,p] (dcplan.model.capacity.add_site_build), never fall: blocks stay built,
+
+    n[k,p] ≥ n[k,p-1]                                             blocks[site=k,period=p]
+
+and n[k,p] − n[k,p-1] blocks are bought in p (n[k,-1] = 0), so each block is paid, and discounted,
+in the period it is first needed.
 
 Costs, with d_p = (1 + r)^-(y_p - y_0) the discount factor and L_p the period's length in years:
 
     capex_p = Σ price_c·(1 + g_c)^(y_p - y_0)·b[c,k,p] + optic and rack purchases
-    opex_p  = energy cost_p (per year, of the equipment in use) + m · Σ_{q alive} capex of b[·,·,q]
+              + Σ_k block price_k·(n[k,p] − n[k,p-1])
+    opex_p  = energy cost_p (per year, of the equipment in use) + colocation rent_p (per year, of its IT power)
+              + m · Σ_{q alive} capex of b[·,·,q]
     NPV     = Σ_p d_p·(capex_p + L_p·opex_p)
 
 Objective `tco` is the NPV; `capex` the undiscounted sum of purchases; `energy` and `carbon` the
@@ -34,7 +42,7 @@ from dataclasses import dataclass, field
 from dcplan.model.build import build
 from dcplan.model.built import BuiltModel, optics_count, switch_count
 from dcplan.model.linear import Expr, LinearModel, Owner, total
-from dcplan.rules import category_of
+from dcplan.rules import block_price, category_of
 from dcplan.scenario.catalog import Catalog
 from dcplan.scenario.periods import label_year
 from dcplan.scenario.schema import Scenario
@@ -55,6 +63,7 @@ class Buildout(BuiltModel):
     purchases: dict[tuple[str, str, str, int], Expr] = field(default_factory=dict)  # (category, item, site, q)
     optic_purchases: dict[tuple[str, str, int], Expr] = field(default_factory=dict)  # (switch, site, q)
     rack_purchases: dict[tuple[str, int], Expr] = field(default_factory=dict)  # (site, q)
+    block_purchases: dict[tuple[str, int], Expr] = field(default_factory=dict)  # (site, q): blocks built in q
     period_metrics: list[dict[str, Expr]] = field(default_factory=list)
     installed: dict[tuple[str, str, int], int] = field(default_factory=dict)  # (item, site, p) -> units in service
 
@@ -86,6 +95,9 @@ def build_buildout(scenario: Scenario, catalog: Catalog, requirements: list[dict
         out.warnings.extend(w for w in part.warnings if w not in out.warnings)
         for name, pools in part.by_workload.items():
             out.by_workload.setdefault(name, []).extend(pools)
+    if any(getattr(catalog.find(pool.item)[1], "lease", None) is not None for pool in out.pools):
+        out.warnings.append("leases are not planned in build-outs or with installed equipment yet: items with a "
+                            "lease offer are bought, and items that can only be leased are not used")
     out.installed = installed_in_service(scenario, catalog, labels, years)
     add_ownership(out)
     add_buildout_metrics(out)
@@ -168,6 +180,7 @@ def add_ownership(out: Buildout) -> None:
                   origin="installed", owner=_period_owner(out, p, item=item_id, site=site))
         _optics_ownership(out, p, part)
         _rack_ownership(out, p, part)
+        _blocks_stay_built(out, p, part)
 
 
 def _purchase(out: Buildout, category: str, item_id: str, site: str, q: int) -> Expr:
@@ -211,6 +224,17 @@ def _rack_ownership(out: Buildout, p: int, part: BuiltModel) -> None:
                   owner=_period_owner(out, p, item="rack", site=site))
 
 
+def _blocks_stay_built(out: Buildout, p: int, part: BuiltModel) -> None:
+    """Blocks of facility power standing in p are those of p − 1 and those built in p (never fewer)."""
+    for site, blocks in part.site_blocks.items():
+        before = out.parts[p - 1].site_blocks[site] if p > 0 else Expr()
+        out.block_purchases[(site, p)] = blocks - before
+        if p > 0:
+            out.lm.ge(scoped(out, f"blocks[site={site}]", p), "ownership", blocks, before,
+                      origin=f"sites[{[s.name for s in out.scenario.sites].index(site)}].build",
+                      owner=_period_owner(out, p, site=site))
+
+
 def price_in(out: Buildout, item, q: int) -> float:
     """An item's price in period q: its catalog price changing by `price_change` per year."""
     return item.price * (1.0 + getattr(item, "price_change", 0.0)) ** out.years[q]
@@ -233,10 +257,13 @@ def add_buildout_metrics(out: Buildout) -> None:
         capex_of[q].add_scaled(b, catalog.switches[s_id].optic_price)
     for (site, q), b in out.rack_purchases.items():
         capex_of[q].add_scaled(b, rack_price)
+    sites = {s.name: s for s in out.scenario.sites}
+    for (site, q), built_now in out.block_purchases.items():
+        capex_of[q].add_scaled(built_now, block_price(sites[site]))
     npv, capex, energy, carbon = Expr(), Expr(), Expr(), Expr()
     for p, part in enumerate(out.parts):
         owned_capex = _owned_capex(out, p) if maintenance else Expr()
-        opex = part.metrics["energy_cost"] + owned_capex * maintenance
+        opex = part.metrics["energy_cost"] + part.metrics["colocation"] + owned_capex * maintenance
         metrics = {"capex": capex_of[p], "opex": opex, "energy": part.metrics["energy"],
                    "carbon": part.metrics["carbon"], "power": part.metrics["power"],
                    "energy_cost": part.metrics["energy_cost"]}

@@ -72,6 +72,8 @@ class BuiltModel:
     metrics: dict[str, Expr] = field(default_factory=dict)
     site_it_power: dict[str, Expr] = field(default_factory=dict)
     site_racks: dict[str, Expr] = field(default_factory=dict)
+    site_blocks: dict[str, Expr] = field(default_factory=dict)  # blocks of power built at a site with `build`
+    leases: dict[tuple[str, str], Expr] = field(default_factory=dict)  # (item, site) -> units leased
     objective_name: str = "tco"
     warnings: list[str] = field(default_factory=list)
     by_workload: dict[str, list[Pool]] = field(default_factory=dict)  # pools of each workload, in order

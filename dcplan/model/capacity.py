@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from dcplan.model.built import BuiltModel, optics_count, pool_table, pool_values, switch_count
@@ -48,13 +50,15 @@ def add_racks(built: BuiltModel) -> None:
     for index, site in enumerate(scenario.sites):
         used = total(r for (i, k, g), r in built.racks.items() if k == site.name)
         built.site_racks[site.name] = used
+        if site.cloud:
+            continue  # the provider's racks: no limit, no rows
         rows.expr(f"racks[site={site.name}]", "racks", used, hi=float(site.racks), origin=f"sites[{index}].racks",
                   owner=Owner(site=site.name))
     lm.add_batch(rows)
 
 
 def add_power(built: BuiltModel) -> None:
-    """Σ IT power × PUE ≤ site power, per site.
+    """Σ IT power × PUE ≤ site power, per site (a cloud site has no power limit).
 
     IT power = Σ_pools (P_c·x + P_idle,c·y) + Σ_switches P_s·(L + S) + optics · P_optic.
     Spares stand by at idle power: one only draws full power when it replaces a
@@ -74,9 +78,33 @@ def add_power(built: BuiltModel) -> None:
                     it += switch_count(fabric, s_id) * sw.power + optics_count(built, fabric, s_id) * (
                         sw.optic_power / 1000.0)
         built.site_it_power[site.name] = it
-        rows.expr(f"power[site={site.name}]", "power", it * site.pue, hi=float(site.power),
-                  origin=f"sites[{index}].power", owner=Owner(site=site.name))
-    lm.add_batch(rows)
+        if site.cloud:
+            continue  # the provider's power: no limit (its energy is in the instances' hourly price)
+        lm.le(f"power[site={site.name}]", "power", it * site.pue, site.power, origin=f"sites[{index}].power",
+              owner=Owner(site=site.name))  # one row per site: written as it is, the sum is already arrays
+        if site.build is not None:
+            add_site_build(built, index, site, it)
+
+
+def add_site_build(built: BuiltModel, index: int, site, it: Expr) -> None:
+    """A site not built yet: its facility power is built in whole blocks, bought with the plan.
+
+        n[k] ∈ ℤ≥0, n[k] ≤ ⌈power_k / block_k⌉              blocks of facility power built at k
+        IT_k × PUE_k ≤ block_k · n[k]                           build[site=k]
+        capex += n[k] · block_k (MW) · cost_per_mw_k
+
+    The power row above still holds (`power` is the most the site can be built to), so a last
+    block may be built beyond it (a 7.5 MW site in blocks of 5 MW builds 2 and uses 7.5). In a
+    build-out n is the count standing in the period; dcplan/model/buildout.py links periods
+    (blocks stay built) and charges each block in the period it is built.
+    """
+    lm = built.lm
+    most = math.ceil(site.power / site.build.block - 1e-9)
+    owner = Owner(site=site.name)
+    blocks = lm.var(f"blocks[site={site.name}]", ub=most, owner=owner)
+    built.site_blocks[site.name] = blocks
+    lm.le(f"build[site={site.name}]", "build", it * site.pue, blocks * site.build.block,
+          origin=f"sites[{index}].build", owner=owner)
 
 
 def rack_power_field(site, item) -> str:

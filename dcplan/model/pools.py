@@ -19,7 +19,7 @@ def add_pools(built: BuiltModel) -> None:
     replica spanning k servers is bought whole: x = k · r[w,c,k], r ∈ ℤ≥0.
     No pool stands where the item cannot: a liquid-cooled server at an air-cooled
     site, a rack-scale system where racks take less than its power
-    (rules.placement_refusal). Items without a price are not bought: a warning says so for those a workload
+    (rules.placement_refusal). Items without a price or a lease are not bought: a warning says so for those a workload
     names in `servers` (an unpriced item it merely could use, such as a cloud-only
     TPU host of the built-in catalog, is left out quietly; validation refuses a
     workload that only unpriced items could serve).
@@ -36,12 +36,12 @@ def add_pools(built: BuiltModel) -> None:
         group = group_of(scenario, workload.security)
         for cand in req.candidates:
             item = item_of(built.catalog, req.kind, cand.item)
-            if item.price is None and not any(i == cand.item for i, _ in owned):
+            if not obtainable(item) and not any(i == cand.item for i, _ in owned):
                 if cand.item in named:  # an unpriced item a workload merely could use is left out quietly
                     unpriced.setdefault(cand.item, []).append(workload.name)
                 continue
             # An item without a price is used only where it is installed (a build-out's installed base).
-            usable = [s for s in sites if (item.price is not None or (cand.item, s) in owned)
+            usable = [s for s in sites if (obtainable(item) or (cand.item, s) in owned)
                       and placement_refusal(site_of[s], item) is None]  # cooling, or a rack-scale item's power
             if req.kind == "training":
                 _training_pools(built, new, rows, workload.name, cand, item, usable, group)
@@ -88,6 +88,11 @@ def _training_pools(built: BuiltModel, new: VarBatch, rows: RowBatch, name: str,
             rows.add(f"spares.top_up[{key}]", "spares", [top_up, choice], [1.0, -float(extra)], hi=0.0,
                      origin="constraints", owner=pool.owner)
         built.pools.append(pool)
+
+
+def obtainable(item) -> bool:
+    """Can the plan get the item: it has a price, or a lease offer."""
+    return item.price is not None or getattr(item, "lease", None) is not None
 
 
 def units_for_minimums(built: BuiltModel, category: str, item) -> int:

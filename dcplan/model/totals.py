@@ -8,17 +8,23 @@ import math
 import numpy as np
 
 from dcplan.model.built import BuiltModel, bought_units, optics_count, pool_table, switch_count
+from dcplan.model.leases import lease_costs
 from dcplan.model.linear import Expr, total
-from dcplan.rules import HOURS_PER_YEAR, attribute, idle_kw, item_of, where_matches
+from dcplan.rules import HOURS_PER_YEAR, attribute, block_price, colocation_per_kw_year, pays_electricity, idle_kw, item_of, where_matches
 
 
 def add_metrics(built: BuiltModel) -> None:
     """Plan totals as expressions: capex, energy, carbon, opex, TCO, facility power.
 
-    capex = Σ price·units + Σ optic_price·optics + rack_price·racks
+    capex = Σ price·units + Σ optic_price·optics + rack_price·racks + Σ_k block price_k·n[k]
     energy (MWh/yr) = 8760 · PUE_k · Σ (P_idle + load·(P − P_idle))·x + P_idle·y + switches/optics) / 1000
     carbon (t/yr) = Σ_k energy_k · carbon_intensity_k;  opex = Σ_k energy_k · price_k · 1000 + maintenance·capex
     TCO = capex + horizon · opex
+    At a colocation site k the electricity is the provider's: its energy cost is replaced by the rent,
+    12 · price_per_kw_month_k · IT_k per year (IT_k as in add_power: what the contract must cover), and
+    its energy and carbon are still counted. A cloud site pays no electricity either (it is in the
+    instances' hourly lease). Maintenance is a share of the equipment's capex (support contracts): the blocks of a site being
+    built (dcplan.model.capacity.add_site_build) are in capex but carry none.
     """
     scenario = built.scenario
     table = pool_table(built)
@@ -29,7 +35,7 @@ def add_metrics(built: BuiltModel) -> None:
     loaded = idle + np.fromiter((p.candidate.load * (item.power - idle_kw(item)) for p, item in zip(built.pools, items)),
                                 dtype=float, count=len(items))
     site_of = np.array([p.site for p in built.pools], dtype=object)
-    capex, energy, energy_cost, carbon, facility = Expr(), Expr(), Expr(), Expr(), Expr()
+    capex, energy, energy_cost, carbon, facility, rent = Expr(), Expr(), Expr(), Expr(), Expr(), Expr()
     for site in scenario.sites:
         here = site_of == site.name
         capex += table.sum(price, price, here)
@@ -42,13 +48,20 @@ def add_metrics(built: BuiltModel) -> None:
                     sw.optic_power / 1000.0)
         mwh = site_energy_kw * (HOURS_PER_YEAR * site.pue / 1000.0)
         energy += mwh
-        energy_cost += mwh * (site.electricity_price * 1000.0)
+        if pays_electricity(site):
+            energy_cost += mwh * (site.electricity_price * 1000.0)
+        elif site.colocation is not None:  # rented power, electricity included: the contract is for its IT power
+            rent += built.site_it_power[site.name] * colocation_per_kw_year(site)
         carbon += mwh * site.carbon_intensity  # MWh × kg/kWh = t
         facility += built.site_it_power[site.name] * site.pue
     capex += total(built.racks.values()) * scenario.policies.costs.rack_price
-    opex = energy_cost + capex * scenario.policies.costs.maintenance
+    not_bought, leases = lease_costs(built)
+    capex -= not_bought
+    opex = energy_cost + rent + leases + capex * scenario.policies.costs.maintenance  # blocks come next
+    capex += total(blocks * block_price(site) for site in scenario.sites
+                   if (blocks := built.site_blocks.get(site.name)) is not None)
     built.metrics = {"capex": capex, "energy": energy, "carbon": carbon, "power": facility, "opex": opex,
-                     "energy_cost": energy_cost, "tco": capex + opex * scenario.horizon}
+                     "energy_cost": energy_cost, "colocation": rent, "tco": capex + opex * scenario.horizon}
 
 
 def add_generic_constraints(built: BuiltModel) -> None:

@@ -18,11 +18,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from dcplan.model.buildout import Buildout, alive, discount, price_in
-from dcplan.plan.extract import extract, rounded_values, tidy
+from dcplan.plan.extract import block_description, extract, rounded_values, tidy
 from dcplan.plan.objects import BomLine, ConstraintReport, Plan, PeriodSummary
+from dcplan.rules import BOM_ORDER, POWER_BLOCK, block_price
 from dcplan.vocab import Status, relative_gap
 
-_ORDER = {"server": 0, "storage": 1, "switch": 2, "optic": 3, "rack": 4}
 
 
 def extract_buildout(out: Buildout, values: list[float], *, status: str, engine: str, bound: float | None,
@@ -83,10 +83,17 @@ def purchases(out: Buildout, values: list[float]) -> list[BomLine]:
         if quantity:
             lines.append(BomLine(site, "rack", "rack", "Rack position, fitted out", quantity, rack_price,
                                  rack_price * quantity, 0.0, 0, out.labels[q] if buildout else None))
+    for (site, q), built_now in out.block_purchases.items():
+        quantity = int(round(built_now.value(values)))
+        if quantity:
+            where = next(s for s in out.scenario.sites if s.name == site)
+            lines.append(BomLine(site, "facility", POWER_BLOCK, block_description(where), quantity,
+                                 block_price(where), block_price(where) * quantity, 0.0, 0,
+                                 out.labels[q] if buildout else None))
     sites = [s.name for s in out.scenario.sites]
     period_index = {label: i for i, label in enumerate(out.labels)}
     return sorted(lines, key=lambda line: (period_index.get(line.period, 0), sites.index(line.site),
-                                           _ORDER[line.category], line.item))
+                                           BOM_ORDER[line.category], line.item))
 
 
 def _summary(out: Buildout, p: int, sub: Plan, values: list[float], bom: list[BomLine]) -> PeriodSummary:

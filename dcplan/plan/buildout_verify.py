@@ -6,6 +6,7 @@ power and generic constraints. Then, from the plan's BOM of purchases, the scena
 base and the catalog's lifetimes, availability windows and price changes alone:
 - in every period, what is in use is owned: installed or bought earlier, not retired;
 - every purchase is of a priced item, in a period it can be bought in, at its period's price;
+- blocks of facility power are built only at sites being built, at their block price, and stay built;
 - capex, opex, NPV and the objective recompute to the plan's figures, with each period's energy
   recomputed from the period plan; every limit holds in every period.
 Nothing of dcplan.model is used.
@@ -18,6 +19,7 @@ from collections import defaultdict
 
 from dcplan.plan.objects import Plan
 from dcplan.plan.verify import PlanVerificationError, period_energy, verify
+from dcplan.rules import block_price
 from dcplan.scenario.timeline import in_period
 
 REL_TOL = 1e-6
@@ -54,6 +56,9 @@ def _check_purchases(plan, scenario, catalog, labels, years, problems) -> None:
         if q is None:
             problems.append(f"BOM {line.site}/{line.item}: bought in {line.period!r}, which is no period")
             continue
+        if line.category == "facility":
+            _check_block(line, scenario, problems)
+            continue
         if line.category in ("optic", "rack"):
             continue
         item = catalog.find(line.item)[1]
@@ -72,6 +77,16 @@ def _check_purchases(plan, scenario, catalog, labels, years, problems) -> None:
                             f"the catalog's price then is {expected:,.2f}")
 
 
+def _check_block(line, scenario, problems) -> None:
+    """Blocks of facility power are built only at a site being built, at its block price."""
+    site = next((s for s in scenario.sites if s.name == line.site), None)
+    if site is None or site.build is None:
+        problems.append(f"BOM {line.site}/{line.item}: facility power built at a site that is not being built")
+    elif not math.isclose(line.unit_price, block_price(site), rel_tol=REL_TOL):
+        problems.append(f"BOM {line.site}/{line.item}: a block costs {block_price(site):,.2f}, the line says "
+                        f"{line.unit_price:,.2f}")
+
+
 def _owned(plan, scenario, catalog, labels, years, p: int) -> dict[tuple[str, str], float]:
     """(site, item) → units owned and in service in period p (installed base and purchases)."""
     owned: dict[tuple[str, str], float] = defaultdict(float)
@@ -87,8 +102,9 @@ def _owned(plan, scenario, catalog, labels, years, p: int) -> dict[tuple[str, st
         q = labels.index(line.period) if line.period in labels else None
         if q is None or line.category == "optic":
             continue
-        lifetime_of = catalog.find(line.item)[1] if line.category != "rack" else None
-        if line.category == "rack" or _alive(scenario, lifetime_of, years[q], years[p]):
+        kept = line.category in ("rack", "facility")  # rack positions and buildings stay for good
+        lifetime_of = None if kept else catalog.find(line.item)[1]
+        if kept or _alive(scenario, lifetime_of, years[q], years[p]):
             owned[(line.site, line.item)] += line.quantity
     return owned
 
@@ -110,10 +126,10 @@ def _check_costs(plan, scenario, catalog, requirements, labels, years, lengths, 
     for p, sub in enumerate(plan.period_plans):
         capex = sum(line.extended_price for line in plan.bom if line.period == labels[p])
         owned_capex = sum(line.extended_price for line in plan.bom if line.period in labels
-                          and line.category != "optic" and line.category != "rack"
+                          and line.category not in ("optic", "rack", "facility")
                           and _alive(scenario, catalog.find(line.item)[1], years[labels.index(line.period)], years[p]))
         energy = period_energy(sub, in_period(scenario, p), catalog, requirements[p])
-        opex = energy["energy_cost_per_year"] + maintenance * owned_capex
+        opex = energy["energy_cost_per_year"] + energy["colocation_per_year"] + maintenance * owned_capex
         if plan.periods and not math.isclose(plan.periods[p].capex, capex, rel_tol=REL_TOL, abs_tol=1e-6):
             problems.append(f"{labels[p]}: capex {plan.periods[p].capex:,.2f}, purchases add up to {capex:,.2f}")
         npv += (1.0 + rate) ** -years[p] * (capex + lengths[p] * opex)

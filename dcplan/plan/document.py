@@ -120,7 +120,7 @@ def check_plan(data, source: str) -> None:
         _check_entries(data, name, keys, fail)
     seen = set()
     for i, line in enumerate(data["bom"]):
-        key = (line["site"], line["category"], line["item"], line.get("period"))
+        key = (line["site"], line["category"], line["item"], line.get("period"), line.get("sourcing"))
         if key in seen:
             fail(f"`bom[{i}]`: a second line for site {key[0]}, {key[1]} {key[2]}")
         seen.add(key)

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from dcplan.model import BuiltModel, Fabric, constraint_name, optics_count, switch_count
-from dcplan.rules import item_of, leaf_split, rack_share
+from dcplan.rules import BOM_ORDER, HOURS_PER_YEAR, POWER_BLOCK, block_price, item_of, leaf_split, rack_share
 from dcplan.vocab import Status, relative_gap
 from dcplan.model.linear import INF
 from dcplan.plan.objects import (Assignment, BomLine, ConstraintReport, FabricReport, Plan, SiteDetail,
@@ -121,13 +121,24 @@ def extract(built: BuiltModel, values: list[float], *, status: str, engine: str,
                     for f in built.fabrics]
     plan.racks = {f"{i}|{k}|{g}": int(val(r)) for (i, k, g), r in built.racks.items() if val(r)}
     plan.sites = [SiteSummary(s.name, val(built.site_it_power[s.name]), val(built.site_it_power[s.name]) * s.pue,
-                              s.power, int(round(val(built.site_racks[s.name]))), s.racks)
+                              _power_limit(built, s, val), int(round(val(built.site_racks[s.name]))), s.racks)
                   for s in scenario.sites]
     plan.site_details = [SiteDetail(s.name, s.rack_units, s.rack_power, s.pue) for s in scenario.sites]
     plan.totals = _totals(built, val, plan)
     plan.constraints = _constraint_report(built, values)
     plan.requirements = _requirements(built)
     return plan
+
+
+def _power_limit(built: BuiltModel, site, val) -> float:
+    """A site's power limit: `power`, or at a site being built the power of the blocks built (at most `power`)."""
+    if site.name not in built.site_blocks:
+        return site.power
+    return min(site.power, round(val(built.site_blocks[site.name])) * site.build.block)
+
+
+def block_description(site) -> str:
+    return f"Facility power block of {site.build.block / 1000.0:g} MW at {site.build.cost_per_mw:,.0f} per MW"
 
 
 def _assignments(built: BuiltModel, val) -> list[Assignment]:
@@ -174,13 +185,24 @@ def _bom(built: BuiltModel, val) -> list[BomLine]:
         if racks:
             add(site.name, "rack", "rack", f"Rack position ({site.rack_units}U, {site.rack_power:g} kW)",
                 racks, rack_price, 0.0, 0)
+        if site.name in built.site_blocks:
+            blocks = int(round(val(built.site_blocks[site.name])))
+            if blocks:
+                add(site.name, "facility", POWER_BLOCK, block_description(site), blocks, block_price(site), 0.0, 0)
     out = []
-    order = {"server": 0, "storage": 1, "switch": 2, "optic": 3, "rack": 4}
+    order = BOM_ORDER
     for (site, category, item_id), (description, qty, price, power, ru) in sorted(
             lines.items(), key=lambda kv: ([s.name for s in built.scenario.sites].index(kv[0][0]),
                                            order[kv[0][1]], kv[0][2])):
+        leased = int(round(val(built.leases[(item_id, site)]))) if (item_id, site) in built.leases else 0
         price = float(price or 0.0)  # an installed item with no catalog price
-        out.append(BomLine(site, category, item_id, description, qty, price, price * qty, power * qty, ru * qty))
+        if qty > leased:
+            out.append(BomLine(site, category, item_id, description, qty - leased, price, price * (qty - leased),
+                               power * (qty - leased), ru * (qty - leased)))
+        if leased:
+            lease = built.catalog.find(item_id)[1].lease
+            out.append(BomLine(site, category, item_id, description, leased, 0.0, 0.0, power * leased, ru * leased,
+                               sourcing="leased", lease_per_year=lease.price_per_hour * HOURS_PER_YEAR))
     return out
 
 

@@ -33,6 +33,8 @@ class BomLine:
     power_kw: float  # nameplate power of the whole line
     rack_units: int  # rack units of the whole line
     period: str | None = None  # build-outs: the period it is bought in
+    sourcing: str | None = None  # "leased" for units leased instead of bought (no capex); None: bought
+    lease_per_year: float | None = None  # leased lines: the lease of one unit for a year (price per hour × 8760)
 
 
 @dataclass(frozen=True)
@@ -180,7 +182,9 @@ class Plan:
 
 
 def _without_period(line: dict) -> dict:
-    """A single purchase's BOM lines and assignments keep exactly their keys; a build-out's say their period."""
-    if line.get("period") is None:
-        line.pop("period", None)
+    """A single purchase's BOM lines and assignments keep exactly their keys; a build-out's say their period,
+    and leased lines say so (`sourcing`, `lease_per_year`): a plan without leases is written as it always was."""
+    for key in ("period", "sourcing", "lease_per_year"):
+        if line.get(key) is None:
+            line.pop(key, None)
     return line

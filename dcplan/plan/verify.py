@@ -13,8 +13,8 @@ from collections import defaultdict
 
 from dcplan.sizing import spares as spares_math
 from dcplan.scenario.catalog import Catalog
-from dcplan.rules import (CONSTRAINT_CATEGORIES, HOURS_PER_YEAR, RackItem, attribute, group_of, idle_kw, leaf_split,
-                          placement_refusal, rack_share, where_matches)
+from dcplan.rules import (CONSTRAINT_CATEGORIES, HOURS_PER_YEAR, POWER_BLOCK, RackItem, attribute, block_price,
+                          group_of, idle_kw, leaf_split, placement_refusal, rack_share, where_matches)
 from dcplan.plan.extract import Plan
 from dcplan.scenario.schema import Scenario
 from dcplan.sizing import Requirement
@@ -283,10 +283,27 @@ class _Checker:
             facility = power[site.name] * site.pue
             if not _close_enough(facility, site.power, "<="):
                 self.fail(f"site {site.name}: facility power {facility:,.1f} kW exceeds {site.power:,.1f} kW")
+            self._built_power(site, facility)
             summary = next(s for s in self.plan.sites if s.name == site.name)
             if not math.isclose(summary.it_power_kw, power[site.name], rel_tol=1e-6, abs_tol=1e-6):
                 self.fail(f"site {site.name}: reported IT power {summary.it_power_kw:g} kW, recomputed "
                           f"{power[site.name]:g} kW")
+
+    def _built_power(self, site, facility: float) -> None:
+        """A site being built draws no more than the blocks its BOM builds; no other site builds any."""
+        lines = [line for line in self.plan.bom if line.site == site.name and line.category == "facility"]
+        if site.build is None:
+            if lines:
+                self.fail(f"site {site.name}: the BOM builds facility power at a site that is not being built")
+            return
+        blocks = sum(line.quantity for line in lines)
+        if not _close_enough(facility, blocks * site.build.block, "<="):
+            self.fail(f"site {site.name}: facility power {facility:,.1f} kW exceeds the {blocks} block(s) of "
+                      f"{site.build.block:,.0f} kW built")
+        for line in lines:
+            if line.item != POWER_BLOCK or not math.isclose(line.unit_price, block_price(site), rel_tol=1e-9):
+                self.fail(f"BOM {site.name}/{line.item}: a block of facility power costs {block_price(site):,.2f}, "
+                          f"the line says {line.unit_price:,.2f}")
 
     def recompute_totals(self) -> dict:
         capex = sum(line.unit_price * line.quantity for line in self.plan.bom)
@@ -300,17 +317,41 @@ class _Checker:
         for line in self.plan.bom:
             if line.category in ("switch", "optic"):
                 energy_kw[line.site] += line.power_kw
-        energy = carbon = energy_cost = 0.0
+        energy = carbon = energy_cost = rent = 0.0
+        it_power = self.site_it_power()
         for site in self.scenario.sites:
             mwh = energy_kw[site.name] * HOURS_PER_YEAR * site.pue / 1000.0
             energy += mwh
             carbon += mwh * site.carbon_intensity
-            energy_cost += mwh * 1000.0 * site.electricity_price
-        opex = energy_cost + capex * self.scenario.policies.costs.maintenance
+            if site.colocation is None and not site.cloud:
+                energy_cost += mwh * 1000.0 * site.electricity_price
+            elif site.colocation is not None:  # electricity is in the rent, 12 months of the IT power contracted
+                rent += it_power[site.name] * 12.0 * site.colocation.price_per_kw_month
+        equipment = sum(line.unit_price * line.quantity for line in self.plan.bom if line.category != "facility")
+        opex = energy_cost + rent + self.leases() + equipment * self.scenario.policies.costs.maintenance
         facility = sum(p * self.sites[k].pue for k, p in self.site_it_power().items())
         return {"capex": capex, "opex_per_year": opex, "tco": capex + self.scenario.horizon * opex,
                 "energy_mwh_per_year": energy, "carbon_t_per_year": carbon, "facility_power_kw": facility,
-                "energy_cost_per_year": energy_cost}
+                "energy_cost_per_year": energy_cost, "colocation_per_year": rent}
+
+    def leases(self) -> float:
+        """Yearly opex of the leased BOM lines: every hour of the horizon H is paid, and at least one term T,
+        so a unit costs price_per_hour × 8760 × max(H, T) over the horizon. A leased line costs no capex."""
+        horizon, total = self.scenario.horizon, 0.0
+        for line in self.plan.bom:
+            if line.sourcing is None:
+                continue
+            lease = getattr(self.item(line.item), "lease", None)
+            if line.sourcing != "leased" or lease is None:
+                self.fail(f"BOM {line.site}/{line.item}: {line.sourcing!r}, but the catalog offers no lease for it")
+                continue
+            if line.extended_price != 0 or not math.isclose(line.lease_per_year or 0.0, lease.price_per_hour * 8760.0,
+                                                            rel_tol=1e-9):
+                self.fail(f"BOM {line.site}/{line.item}: a leased line costs no capex and "
+                          f"{lease.price_per_hour * 8760:,.2f} a year per unit; it says {line.extended_price:,.2f} "
+                          f"and {line.lease_per_year}")
+            total += line.quantity * lease.price_per_hour * 8760.0 * max(horizon, lease.term) / horizon
+        return total
 
     def totals(self) -> None:
         expected = self.recompute_totals()

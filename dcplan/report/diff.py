@@ -90,6 +90,11 @@ def _site_rows(d: PlanDiff) -> list[tuple[str, ...]]:
 
 
 _SITE_HEAD = ("site", "facility kW A", "facility kW B", "Δ kW", "racks A", "racks B", "Δ racks")
+def _item(x) -> str:
+    """A line's item, marked when its units are leased (a leased and a bought line may share an item)."""
+    return f"{x.item} (leased)" if getattr(x, "sourcing", None) else x.item
+
+
 _LINE_HEAD = ("site", "category", "item", "description", "qty", "unit price", "extended")
 _CHANGED_HEAD = ("site", "category", "item", "qty A", "qty B", "Δ qty", "unit price A", "unit price B",
                  "extended A", "extended B", "Δ extended")
@@ -97,14 +102,14 @@ _CHANGED_HEAD = ("site", "category", "item", "qty A", "qty B", "Δ qty", "unit p
 
 def _line_rows(lines: tuple[LineDiff, ...], new: bool, periods: bool) -> list[tuple[str, ...]]:
     return [((x.period or "",) if periods else ()) + (
-        x.site, x.category, x.item, x.description, _num(x.new_quantity if new else x.old_quantity),
+        x.site, x.category, _item(x), x.description, _num(x.new_quantity if new else x.old_quantity),
         _num(x.new_unit_price if new else x.old_unit_price),
         _num(x.new_extended_price if new else x.old_extended_price)) for x in lines]
 
 
 def _changed_rows(lines: tuple[LineDiff, ...], periods: bool) -> list[tuple[str, ...]]:
     return [((x.period or "",) if periods else ()) + (
-        x.site, x.category, x.item, _num(x.old_quantity), _num(x.new_quantity), _signed(x.quantity_delta),
+        x.site, x.category, _item(x), _num(x.old_quantity), _num(x.new_quantity), _signed(x.quantity_delta),
         _num(x.old_unit_price), _num(x.new_unit_price), _num(x.old_extended_price), _num(x.new_extended_price),
         _signed(x.extended_price_delta)) for x in lines]
 

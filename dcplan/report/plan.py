@@ -39,12 +39,26 @@ def render_stub(stub: dict) -> str:
 
 
 def render_csv(plan: Plan) -> str:
-    """The BOM, one row per line; a build-out's rows start with the period they are bought in."""
-    periods = bool(plan.periods)
-    return csv_text((("period",) if periods else ()) + CSV_COLUMNS,
+    """The BOM, one row per line; a build-out's rows start with the period they are bought in, and a plan
+    that leases ends each row with `sourcing` (bought or leased) and `lease_per_year`."""
+    periods, leases = bool(plan.periods), _leases(plan)
+    return csv_text((("period",) if periods else ()) + CSV_COLUMNS + (LEASE_COLUMNS if leases else ()),
                     (([line.period] if periods else []) +
                      [line.site, line.category, line.item, line.description, line.quantity, _num(line.unit_price),
-                      _num(line.extended_price), _num(line.power_kw), line.rack_units] for line in plan.bom))
+                      _num(line.extended_price), _num(line.power_kw), line.rack_units] +
+                     (_lease_cells(line, _num) if leases else []) for line in plan.bom))
+
+
+LEASE_COLUMNS = ("sourcing", "lease_per_year")
+
+
+def _leases(plan: Plan) -> bool:
+    """Does the plan lease anything? Only then do its BOM renderings say, per line, bought or leased."""
+    return any(line.sourcing is not None for line in plan.bom)
+
+
+def _lease_cells(line, number) -> list[str]:
+    return [line.sourcing or "bought", "" if line.lease_per_year is None else number(line.lease_per_year)]
 
 
 def _num(value: float) -> str:
@@ -84,18 +98,20 @@ def render_table(plan: Plan, *, verbose: bool = False, color: bool = False, widt
         summary.add_row(cell(key), cell(value))
     out.print(summary)
 
-    periods = bool(plan.periods)
+    periods, leases = bool(plan.periods), _leases(plan)
     bom = Table(title="Bill of materials" + (" (purchases, by period)" if periods else ""))
     for column, justify in ((("period", "left"),) if periods else ()) + (
             ("site", "left"), ("category", "left"), ("item", "left"), ("qty", "right"), ("unit price", "right"),
-            ("extended", "right"), ("power kW", "right"), ("RU", "right")):
+            ("extended", "right"), ("power kW", "right"), ("RU", "right")) + (
+            (("sourcing", "left"), ("lease/year", "right")) if leases else ()):
         bom.add_column(column, justify=justify, overflow="fold")
     for line in plan.bom:
         bom.add_row(*map(cell, ([line.period] if periods else []) + [
             line.site, line.category, line.item, str(line.quantity), _money(line.unit_price),
-            _money(line.extended_price), f"{line.power_kw:,.1f}", str(line.rack_units)]))
+            _money(line.extended_price), f"{line.power_kw:,.1f}", str(line.rack_units)] +
+            (_lease_cells(line, _money) if leases else [])))
     bom.add_row(*([""] if periods else []), "", "", "total", "", "", _money(sum(b.extended_price for b in plan.bom)),
-                "", "", style="bold")
+                "", "", *(("", "") if leases else ()), style="bold")
     out.print(bom)
 
     sites = Table(title="Sites against their limits")
@@ -167,10 +183,12 @@ def render_markdown(plan: Plan) -> str:
     lines = [f"# Plan for {md_cell(plan.scenario)}", "", "| | |", "|---|---|"]
     lines += [row(k, v) for k, v in _summary_rows(plan)]
     lines += ["", *mermaid.pie(f"Capex by category ({plan.currency})", _capex_by_category(plan))]
-    columns = (("period",) if plan.periods else ()) + CSV_COLUMNS
+    leases = _leases(plan)
+    columns = (("period",) if plan.periods else ()) + CSV_COLUMNS + (LEASE_COLUMNS if leases else ())
     lines += ["", "## Bill of materials", "", row(*columns), "|" + "---|" * len(columns)]
     lines += [row(*([b.period] if plan.periods else []), b.site, b.category, b.item, b.description, b.quantity,
-                  _money(b.unit_price), _money(b.extended_price), f"{b.power_kw:,.1f}", b.rack_units)
+                  _money(b.unit_price), _money(b.extended_price), f"{b.power_kw:,.1f}", b.rack_units,
+                  *(_lease_cells(b, _money) if leases else ()))
               for b in plan.bom]
     lines += ["", "## Sites", "", "| site | IT kW | facility kW | limit kW | racks | rack limit |",
               "|---|---|---|---|---|---|"]

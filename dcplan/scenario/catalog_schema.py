@@ -87,6 +87,16 @@ class Lifecycle(StrictModel):
         "Price change per year, compounding from the first period (-15% or -0.15); default 0", default=0.0)
 
 
+class Lease(StrictModel):
+    """An offer to lease the item instead of buying it: paid by the hour, for at least one term."""
+
+    price_per_hour: float = describe("Lease price per unit and hour (currency); every hour of the horizon is paid",
+                                     ge=0, allow_inf_nan=False, ceiling=COEFFICIENT)
+    term: Q("years") = describe("Shortest commitment: a lease is paid for at least one term", gt=0, le=50)
+    price_date: Optional[str] = describe(PRICE_DATE, default=None, pattern=DATE_PATTERN)
+    source: Optional[str] = describe("Where the lease price comes from", default=None)
+
+
 class Purchasable(Sourced, Lifecycle):
     price: Optional[float] = describe(
         "Unit price in the scenario currency; null = no public price, not bought unless set in catalog.prices",
@@ -98,6 +108,8 @@ class Purchasable(Sourced, Lifecycle):
     rack_units: Whole = describe("Height in rack units", ge=0, ceiling=RACK_UNITS)
     failure_rate: float = describe("Expected failures per unit-year (annualised)", default=0.03, ge=0,
                                    allow_inf_nan=False, ceiling=FAILURE_RATE)
+    lease: Optional[Lease] = describe("May be leased instead of bought: {price_per_hour, term}; an item with a "
+                                      "lease and no price is leased only", default=None)
 
 
 class Server(Purchasable):
@@ -115,6 +127,20 @@ class Server(Purchasable):
     rack_scale: bool = describe(
         "A whole rack as shipped (GB200 NVL72): one rack position, at a site whose racks take its power",
         default=False)
+    cloud: bool = describe(
+        "A cloud offer (an instance of a cloud provider): leased by the hour (`lease`), at cloud sites only",
+        default=False)
+
+    @model_validator(mode="after")
+    def _cloud_offer_is_leased(self):
+        """A cloud instance is rented by the hour and runs on the provider's network."""
+        if self.cloud and self.lease is None:
+            raise ValueError("a cloud offer (cloud: true) needs `lease: {price_per_hour, term}`")
+        if self.cloud and self.price is not None:
+            raise ValueError("a cloud offer cannot be bought: give its `lease`, not a `price`")
+        if self.cloud and self.nics is not None:
+            raise ValueError("a cloud offer runs on the provider's network: leave out `nics`")
+        return self
 
 
 class StorageNode(Purchasable):

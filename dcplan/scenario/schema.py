@@ -14,21 +14,22 @@ from typing import Annotated, Literal, Optional, Union
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
-from dcplan.rules import SPARES_RULE
 from dcplan.vocab import SECURITY_LEVELS, Engine, Objective
 from dcplan.scenario import units
 from dcplan.scenario.fields import (
-    ACCELERATORS, BATCH, CAPACITY_WORKLOAD_TB, CARBON_INTENSITY, CARBON_T, COEFFICIENT, DEADLINE_D, ELECTRICITY_PRICE, ENERGY_MWH,
-    HORIZON_Y, ITEM_POWER, LATENCY_MS, MEMORY_WORKLOAD_GB, MTTR_H, OVERSUBSCRIPTION, PROMPT_TOKENS, PUE, RACK_UNITS,
-    RACKS, REPLICAS, REQUESTS, ROW_BOUND, SITE_POWER, STATE_BYTES, THREADS, THROUGHPUT_WORKLOAD, TIME_LIMIT_S, TOKENS,
-    VCPUS_WORKLOAD, WEIGHT, Ceiling, Efficiency, Fraction, Q, StrictModel, Whole, at_most, describe)
+    CARBON_INTENSITY, CARBON_T, COEFFICIENT, ELECTRICITY_PRICE, ENERGY_MWH, HORIZON_Y, ITEM_POWER, MTTR_H,
+    OVERSUBSCRIPTION, PUE, RACK_UNITS, RACKS, ROW_BOUND, SITE_POWER, THREADS, TIME_LIMIT_S, WEIGHT,
+    Fraction, Q, StrictModel, Whole, at_most, describe)
 from dcplan.scenario.periods import Periods, per_period
 from dcplan.scenario.catalog_schema import ID_PATTERN, Accelerator, ModelSpec, Server, StorageNode, Switch
+
+from dcplan.scenario.workloads import (  # noqa: F401 - part of the schema, re-exported
+    CpuWorkload, Durability, InferenceWorkload, ModelRef, ServiceBase, StorageWorkload, TrainingStorage,
+    TrainingWorkload, Workload, WorkloadBase)
 
 OBJECTIVES = Objective.values()
 ENGINES = Engine.values()
 NAME_PATTERN = ID_PATTERN
-CHECKPOINTS = Ceiling(10_000, "ten thousand checkpoints of one run on storage")
 
 # The literals come from dcplan.vocab, so the schema, the CLI's choices and the plan JSON agree.
 SecurityLevel = Literal[SECURITY_LEVELS]
@@ -76,6 +77,24 @@ class CatalogSection(StrictModel):
         "Price overrides by item id", default_factory=dict)
 
 
+class SiteBuild(StrictModel):
+    """A site not built yet: its facility power is bought in whole blocks as part of the plan."""
+
+    cost_per_mw: float = describe(
+        "Cost of one MW of facility power built (currency per MW): the building, its power and its cooling plant",
+        ge=0, allow_inf_nan=False, ceiling=COEFFICIENT)
+    block: Q("kW") = describe("Facility power built at a time (a hall or a phase of the site)", gt=0,
+                              ceiling=SITE_POWER)
+
+
+class Colocation(StrictModel):
+    """A site whose power is rented: IT power contracted per month, energy included."""
+
+    price_per_kw_month: float = describe(
+        "Price per kW of IT power contracted, per month (currency); electricity is included",
+        ge=0, allow_inf_nan=False, ceiling=COEFFICIENT)
+
+
 class Site(StrictModel):
     name: str = describe("Site name, unique in the scenario", pattern=NAME_PATTERN)
     power: per_period(Q("kW"), "GrowingPower", SITE_POWER, gt=0) = describe(
@@ -97,6 +116,26 @@ class Site(StrictModel):
         default=0.0862)
     carbon_intensity: per_period(Q("kg/kWh"), "GrowingCarbonIntensity", CARBON_INTENSITY, ge=0) = describe(
         "Grid carbon intensity; default 0.481 kg/kWh, 2023 world average (Ember)", default=0.481)
+    build: Optional[SiteBuild] = describe(
+        "A site not built yet: facility power bought in whole blocks as part of the plan ({cost_per_mw, block}); "
+        "`power` is then the most that can be built", default=None)
+    colocation: Optional[Colocation] = describe(
+        "Power rented from a colocation provider ({price_per_kw_month}), charged per kW of IT power with energy "
+        "included; `power` is the most the provider offers", default=None)
+    cloud: bool = describe(
+        "A virtual cloud site: no power or rack limits (leave out `power`, `racks` and `rack_power`); only cloud "
+        "offers (servers with `cloud: true`) run there, and their hourly price includes the energy",
+        default=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cloud_has_no_limits(cls, data):
+        """A cloud site has no power or rack limits: its limits are the fields' ceilings, never reached."""
+        if isinstance(data, dict) and data.get("cloud") is True:
+            data = dict(data)
+            for name, ceiling in (("power", SITE_POWER), ("racks", RACKS), ("rack_power", ITEM_POWER)):
+                data.setdefault(name, ceiling.value if name != "racks" else int(ceiling.value))
+        return data
 
     @field_validator("liquid_rack_power")
     @classmethod
@@ -109,227 +148,16 @@ class Site(StrictModel):
             raise ValueError(f"liquid_rack_power is for sites with cooling: both; {where}")
         return value
 
-
-
-
-class WorkloadBase(StrictModel):
-    name: str = describe("Workload name, unique in the scenario", pattern=NAME_PATTERN)
-    sites: Optional[list[str]] = describe("Sites the workload may run at; default any", default=None, min_length=1)
-    servers: Optional[list[str]] = describe("Server ids the workload may run on; default any that fits",
-                                            default=None, min_length=1)
-    security: SecurityLevel = describe("Security level: public < internal < confidential < restricted",
-                                       default="internal")
-    availability: Optional[Fraction] = describe(
-        "Availability target; adds binomial spares per pool (needs policies.redundancy.mttr)", default=None)
-    spares: Optional[Annotated[Union[Annotated[Whole, Tag("count")], Annotated[str, Tag("rule")]],
-                               Discriminator(lambda v: "rule" if isinstance(v, str) else "count")]] = describe(
-        "Explicit spares per pool: a count, 'N+2' or '5%'; overrides `availability`", default=None)
-
-    @field_validator("spares")
+    @field_validator("colocation")
     @classmethod
-    def _spares_form(cls, value):
-        if value is None:
-            return value
-        if isinstance(value, int):
-            if value < 0:
-                raise ValueError("spares must be at least 0")
-            return value
-        if not SPARES_RULE.match(value):
-            raise ValueError(f"expected a count, 'N+k' or 'p%', found {value!r}")
+    def _built_or_rented(cls, value, info):
+        """A site is built (its power bought) or rented (its power contracted), never both."""
+        if value is not None and info.data.get("build") is not None:
+            raise ValueError("a site is either built (`build`) or rented (`colocation`), not both: "
+                             "give one of them")
         return value
 
 
-class ServiceBase(WorkloadBase):
-    survive_site_failure: bool = describe("Demand is still met with any one site down", default=False)
-    average_load: Fraction = describe("Average utilisation, scales energy (default 0.6)", default=0.6)
-
-
-ModelRef = Annotated[
-    Union[Annotated[str, Tag("preset")], Annotated[ModelSpec, Tag("inline")]],
-    Discriminator(lambda v: "inline" if isinstance(v, (dict, ModelSpec)) else "preset"),
-]
-
-
-class Durability(StrictModel):
-    replicas: Optional[Whole] = describe("Full copies of the data (r)", default=None, ge=1, ceiling=REPLICAS)
-    erasure: Optional[str] = describe("Erasure code 'k+m' (k data, m parity fragments)", default=None,
-                                      pattern=r"^\s*[1-9][0-9]?\s*\+\s*[0-9][0-9]?\s*$")
-
-    @model_validator(mode="after")
-    def _exactly_one(self):
-        if (self.replicas is None) == (self.erasure is None):
-            raise ValueError("give exactly one of `replicas` or `erasure`")
-        return self
-
-    @property
-    def overhead(self) -> float:
-        if self.replicas is not None:
-            return float(self.replicas)
-        k, m = self.fragments
-        return (k + m) / k
-
-    @property
-    def fragments(self) -> tuple[int, int]:
-        if self.replicas is not None:
-            return (1, self.replicas - 1)
-        k, m = (int(x) for x in self.erasure.split("+"))
-        return k, m
-
-    @property
-    def min_nodes(self) -> int:
-        k, m = self.fragments
-        return k + m
-
-
-class TrainingStorage(StrictModel):
-    """Storage the run needs, bought with its cluster at the cluster's site (docs/sizing.md, "Training")."""
-
-    checkpoint_bytes_per_param: float = describe(
-        "Bytes per parameter of one checkpoint; default 14 (bf16 weights 2 + fp32 master weights and two "
-        "Adam moments 12, ZeRO paper arXiv:1910.02054; BLOOM's 2.3 TB checkpoint of 176B parameters is 13.1)",
-        default=14.0, gt=0, allow_inf_nan=False, ceiling=STATE_BYTES)
-    checkpoints_kept: Whole = describe(
-        "Checkpoints kept on storage; default 2, the fewest that survive a failure while one is written",
-        default=2, ge=1, ceiling=CHECKPOINTS)
-    checkpoint_write_bandwidth: Q("GB/s") = describe(
-        "Checkpoint write bandwidth needed per accelerator; default 0.427 GB/s, Llama 3 405B's storage "
-        "(7 TB/s peak for 16,384 GPUs, arXiv:2407.21783)", default=0.427, ge=0, ceiling=THROUGHPUT_WORKLOAD)
-    dataset_bytes_per_token: float = describe(
-        "Bytes per training token of the tokenized dataset; default 4 (32-bit token ids, which vocabularies "
-        "over 65,500 entries need: Megatron-LM indexed datasets)", default=4.0, ge=0, allow_inf_nan=False,
-        ceiling=STATE_BYTES)
-    durability: Durability = describe(
-        "{replicas: r} or {erasure: 'k+m'}; default erasure 6+3 (HDFS's default RS-6-3 policy)",
-        default_factory=lambda: Durability(erasure="6+3"))
-    servers: Optional[list[str]] = describe("Storage node ids it may use; default any", default=None,
-                                            min_length=1)
-
-
-class TrainingWorkload(WorkloadBase):
-    """LLM pre-training with a deadline: one homogeneous cluster at one site."""
-
-    type: Literal["training"] = describe("Workload kind")
-    model: ModelRef = describe("A model preset id, or an inline {params, active_params, ...}")
-    tokens: float = describe("Training tokens", gt=0, ceiling=TOKENS, allow_inf_nan=False)
-    deadline: Q("days") = describe("Time to finish training", gt=0, ceiling=DEADLINE_D)
-    precision: Literal["bf16", "fp8"] = describe("Compute precision of the matrix products", default="bf16")
-    mfu: Efficiency = describe("Model FLOPs utilisation while the run makes progress; default 0.40 (Llama 3 405B: "
-                             "38-43 % of the BF16 peak, arXiv:2407.21783)", default=0.40)
-    mfu_basis: Literal["bf16", "fp8"] = describe(
-        "Peak that `mfu` is a share of: bf16 (default, as Llama 3, PaLM and DeepSeek-V3 figures are usually "
-        "stated, also for FP8 runs) or fp8", default="bf16")
-    goodput: Efficiency = describe(
-        "Share of wall-clock time that makes progress (the rest lost to failures, restarts and lost work); "
-        "default 0.90, Llama 3 405B's effective training time of over 90 % on 16,384 H100 (arXiv:2407.21783)",
-        default=0.90)
-    state_bytes_per_param: float = describe(
-        "Model and optimizer state bytes per parameter; default 16 (mixed-precision Adam, ZeRO paper)",
-        default=16.0, gt=0, allow_inf_nan=False, ceiling=STATE_BYTES)
-    optimizer_bytes_per_param: float = describe(
-        "Of the state, the optimizer part sharded over data-parallel replicas (ZeRO-1, Megatron-LM's "
-        "distributed optimizer); default 12 (fp32 master weights and two Adam moments)",
-        default=12.0, ge=0, allow_inf_nan=False, ceiling=STATE_BYTES)
-    sequence_length: Whole = describe("Tokens per training sequence; default 8192 (Llama 3 405B pre-training)",
-                                      default=8192, ge=1, ceiling=PROMPT_TOKENS)
-    memory_headroom: Efficiency = describe("Usable share of HBM for state and activations; default 0.9",
-                                         default=0.9)
-    storage: Optional[TrainingStorage] = describe(
-        "Checkpoint and dataset storage bought with the cluster at its site; null: the run uses storage "
-        "outside the plan", default_factory=TrainingStorage)
-    period: Optional[float] = describe("Build-outs: the period (label, a year) the run happens in; default the first",
-                                       default=None, ge=1900, le=2200)
-
-    @model_validator(mode="after")
-    def _optimizer_within_state(self):
-        if self.optimizer_bytes_per_param > self.state_bytes_per_param:
-            raise ValueError("`optimizer_bytes_per_param` is part of `state_bytes_per_param` and cannot exceed it")
-        return self
-
-
-class InferenceWorkload(ServiceBase):
-    """An LLM inference service with a request rate and latency targets."""
-
-    type: Literal["inference"] = describe("Workload kind")
-    model: ModelRef = describe("A model preset id, or an inline model shape")
-    requests_per_s: per_period(float, "GrowingRequests", REQUESTS, gt=0, allow_inf_nan=False) = describe(
-        "Peak requests per second")
-    prompt_tokens: Whole = describe("Prompt (input) tokens per request", ge=0, ceiling=PROMPT_TOKENS)
-    output_tokens: Whole = describe("Generated tokens per request", ge=1, ceiling=PROMPT_TOKENS)
-    output_cv: float = describe(
-        "Spread of answer lengths: standard deviation / mean (0 = every answer has output_tokens; MLPerf "
-        "datasets 0.4-1.3). Long answers take most decode steps, so spread raises the context a step reads",
-        default=0.0, ge=0, le=10, allow_inf_nan=False)
-    max_tpot: Optional[Q("ms")] = describe("Latency target: time per output token at `percentile`", default=None,
-                                           gt=0, ceiling=LATENCY_MS)
-    max_ttft: Optional[Q("ms")] = describe("Latency target: time to first token at `percentile`", default=None,
-                                           gt=0, ceiling=LATENCY_MS)
-    percentile: Fraction = describe("Share of requests that must meet the latency targets; default 0.99 (p99, as "
-                                    "in MLPerf Inference)", default=0.99)
-    precision: Literal["bf16", "fp8", "fp4"] = describe(
-        "Weight and compute precision; fp4 needs an accelerator with `fp4_flops` (Blackwell)", default="bf16")
-    kv_precision: Optional[Literal["bf16", "fp8"]] = describe(
-        "KV-cache precision; default fp8 with fp8 or fp4 weights, else bf16", default=None)
-    tensor_parallel: Union[Literal["auto"], Annotated[int, Field(ge=1, **at_most(ACCELERATORS))]] = describe(
-        "Accelerators per pipeline stage: auto (the degree that serves the most per server) or a number; a "
-        "model too large for one server is split into pipeline stages across servers", default="auto")
-    hbm_efficiency: Optional[Efficiency] = describe(
-        "Achieved share of memory bandwidth; default: calibrated per accelerator family and precision "
-        "(docs/sizing.md)", default=None)
-    compute_efficiency: Optional[Efficiency] = describe(
-        "Achieved share of peak FLOP/s; default: calibrated per accelerator family and precision "
-        "(docs/sizing.md)", default=None)
-    step_overhead: Optional[Q("ms")] = describe(
-        "Fixed time of one engine step (scheduling, launches, sampling); default: calibrated (docs/sizing.md)",
-        default=None, ge=0, ceiling=LATENCY_MS)
-    allreduce_latency: Optional[Q("ms")] = describe(
-        "Time of one tensor-parallel all-reduce beyond its bandwidth term; default: calibrated (docs/sizing.md)",
-        default=None, ge=0, ceiling=LATENCY_MS)
-    memory_headroom: Efficiency = describe("Usable share of HBM for weights and KV cache; default 0.9 (TensorRT-LLM "
-                                         "and vLLM both default to 0.9)", default=0.9)
-    max_batch: Optional[Whole] = describe(
-        "Most sequences decoded together per replica (the engine's max_batch_size / max_num_seqs); default: "
-        "no cap beyond memory and latency", default=None, ge=1, ceiling=BATCH)
-    prefill_chunk: Whole = describe(
-        "Token budget of one engine step, decode tokens plus a chunk of prompt tokens (max_num_tokens); "
-        "default 8192, trtllm-serve's default", default=8192, ge=16, ceiling=PROMPT_TOKENS)
-
-    @field_validator("percentile")
-    @classmethod
-    def _percentile_range(cls, value):
-        if not 0.5 <= value < 1.0:
-            raise ValueError("`percentile` must be at least 0.5 (the median) and below 1 (e.g. 0.99)")
-        return value
-
-    @property
-    def kv_cache_precision(self) -> str:
-        if self.kv_precision is not None:
-            return self.kv_precision
-        return "fp8" if self.precision in ("fp8", "fp4") else "bf16"
-
-
-class CpuWorkload(ServiceBase):
-    """CPU services: vCPUs and memory packed onto CPU servers in aggregate."""
-
-    type: Literal["cpu"] = describe("Workload kind")
-    vcpus: per_period(Whole, "GrowingVcpus", VCPUS_WORKLOAD, ge=1) = describe("vCPUs (hardware threads) needed")
-    memory: per_period(Q("GB"), "GrowingMemory", MEMORY_WORKLOAD_GB, ge=0) = describe("Memory needed", default=0)
-
-
-class StorageWorkload(ServiceBase):
-    """Storage with a usable capacity, throughput and a durability scheme."""
-
-    type: Literal["storage"] = describe("Workload kind")
-    capacity: per_period(Q("TB"), "GrowingCapacity", CAPACITY_WORKLOAD_TB, gt=0) = describe("Usable capacity")
-    throughput: per_period(Q("GB/s"), "GrowingThroughput", THROUGHPUT_WORKLOAD, ge=0) = describe(
-        "Aggregate throughput needed", default=0)
-    durability: Durability = describe("{replicas: r} or {erasure: 'k+m'}")
-    colocate_with: Optional[str] = describe(
-        "A training workload: this storage is bought at the site that workload's cluster is placed at",
-        default=None, pattern=NAME_PATTERN)
-
-
-Workload = Annotated[Union[TrainingWorkload, InferenceWorkload, CpuWorkload, StorageWorkload],
-                     Field(discriminator="type")]
 
 
 class NetworkPolicy(StrictModel):

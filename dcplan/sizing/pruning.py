@@ -105,6 +105,9 @@ def prune_dominated(scenario: Scenario, catalog: Catalog,
         for b in priced:
             b_item = section[b.item]
             beaten = False
+            if getattr(b_item, "lease", None) is not None:
+                keep.append(b)  # leased, it may cost less than its price says
+                continue
             for a in priced:
                 if a is b:
                     continue

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dcplan.model.buildout import Buildout, alive, used_units
 from dcplan.model.built import optics_count
 from dcplan.model.linear import Expr
-from dcplan.solve.greedy import greedy_plan, warm_start
+from dcplan.solve.greedy import greedy_plan
+from dcplan.solve.greedy_values import warm_start
 
 
 def buildout_start(out: Buildout) -> list[float] | None:
@@ -26,6 +27,7 @@ def buildout_start(out: Buildout) -> list[float] | None:
     _buy_items(out, values)
     _buy_optics(out, values)
     _buy_racks(out, values)
+    _keep_blocks(out, values)
     _peak(out, values)
     if not all(row.holds(sum(c * values[i] for i, c in row.terms.items())) for row in out.lm.rows):
         return None
@@ -77,6 +79,14 @@ def _buy_racks(out: Buildout, values: list[float]) -> None:
             keys = [(site, q) for q in range(p + 1) if (site, q) in out.rack_purchases]
             owned = sum(values[_index(out.rack_purchases[k])] for k in keys)
             _buy(values, racks.value(values) - owned, [out.rack_purchases[k] for k in keys])
+
+
+def _keep_blocks(out: Buildout, values: list[float]) -> None:
+    """Blocks of facility power stay built: each period stands at least what the one before built."""
+    for p in range(1, len(out.parts)):
+        for site, blocks in out.parts[p].site_blocks.items():
+            before = out.parts[p - 1].site_blocks[site]
+            values[_index(blocks)] = max(values[_index(blocks)], values[_index(before)])
 
 
 def _peak(out: Buildout, values: list[float]) -> None:

@@ -55,10 +55,8 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from dcplan.sizing import spares as spares_math
-from dcplan.model import switch_count
-from dcplan.model.linear import Owner
-from dcplan.rules import (DEMAND_TOLERANCE, HOURS_PER_YEAR, group_of, idle_kw, item_of, leaf_split, placement_refusal,
-                          pool_bound, rack_share)
+from dcplan.rules import (DEMAND_TOLERANCE, HOURS_PER_YEAR, colocation_per_kw_year, group_of, idle_kw, item_of,
+                          lease_factor, leaf_split, pays_electricity, placement_refusal, pool_bound, rack_share)
 
 _EPS = 1e-9
 
@@ -132,15 +130,39 @@ def switch_for(scenario, catalog, speed: float, oversubscription: float, allowed
 
 
 def unit_score(scenario, item, load: float, site, spare: bool = False) -> float:
-    """One unit's contribution to the objective (add_metrics), active at `load` or a spare at idle."""
+    """One unit's contribution to the objective (add_metrics), active at `load` or a spare at idle: its
+    energy (or colocation rent) and share of blocks built, plus owning it, bought or leased, whichever
+    costs the objective less."""
     idle = idle_kw(item)
     kw = idle if spare else idle + load * (item.power - idle)
     energy = kw * HOURS_PER_YEAR * site.pue / 1000.0  # MWh per year
-    costs = scenario.policies.costs
-    metrics = {"capex": item.price, "energy": energy, "carbon": energy * site.carbon_intensity,
+    building = 0.0 if site.build is None else (idle if spare else item.power) * site.pue * \
+        site.build.cost_per_mw / 1000.0  # its share of the blocks built for it
+    metrics = {"capex": building, "energy": energy, "carbon": energy * site.carbon_intensity,
                "power": (idle if spare else item.power) * site.pue}
-    opex = energy * 1000.0 * site.electricity_price + costs.maintenance * item.price
-    metrics["tco"] = item.price + scenario.horizon * opex
+    if site.colocation is None:
+        opex = energy * 1000.0 * site.electricity_price if pays_electricity(site) else 0.0
+    else:  # rent on the IT power it draws at most (a spare at idle), electricity included
+        opex = (idle if spare else item.power) * colocation_per_kw_year(site)
+    metrics["tco"] = building + scenario.horizon * opex
+    return _weighted(scenario, metrics) + min(owning_cost(scenario, item))
+
+
+def owning_cost(scenario, item) -> tuple[float, ...]:
+    """What having one unit adds to the objective beyond energy and facility: (bought,) or, for an item
+    with a lease offer, (bought, leased); an item with no price can only be leased."""
+    maintenance, options = scenario.policies.costs.maintenance, []
+    nothing = {"energy": 0.0, "carbon": 0.0, "power": 0.0}
+    if item.price is not None:
+        options.append(_weighted(scenario, {**nothing, "capex": item.price,
+                                            "tco": item.price * (1.0 + scenario.horizon * maintenance)}))
+    if getattr(item, "lease", None) is not None:
+        options.append(_weighted(scenario, {**nothing, "capex": 0.0,
+                                            "tco": scenario.horizon * lease_factor(item.lease, scenario.horizon)}))
+    return tuple(options)
+
+
+def _weighted(scenario, metrics: dict) -> float:
     objective = scenario.objective
     if isinstance(objective, str):
         return metrics[objective]
@@ -282,7 +304,7 @@ def _options(scenario, catalog, w, req) -> list[tuple]:
             continue
         for cand in req.candidates:
             item = item_of(catalog, req.kind, cand.item)
-            if item.price is None or placement_refusal(site, item) is not None:
+            if not owning_cost(scenario, item) or placement_refusal(site, item) is not None:
                 continue
             if req.kind == "training":
                 n = cand.fixed_count
@@ -372,91 +394,3 @@ def _fill(ledger, w, req, options, demand, supply, nodes, down, cap=None) -> boo
 
 
 # --------------------------------------------------------------------------- evaluation
-
-def warm_start(built, result: GreedyResult) -> list[float]:
-    """The model's value vector for the greedy pools, with least network and rack counts."""
-    lm = built.lm
-    values = [0.0] * len(lm.variables)
-    placed = {(p.workload, p.item, p.site): p for p in result.pools}
-    index = lambda expr: next(iter(expr.terms))  # noqa: E731 - a variable's Expr has one term
-    site_nodes = defaultdict(int)
-    for pool in built.pools:
-        got = placed.get((pool.workload, pool.item, pool.site))
-        if got is None:
-            continue
-        if pool.kind == "training":
-            values[index(pool.choice)] = 1.0
-            continue
-        variable, units_per_value = next(iter(pool.active.terms.items()))  # x, or replicas of k servers
-        values[variable] = float(got.active) / units_per_value
-        site_nodes[(pool.workload, pool.site, pool.period)] += got.active
-        _set(values, lm.find("y", pool.owner), float(got.spares))
-        _set(values, lm.find("e", pool.owner), 1.0 if got.active > 0 else 0.0)
-        j = 1
-        while (step := lm.find("b", replace(pool.owner, detail=(("j", j),)))) is not None:
-            values[step] = 1.0 if j <= got.spares else 0.0
-            j += 1
-    for (workload, site, period), count in site_nodes.items():
-        if count > 0:
-            _set(values, lm.find("u", Owner(workload, site=site, period=period)), 1.0)
-    _network_values(built, values, index)
-    _rack_values(built, values, index)
-    return values
-
-
-def _set(values: list[float], index: int | None, value: float) -> None:
-    if index is not None:
-        values[index] = value
-
-
-def _network_values(built, values, index) -> None:
-    """Links per (switch type, speed) as the greedy cabled them; least uplinks, leaves and spines."""
-    for fabric in built.fabrics:
-        per_switch = defaultdict(float)
-        for speed, ports in fabric.ports_by_speed.items():
-            count = ports.value(values)
-            if count <= 0:
-                continue
-            allowed = [s for s in fabric.links if speed in fabric.links[s]]
-            s_id = switch_for(built.scenario, built.catalog, speed, fabric.oversubscription, allowed)
-            if s_id is None:  # no switch takes these ports: the model's network.ports row reports it
-                continue
-            values[index(fabric.links[s_id][speed])] += count
-            per_switch[s_id] += count
-        for s_id, count in per_switch.items():
-            leaves, uplinks, spines, _ = fabric_counts(count, built.catalog.switches[s_id], fabric.oversubscription)
-            values[index(fabric.leaves[s_id])] = float(leaves)
-            values[index(fabric.uplinks[s_id])] = float(uplinks)
-            values[index(fabric.spines[s_id])] = float(spines)
-
-
-def _rack_values(built, values, index) -> None:
-    """Least racks per (item, site, group) for the units placed, switches included."""
-    sites = {s.name: s for s in built.scenario.sites}
-    units = defaultdict(float)
-    for pool in built.pools:
-        units[(pool.item, pool.site, pool.group)] += pool.active.value(values) + pool.spares.value(values)
-    for fabric in built.fabrics:
-        for s_id in fabric.leaves:
-            units[(s_id, fabric.site, fabric.group)] += switch_count(fabric, s_id).value(values)
-    for (item_id, site_name, group), racks in built.racks.items():
-        item = built.catalog.find(item_id)[1]
-        factor = rack_share(sites[site_name], item)
-        values[index(racks)] = float(math.ceil(units[(item_id, site_name, group)] * factor - _EPS))
-
-
-def evaluate(built, result: GreedyResult) -> GreedyEvaluation:
-    """The model's objective for the greedy plan and every model row or bound it breaks."""
-    import numpy as np
-
-    values = warm_start(built, result)
-    lm, matrix = built.lm, built.lm.matrix()
-    x = np.asarray(values, dtype=float)
-    violations = []
-    for i in np.flatnonzero((x < matrix.lb - 1e-9) | (x > matrix.ub + 1e-9)).tolist():
-        violations.append(f"{lm.variables[i].name} = {values[i]:g} outside [{matrix.lb[i]:g}, {matrix.ub[i]:g}]")
-    activity = matrix.activity(x)
-    for j in matrix.violated(x).tolist():
-        row = lm.rows[j]
-        violations.append(f"{row.name}: {activity[j]:g} not in [{row.lo:g}, {row.hi:g}]")
-    return GreedyEvaluation(matrix.objective(x), not violations, violations, values)

@@ -131,6 +131,7 @@ class LineDiff:
     old_extended_price: float
     new_extended_price: float
     period: str | None = None  # build-outs: the period the line is bought in
+    sourcing: str | None = None  # "leased" for leased units (matched apart from the bought units of the item)
 
     @property
     def quantity_delta(self) -> float:
@@ -193,8 +194,8 @@ def diff_plans(a: dict, b: dict, labels: tuple[str, str] = ("A", "B")) -> PlanDi
     """B − A for two plan JSON dicts (checked first; DiffInputError names a missing key)."""
     check_plan(a, labels[0])
     check_plan(b, labels[1])
-    lines_a = {(x["site"], x["category"], x["item"], x.get("period")): x for x in a["bom"]}
-    lines_b = {(x["site"], x["category"], x["item"], x.get("period")): x for x in b["bom"]}
+    lines_a = {(x["site"], x["category"], x["item"], x.get("period"), x.get("sourcing")): x for x in a["bom"]}
+    lines_b = {(x["site"], x["category"], x["item"], x.get("period"), x.get("sourcing")): x for x in b["bom"]}
     added = tuple(_line(k, None, x) for k, x in lines_b.items() if k not in lines_a)
     removed = tuple(_line(k, x, None) for k, x in lines_a.items() if k not in lines_b)
     changed = tuple(_line(k, lines_a[k], x) for k, x in lines_b.items() if k in lines_a
@@ -215,11 +216,11 @@ def diff_plans(a: dict, b: dict, labels: tuple[str, str] = ("A", "B")) -> PlanDi
 
 
 def _line(key: tuple, old: dict | None, new: dict | None) -> LineDiff:
-    site, category, item, period = key
+    site, category, item, period, sourcing = key
     return LineDiff(site, category, item, ((new or old).get("description") or ""),
                     old["quantity"] if old else 0, new["quantity"] if new else 0,
                     old["unit_price"] if old else None, new["unit_price"] if new else None,
-                    old["extended_price"] if old else 0, new["extended_price"] if new else 0, period)
+                    old["extended_price"] if old else 0, new["extended_price"] if new else 0, period, sourcing)
 
 
 def _side(source: str, plan: dict) -> Side:
@@ -280,4 +281,5 @@ def _line_dict(x: LineDiff) -> dict:
             "old_quantity": x.old_quantity, "new_quantity": x.new_quantity, "quantity_delta": x.quantity_delta,
             "old_unit_price": x.old_unit_price, "new_unit_price": x.new_unit_price,
             "old_extended_price": x.old_extended_price, "new_extended_price": x.new_extended_price,
-            "extended_price_delta": x.extended_price_delta, **({"period": x.period} if x.period else {})}
+            "extended_price_delta": x.extended_price_delta, **({"period": x.period} if x.period else {}),
+            **({"sourcing": x.sourcing} if x.sourcing else {})}

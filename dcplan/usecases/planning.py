@@ -240,13 +240,13 @@ def _size_and_build(run: _Run) -> None:
 
 def _warm_start(run: _Run) -> list[float] | None:
     """The greedy plan as the engine's starting point, when it satisfies every row."""
-    from dcplan.solve import greedy
+    from dcplan.solve import greedy, greedy_values
 
     if run.options.reference:
         return None
     with run.stages(Stage.START):
         placed = greedy.greedy_plan(run.scenario, run.catalog, run.built.requirements)
-        start_plan = greedy.evaluate(run.built, placed)
+        start_plan = greedy_values.evaluate(run.built, placed)
     if not start_plan.feasible:
         return None
     run.stages.update(incumbent=run.built.lm.objective.value(start_plan.values))
@@ -258,7 +258,9 @@ def _workload_cuts(run: _Run):
     add the bounds up: a proven bound on every plan before any engine runs on the whole model."""
     from dcplan.solve import blocks as blocks_module
 
-    if run.options.reference:
+    if run.options.reference or run.built.leases:
+        # A leased unit costs less than its pool's price says: a workload's own optimum, priced by
+        # its pools, would not bound it. Leases are planned on the whole model, without cuts.
         return None
     budget = min(WORKLOAD_CUT_SHARE * run.setting("time_limit"), 0.5 * (run.left() - _reserve(run)))
     with run.stages(Stage.CUTS):
@@ -293,7 +295,7 @@ def _solve(run: _Run, blocks, hint):
     threads, gap = run.setting("threads"), run.setting("gap")
     deadline = run.ends - _reserve(run)
     with run.stages(Stage.SOLVE):
-        if not run.options.reference and len(run.built.pools) > LARGE_MODEL_POOLS:
+        if not run.options.reference and not run.built.leases and len(run.built.pools) > LARGE_MODEL_POOLS:
             from dcplan.solve.decompose import solve_large
 
             result = solve_large(run.built, blocks, hint, deadline, engine, threads, gap, bound=run.bound,
