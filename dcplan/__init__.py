@@ -37,6 +37,8 @@ _EXPORTS = {
     "NoPlan": ("dcplan.usecases.planning", "NoPlan"),
     "UnsafeInput": ("dcplan.usecases.planning", "UnsafeInput"),
     "Interrupted": ("dcplan.errors", "Interrupted"),
+    "log_engines_to": ("dcplan.solve.engines", "log_engines_to"),
+    "EngineLogError": ("dcplan.solve.engines", "EngineLogError"),
     "Plan": ("dcplan.plan.objects", "Plan"),
     "PlanVerificationError": ("dcplan.plan.verify", "PlanVerificationError"),
     "read_plan": ("dcplan.plan.document", "read_plan"),

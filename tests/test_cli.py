@@ -517,3 +517,25 @@ def test_the_spinner_line():
     line = render_progress("solving big.yaml", Progress(Stage.SOLVE, 100.0, 60, 1_234_000, 1_200_000), 112.4)
     assert line == "solving big.yaml · solve · 12 s of 60 s · incumbent 1,234,000 · bound 1,200,000 · gap 2.76%"
     assert render_progress("solving x", None, 0) == "solving x"
+
+
+# --------------------------------------------------------------------------- engine logs
+
+
+@pytest.mark.parametrize(("engine", "words"), [("highs", "MIP has"), ("cbc", "CBC MILP Solver"),
+                                               ("scip", "presolving"), ("cp-sat", "Starting CP-SAT")])
+def test_solver_log_holds_the_engines_own_log_and_nothing_else_moves(tmp_path, engine, words):
+    log = tmp_path / "engine.log"
+    log.write_text("old text\n", encoding="utf-8")
+    done = dcplan("--solver-log", log, "--quiet", "solve", ROOT / "scenarios" / "inference-platform.yaml",
+                  "--solver", engine, "--format", "json")
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert json.loads(done.stdout)["status"] == "optimal"  # stdout still carries the plan JSON alone
+    text = log.read_text(encoding="utf-8")
+    assert words in text and "old text" not in text
+
+
+def test_solver_log_that_cannot_be_written_is_a_usage_error(tmp_path):
+    done = dcplan("--solver-log", tmp_path / "missing" / "engine.log", "solve",
+                  ROOT / "scenarios" / "inference-platform.yaml")
+    assert done.returncode == 2 and "--solver-log" in done.stderr and "Traceback" not in done.stderr

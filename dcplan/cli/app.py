@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import sys
 from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -85,8 +86,11 @@ def _global(
     debug: bool = typer.Option(False, "--debug", metavar="", help="Show Python tracebacks for internal errors."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="Only errors on stderr."),
     verbose: bool = typer.Option(False, "--verbose", "-v", metavar="", help="More detail on stderr."),
+    solver_log: Optional[Path] = typer.Option(
+        None, "--solver-log", metavar="FILE", dir_okay=False,
+        help="Write the engines' own log (HiGHS, CBC, SCIP, CP-SAT) to FILE, for any command that solves."),
 ) -> None:
-    state.update(debug=debug, quiet=quiet, verbose=verbose)
+    state.update(debug=debug, quiet=quiet, verbose=verbose, solver_log=solver_log)
 
 
 def emit(text: str, output: str = "-") -> None:
@@ -239,11 +243,12 @@ def solve_options(objective, solver, time_limit, gap, threads, solver_log=None, 
 def engine_log(path: Path | None):
     """Where the engines' lines go: FILE (--solver-log), and stderr with --verbose (never with --quiet)."""
     handle = None
+    path = path if path is not None else state.get("solver_log")  # given before the command name
     if path is not None:
         try:
             handle = open(path, "w", encoding="utf-8", buffering=1)  # line by line: nothing lost on a hard exit
         except OSError as err:
-            fail(f"dcplan: cannot write {path}: {err.strerror or err}", ExitCode.INVALID_INPUT)
+            fail(f"dcplan: --solver-log: cannot write {path}: {err.strerror or err}", ExitCode.INVALID_INPUT)
 
     def line(text: str) -> None:
         if handle is not None:

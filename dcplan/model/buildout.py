@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from dcplan.model.build import build
 from dcplan.model.built import BuiltModel, optics_count, switch_count
 from dcplan.model.linear import Expr, LinearModel, Owner, total
+from dcplan.model.totals import set_objective
 from dcplan.rules import block_price, category_of
 from dcplan.scenario.catalog import Catalog
 from dcplan.scenario.periods import label_year
@@ -102,7 +103,7 @@ def build_buildout(scenario: Scenario, catalog: Catalog, requirements: list[dict
     add_ownership(out)
     add_buildout_metrics(out)
     add_buildout_limits(out)
-    set_buildout_objective(out)
+    set_objective(out)  # the build-out's metrics (tco = NPV), as for one purchase
     return out
 
 
@@ -303,17 +304,6 @@ def add_buildout_limits(out: Buildout) -> None:
                       origin=f"limits.{name}", owner=_period_owner(out, p))
     if limits.tco is not None:
         out.lm.le("limit[tco]", "limits", out.metrics["tco"], limits.tco, origin="limits.tco")
-
-
-def set_buildout_objective(out: Buildout) -> None:
-    """Minimise one build-out total (tco = NPV) or a weighted sum of them."""
-    objective = out.scenario.objective
-    if isinstance(objective, str):
-        out.objective_name = objective
-        out.lm.objective = out.metrics[objective].copy()
-    else:
-        out.objective_name = "weighted"
-        out.lm.objective = total(out.metrics[name] * weight for name, weight in objective.items())
 
 
 def period_year(out: Buildout, p: int) -> float | None:

@@ -107,29 +107,27 @@ def _window(start, until) -> str:
 
 
 def _check_training_periods(scenario: Scenario, report) -> None:
-    names = labels(scenario)
     for index, workload in enumerate(scenario.workloads):
-        if not isinstance(workload, TrainingWorkload) or workload.period is None:
-            continue
-        path = ("workloads", index, "period")
-        if scenario.periods is None:
-            report("needs-periods", "`period` applies to build-outs; add `periods:` or remove it", path)
-        elif f"{workload.period:g}" not in names:
-            report("unknown-period", f"{workload.period:g} is not a period; periods: {', '.join(names)}", path,
-                   _did_you_mean(f"{workload.period:g}", names))
+        if isinstance(workload, TrainingWorkload):
+            _check_period_label(scenario, workload.period, ("workloads", index, "period"), report)
 
 
 def _check_assert_periods(scenario: Scenario, report) -> None:
-    names = labels(scenario)
     for index, entry in enumerate(scenario.assertions):
-        if entry.period is None:
-            continue
-        path = ("assert", index, "period")
-        if scenario.periods is None:
-            report("needs-periods", "`period` applies to build-outs; add `periods:` or remove it", path)
-        elif f"{entry.period:g}" not in names:
-            report("unknown-period", f"{entry.period:g} is not a period; periods: {', '.join(names)}", path,
-                   _did_you_mean(f"{entry.period:g}", names))
+        _check_period_label(scenario, entry.period, ("assert", index, "period"), report)
+
+
+def _check_period_label(scenario: Scenario, period, path: tuple, report) -> None:
+    """A `period:` (of a training run or an assertion) names one of the periods, and needs `periods:`."""
+    if period is None:
+        return
+    if scenario.periods is None:
+        report("needs-periods", "`period` applies to build-outs; add `periods:` or remove it", path)
+        return
+    names = labels(scenario)
+    if f"{period:g}" not in names:
+        report("unknown-period", f"{period:g} is not a period; periods: {', '.join(names)}", path,
+               _did_you_mean(f"{period:g}", names))
 
 
 def _did_you_mean(word: str, choices) -> str | None:

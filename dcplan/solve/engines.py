@@ -64,6 +64,40 @@ class SolveResult:
         return relative_gap(self.objective, self.bound, self.status)
 
 
+class EngineLogError(ValueError):
+    """The engine log file cannot be written."""
+
+
+_default_log = None
+"""Hears the engines' lines of every solve not given a `log` of its own (log_engines_to); None: silent."""
+
+
+def log_engines_to(path: str | None) -> None:
+    """Send the engines' own log from now on to the file `path` (emptied first), or nowhere (None), for
+    every solve that is not given a `log` of its own."""
+    global _default_log
+    if path is None:
+        _default_log = None
+        return
+    try:
+        handle = open(path, "w", encoding="utf-8", buffering=1)  # line by line: nothing lost on a hard exit
+    except OSError as err:
+        raise EngineLogError(f"cannot write {path}: {err.strerror or err}") from None
+    _default_log = lambda text: handle.write(text.rstrip("\n") + "\n")  # noqa: E731
+
+
+def or_warm_start(result: SolveResult, model: LinearModel | Matrix, hint) -> SolveResult:
+    """`result`, or the warm start `hint` as a feasible plan when the engine stopped without a plan of
+    its own (the hint satisfies every row: the planners only pass hints that do)."""
+    if result.values is None and hint is not None and result.status in (Status.NO_SOLUTION, Status.ERROR):
+        result.values, result.status = list(hint), Status.FEASIBLE
+        result.objective = (model.objective.value(hint) if isinstance(model, LinearModel)
+                            else model.objective(np.asarray(hint, dtype=float)))
+        result.messages.append("the engine found no plan in time; this is the greedy warm start, "
+                               "not an optimised plan (raise --time-limit)")
+    return result
+
+
 def engine_of(engine: str | None) -> str:
     """`auto` (or nothing) is HiGHS through OR-Tools."""
     return AUTO_ENGINE if engine in (None, "auto") else engine
@@ -77,6 +111,7 @@ def solve(model: LinearModel | Matrix, engine: str = "auto", time_limit: float =
     time.perf_counter() after which the call is abandoned; `relax` solves the LP relaxation (with
     row duals from HiGHS and GLOP)."""
     engine = engine_of(engine)
+    log = _default_log if log is None else log
     matrix = model.matrix() if isinstance(model, LinearModel) else model
     if deadline is not None:
         time_limit = min(time_limit, deadline - time.perf_counter())

@@ -99,12 +99,7 @@ def _solve(run, out, hint):
     with run.stages(Stage.SOLVE):
         result = engines.solve(lm, engine=engine, time_limit=left, gap=run.setting("gap"),
                                threads=run.setting("threads"), hint=hint)
-    if result.values is None and hint is not None and result.status in ("no_solution", "error"):
-        result.values, result.status = hint, "feasible"
-        result.objective = lm.objective.value(hint)
-        result.messages.append("the engine found no plan in time; this is the greedy warm start, "
-                               "not an optimised plan (raise --time-limit)")
-    return result
+    return engines.or_warm_start(result, lm, hint)
 
 
 def _extract_and_verify(run, out, result, warnings, requirements):

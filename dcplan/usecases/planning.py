@@ -303,12 +303,8 @@ def _solve(run: _Run, blocks, hint):
         else:
             result = engines.solve(lm, engine=engine, time_limit=deadline - time.perf_counter(), gap=gap,
                                    threads=threads, hint=hint, log=run.options.engine_log, deadline=deadline)
-    if result.values is None and hint is not None and result.status in ("no_solution", "error"):
-        # The engine stopped without a plan of its own: the warm start is still a verified plan.
-        result.values, result.status = hint, "feasible"
-        result.objective = lm.objective.value(hint)
-        result.messages.append("the engine found no plan in time; this is the greedy warm start, "
-                               "not an optimised plan (raise --time-limit)")
+    # The engine stopped without a plan of its own: the warm start is still a verified plan.
+    result = engines.or_warm_start(result, lm, hint)
     if run.bound is not None and result.values is not None:
         # The workloads' own bounds hold for every plan; keep the better of theirs and the engine's.
         result.bound = run.bound if result.bound is None else max(result.bound, run.bound)
