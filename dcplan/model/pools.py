@@ -16,7 +16,8 @@ def add_pools(built: BuiltModel) -> None:
     it and x = n_c · z, where n_c is the server count sizing computed for c.
     Service pools are bounded by the count that alone meets the whole demand,
     U = max_d ⌈demand_d / per_unit_d⌉ (more never helps a requirement). An inference
-    replica spanning k servers is bought whole: x = k · r[w,c,k], r ∈ ℤ≥0.
+    replica spanning k servers is bought whole: x = k · r[w,c,k], r ∈ ℤ≥0, and U is then a multiple
+    of k (rules.pool_bound), so the spares rows count the servers the pool can hold.
     No pool stands where the item cannot: a liquid-cooled server at an air-cooled
     site, a rack-scale system where racks take less than its power
     (rules.placement_refusal). Items without a price or a lease are not bought: a warning says so for those a workload
