@@ -157,3 +157,40 @@ def test_large_model_path_reports_an_infeasible_scenario_as_infeasible(monkeypat
     with pytest.raises(api.NoPlan) as raised:
         api.plan_scenario(Scenario.model_validate(data), api.SolveOptions(engine="highs", time_limit=30))
     assert raised.value.status == "infeasible"
+
+
+@pytest.mark.parametrize(("workloads", "servers", "sites", "seed"), [(30, 60, 1, 2), (40, 20, 2, 1)])
+def test_the_greedy_plan_is_a_warm_start_the_model_accepts(workloads, servers, sites, seed):
+    """The greedy plan is the plan a run falls back on when the time runs out: the model must accept it.
+    (30 × 60 × 1, seed 2 has a 2-server replica pool that one server's worth of demand fills: its spares
+    were once counted on one server, the greedy plan broke that row, and at 1,000 workloads the run
+    ended with no plan at all.)"""
+    scenario = Scenario.model_validate(generate(workloads=workloads, servers=servers, sites=sites, seed=seed))
+    effective = catalog.effective(scenario.catalog)
+    requirements = sizing.size_scenario(scenario, effective)
+    built = model.build(scenario, effective, reduce.prune_dominated(scenario, effective, requirements)[0])
+    start = greedy_values.evaluate(built, greedy.greedy_plan(scenario, effective, built.requirements))
+    assert start.feasible, start.violations[:5]
+
+
+@pytest.mark.parametrize("solved_blocks", [0, 4])
+def test_out_of_time_the_decomposition_returns_the_greedy_plan_with_a_proven_bound(solved_blocks):
+    """The deadline already past (no time for pricing, the master or search): the greedy plan comes back
+    as `feasible`, with a bound (the workloads' own bounds, a row floor for each one not solved), and
+    verifies."""
+    scenario, effective, requirements, reduced, built = built_model(seed=1)
+    start = greedy_values.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
+    assert start.feasible
+    found = blocks.find_blocks(built)
+    chosen = dict(list(found.items())[:solved_blocks])
+    blocks.solve_for_cuts(built, chosen, 60)
+    bound = blocks.sum_of_bounds(built, found)
+    blocks.add_cuts(built, found)
+    result = decompose.solve_large(built, found, start.values, deadline=time.perf_counter(), engine="highs",
+                                   threads=0, gap=0.01, bound=bound)
+    assert result.status == "feasible" and result.values == list(start.values)
+    assert result.bound is not None and 0 < result.bound <= result.objective
+    assert result.objective == pytest.approx(start.objective)
+    plan = extract(built, result.values, status=result.status, engine="highs", bound=result.bound,
+                   solve_seconds=0, build_seconds=0, warnings=[])
+    verify(plan, scenario, effective, requirements)

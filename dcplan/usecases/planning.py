@@ -248,6 +248,9 @@ def _warm_start(run: _Run) -> list[float] | None:
         placed = greedy.greedy_plan(run.scenario, run.catalog, run.built.requirements)
         start_plan = greedy_values.evaluate(run.built, placed)
     if not start_plan.feasible:
+        # Without a start, a run stopped by its time limit may have no plan at all: say why.
+        run.stages.say(f"the greedy plan breaks {len(start_plan.violations):,} row(s) or bound(s) of the model "
+                       f"(first: {start_plan.violations[0]}): the engine starts without it")
         return None
     run.stages.update(incumbent=run.built.lm.objective.value(start_plan.values))
     return start_plan.values
