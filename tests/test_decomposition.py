@@ -194,3 +194,21 @@ def test_out_of_time_the_decomposition_returns_the_greedy_plan_with_a_proven_bou
     plan = extract(built, result.values, status=result.status, engine="highs", bound=result.bound,
                    solve_seconds=0, build_seconds=0, warnings=[])
     verify(plan, scenario, effective, requirements)
+
+
+@pytest.mark.parametrize("seed", (1, 3))
+def test_rins_on_the_master_never_worsens_its_start_and_its_lp_bounds_the_master(seed):
+    scenario, effective, requirements, reduced, built = built_model(seed)
+    start = greedy_values.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
+    found = blocks.find_blocks(built)
+    blocks.solve_for_cuts(built, found, 60)
+    restricted = master.build_master(built.lm, found, master.columns(built, found, [start.values]))
+    begin = restricted.from_full(start.values, found)
+    values, lp, note = decompose.rins(restricted.matrix, begin, time.perf_counter() + 30, "highs", 0, 0.0,
+                                      lambda message: None)
+    assert "RINS fixed" in note
+    assert restricted.matrix.objective(values) <= restricted.matrix.objective(begin) + 1e-6
+    assert not len(restricted.matrix.violated(values))
+    assert _all_rows_hold(built, restricted.to_full(values))
+    best = solve(restricted.matrix, "highs", time_limit=60, gap=0.0)
+    assert best.status == "optimal" and lp <= best.objective * (1 + 1e-9)

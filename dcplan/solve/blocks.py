@@ -233,7 +233,11 @@ def solve_blocks(built, blocks: dict[str, Block], time_budget: float, threads: i
             bound = float(sub.cost @ answer["values"])
         results[block.workload] = BlockResult(bound, answer["values"])
 
-    ordered = sorted(blocks.values(), key=lambda b: -len(b.variables))  # slow ones first, while time is plenty
+    # Small blocks first: when the budget runs out (1,050 blocks of W=1000 × 60 × 4 take 26 s of CPU),
+    # the most workloads have their bound and column. Measured there: the smallest three quarters take
+    # 13 s of CPU and hold 65 % of the sum of bounds; the largest quarter takes 12 s and holds 34 %.
+    # A block is capped at BLOCK_TIME_LIMIT, so a large one last leaves at most that tail.
+    ordered = sorted(blocks.values(), key=lambda b: len(b.variables))
     executor = ThreadPoolExecutor(max(1, threads), thread_name_prefix="dcplan-engine")
     try:
         with engine_output_to_stderr():

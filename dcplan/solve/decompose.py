@@ -18,11 +18,12 @@ engine calls run through OR-Tools and end by `deadline` (a time.perf_counter()).
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
 from dcplan.errors import Interrupted
-from dcplan.solve.engines import SolveResult, engine_of, solve
+from dcplan.solve.engines import ENGINE_NAMES, SolveResult, engine_of, solve
 from dcplan.vocab import Status
 
 MIP_SHARE = 0.35
@@ -117,10 +118,20 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
     master = master_module.build_master(built.lm, blocks, chosen)
     master, bound = _pricing(built, blocks, chosen, master, deadline, threads, gap, bound, say)
     values = None if hint is None else np.asarray(hint, dtype=float)
-    left = deadline - time.perf_counter()
     start_values = master.from_full(hint, blocks) if hint is not None else None
-    result = solve(master.matrix, engine, time_limit=max(0.1, left * (0.9 if bound is not None else 0.6)), gap=gap,
-                   threads=threads, hint=start_values, log=log, deadline=deadline)
+    start_values, master_lp, note = rins(master.matrix, start_values, deadline, engine, threads, gap, say)
+    if start_values is not None:
+        candidate = master.to_full(start_values)
+        if values is None or full.objective(candidate) < full.objective(values):
+            values = candidate
+    left = deadline - time.perf_counter()
+    if start_values is not None and master_lp is not None and \
+            master.matrix.objective(start_values) - master_lp <= gap * abs(master_lp):
+        # Within the gap of the master's LP: the master MIP cannot improve by more; search gets the time.
+        result = SolveResult(Status.OPTIMAL, ENGINE_NAMES[engine], values=list(start_values))
+    else:
+        result = solve(master.matrix, engine, time_limit=max(0.1, left * (0.9 if bound is not None else 0.6)),
+                       gap=gap, threads=threads, hint=start_values, log=log, deadline=deadline)
     if result.status == Status.INTERRUPTED:
         raise Interrupted()
     if result.values is not None:
@@ -128,7 +139,7 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
         if values is None or full.objective(candidate) < full.objective(values):
             values = candidate
     messages = [f"large model: chose among {sum(map(len, chosen.values())):,} configurations of "
-                f"{len(chosen):,} workloads ({result.status} in {result.solve_seconds:.0f} s)"]
+                f"{len(chosen):,} workloads ({note}; master {result.status} in {result.solve_seconds:.0f} s)"]
     if bound is None:
         # Neither the workloads' bounds nor pricing gave one: the LP relaxation of the full model with its
         # workload cuts is the bound.
@@ -147,6 +158,48 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
     proven = bound is not None and objective - bound <= gap * abs(objective)
     return SolveResult(Status.OPTIMAL if proven else Status.FEASIBLE, result.engine, values=list(values),
                        objective=objective, bound=bound, solve_seconds=time.perf_counter() - start, messages=messages)
+
+
+RINS_SHARE = 0.25
+"""Of the time left before the master MIP, the master's LP and its RINS sub-problem take at most this share."""
+
+
+def rins(matrix, start, deadline: float, engine: str, threads: int, gap: float, say):
+    """Relaxation-induced neighbourhood search on the master (Danna, Rothberg & Le Pape, 2005): solve its
+    LP relaxation, fix every integer variable on which the LP and the incumbent `start` agree, and solve
+    the rest as a MIP from `start`. The sub-problem contains `start`, so its plan is never worse; most
+    columns are already chosen by both, so it solves in seconds where HiGHS spends its first ten on the
+    master's root cuts before its own heuristics run (W=1000 × 60 × 4: 428.2 M in 2.7 s, the master MIP
+    the same plan in 12.9 s, greedy 445.2 M).
+
+    Returns (master values: the better plan, or `start`; the master's LP optimum, a lower bound on every
+    master plan, or None; what happened, in words).
+    """
+    if start is None:
+        return None, None, "no start for RINS"
+    began = time.perf_counter()
+    budget = RINS_SHARE * (deadline - began)
+    lp = solve(matrix, "highs", time_limit=budget, gap=0.0, threads=threads, relax=True, deadline=deadline)
+    if lp.status == Status.INTERRUPTED:
+        raise Interrupted()
+    if lp.status != Status.OPTIMAL or lp.values is None:
+        return start, None, f"master LP {lp.status}"
+    x, start = np.asarray(lp.values), np.asarray(start, dtype=float)
+    agree = matrix.integer & (np.abs(x - np.round(x)) <= 1e-6) & (np.abs(np.round(x) - start) <= 1e-6)
+    lb, ub = matrix.lb.copy(), matrix.ub.copy()
+    lb[agree] = ub[agree] = start[agree]
+    left = budget - (time.perf_counter() - began)
+    sub = solve(replace(matrix, lb=lb, ub=ub), engine, time_limit=max(0.1, left), gap=gap / 2, threads=threads,
+                hint=start, deadline=deadline)
+    if sub.status == Status.INTERRUPTED:
+        raise Interrupted()
+    found = sub.values is not None and matrix.objective(sub.values) < matrix.objective(start) and \
+        not len(matrix.violated(sub.values))
+    best = np.asarray(sub.values) if found else start
+    note = (f"RINS fixed {int(agree.sum()):,} of {int(matrix.integer.sum()):,} integer variables: "
+            f"{matrix.objective(best):,.0f} against the master LP {lp.objective:,.0f}")
+    say(f"{note} ({time.perf_counter() - began:.1f} s)")
+    return best, lp.objective, note
 
 
 def _without_plan(built, chosen, result, bound, deadline, engine, threads, gap, log, messages, start) -> SolveResult:
