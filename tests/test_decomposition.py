@@ -212,3 +212,21 @@ def test_rins_on_the_master_never_worsens_its_start_and_its_lp_bounds_the_master
     assert _all_rows_hold(built, restricted.to_full(values))
     best = solve(restricted.matrix, "highs", time_limit=60, gap=0.0)
     assert best.status == "optimal" and lp <= best.objective * (1 + 1e-9)
+
+
+def test_with_some_workloads_unsolved_the_bound_is_the_better_of_theirs_and_the_lp_and_below_the_optimum(
+        monkeypatch):
+    monkeypatch.setattr(decompose, "MAX_PRICING_ROUNDS", 0)  # no Lagrangian bound: as when time is short
+    scenario, effective, requirements, reduced, built = built_model(seed=2)
+    optimum = exact(built.lm).objective
+    start = greedy_values.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
+    found = blocks.find_blocks(built)
+    blocks.solve_for_cuts(built, dict(list(found.items())[:3]), 60)
+    partial = blocks.sum_of_bounds(built, found)
+    blocks.add_cuts(built, found)
+    messages = []
+    result = decompose.solve_large(built, found, start.values, deadline=time.perf_counter() + 20, engine="highs",
+                                   threads=0, gap=0.0, bound=partial, on_progress=messages.append)
+    assert partial <= result.bound <= optimum * (1 + 1e-9)
+    assert any("LP relaxation with the workload cuts" in m for m in messages)  # it was the better one here
+    assert result.objective >= optimum * (1 - 1e-6) and _all_rows_hold(built, result.values)
