@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dcplan.errors import Interrupted
 from dcplan.scenario import catalog as catalog_module
@@ -56,6 +56,20 @@ def _refuse_absurd_pools(requirements) -> None:
         if least_units(req) > POOL_SIZE_LIMIT:
             raise UnsafeInput(f"workload {req.workload} would need more than {POOL_SIZE_LIMIT:,} units of any "
                               "candidate: check its demand and units")
+
+
+def sizing_warnings(requirements) -> list[str]:
+    """The warning about huge pools, known from sizing alone: said even when the time runs out while the
+    model of such pools is being built."""
+    from dcplan.rules import pool_bound
+
+    for req in requirements.values():
+        for cand in req.candidates:
+            units = cand.fixed_count if cand.fixed_count is not None else pool_bound(req, cand)
+            if units > POOL_SIZE_WARNING:
+                return [f"workload {req.workload} could need up to {units:,} units of {cand.item}: "
+                        "check its demand and units"]
+    return []
 
 
 def input_warnings(built) -> list[str]:
@@ -140,6 +154,7 @@ class _Run:
     model_seconds: float = 0.0  # pruning and building the model alone
     ends: float = 0.0  # time.perf_counter() by which the whole run (verification included) must end
     bound: float | None = None  # a proven lower bound found before the engine (the workloads' own bounds)
+    notes: list = field(default_factory=list)  # warnings known before the model exists (said if time runs out)
 
     def setting(self, name: str):
         """An option from the command line, else the scenario's `solver:` section."""
@@ -155,7 +170,7 @@ class _Run:
             stub = {"dcplan": 1, "scenario": self.scenario.name, "status": "no_solution",
                     "objective": {"name": None, "value": None, "bound": None, "gap": None},
                     "solver": {"engine": None, "solve_seconds": 0.0, "build_seconds": round(self.build_seconds, 3)},
-                    "warnings": [f"the time limit ran out while {what}"]}
+                    "warnings": self.notes + [f"the time limit ran out while {what}"]}
             raise NoPlan("no_solution", f"the time limit ({self.setting('time_limit'):g} s) ran out while {what}, "
                          "before finding any plan; raise --time-limit", stub)
 
@@ -216,6 +231,7 @@ def _size_and_build(run: _Run) -> None:
             # not sized beforehand (plan_scenario's `requirements`), or sized without the derived storage
             run.requirements = size_scenario(run.scenario, run.catalog)
         _refuse_absurd_pools(run.requirements)
+    run.notes = sizing_warnings(run.requirements)
     run.check_time("sizing the workloads")
     sized = time.perf_counter()
     with run.stages(Stage.PRUNE):
