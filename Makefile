@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,ray]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,bench,ray]'
 	touch $(STAMP)
 
 # HTML reports are tested in the system's Chromium (the Debian package), never in a browser that

@@ -7,13 +7,14 @@ Measures, in one run (so ratios compare like with like):
   4. planning at scale: generated scenarios (bench/generate.py) of W workloads, S server and
      storage types and K sites, each method in its own time-limited process: the dcplan
      default, PuLP+CBC, PuLP+HiGHS, the greedy planner and the LP relaxation bound, with the
-     time of each stage, peak memory, objective, bound and gap (bench/scale.py);
+     time of each stage, peak memory, objective, bound and gap (bench/scale.py); in full mode
+     also the scaling of the default path, W = 100 ... 10,000 (bench/scaling.py);
   5. a 64-point what-if sweep on the local executor (1 and 2 workers) and on Ray (bench/whatif.py);
   6. every engine on every bundled scenario, as a ratio to SCIP (the default).
 The report (bench/report.py) starts with each target of the issues, met or missed.
 `--quick` (`make bench`): 3 repetitions, W in {50, 200}, S = 20, K = 2, T = 30 s, a few
 minutes. Default (`make bench-full`): 7 repetitions, W in {100, 1000}, S = 60, K = 4,
-T = 60 s, about 30 minutes. Results are medians.
+T = 60 s, then the scaling table, about an hour. Results are medians.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import scale, whatif
+from bench import scale, scaling, whatif
 from bench.report import report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -187,6 +188,9 @@ def main() -> None:
     if not args.no_scale:
         log(f"planning at scale ({mode} mode):")
         results["scale"] = scale.measure(mode, args.sizes, args.time_limit, log=log)
+    if not args.no_scale and mode == "full":
+        log("scaling of the default path (bench/scaling.py):")
+        results["scaling"] = scaling.measure(log=log)
     if not args.no_whatif:
         results["whatif"] = whatif.measure(log=log)
     log("engines on the bundled scenarios ...")

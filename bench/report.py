@@ -44,6 +44,10 @@ def report(results: dict) -> str:
     lines += startup_section(results)
     if results.get("scale"):
         lines += scale_section(results["scale"])
+    if results.get("scaling"):
+        from bench import scaling
+
+        lines += scaling.section(results["scaling"]).rstrip("\n").split("\n") + [""]
     if results.get("whatif"):
         lines += whatif.section(results["whatif"])
     lines += engines_section(results)

@@ -38,10 +38,10 @@ MODES = {
 TARGET_SIZE = (1000, 60, 4)
 
 
-def child(method: str, scenario: Path, time_limit: float, kill_after: float) -> dict:
+def child(method: str, scenario: Path, time_limit: float, kill_after: float, extra=()) -> dict:
     """Run bench.runs in a new process group; kill the group at `kill_after` s; add its peak memory."""
     command = [sys.executable, "-m", "bench.runs", method, str(scenario), "--time-limit", f"{time_limit:g}",
-               "--gap", f"{GAP:g}"]
+               "--gap", f"{GAP:g}", *extra]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=err, start_new_session=True)

@@ -64,6 +64,8 @@ class Metric(_Words):
     ENERGY_COST = "energy_cost"
 
 
+UNKNOWN_BOUND = 1e19
+"""Engines say "no bound" with ±1e20 (SCIP) or ±inf: a bound this large is unknown, never a number."""
 GAP_TOLERANCE = 1e-6
 """An optimal plan within this relative distance of its bound has gap 0 (engines' own tolerances)."""
 
@@ -73,7 +75,7 @@ def relative_gap(objective: float | None, bound: float | None, status: str) -> f
     unknown. A plan proven optimal reports 0 when the two agree to the engines' tolerance."""
     import math
 
-    if objective is None or bound is None or not math.isfinite(bound):
+    if objective is None or bound is None or not math.isfinite(bound) or abs(bound) >= UNKNOWN_BOUND:
         return None
     if status == Status.OPTIMAL and abs(objective - bound) <= GAP_TOLERANCE * max(1.0, abs(objective)):
         return 0.0
@@ -89,7 +91,8 @@ LIMITS = ("capex", "tco", "power", "energy", "carbon")
 
 
 class Engine(_Words):
-    """Engines a scenario (`solver.engine`) or `--solver` may name."""
+    """Engines a scenario (`solver.engine`) or `--solver` may name. `auto` is HiGHS inside OR-Tools (MathOpt),
+    as is `highs`; `scip` and `cp-sat` run inside OR-Tools too; `cbc` is CBC through PuLP."""
 
     AUTO = "auto"
     CP_SAT = "cp-sat"

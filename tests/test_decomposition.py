@@ -4,6 +4,8 @@ every plan the decomposition returns satisfies every row of the full model."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from bench.generate import generate
@@ -16,7 +18,6 @@ from dcplan.solve import master
 from dcplan import model
 from dcplan.sizing import pruning as reduce
 from dcplan import sizing
-from dcplan.solve.highs_direct import run, to_highs
 from dcplan.plan.extract import _all_rows_hold, extract
 from dcplan.scenario.schema import Scenario
 from dcplan.solve.engines import solve
@@ -90,8 +91,8 @@ def test_master_plans_satisfy_the_full_model(seed):
     restricted = master.build_master(built.lm, found, chosen)
     hint = restricted.from_full(start.values, found)
     assert hint is not None  # the greedy plan is one of the master's solutions
-    assert restricted.model.objective.value(hint) == pytest.approx(start.objective, rel=1e-9)
-    result = solve(restricted.model, "highs", time_limit=60, gap=0.0, hint=hint)
+    assert restricted.matrix.objective(hint) == pytest.approx(start.objective, rel=1e-9)
+    result = solve(restricted.matrix, "highs", time_limit=60, gap=0.0, hint=hint)
     full = restricted.to_full(result.values)
     assert _all_rows_hold(built, full)
     assert built.lm.objective.value(full) <= start.objective * (1 + 1e-9)
@@ -106,7 +107,8 @@ def test_decomposition_bound_is_below_the_optimum_and_its_plan_verifies(seed):
     found = blocks.find_blocks(built)
     blocks.solve_for_cuts(built, found, 60)
     blocks.add_cuts(built, found)
-    result = decompose.solve_large(built, found, start.values, time_limit=30, engine="highs", threads=0, gap=0.0)
+    result = decompose.solve_large(built, found, start.values, deadline=time.perf_counter() + 30, engine="highs",
+                                   threads=0, gap=0.0)
     assert result.bound is not None
     assert result.bound <= optimum * (1 + 1e-9)
     assert result.objective >= optimum * (1 - 1e-6)
@@ -125,8 +127,9 @@ def test_lagrangian_bound_equals_lp_bound_of_the_master_when_pricing_finds_nothi
     chosen = master.columns(built, found, [start.values])
     for _ in range(10):
         restricted = master.build_master(built.lm, found, chosen)
-        lp = decompose._solve_lp(restricted.relaxation(), 60)
-        bound, results = decompose.price(built, found, restricted, lp, 60, threads=2)
+        lp = solve(restricted.relaxation(), "highs", time_limit=60, gap=0.0, relax=True)
+        bound, results = decompose.price(built, found, restricted, lp, 60, threads=2,
+                                         deadline=time.perf_counter() + 60)
         if not master.add_columns(built, found, chosen, {n: r.solution for n, r in results.items()}):
             break
     assert bound == pytest.approx(lp.objective, rel=1e-5)
@@ -145,14 +148,6 @@ def test_large_model_path_through_the_api(monkeypatch):
     assert any("configurations" in w for w in plan.warnings)
 
 
-def test_highs_direct_matches_the_pulp_path():
-    *_, built = built_model(seed=4)
-    via_pulp = solve(built.lm, "highs", time_limit=60, gap=0.0)
-    direct = run(to_highs(built.lm), 60, gap=0.0)
-    assert direct.status == "optimal"
-    assert direct.objective + built.lm.objective.constant == pytest.approx(via_pulp.objective, rel=1e-6)
-
-
 def test_large_model_path_reports_an_infeasible_scenario_as_infeasible(monkeypatch):
     """No greedy plan and no master plan: the full model decides, so an infeasible scenario exits 1, not 3."""
     data = generate(workloads=8, servers=8, sites=2, seed=3)
@@ -162,3 +157,76 @@ def test_large_model_path_reports_an_infeasible_scenario_as_infeasible(monkeypat
     with pytest.raises(api.NoPlan) as raised:
         api.plan_scenario(Scenario.model_validate(data), api.SolveOptions(engine="highs", time_limit=30))
     assert raised.value.status == "infeasible"
+
+
+@pytest.mark.parametrize(("workloads", "servers", "sites", "seed"), [(30, 60, 1, 2), (40, 20, 2, 1)])
+def test_the_greedy_plan_is_a_warm_start_the_model_accepts(workloads, servers, sites, seed):
+    """The greedy plan is the plan a run falls back on when the time runs out: the model must accept it.
+    (30 × 60 × 1, seed 2 has a 2-server replica pool that one server's worth of demand fills: its spares
+    were once counted on one server, the greedy plan broke that row, and at 1,000 workloads the run
+    ended with no plan at all.)"""
+    scenario = Scenario.model_validate(generate(workloads=workloads, servers=servers, sites=sites, seed=seed))
+    effective = catalog.effective(scenario.catalog)
+    requirements = sizing.size_scenario(scenario, effective)
+    built = model.build(scenario, effective, reduce.prune_dominated(scenario, effective, requirements)[0])
+    start = greedy_values.evaluate(built, greedy.greedy_plan(scenario, effective, built.requirements))
+    assert start.feasible, start.violations[:5]
+
+
+@pytest.mark.parametrize("solved_blocks", [0, 4])
+def test_out_of_time_the_decomposition_returns_the_greedy_plan_with_a_proven_bound(solved_blocks):
+    """The deadline already past (no time for pricing, the master or search): the greedy plan comes back
+    as `feasible`, with a bound (the workloads' own bounds, a row floor for each one not solved), and
+    verifies."""
+    scenario, effective, requirements, reduced, built = built_model(seed=1)
+    start = greedy_values.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
+    assert start.feasible
+    found = blocks.find_blocks(built)
+    chosen = dict(list(found.items())[:solved_blocks])
+    blocks.solve_for_cuts(built, chosen, 60)
+    bound = blocks.sum_of_bounds(built, found)
+    blocks.add_cuts(built, found)
+    result = decompose.solve_large(built, found, start.values, deadline=time.perf_counter(), engine="highs",
+                                   threads=0, gap=0.01, bound=bound)
+    assert result.status == "feasible" and result.values == list(start.values)
+    assert result.bound is not None and 0 < result.bound <= result.objective
+    assert result.objective == pytest.approx(start.objective)
+    plan = extract(built, result.values, status=result.status, engine="highs", bound=result.bound,
+                   solve_seconds=0, build_seconds=0, warnings=[])
+    verify(plan, scenario, effective, requirements)
+
+
+@pytest.mark.parametrize("seed", (1, 3))
+def test_rins_on_the_master_never_worsens_its_start_and_its_lp_bounds_the_master(seed):
+    scenario, effective, requirements, reduced, built = built_model(seed)
+    start = greedy_values.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
+    found = blocks.find_blocks(built)
+    blocks.solve_for_cuts(built, found, 60)
+    restricted = master.build_master(built.lm, found, master.columns(built, found, [start.values]))
+    begin = restricted.from_full(start.values, found)
+    values, lp, note = decompose.rins(restricted.matrix, begin, time.perf_counter() + 30, "highs", 0, 0.0,
+                                      lambda message: None)
+    assert "RINS fixed" in note
+    assert restricted.matrix.objective(values) <= restricted.matrix.objective(begin) + 1e-6
+    assert not len(restricted.matrix.violated(values))
+    assert _all_rows_hold(built, restricted.to_full(values))
+    best = solve(restricted.matrix, "highs", time_limit=60, gap=0.0)
+    assert best.status == "optimal" and lp <= best.objective * (1 + 1e-9)
+
+
+def test_with_some_workloads_unsolved_the_bound_is_the_better_of_theirs_and_the_lp_and_below_the_optimum(
+        monkeypatch):
+    monkeypatch.setattr(decompose, "MAX_PRICING_ROUNDS", 0)  # no Lagrangian bound: as when time is short
+    scenario, effective, requirements, reduced, built = built_model(seed=2)
+    optimum = exact(built.lm).objective
+    start = greedy_values.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
+    found = blocks.find_blocks(built)
+    blocks.solve_for_cuts(built, dict(list(found.items())[:3]), 60)
+    partial = blocks.sum_of_bounds(built, found)
+    blocks.add_cuts(built, found)
+    messages = []
+    result = decompose.solve_large(built, found, start.values, deadline=time.perf_counter() + 20, engine="highs",
+                                   threads=0, gap=0.0, bound=partial, on_progress=messages.append)
+    assert partial <= result.bound <= optimum * (1 + 1e-9)
+    assert any("LP relaxation with the workload cuts" in m for m in messages)  # it was the better one here
+    assert result.objective >= optimum * (1 - 1e-6) and _all_rows_hold(built, result.values)

@@ -149,8 +149,6 @@ def test_interrupt_during_the_decomposition_exits_130(tmp_path):
 
 @pytest.mark.parametrize("suffix", [".lp", ".mps"])
 def test_save_model_writes_a_model_other_engines_read(tmp_path, suffix):
-    import highspy
-
     target = tmp_path / f"model{suffix}"
     scenario = ROOT / "scenarios" / "enterprise-multisite.yaml"
     run = subprocess.run([sys.executable, "-m", "dcplan", "solve", str(scenario), "--gap", "0", "--format", "json",
@@ -158,15 +156,16 @@ def test_save_model_writes_a_model_other_engines_read(tmp_path, suffix):
     assert run.returncode == 0, run.stderr
     text = target.read_text()
     assert "power(site_fra_1)" in text  # rows read like the scenario
-    solver = highspy.Highs()
-    solver.setOptionValue("output_flag", False)
-    solver.setOptionValue("mip_rel_gap", 0.0)
-    assert solver.readModel(str(target)) == highspy.HighsStatus.kOk
-    solver.run()
+    # Read back by highspy (HiGHS's own reader) in a process of its own: one HiGHS build per process.
+    code = ("import sys, highspy\n"
+            "h = highspy.Highs(); h.setOptionValue('output_flag', False); h.setOptionValue('mip_rel_gap', 0.0)\n"
+            "assert h.readModel(sys.argv[1]) == highspy.HighsStatus.kOk\n"
+            "h.run(); print(h.getInfo().objective_function_value)\n")
+    read = subprocess.run([sys.executable, "-c", code, str(target)], capture_output=True, text=True, timeout=120)
+    assert read.returncode == 0, read.stderr
     import json
 
-    assert solver.getInfo().objective_function_value == pytest.approx(json.loads(run.stdout)["objective"]["value"],
-                                                                      rel=1e-9)
+    assert float(read.stdout.split()[-1]) == pytest.approx(json.loads(run.stdout)["objective"]["value"], rel=1e-9)
 
 
 def test_absurd_numbers_are_refused_before_any_engine(tmp_path):

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dcplan.cli import app
-from dcplan.scenario.loader import MAX_ALIASES, YamlProblem, parse_bytes, parse_text
+from dcplan.scenario.loader import MAX_ALIASES, MAX_FILE_BYTES, YamlProblem, parse_bytes, parse_text
 from dcplan.scenario.overrides import OverrideError, parse_override, split_path
 from dcplan.scenario.load import load_scenario
 
@@ -130,7 +130,7 @@ def test_bad_text_raises_a_yaml_problem(text, code):
 @pytest.mark.parametrize("raw, code, line, column", [
     (b"a: 1\nb: \x00\n", "not-text", 2, 4),
     (b"a: 1\nb: caf\xe9\n", "not-utf8", 2, 7),
-    (b"x" * 1_000_001, "file-too-large", None, None),
+    (b"x" * (MAX_FILE_BYTES + 1), "file-too-large", None, None),
 ])
 def test_bad_bytes(raw, code, line, column):
     with pytest.raises(YamlProblem) as err:

@@ -147,13 +147,26 @@ def _big_scenario(tmp_path, constraints=None, count=150):
     return path
 
 
-def test_time_limit_falls_back_to_the_verified_warm_start(tmp_path):
+def test_time_limit_covers_sizing_and_building(tmp_path):
+    """The limit starts after loading: at 0.001 s nothing can be sized, so there is no plan (exit 3)."""
     run = dcplan("solve", str(_big_scenario(tmp_path)), "--time-limit", "0.001", "--format", "json")
+    assert run.returncode == 3, run.stderr
+    assert json.loads(run.stdout)["status"] == "no_solution"
+    assert "ran out while sizing" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_time_limit_during_the_solve_keeps_a_verified_plan_with_its_bound(tmp_path):
+    """Stopped by the limit with a plan: `feasible`, with a proven bound and its gap, never `bound: null`."""
+    from tests.test_faults import hard_scenario
+
+    run = dcplan("solve", str(hard_scenario(tmp_path / "hard.yaml")), "--gap", "0", "--time-limit", "8",
+                 "--format", "json")
     assert run.returncode == 0, run.stderr
     plan = json.loads(run.stdout)
     assert plan["status"] == "feasible"
-    # SCIP takes the greedy start as its incumbent; either way the plan says it is not proven optimal.
     assert any("greedy warm start" in w or "time limit stopped" in w for w in plan["warnings"])
+    assert plan["objective"]["bound"] is not None and plan["objective"]["gap"] is not None
+    assert plan["objective"]["bound"] <= plan["objective"]["value"]
     assert sum(b["extended_price"] for b in plan["bom"]) == pytest.approx(plan["totals"]["capex"])
 
 

@@ -19,6 +19,7 @@ from dcplan.scenario.catalog import effective
 from dcplan.scenario.load import load_scenario
 from dcplan.sizing import size_scenario
 from dcplan.sizing.derived import with_derived_workloads
+from dcplan.scenario.schema import Scenario
 from dcplan.usecases.planning import SolveOptions, plan_scenario
 
 BASE = Path(__file__).parent / "golden" / "verify" / "base.yaml"
@@ -166,17 +167,15 @@ def test_the_unbroken_plan_verifies(solved):
     check(scenario, plan)
 
 
-def test_a_replica_spanning_servers_is_bought_whole():
-    # 405 GB of weights on 4 x 80 GB per server: a replica takes two servers (pipeline over their NICs).
-    from dcplan.scenario.schema import Scenario
-
-    data = {"dcplan": 1, "name": "span", "objective": "capex",
+def _span_scenario(**workload) -> dict:
+    """One inference workload whose replica spans two 4-GPU servers (405 GB of weights on 4 × 80 GB)."""
+    return {"dcplan": 1, "name": "span", "objective": "capex",
             "sites": [{"name": "s1", "power": "1 MW", "racks": 20, "rack_power": "40 kW"}],
             "workloads": [{"name": "big", "type": "inference", "model": {"params": 2e11, "layers": 64,
                                                                           "hidden_size": 8192, "heads": 64,
                                                                           "kv_heads": 8, "head_dim": 128},
                            "requests_per_s": 1, "prompt_tokens": 500, "output_tokens": 100, "max_tpot": "500 ms",
-                           "hbm_efficiency": 0.8, "compute_efficiency": 0.5}],
+                           "hbm_efficiency": 0.8, "compute_efficiency": 0.5, **workload}],
             "catalog": {"builtin": False,
                         "accelerators": [{"id": "acc", "source": "test", "bf16_flops": 400, "hbm": 80,
                                           "hbm_bandwidth": 2000, "scale_up_bandwidth": 400}],
@@ -185,7 +184,10 @@ def test_a_replica_spanning_servers_is_bought_whole():
                                      "nics": {"count": 4, "speed": 200}}],
                         "switches": [{"id": "sw", "source": "test", "price": 100, "ports": 64, "port_speed": 200,
                                       "power": 0.1, "rack_units": 1}]}}
-    scenario = Scenario.model_validate(data)
+
+
+def test_a_replica_spanning_servers_is_bought_whole():
+    scenario = Scenario.model_validate(_span_scenario())
     plan = plan_scenario(scenario, SolveOptions(gap=0.0))
     [a] = plan.assignments
     candidate = size_scenario(scenario, effective(scenario.catalog))["big"].candidates[0]
@@ -234,3 +236,28 @@ def test_a_pool_of_one_multi_server_replica_gets_the_spares_of_its_servers(avail
     [a] = plan.assignments
     assert (a.servers, a.spares) == (2, spares)
     check(scenario, plan)
+
+
+@pytest.mark.parametrize("availability", [0.9997, 0.9999])
+def test_spares_of_a_pool_of_replicas_are_counted_on_its_whole_replicas(availability):
+    """Demand that one server would meet, served by 2-server replicas: the pool holds 2 servers, and its
+    spares follow 2 units. Each server is down p = 0.03 × 72 / 8760 = 0.025 % of the time: at 99.97 % one
+    server needs no spare but two need one (2p > 0.03 %); at 99.99 % one server needs one already. The
+    model once counted spares on 1 unit: it let 2 servers go without a spare (a plan verification
+    refuses), or had no plan at all, and the greedy plan was no warm start (a regression at 1,000
+    workloads: no plan in time)."""
+    from dcplan import model as model_module
+    from dcplan.sizing.spares import spares_needed, unavailability
+    from dcplan.solve import greedy, greedy_values
+
+    scenario = Scenario.model_validate(_span_scenario(availability=availability))
+    catalog = effective(scenario.catalog)
+    requirements = size_scenario(scenario, catalog)
+    assert requirements["big"].candidates[0].units_per_replica == 2
+    built = model_module.build(scenario, catalog, requirements)
+    start = greedy_values.evaluate(built, greedy.greedy_plan(scenario, catalog, requirements))
+    assert start.feasible, start.violations
+    plan = plan_scenario(scenario, SolveOptions(gap=0.0))
+    [a] = plan.assignments
+    assert plan.status == "optimal" and a.servers == 2
+    assert a.spares == spares_needed(2, unavailability(0.03, 72), availability) == 1

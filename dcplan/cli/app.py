@@ -60,6 +60,9 @@ GapOption = typer.Option(None, "--gap", metavar="SHARE", min=0.0, max=1.0,
                          help="Accept a plan proven within this relative gap (solver.gap).")
 ThreadsOption = typer.Option(None, "--threads", metavar="N", min=0, max=256,
                              help="Solver threads; 0 = all cores (solver.threads).")
+SolverLogOption = typer.Option(None, "--solver-log", metavar="FILE",
+                               help="Write the engines' own output to FILE (engines are silent otherwise; "
+                                    "--verbose shows it on stderr).")
 
 
 def set_levels(quiet: bool, verbose: bool) -> None:
@@ -85,16 +88,9 @@ def _global(
     verbose: bool = typer.Option(False, "--verbose", "-v", metavar="", help="More detail on stderr."),
     solver_log: Optional[Path] = typer.Option(
         None, "--solver-log", metavar="FILE", dir_okay=False,
-        help="Write the engines' own log (HiGHS, CBC, SCIP, CP-SAT) to FILE; otherwise engines print nothing."),
+        help="Write the engines' own log (HiGHS, CBC, SCIP, CP-SAT) to FILE, for any command that solves."),
 ) -> None:
-    state.update(debug=debug, quiet=quiet, verbose=verbose)
-    if solver_log is not None:
-        import dcplan
-
-        try:
-            dcplan.log_engines_to(str(solver_log))
-        except dcplan.EngineLogError as err:
-            raise typer.BadParameter(str(err), param_hint="--solver-log") from None
+    state.update(debug=debug, quiet=quiet, verbose=verbose, solver_log=solver_log)
 
 
 def emit(text: str, output: str = "-") -> None:
@@ -231,7 +227,7 @@ def html_needs_a_file(fmt: Format, output: str, param_hint: str = "--format") ->
                                  param_hint=param_hint)
 
 
-def solve_options(objective, solver, time_limit, gap, threads, **extra):
+def solve_options(objective, solver, time_limit, gap, threads, solver_log=None, **extra):
     """dcplan.SolveOptions from the shared solving options; a bad --objective is a usage error."""
     import dcplan
     from dcplan.vocab import parse_objective
@@ -241,7 +237,26 @@ def solve_options(objective, solver, time_limit, gap, threads, **extra):
     except ValueError as err:
         raise typer.BadParameter(str(err), param_hint="--objective") from None
     return dcplan.SolveOptions(engine=solver and solver.value, time_limit=time_limit, gap=gap, threads=threads,
-                               objective=parsed, **extra)
+                               objective=parsed, engine_log=engine_log(solver_log), **extra)
+
+
+def engine_log(path: Path | None):
+    """Where the engines' lines go: FILE (--solver-log), and stderr with --verbose (never with --quiet)."""
+    handle = None
+    path = path if path is not None else state.get("solver_log")  # given before the command name
+    if path is not None:
+        try:
+            handle = open(path, "w", encoding="utf-8", buffering=1)  # line by line: nothing lost on a hard exit
+        except OSError as err:
+            fail(f"dcplan: --solver-log: cannot write {path}: {err.strerror or err}", ExitCode.INVALID_INPUT)
+
+    def line(text: str) -> None:
+        if handle is not None:
+            handle.write(text.rstrip("\n") + "\n")
+        if state["verbose"] and not state["quiet"]:
+            typer.echo(text.rstrip("\n"), err=True)
+
+    return line if handle is not None or state["verbose"] else None
 
 
 def load_or_exit(path: Path, overrides, *, for_solving: bool = True) -> object:

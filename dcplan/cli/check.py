@@ -11,7 +11,7 @@ from typing import List, Optional
 import typer
 
 from dcplan.cli.app import (LiveStatus, OutputOption, check_output, QuietOption, SetOption, color, emit, fail, interrupted, note, progress,
-                            set_levels, state, GapOption, ObjectiveOption, SolverOption, ThreadsOption, TimeLimitOption, VerboseOption, solve_options)
+                            set_levels, state, GapOption, ObjectiveOption, SolverOption, SolverLogOption, ThreadsOption, TimeLimitOption, VerboseOption, solve_options)
 from dcplan.diagnostics import ExitCode
 from dcplan.vocab import Engine
 
@@ -43,6 +43,7 @@ def check(
     time_limit: Optional[float] = TimeLimitOption,
     gap: Optional[float] = GapOption,
     threads: Optional[int] = ThreadsOption,
+    solver_log: Optional[Path] = SolverLogOption,
     quiet: bool = QuietOption,
     verbose: bool = VerboseOption,
 ) -> None:
@@ -52,7 +53,7 @@ def check(
 
     set_levels(quiet, verbose)
     check_output(output, [*files, *([baseline] if baseline else [])])
-    options = solve_options(objective, solver, time_limit, gap, threads)
+    options = solve_options(objective, solver, time_limit, gap, threads, solver_log)
     plans, threshold = _baseline_or_exit(baseline, max_increase, allow_new)
     results = []
     for path in files:

@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from dcplan.cli.app import (Format, FormatOption, GapOption, ObjectiveOption, OutputOption, QuietOption, SetOption,
-                            SolverOption, ThreadsOption, TimeLimitOption, VerboseOption, check_output, color, emit,
+                            SolverOption, SolverLogOption, ThreadsOption, TimeLimitOption, VerboseOption, check_output, color, emit,
                             html_needs_a_file, interrupted, note, only, progress, set_levels, solve_options)
 from dcplan.diagnostics import ExitCode
 from dcplan.vocab import Engine
@@ -26,6 +26,7 @@ def diff(
     time_limit: Optional[float] = TimeLimitOption,
     gap: Optional[float] = GapOption,
     threads: Optional[int] = ThreadsOption,
+    solver_log: Optional[Path] = SolverLogOption,
     quiet: bool = QuietOption,
     verbose: bool = VerboseOption,
 ) -> None:
@@ -37,7 +38,7 @@ def diff(
     check_output(output, [a, b])
     only(fmt, (Format.table, Format.json, Format.markdown, Format.html), "diff")
     html_needs_a_file(fmt, output)
-    options = solve_options(objective, solver, time_limit, gap, threads)
+    options = solve_options(objective, solver, time_limit, gap, threads, solver_log)
     inputs = _read_both((a, b), set_ or ())
     plans = []
     for given in inputs:

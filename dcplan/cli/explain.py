@@ -10,7 +10,7 @@ from typing import List, Optional
 import typer
 
 from dcplan.cli.app import (Format, FormatOption, check_output, OutputOption, QuietOption, SetOption, color, emit, fail,
-                            interrupted, note, only, progress, set_levels, GapOption, ObjectiveOption, SolverOption, ThreadsOption, TimeLimitOption, VerboseOption, solve_options)
+                            interrupted, note, only, progress, set_levels, GapOption, ObjectiveOption, SolverOption, SolverLogOption, ThreadsOption, TimeLimitOption, VerboseOption, solve_options)
 from dcplan.diagnostics import ExitCode
 from dcplan.vocab import Engine
 
@@ -25,6 +25,7 @@ def explain(
     time_limit: Optional[float] = TimeLimitOption,
     gap: Optional[float] = GapOption,
     threads: Optional[int] = ThreadsOption,
+    solver_log: Optional[Path] = SolverLogOption,
     step: float = typer.Option(10.0, "--step", min=0.001, max=1000.0,
                                help="Feasible scenarios: relax each binding limit by this percentage."),
     quiet: bool = QuietOption,
@@ -37,7 +38,7 @@ def explain(
     set_levels(quiet, verbose)
     check_output(output, [scenario])
     only(fmt, (Format.table, Format.json), "explain")
-    options = solve_options(objective, solver, time_limit, gap, threads)
+    options = solve_options(objective, solver, time_limit, gap, threads, solver_log)
     try:
         with progress(f"explaining {scenario.name}"):
             result = dcplan.explain_file(scenario, tuple(set_ or ()), step=step / 100.0, options=options)

@@ -51,7 +51,7 @@ def main() -> None:
             raise
         typer.echo(f"dcplan: internal error: {type(err).__name__}: {err}\n"
                    "This is a bug in dcplan; run again with --debug for the traceback and report it.", err=True)
-        sys.exit(70)
+        _exit(70)
     if code in (ExitCode.INTERRUPTED, ExitCode.TERMINATED) and not state.get("interrupt_reported"):
         # typer turns a Ctrl-C outside the engine into a silent exit 130; say what happened.
         typer.echo("dcplan: interrupted; no output written", err=True)
@@ -59,22 +59,40 @@ def main() -> None:
         code = ExitCode.TERMINATED
     if code in (ExitCode.INTERRUPTED, ExitCode.TERMINATED):
         _exit_now(code)
-    sys.exit(code if isinstance(code, int) else 0)
+    _exit(code if isinstance(code, int) else 0)
+
+
+def _exit(code: int) -> None:
+    """Exit with `code` after a run that finished. An engine call abandoned at the time limit may still run
+    on its daemon thread; tearing its C++ threads down at interpreter exit can abort the process
+    ("terminate called without an active exception"), so then the process ends at once, output flushed
+    (every output was written whole before this point)."""
+    import os
+    import threading
+
+    if any(t.name.startswith("dcplan-engine") and t.is_alive() for t in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 def _exit_now(code: int) -> None:
     """End an interrupted run at once, output flushed. An engine told to stop may still be unwinding in
     its own C++ threads; tearing those down at interpreter exit can abort the process ("terminate called
-    without an active exception", exit -6 instead of 130). So the threads get up to three seconds to finish
-    their own clean-up (an engine thread stops its child process, such as CBC, and removes its scratch
-    files), and then the process ends without waiting longer. Outputs are atomic: none was started."""
+    without an active exception", exit -6 instead of 130). So the threads get a few seconds to finish
+    their own clean-up, and then the process ends without waiting longer (os._exit runs no C++ static
+    destructor, so a thread still running cannot abort it). Engine threads are not waited for again: the
+    engine call already had its second to stop (engines.run_watched, which also ends CBC's child
+    process), and HiGHS and SCIP inside OR-Tools cannot be stopped at all; they would only delay the
+    exit to their own time limit. Outputs are atomic: none was started."""
     import os
     import threading
     import time
 
     ends = time.monotonic() + 3.0
     for thread in threading.enumerate():
-        if thread is not threading.current_thread():
+        if thread is not threading.current_thread() and not thread.name.startswith("dcplan-engine"):
             thread.join(max(0.0, ends - time.monotonic()))
     sys.stdout.flush()
     sys.stderr.flush()

@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from dcplan.cli.app import (Format, FormatOption, LiveStatus, check_output, GapOption, ObjectiveOption, OutputOption, QuietOption, SetOption,
-                            SolverOption, ThreadsOption, TimeLimitOption, VerboseOption, color, emit, fail,
+                            SolverOption, SolverLogOption, ThreadsOption, TimeLimitOption, VerboseOption, color, emit, fail,
                             html_needs_a_file, interrupted, load_or_exit, note, progress, set_levels, solve_options,
                             state)
 from dcplan.diagnostics import ExitCode
@@ -26,6 +26,7 @@ def solve(
     time_limit: Optional[float] = TimeLimitOption,
     gap: Optional[float] = GapOption,
     threads: Optional[int] = ThreadsOption,
+    solver_log: Optional[Path] = SolverLogOption,
     save_model: Optional[Path] = typer.Option(None, "--save-model", metavar="FILE",
                                               help="Write the model to FILE before solving (LP; MPS for *.mps), "
                                                    "for bug reports."),
@@ -41,7 +42,7 @@ def solve(
     check_output(output, [scenario])
     if save_model is not None:
         check_output(str(save_model), [scenario])
-    options = solve_options(objective, solver, time_limit, gap, threads,
+    options = solve_options(objective, solver, time_limit, gap, threads, solver_log,
                             save_model=str(save_model) if save_model else None)
     loaded = load_or_exit(scenario, set_)
     live = LiveStatus(f"solving {scenario.name}")

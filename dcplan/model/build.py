@@ -23,31 +23,26 @@ from dcplan.sizing import Requirement
 
 
 def build(scenario: Scenario, catalog: Catalog, requirements: dict[str, Requirement],
-          strengthen: bool = True, lm: LinearModel | None = None, whole: bool = True) -> BuiltModel:
+          strengthen: bool = True, lm: LinearModel | None = None, whole: bool = True,
+          between=None) -> BuiltModel:
     """The model of the purchase. `strengthen=False` gives the plain reference formulation
     (no coefficient clipping, no valid inequalities), kept to test that strengthening never
     changes an optimum.
 
     A build-out (dcplan/model/buildout.py) builds each period into one shared `lm` with
     `whole=False`: the period's rows and totals, but no limits and no objective, which the
-    build-out sets over all periods."""
+    build-out sets over all periods. `between()`, when given, is called after each constraint family
+    (the planner checks its time limit there and may raise to stop)."""
     built = BuiltModel(scenario, catalog, requirements, lm if lm is not None else LinearModel(),
                        strengthen=strengthen, period=None if lm is None else lm.period)
-    add_pools(built)
-    add_demand(built)
-    add_site_failure(built)
-    add_storage_durability(built)
-    add_colocation(built)
-    add_spares(built)
-    if strengthen:
-        add_valid_inequalities(built)
-    add_network(built)
-    add_racks(built)
-    add_power(built)
-    if whole:  # a build-out buys what it uses (dcplan/model/buildout.py): leases are for single purchases
-        add_leases(built)
-    add_metrics(built)
-    add_generic_constraints(built)
+    steps = [add_pools, add_demand, add_site_failure, add_storage_durability, add_colocation, add_spares,
+             *([add_valid_inequalities] if strengthen else []), add_network, add_racks, add_power,
+             *([add_leases] if whole else []),  # a build-out buys what it uses: leases are for single purchases
+             add_metrics, add_generic_constraints]
+    for step in steps:
+        step(built)
+        if between is not None:
+            between()
     if whole:
         add_limits(built)
         set_objective(built)

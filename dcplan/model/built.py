@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from dcplan.model.linear import Expr, LinearModel, Owner
 from dcplan.rules import RackItem, category_of, item_of
 from dcplan.scenario.catalog import Catalog
@@ -35,7 +37,10 @@ class Pool:
 
     @property
     def owner(self) -> Owner:
-        return Owner(self.workload, self.item, self.site, self.group, self.period)
+        owner = self.__dict__.get("_owner")  # made once: a model has a Pool per workload, item and site
+        if owner is None:
+            owner = self.__dict__["_owner"] = Owner(self.workload, self.item, self.site, self.group, self.period)
+        return owner
 
 
 @dataclass
@@ -73,6 +78,7 @@ class BuiltModel:
     warnings: list[str] = field(default_factory=list)
     by_workload: dict[str, list[Pool]] = field(default_factory=dict)  # pools of each workload, in order
     strengthen: bool = True  # clip demand coefficients and add valid inequalities
+    tables: dict = field(default_factory=dict)  # arrays derived from the pools (see pool_table), built once
     period: str | None = None  # the period of a build-out this model stands for (None: a single purchase)
 
     def workload(self, name: str) -> tuple[int, object]:
@@ -82,8 +88,70 @@ class BuiltModel:
         return self._workloads[name]
 
 
+def term(expr: Expr) -> tuple[int, float]:
+    """(variable, coefficient) of a one-variable expression: a pool's x (1), k·replicas for a replica of k
+    servers, n·z for a training cluster; its spare y, or z itself."""
+    ((index, coefficient),) = expr.terms.items()
+    return index, coefficient
+
+
 def pools_of(built: BuiltModel, workload: str) -> list[Pool]:
     return built.by_workload.get(workload, [])
+
+
+@dataclass
+class PoolTable:
+    """Every pool's active and spare units as arrays: term k of the actives is active_coef[k]·x[active_var[k]]
+    in pool active_pool[k] (likewise the spares). Sums over pools (power, racks, totals) are then one
+    weighted gather instead of a Python loop per term."""
+
+    active_pool: np.ndarray
+    active_var: np.ndarray
+    active_coef: np.ndarray
+    spare_pool: np.ndarray
+    spare_var: np.ndarray
+    spare_coef: np.ndarray
+
+    def sum(self, active_weight: np.ndarray, spare_weight: np.ndarray, pools: np.ndarray | None = None) -> Expr:
+        """Σ_p active_weight[p]·active_p + spare_weight[p]·spares_p, over the pools where `pools` is True."""
+        a, s = self.active_pool, self.spare_pool
+        keep_a = slice(None) if pools is None else pools[a]
+        keep_s = slice(None) if pools is None else pools[s]
+        return Expr.of(np.concatenate([self.active_var[keep_a], self.spare_var[keep_s]]),
+                       np.concatenate([(self.active_coef * active_weight[a])[keep_a],
+                                       (self.spare_coef * spare_weight[s])[keep_s]]))
+
+
+    def grouped(self, label: np.ndarray, count: int, active_weight: np.ndarray, spare_weight: np.ndarray) -> list[Expr]:
+        """For each group 0..count-1, Σ over its pools (label[p] = group; -1 = none) as `sum` gives it."""
+        variables = np.concatenate([self.active_var, self.spare_var])
+        coefficients = np.concatenate([self.active_coef * active_weight[self.active_pool],
+                                       self.spare_coef * spare_weight[self.spare_pool]])
+        group = np.concatenate([label[self.active_pool], label[self.spare_pool]])
+        order = np.argsort(group, kind="stable")
+        bounds = np.searchsorted(group[order], np.arange(count + 1))
+        return [Expr.of(variables[order[bounds[k]:bounds[k + 1]]], coefficients[order[bounds[k]:bounds[k + 1]]])
+                for k in range(count)]
+
+
+def pool_table(built: "BuiltModel") -> PoolTable:
+    """The pools' terms as arrays, once their spares are final (after add_spares)."""
+    if "pools" not in built.tables:
+        columns: tuple[list, ...] = ([], [], [], [], [], [])
+        for p, pool in enumerate(built.pools):
+            for offset, expr in ((0, pool.active), (3, pool.spares)):
+                for i, c in expr.terms.items():
+                    columns[offset].append(p)
+                    columns[offset + 1].append(i)
+                    columns[offset + 2].append(c)
+        built.tables["pools"] = PoolTable(*(np.array(c, dtype=np.int64 if k % 3 != 2 else float)
+                                            for k, c in enumerate(columns)))
+    return built.tables["pools"]
+
+
+def pool_values(built: "BuiltModel", read) -> np.ndarray:
+    """One number per pool, `read(pool)`."""
+    return np.fromiter((read(pool) for pool in built.pools), dtype=float, count=len(built.pools))
 
 
 def switch_count(fabric: Fabric, s_id: str) -> Expr:

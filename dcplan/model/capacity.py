@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 
-from dcplan.model.built import BuiltModel, optics_count, switch_count
-from dcplan.model.linear import Expr, Owner, total
+import numpy as np
+
+from dcplan.model.built import BuiltModel, optics_count, pool_table, pool_values, switch_count
+from dcplan.model.linear import Expr, Owner, RowBatch, VarBatch, total
 from dcplan.rules import idle_kw, item_of, rack_power_for, rack_share
 
 
@@ -21,33 +23,38 @@ def add_racks(built: BuiltModel) -> None:
     """
     scenario, lm = built.scenario, built.lm
     sites = {s.name: s for s in scenario.sites}
-    units: dict[tuple[str, str, str], Expr] = {}
-    for pool in built.pools:
-        key = (pool.item, pool.site, pool.group)
-        units.setdefault(key, Expr()).add_scaled(pool.active, 1.0).add_scaled(pool.spares, 1.0)
+    keys: dict[tuple[str, str, str], int] = {}
+    pool_key = np.array([keys.setdefault((p.item, p.site, p.group), len(keys)) for p in built.pools], dtype=np.int64)
+    switches: dict[int, list[Expr]] = {}
     for fabric in built.fabrics:
         for s_id in fabric.leaves:
-            key = (s_id, fabric.site, fabric.group)
-            units.setdefault(key, Expr()).add_scaled(switch_count(fabric, s_id), 1.0)
-    for (item_id, site_name, group), count in units.items():
+            switches.setdefault(keys.setdefault((s_id, fabric.site, fabric.group), len(keys)), []).append(
+                switch_count(fabric, s_id))
+    ones = np.ones(len(built.pools))
+    units = pool_table(built).grouped(pool_key, len(keys), ones, ones)
+    new, rows = VarBatch(lm), RowBatch()
+    for (item_id, site_name, group), k in keys.items():
         site = sites[site_name]
         item = built.catalog.find(item_id)[1]
         factor = rack_share(site, item)
         if factor == 0.0:
             continue
-        racks = lm.var(f"r[item={item_id},site={site_name},group={group}]",
-                       owner=Owner(item=item_id, site=site_name, group=group))
-        lm.ge(f"racks.packing[item={item_id},site={site_name},group={group}]", "rack_packing", racks, count * factor,
-              origin=f"sites[{list(sites).index(site_name)}].{rack_power_field(site, item)}",
-              owner=Owner(item=item_id, site=site_name, group=group))
-        built.racks[(item_id, site_name, group)] = racks
+        count = total([units[k], *switches.get(k, [])])
+        key = f"item={item_id},site={site_name},group={group}"
+        owner = Owner(item=item_id, site=site_name, group=group)
+        racks = new.add(f"r[{key}]", owner=owner)
+        rows.expr(f"racks.packing[{key}]", "rack_packing", Expr({racks: 1.0}) - count * factor, lo=0.0,
+                  origin=f"sites[{list(sites).index(site_name)}].{rack_power_field(site, item)}", owner=owner)
+        built.racks[(item_id, site_name, group)] = Expr({racks: 1.0})
+    new.commit()
     for index, site in enumerate(scenario.sites):
         used = total(r for (i, k, g), r in built.racks.items() if k == site.name)
         built.site_racks[site.name] = used
         if site.cloud:
             continue  # the provider's racks: no limit, no rows
-        lm.le(f"racks[site={site.name}]", "racks", used, site.racks, origin=f"sites[{index}].racks",
-              owner=Owner(site=site.name))
+        rows.expr(f"racks[site={site.name}]", "racks", used, hi=float(site.racks), origin=f"sites[{index}].racks",
+                  owner=Owner(site=site.name))
+    lm.add_batch(rows)
 
 
 def add_power(built: BuiltModel) -> None:
@@ -58,12 +65,13 @@ def add_power(built: BuiltModel) -> None:
     failed server, which then draws nothing.
     """
     scenario, lm = built.scenario, built.lm
+    table = pool_table(built)
+    power = pool_values(built, lambda p: item_of(built.catalog, p.kind, p.item).power)
+    idle = pool_values(built, lambda p: idle_kw(item_of(built.catalog, p.kind, p.item)))
+    site_of = np.array([p.site for p in built.pools], dtype=object)
+    rows = RowBatch()
     for index, site in enumerate(scenario.sites):
-        it = Expr()
-        for pool in built.pools:
-            if pool.site == site.name:
-                item = item_of(built.catalog, pool.kind, pool.item)
-                it.add_scaled(pool.active, item.power).add_scaled(pool.spares, idle_kw(item))
+        it = table.sum(power, idle, site_of == site.name)
         for fabric in built.fabrics:
             if fabric.site == site.name:
                 for s_id, sw in ((s, built.catalog.switches[s]) for s in fabric.leaves):
@@ -73,7 +81,7 @@ def add_power(built: BuiltModel) -> None:
         if site.cloud:
             continue  # the provider's power: no limit (its energy is in the instances' hourly price)
         lm.le(f"power[site={site.name}]", "power", it * site.pue, site.power, origin=f"sites[{index}].power",
-              owner=Owner(site=site.name))
+              owner=Owner(site=site.name))  # one row per site: written as it is, the sum is already arrays
         if site.build is not None:
             add_site_build(built, index, site, it)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from dcplan.model.built import BuiltModel, Pool, pools_of
-from dcplan.model.linear import Owner, total
+from dcplan.model.built import BuiltModel, Pool, pools_of, term
+from dcplan.model.linear import Owner, RowBatch, total
 from dcplan.rules import DEMAND_TOLERANCE, item_of, pool_bound
 from dcplan.sizing import spares as spares_math
 from dcplan.sizing import Requirement
@@ -22,19 +22,21 @@ def add_valid_inequalities(built: BuiltModel) -> None:
                with survive_site_failure two sites hold servers, so s_w ≥ 2 as well.
       storage: Σ_{c,k} x ≥ k+m (at least one whole erasure set), 2(k+m) with site failure.
     """
-    scenario, lm = built.scenario, built.lm
+    scenario = built.scenario
     mttr = scenario.policies.redundancy.mttr
+    rows = RowBatch()
     for workload in scenario.workloads:
         req = built.requirements[workload.name]
         pools = pools_of(built, workload.name)
         if not pools or req.kind == "training":
             continue
         survive = getattr(workload, "survive_site_failure", False)
-        _add_rounding_cuts(built, workload.name, req, pools)
+        origin = f"workloads[{built.workload(workload.name)[0]}]"
+        _add_rounding_cuts(built, rows, workload.name, req, pools, origin)
         if req.kind == "storage" and req.min_units > 0:
-            lm.ge(f"cut.erasure_set[workload={workload.name}]", "cuts", total(p.active for p in pools),
-                  req.min_units * (2 if survive else 1), origin=f"workloads[{built.workload(workload.name)[0]}]",
-                  owner=Owner(workload.name))
+            rows.add(f"cut.erasure_set[workload={workload.name}]", "cuts", [term(p.active)[0] for p in pools],
+                     [term(p.active)[1] for p in pools], lo=float(req.min_units * (2 if survive else 1)), origin=origin,
+                     owner=Owner(workload.name))
         if workload.availability is None or workload.spares is not None:
             continue
         least = math.inf
@@ -48,14 +50,17 @@ def add_valid_inequalities(built: BuiltModel) -> None:
                                                          workload.availability))
         if least and least < math.inf:
             least = 2 if survive else min(2, least)
-            lm.ge(f"cut.spares[workload={workload.name}]", "cuts", total(p.spares for p in pools), least,
-                  origin=f"workloads[{built.workload(workload.name)[0]}].availability", owner=Owner(workload.name))
+            rows.expr(f"cut.spares[workload={workload.name}]", "cuts", total(p.spares for p in pools), lo=float(least),
+                      origin=origin + ".availability", owner=Owner(workload.name))
+    built.lm.add_batch(rows)
+
 
 
 ROUNDING_CUTS_PER_DEMAND = 3
 
 
-def _add_rounding_cuts(built: BuiltModel, name: str, req: Requirement, pools: list[Pool]) -> None:
+def _add_rounding_cuts(built: BuiltModel, rows: RowBatch, name: str, req: Requirement, pools: list[Pool],
+                       origin: str) -> None:
     """Chvátal-Gomory cuts of each demand row, scaled by a candidate j's supply a_j:
 
         Σ_c ⌈a_c / a_j⌉ · x_c ≥ ⌈D / a_j⌉
@@ -75,7 +80,7 @@ def _add_rounding_cuts(built: BuiltModel, name: str, req: Requirement, pools: li
             if a_j >= need:
                 continue  # ⌈D/a_j⌉ = 1: the clipped demand row already says it
             rhs = math.ceil(need / a_j - 1e-9)
-            expr = total(p.active * math.ceil(min(p.candidate.per_unit.get(dim, 0.0), need) / a_j - 1e-9)
-                         for p in pools)
-            built.lm.ge(f"cut.rounding[workload={name},need={dim},by={j}]", "cuts", expr, rhs,
-                        origin=f"workloads[{built.workload(name)[0]}]", owner=Owner(name))
+            rows.add(f"cut.rounding[workload={name},need={dim},by={j}]", "cuts", [term(p.active)[0] for p in pools],
+                     [math.ceil(min(p.candidate.per_unit.get(dim, 0.0), need) / a_j - 1e-9) * term(p.active)[1]
+                      for p in pools],
+                     lo=float(rhs), origin=origin, owner=Owner(name))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dcplan.model.built import BuiltModel, Pool, pools_of
-from dcplan.model.linear import Owner, total
+from dcplan.model.built import BuiltModel, Pool, pools_of, term
+from dcplan.model.linear import Owner, RowBatch, VarBatch
 from dcplan.rules import DEMAND_TOLERANCE
 
 
@@ -17,19 +17,22 @@ def add_demand(built: BuiltModel) -> None:
     (one such unit already meets D) but tightens the LP relaxation a lot for
     small workloads on big servers: without it the LP buys 0.01 of a server.
     """
+    rows = RowBatch()
     for index, workload in enumerate(built.scenario.workloads):
         req = built.requirements[workload.name]
         pools = pools_of(built, workload.name)
-        origin = f"workloads[{index}]"
+        origin, owner = f"workloads[{index}]", Owner(workload.name)
         if req.kind == "training":
-            built.lm.eq(f"train.choose[workload={workload.name}]", "demand",
-                        total(p.choice for p in pools), 1.0, origin=origin, owner=Owner(workload.name))
+            rows.add(f"train.choose[workload={workload.name}]", "demand", [term(p.choice)[0] for p in pools],
+                     [1.0] * len(pools), 1.0, 1.0, origin=origin, owner=owner)
             continue
         for dim, amount in req.demand.items():
             need = amount * (1 - DEMAND_TOLERANCE)
-            supply = total(p.active * _coefficient(built, p.candidate.per_unit.get(dim, 0.0), need) for p in pools)
-            built.lm.ge(f"demand[workload={workload.name},need={dim}]", "demand", supply, need, origin=origin,
-                        owner=Owner(workload.name))
+            rows.add(f"demand[workload={workload.name},need={dim}]", "demand", [term(p.active)[0] for p in pools],
+                     [_coefficient(built, p.candidate.per_unit.get(dim, 0.0), need) * term(p.active)[1] for p in pools],
+                     lo=need,
+                     origin=origin, owner=owner)
+    built.lm.add_batch(rows)
 
 
 def _coefficient(built: BuiltModel, per_unit: float, need: float) -> float:
@@ -42,6 +45,7 @@ def add_site_failure(built: BuiltModel) -> None:
 
     ∀k0: Σ_{c, k≠k0} per_unit[c,d] · x[w,c,k] ≥ demand[w,d]
     """
+    rows = RowBatch()
     for index, workload in enumerate(built.scenario.workloads):
         if not getattr(workload, "survive_site_failure", False):
             continue
@@ -50,11 +54,13 @@ def add_site_failure(built: BuiltModel) -> None:
         for site in built.scenario.sites:
             for dim, amount in req.demand.items():
                 need = amount * (1 - DEMAND_TOLERANCE)
-                supply = total(p.active * _coefficient(built, p.candidate.per_unit.get(dim, 0.0), need)
-                               for p in pools if p.site != site.name)
-                built.lm.ge(f"site_failure[workload={workload.name},down={site.name},need={dim}]", "site_failure",
-                            supply, need, origin=f"workloads[{index}].survive_site_failure",
-                            owner=Owner(workload.name, site=site.name))
+                others = [p for p in pools if p.site != site.name]
+                rows.add(f"site_failure[workload={workload.name},down={site.name},need={dim}]", "site_failure",
+                         [term(p.active)[0] for p in others],
+                         [_coefficient(built, p.candidate.per_unit.get(dim, 0.0), need) * term(p.active)[1]
+                          for p in others], lo=need,
+                         origin=f"workloads[{index}].survive_site_failure", owner=Owner(workload.name, site=site.name))
+    built.lm.add_batch(rows)
 
 
 def add_storage_durability(built: BuiltModel) -> None:
@@ -62,6 +68,7 @@ def add_storage_durability(built: BuiltModel) -> None:
 
     u[w,k] ∈ {0,1} marks a site used:  Σ_c x[w,c,k] ≥ (k+m)·u[w,k],  Σ_c x[w,c,k] ≤ U·u[w,k].
     """
+    new, rows = VarBatch(built.lm), RowBatch()
     for index, workload in enumerate(built.scenario.workloads):
         req = built.requirements[workload.name]
         if req.kind != "storage" or req.min_units <= 0:
@@ -73,12 +80,15 @@ def add_storage_durability(built: BuiltModel) -> None:
             pools = by_site.get(site.name, [])
             if not pools:
                 continue
-            used = built.lm.var(f"u[workload={workload.name},site={site.name}]", ub=1,
-                                owner=Owner(workload.name, site=site.name, period=built.period))
-            nodes = total(p.active for p in pools)
+            owner = Owner(workload.name, site=site.name, period=built.period)
+            used = new.add(f"u[workload={workload.name},site={site.name}]", ub=1, owner=owner)
+            nodes, units = zip(*(term(p.active) for p in pools))  # units per variable (k for replicas)
+            nodes, units = list(nodes), list(units)
             bound = sum(p.bound for p in pools)
-            origin = f"workloads[{index}].durability"
-            built.lm.ge(f"durability.min_nodes[workload={workload.name},site={site.name}]", "durability",
-                        nodes, used * req.min_units, origin=origin, owner=Owner(workload.name, site=site.name))
-            built.lm.le(f"durability.site_used[workload={workload.name},site={site.name}]", "durability",
-                        nodes, used * bound, origin=origin, owner=Owner(workload.name, site=site.name))
+            origin, key = f"workloads[{index}].durability", f"workload={workload.name},site={site.name}"
+            rows.add(f"durability.min_nodes[{key}]", "durability", nodes + [used],
+                     units + [-float(req.min_units)], lo=0.0, origin=origin, owner=owner)
+            rows.add(f"durability.site_used[{key}]", "durability", nodes + [used], units + [-float(bound)],
+                     hi=0.0, origin=origin, owner=owner)
+    new.commit()
+    built.lm.add_batch(rows)

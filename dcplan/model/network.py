@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from dcplan.model.built import BuiltModel, Fabric, Pool
-from dcplan.model.linear import Expr, Owner, total
+import numpy as np
+
+from dcplan.model.built import BuiltModel, Fabric, Pool, pool_table
+from dcplan.model.linear import Expr, Owner, RowBatch, VarBatch, total
 from dcplan.rules import item_of, leaf_split
 
 
@@ -33,54 +35,73 @@ def add_network(built: BuiltModel) -> None:
     """
     scenario, lm = built.scenario, built.lm
     policy = scenario.policies.network
-    homing = 2 if policy.dual_homed else 1
-    groups: dict[tuple, list[Pool]] = {}
-    for pool in built.pools:
+    new, rows = VarBatch(lm), RowBatch()
+    for (kind, label, site, group, workload), by_speed in _fabric_ports(built, 2 if policy.dual_homed else 1).items():
+        oversub = policy.training_oversubscription if kind == "backend" else policy.frontend_oversubscription
+        fabric = Fabric(f"{label}@{site}", kind, site, group, oversub, total(by_speed.values()), period=built.period)
+        key = f"fabric={fabric.name}"
+        links_by_speed: dict[float, list[int]] = {v: [] for v in by_speed}
+        for s_id in _eligible_switches(built, min(by_speed)):
+            speeds = sorted(v for v in by_speed if built.catalog.switches[s_id].port_speed >= v)
+            _add_switch_type(built, new, rows, fabric, s_id, workload, key, speeds, links_by_speed)
+        for speed, ports in by_speed.items():
+            links = Expr({i: 1.0 for i in links_by_speed[speed]})
+            rows.expr(f"network.ports[{key},speed={speed:g}]", "network", links - ports, lo=0.0,
+                      origin="policies.network", owner=Owner(workload, site=site, group=group, period=built.period))
+        fabric.ports_by_speed = by_speed
+        built.fabrics.append(fabric)
+    new.commit()
+    lm.add_batch(rows)
+
+
+def _fabric_ports(built: BuiltModel, homing: int) -> dict[tuple, dict[float, Expr]]:
+    """Each fabric's server ports by NIC speed, Σ nics·homing·(x + y) over its pools (summed as arrays).
+
+    A back-end fabric per training workload and site; a front-end one per site and isolation group.
+    Speeds are listed in the order the fabric's pools bring them."""
+    speeds: dict[tuple, list[float]] = {}
+    ports = np.zeros(len(built.pools))
+    pair_of_pool = np.full(len(built.pools), -1, dtype=np.int64)
+    pairs: dict[tuple, int] = {}  # (fabric, speed) -> position
+    for p, pool in enumerate(built.pools):
         item = item_of(built.catalog, pool.kind, pool.item)
         if item.nics is None or item.nics.count == 0:
             continue
         if pool.kind == "training":  # a back-end fabric belongs to its training workload
-            key = ("backend", f"train:{pool.workload}", pool.site, pool.group, pool.workload)
+            fabric = ("backend", f"train:{pool.workload}", pool.site, pool.group, pool.workload)
         else:
-            key = ("frontend", f"frontend:{pool.group}", pool.site, pool.group, None)
-        groups.setdefault(key, []).append(pool)
-    for (kind, label, site, group, workload), pools in groups.items():
-        oversub = policy.training_oversubscription if kind == "backend" else policy.frontend_oversubscription
-        by_speed: dict[float, Expr] = {}
-        for p in pools:
-            nics = item_of(built.catalog, p.kind, p.item).nics
-            ports = by_speed.setdefault(nics.speed, Expr())
-            ports.add_scaled(p.active, nics.count * homing).add_scaled(p.spares, nics.count * homing)
-        fabric = Fabric(f"{label}@{site}", kind, site, group, oversub, total(by_speed.values()), period=built.period)
-        key = f"fabric={fabric.name}"
-        links_by_speed: dict[float, list[Expr]] = {v: [] for v in by_speed}
-        for s_id in _eligible_switches(built, min(by_speed)):
-            sw = built.catalog.switches[s_id]
-            down, up = leaf_split(sw.ports, oversub)
-            name = f"{key},switch={s_id}"
-            owner = Owner(workload, s_id, site, group, built.period)
-            leaves = lm.var(f"L[{name}]", owner=owner)
-            spines, uplinks = lm.var(f"S[{name}]", owner=owner), lm.var(f"U[{name}]", owner=owner)
-            links = []
-            for speed in sorted(v for v in by_speed if sw.port_speed >= v):
-                link = lm.var(f"a[{name},speed={speed:g}]", owner=replace(owner, detail=(("speed", speed),)))
-                links_by_speed[speed].append(link)
-                links.append(link)
-            assigned = total(links)
-            lm.le(f"network.leaf_ports[{name}]", "network", assigned, leaves * down, origin="policies.network",
-                  owner=owner)
-            lm.ge(f"network.uplinks[{name}]", "network", uplinks * oversub, assigned, origin="policies.network",
-                  owner=owner)
-            lm.le(f"network.leaf_uplinks[{name}]", "network", uplinks, leaves * up, origin="policies.network",
-                  owner=owner)
-            lm.ge(f"network.spine_ports[{name}]", "network", spines * sw.ports, uplinks, origin="policies.network",
-                  owner=owner)
-            fabric.leaves[s_id], fabric.spines[s_id] = leaves, spines
-            fabric.assigned[s_id], fabric.uplinks[s_id] = assigned, uplinks
-            fabric.links[s_id] = {v: link for v, link in zip(sorted(v for v in by_speed if sw.port_speed >= v),
-                                                               links)}
-        for speed, ports in by_speed.items():
-            lm.ge(f"network.ports[{key},speed={speed:g}]", "network", total(links_by_speed[speed]), ports,
-                  origin="policies.network", owner=Owner(workload, site=site, group=group, period=built.period))
-        fabric.ports_by_speed = by_speed
-        built.fabrics.append(fabric)
+            fabric = ("frontend", f"frontend:{pool.group}", pool.site, pool.group, None)
+        if item.nics.speed not in speeds.setdefault(fabric, []):
+            speeds[fabric].append(item.nics.speed)
+        pair_of_pool[p] = pairs.setdefault((fabric, item.nics.speed), len(pairs))
+        ports[p] = float(item.nics.count * homing)
+    sums = pool_table(built).grouped(pair_of_pool, len(pairs), ports, ports)
+    return {fabric: {v: sums[pairs[(fabric, v)]] for v in listed} for fabric, listed in speeds.items()}
+
+
+def _add_switch_type(built: BuiltModel, new: VarBatch, rows: RowBatch, fabric: Fabric, s_id: str, workload, key: str,
+                     speeds: list[float], links_by_speed: dict[float, list[int]]) -> None:
+    """Leaves L, spines S, uplinks U and links a per port speed of one switch type in a fabric, and its rows."""
+    sw = built.catalog.switches[s_id]
+    down, up = leaf_split(sw.ports, fabric.oversubscription)
+    name = f"{key},switch={s_id}"
+    owner = Owner(workload, s_id, fabric.site, fabric.group, built.period)
+    leaves, spines, uplinks = (new.add(f"{symbol}[{name}]", owner=owner) for symbol in ("L", "S", "U"))
+    links = []
+    for speed in speeds:
+        link = new.add(f"a[{name},speed={speed:g}]", owner=replace(owner, detail=(("speed", speed),)))
+        links_by_speed[speed].append(link)
+        links.append(link)
+    ones = [1.0] * len(links)
+    o = fabric.oversubscription
+    rows.add(f"network.leaf_ports[{name}]", "network", links + [leaves], ones + [-float(down)], hi=0.0,
+             origin="policies.network", owner=owner)
+    rows.add(f"network.uplinks[{name}]", "network", [uplinks] + links, [float(o)] + [-1.0] * len(links), lo=0.0,
+             origin="policies.network", owner=owner)
+    rows.add(f"network.leaf_uplinks[{name}]", "network", [uplinks, leaves], [1.0, -float(up)], hi=0.0,
+             origin="policies.network", owner=owner)
+    rows.add(f"network.spine_ports[{name}]", "network", [spines, uplinks], [float(sw.ports), -1.0], lo=0.0,
+             origin="policies.network", owner=owner)
+    fabric.leaves[s_id], fabric.spines[s_id] = Expr({leaves: 1.0}), Expr({spines: 1.0})
+    fabric.assigned[s_id], fabric.uplinks[s_id] = Expr({i: 1.0 for i in links}), Expr({uplinks: 1.0})
+    fabric.links[s_id] = {v: Expr({link: 1.0}) for v, link in zip(speeds, links)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from dcplan.model.built import BuiltModel, Pool
-from dcplan.model.linear import Expr, Owner
+from dcplan.model.linear import Expr, RowBatch, VarBatch
 from dcplan.rules import attribute, group_of, item_of, placement_refusal, pool_bound, where_matches
 
 
@@ -16,7 +16,8 @@ def add_pools(built: BuiltModel) -> None:
     it and x = n_c · z, where n_c is the server count sizing computed for c.
     Service pools are bounded by the count that alone meets the whole demand,
     U = max_d ⌈demand_d / per_unit_d⌉ (more never helps a requirement). An inference
-    replica spanning k servers is bought whole: x = k · r[w,c,k], r ∈ ℤ≥0.
+    replica spanning k servers is bought whole: x = k · r[w,c,k], r ∈ ℤ≥0, and U is then a multiple
+    of k (rules.pool_bound), so the spares rows count the servers the pool can hold.
     No pool stands where the item cannot: a liquid-cooled server at an air-cooled
     site, a rack-scale system where racks take less than its power
     (rules.placement_refusal). Items without a price or a lease are not bought: a warning says so for those a workload
@@ -26,52 +27,42 @@ def add_pools(built: BuiltModel) -> None:
     """
     scenario, lm = built.scenario, built.lm
     unpriced: dict[str, list[str]] = {}
+    new, rows = VarBatch(lm), RowBatch()
     owned = {(entry.item, entry.site) for entry in scenario.installed}  # usable even without a price
+    site_of = {s.name: s for s in scenario.sites}
     for workload in scenario.workloads:
         req = built.requirements[workload.name]
-        sites = [s for s in scenario.sites if workload.sites is None or s.name in workload.sites]
+        sites = [s.name for s in scenario.sites if workload.sites is None or s.name in workload.sites]
+        named = set(getattr(workload, "servers", None) or ())
         group = group_of(scenario, workload.security)
         for cand in req.candidates:
             item = item_of(built.catalog, req.kind, cand.item)
             if not obtainable(item) and not any(i == cand.item for i, _ in owned):
+                if cand.item in named:  # an unpriced item a workload merely could use is left out quietly
+                    unpriced.setdefault(cand.item, []).append(workload.name)
                 continue
-            bound = None
-            for site in sites:
-                if not obtainable(item) and (cand.item, site.name) not in owned:
-                    continue
-                if placement_refusal(site, item) is not None:  # cooling or a rack-scale item's power
-                    continue
-                key = f"workload={workload.name},item={cand.item},site={site.name}"
-                owner = Owner(workload.name, cand.item, site.name, group, built.period)
-                top_up = Expr()
-                if req.kind == "training":
-                    choice = lm.var(f"z[{key}]", ub=1, owner=owner)
-                    active = choice * cand.fixed_count
-                    extra = units_for_minimums(built, "server", item)
-                    if extra:
-                        # A generic minimum may ask for more servers than the cluster: they join it as spares.
-                        top_up = lm.var(f"extra[{key}]", ub=extra, owner=owner)
-                        lm.le(f"spares.top_up[{key}]", "spares", top_up, choice * extra, origin="constraints",
-                              owner=owner)
+            # An item without a price is used only where it is installed (a build-out's installed base).
+            usable = [s for s in sites if (obtainable(item) or (cand.item, s) in owned)
+                      and placement_refusal(site_of[s], item) is None]  # cooling, or a rack-scale item's power
+            if req.kind == "training":
+                _training_pools(built, new, rows, workload.name, cand, item, usable, group)
+                continue
+            extra = units_for_minimums(built, "storage" if req.kind == "storage" else "server", item)
+            bound = pool_bound(req, cand, extra)  # the same at every site
+            for site in usable:
+                pool = Pool(workload.name, req.kind, cand.item, site, group, cand, None, Expr(), bound=bound,
+                            period=built.period)
+                key = f"workload={workload.name},item={cand.item},site={site}"
+                if cand.units_per_replica > 1:
+                    # A replica spans several servers: buy whole replicas, x = k · replicas.
+                    replicas = new.add(f"replicas[{key}]", ub=math.ceil(bound / cand.units_per_replica),
+                                       owner=pool.owner)
+                    pool.active = Expr({replicas: float(cand.units_per_replica)})
                 else:
-                    choice = None
-                    if bound is None:  # the same at every site
-                        extra = units_for_minimums(built, "storage" if req.kind == "storage" else "server", item)
-                        bound = pool_bound(req, cand, extra)
-                    if cand.units_per_replica > 1:
-                        # A replica spans several servers: buy whole replicas, x = k · replicas.
-                        replicas = lm.var(f"replicas[{key}]", ub=math.ceil(bound / cand.units_per_replica),
-                                          owner=owner)
-                        active = replicas * cand.units_per_replica
-                    else:
-                        active = lm.var(f"x[{key}]", ub=bound, owner=owner)
-                built.pools.append(Pool(workload.name, req.kind, cand.item, site.name, group, cand, active, top_up,
-                                        choice, bound=bound if choice is None else 0, period=built.period))
-        named = set(getattr(workload, "servers", None) or ())
-        for cand in req.candidates:
-            if cand.item in named and not obtainable(item_of(built.catalog, req.kind, cand.item)) \
-                    and not any(i == cand.item for i, _ in owned):
-                unpriced.setdefault(cand.item, []).append(workload.name)
+                    pool.active = Expr({new.add(f"x[{key}]", ub=bound, owner=pool.owner): 1.0})
+                built.pools.append(pool)
+    new.commit()
+    lm.add_batch(rows)
     for pool in built.pools:
         built.by_workload.setdefault(pool.workload, []).append(pool)
     if unpriced:
@@ -80,6 +71,24 @@ def add_pools(built: BuiltModel) -> None:
         listed = "; ".join(f"{item} (for {users(names)})" for item, names in sorted(unpriced.items()))
         built.warnings.append(f"not considered because the catalog has no price for them: {listed}; "
                               f"set catalog.prices to include them")
+
+
+def _training_pools(built: BuiltModel, new: VarBatch, rows: RowBatch, name: str, cand, item, sites: list[str],
+                    group: str) -> None:
+    """z[w,c,k] ∈ {0,1} per site, x = n_c·z; a generic minimum may add up to `extra` servers as spares."""
+    extra = units_for_minimums(built, "server", item)
+    for site in sites:
+        key = f"workload={name},item={cand.item},site={site}"
+        pool = Pool(name, "training", cand.item, site, group, cand, None, Expr(), period=built.period)
+        choice = new.add(f"z[{key}]", ub=1, owner=pool.owner)
+        pool.choice, pool.active = Expr({choice: 1.0}), Expr({choice: float(cand.fixed_count)})
+        if extra:
+            # A generic minimum may ask for more servers than the cluster: they join it as spares.
+            top_up = new.add(f"extra[{key}]", ub=extra, owner=pool.owner)
+            pool.spares = Expr({top_up: 1.0})
+            rows.add(f"spares.top_up[{key}]", "spares", [top_up, choice], [1.0, -float(extra)], hi=0.0,
+                     origin="constraints", owner=pool.owner)
+        built.pools.append(pool)
 
 
 def obtainable(item) -> bool:

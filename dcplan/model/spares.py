@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from dcplan.model.built import BuiltModel
-from dcplan.model.linear import total
+from dcplan.model.built import BuiltModel, term
+from dcplan.model.linear import Expr, RowBatch, VarBatch
 from dcplan.rules import item_of
 from dcplan.sizing import spares as spares_math
 
@@ -22,56 +22,76 @@ def add_spares(built: BuiltModel) -> None:
     """
     scenario, lm = built.scenario, built.lm
     mttr = scenario.policies.redundancy.mttr
+    new, rows = VarBatch(lm), RowBatch()
+    zero_ub = []  # spare variables of pools that never need a spare
     for pool in built.pools:
         w_index, workload = built.workload(pool.workload)
         if workload.spares is None and workload.availability is None:
             continue
         item = item_of(built.catalog, pool.kind, pool.item)
         p = spares_math.unavailability(item.failure_rate, mttr)
-        key = f"workload={pool.workload},item={pool.item},site={pool.site}"
-        owner = pool.owner
-        origin = f"workloads[{w_index}]"
         if pool.kind == "training":
             n = pool.candidate.fixed_count
             k = (spares_math.explicit_spares(workload.spares, n) if workload.spares is not None
                  else spares_math.spares_needed(n, p, workload.availability))
             pool.spares = pool.choice * k + pool.spares  # plus any top-up for generic minimums
             continue
-        bound = pool.bound
-        spare = lm.var(f"y[{key}]", owner=owner)
-        pool.spares = spare
+        key = f"workload={pool.workload},item={pool.item},site={pool.site}"
+        spare = new.add(f"y[{key}]", owner=pool.owner)
+        pool.spares = Expr({spare: 1.0})
+        active = term(pool.active)  # (x, 1), or (replicas, k) for a replica of k servers
+        origin = f"workloads[{w_index}]"
         if workload.spares is not None:
-            kind, amount = spares_math.explicit_rule(workload.spares)
-            if kind == "percent":
-                lm.ge(f"spares.percent[{key}]", "spares", spare, pool.active * amount, origin=origin + ".spares",
-                      owner=owner)
-            elif amount > 0:
-                used = lm.var(f"e[{key}]", ub=1, owner=owner)
-                lm.le(f"spares.pool_used[{key}]", "spares", pool.active, used * bound, origin=origin + ".spares",
-                      owner=owner)
-                lm.ge(f"spares.fixed[{key}]", "spares", spare, used * amount, origin=origin + ".spares", owner=owner)
-            continue
-        if spares_math.spares_needed(bound, p, workload.availability) > spares_math.MAX_EXACT_STEPS:
-            # Very large pools: a line above the step function instead of one binary per spare.
-            slope, intercept = spares_math.envelope(bound, p, workload.availability)
-            used = lm.var(f"e[{key}]", ub=1, owner=owner)
-            lm.le(f"spares.pool_used[{key}]", "spares", pool.active, used * bound, origin=origin + ".availability",
-                  owner=owner)
-            lm.ge(f"spares.envelope[{key}]", "spares", spare, pool.active * slope + used * intercept,
-                  origin=origin + ".availability", owner=owner)
-            continue
-        previous = None
-        steps = []
-        for j, n_j in enumerate(spares_math.breakpoints(bound, p, workload.availability), start=1):
-            step = lm.var(f"b[{key},j={j}]", ub=1, owner=replace(owner, detail=(("j", j),)))
-            lm.le(f"spares.step[{key},j={j}]", "spares", pool.active, step * (bound - n_j + 1) + (n_j - 1),
-                  origin=origin + ".availability", owner=owner)
-            if previous is not None:
-                lm.le(f"spares.order[{key},j={j}]", "spares", step, previous, owner=owner)
-            previous = step
-            steps.append(step)
+            _explicit(new, rows, pool, workload.spares, key, spare, active, origin + ".spares")
+        elif not _availability(new, rows, pool, p, workload.availability, key, spare, active,
+                               origin + ".availability"):
+            zero_ub.append(spare)
+    new.commit()
+    for index in zero_ub:
+        lm.variables[index].ub = 0
+    lm.add_batch(rows)
+
+
+def _explicit(new: VarBatch, rows: RowBatch, pool, rule, key: str, spare: int, active: tuple[int, float],
+              origin: str) -> None:
+    """N+k: x ≤ U·e, y ≥ k·e (a pool in use gets k spares); p%: y ≥ p·x."""
+    kind, amount = spares_math.explicit_rule(rule)
+    if kind == "percent":
+        rows.add(f"spares.percent[{key}]", "spares", [spare, active[0]], [1.0, -amount * active[1]], lo=0.0,
+                 origin=origin, owner=pool.owner)
+    elif amount > 0:
+        used = new.add(f"e[{key}]", ub=1, owner=pool.owner)
+        rows.add(f"spares.pool_used[{key}]", "spares", [active[0], used], [active[1], -float(pool.bound)], hi=0.0,
+                 origin=origin, owner=pool.owner)
+        rows.add(f"spares.fixed[{key}]", "spares", [spare, used], [1.0, -float(amount)], lo=0.0, origin=origin,
+                 owner=pool.owner)
+
+
+def _availability(new: VarBatch, rows: RowBatch, pool, p: float, availability: float, key: str, spare: int,
+                  active: tuple[int, float], origin: str) -> bool:
+    """The binomial step function y ≥ k(x), one binary per step (or the envelope for very large pools).
+    False when the pool never needs a spare."""
+    bound, owner = pool.bound, pool.owner
+    if spares_math.spares_needed(bound, p, availability) > spares_math.MAX_EXACT_STEPS:
+        # Very large pools: a line above the step function instead of one binary per spare.
+        slope, intercept = spares_math.envelope(bound, p, availability)
+        used = new.add(f"e[{key}]", ub=1, owner=owner)
+        rows.add(f"spares.pool_used[{key}]", "spares", [active[0], used], [active[1], -float(bound)], hi=0.0,
+                 origin=origin, owner=owner)
+        rows.add(f"spares.envelope[{key}]", "spares", [spare, active[0], used],
+                 [1.0, -slope * active[1], -intercept], lo=0.0, origin=origin, owner=owner)
+        return True
+    steps = []
+    for j, n_j in enumerate(spares_math.breakpoints(bound, p, availability), start=1):
+        step = new.add(f"b[{key},j={j}]", ub=1, owner=replace(owner, detail=(("j", j),)))
+        # x ≤ (N_j − 1) + (U − N_j + 1)·b_j
+        rows.add(f"spares.step[{key},j={j}]", "spares", [active[0], step], [active[1], -float(bound - n_j + 1)],
+                 hi=float(n_j - 1), origin=origin, owner=owner)
         if steps:
-            lm.ge(f"spares.availability[{key}]", "spares", spare, total(steps), origin=origin + ".availability",
-                  owner=owner)
-        else:
-            lm.variables[next(iter(spare.terms))].ub = 0  # no breakpoint: no spare ever needed
+            rows.add(f"spares.order[{key},j={j}]", "spares", [step, steps[-1]], [1.0, -1.0], hi=0.0, owner=owner)
+        steps.append(step)
+    if not steps:
+        return False
+    rows.add(f"spares.availability[{key}]", "spares", [spare, *steps], [1.0] + [-1.0] * len(steps), lo=0.0,
+             origin=origin, owner=owner)
+    return True

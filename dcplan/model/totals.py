@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import math
 
-from dcplan.model.built import BuiltModel, bought_units, optics_count, switch_count
+import numpy as np
+
+from dcplan.model.built import BuiltModel, bought_units, optics_count, pool_table, switch_count
 from dcplan.model.leases import lease_costs
 from dcplan.model.linear import Expr, total
 from dcplan.rules import HOURS_PER_YEAR, attribute, block_price, colocation_per_kw_year, pays_electricity, idle_kw, item_of, where_matches
@@ -25,16 +27,19 @@ def add_metrics(built: BuiltModel) -> None:
     built (dcplan.model.capacity.add_site_build) are in capex but carry none.
     """
     scenario = built.scenario
+    table = pool_table(built)
+    items = [item_of(built.catalog, p.kind, p.item) for p in built.pools]
+    # An installed item without a catalog price costs nothing here (build-outs price purchases).
+    price = np.fromiter((item.price or 0.0 for item in items), dtype=float, count=len(items))
+    idle = np.fromiter((idle_kw(item) for item in items), dtype=float, count=len(items))
+    loaded = idle + np.fromiter((p.candidate.load * (item.power - idle_kw(item)) for p, item in zip(built.pools, items)),
+                                dtype=float, count=len(items))
+    site_of = np.array([p.site for p in built.pools], dtype=object)
     capex, energy, energy_cost, carbon, facility, rent = Expr(), Expr(), Expr(), Expr(), Expr(), Expr()
     for site in scenario.sites:
-        site_energy_kw = Expr()
-        for pool in (p for p in built.pools if p.site == site.name):
-            item = item_of(built.catalog, pool.kind, pool.item)
-            price = item.price or 0.0  # an installed item without a catalog price (build-outs price purchases)
-            capex.add_scaled(pool.active, price).add_scaled(pool.spares, price)
-            idle = idle_kw(item)
-            site_energy_kw.add_scaled(pool.active, idle + pool.candidate.load * (item.power - idle))
-            site_energy_kw.add_scaled(pool.spares, idle)
+        here = site_of == site.name
+        capex += table.sum(price, price, here)
+        site_energy_kw = table.sum(loaded, idle, here)
         for fabric in (f for f in built.fabrics if f.site == site.name):
             for s_id in fabric.leaves:
                 sw = built.catalog.switches[s_id]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from dcplan.model import BuiltModel, Fabric, constraint_name, optics_count, switch_count
 from dcplan.rules import BOM_ORDER, HOURS_PER_YEAR, POWER_BLOCK, block_price, item_of, leaf_split, rack_share
 from dcplan.vocab import Status, relative_gap
@@ -17,8 +19,10 @@ from dcplan.plan.objects import (Assignment, BomLine, ConstraintReport, FabricRe
                                  SiteSummary)
 
 
-def rounded_values(built: BuiltModel, values: list[float]) -> list[float]:
-    return [float(round(v)) if var.integer else float(v) for v, var in zip(values, built.lm.variables)]
+def rounded_values(built: BuiltModel, values) -> list[float]:
+    matrix = built.lm.matrix()
+    values = np.asarray(values, dtype=float)
+    return np.where(matrix.integer, np.round(values), values).tolist()
 
 
 def tidy(built: BuiltModel, values: list[float]) -> list[float]:
@@ -91,8 +95,8 @@ def _link_cost_key(sw, fabric: Fabric) -> tuple[float, float]:
     return sw.port_speed, per_link
 
 
-def _all_rows_hold(built: BuiltModel, values: list[float]) -> bool:
-    return all(row.holds(sum(c * values[i] for i, c in row.terms.items())) for row in built.lm.rows)
+def _all_rows_hold(built: BuiltModel, values) -> bool:
+    return len(built.lm.matrix().violated(values)) == 0
 
 
 def extract(built: BuiltModel, values: list[float], *, status: str, engine: str, bound: float | None,
@@ -101,7 +105,8 @@ def extract(built: BuiltModel, values: list[float], *, status: str, engine: str,
     tidies each period once, before extracting them)."""
     values = values if tidied else tidy(built, rounded_values(built, values))
     scenario = built.scenario
-    val = lambda expr: expr.value(values)  # noqa: E731 - short local reader
+    x = np.asarray(values, dtype=float)
+    val = lambda expr: expr.value(x if expr.held_as_arrays else values)  # noqa: E731 - short local reader
     objective_value = val(built.lm.objective)
     gap = relative_gap(objective_value, bound, status)
     plan = Plan(scenario.name, Status(status).value, built.objective_name, objective_value, bound, gap, engine,
@@ -217,25 +222,36 @@ def _totals(built: BuiltModel, val, plan: Plan) -> dict:
 def _constraint_report(built: BuiltModel, values: list[float]) -> list[ConstraintReport]:
     """Site power, racks, generic constraints and limits, with slack; binding when slack ≈ 0."""
     out = []
-    for row in built.lm.rows:
-        if row.family not in ("power", "racks", "constraints", "limits"):
-            continue
-        if built.period is not None and (row.owner is None or row.owner.period != built.period):
+    lm, matrix = built.lm, built.lm.matrix()
+    activity = matrix.activity(values)
+    for j in np.flatnonzero(np.isin(lm.families(), ("power", "racks", "constraints", "limits"))).tolist():
+        owner = lm._rowner[j]
+        if built.period is not None and (owner is None or owner.period != built.period):
             continue  # a build-out reports each period's rows with that period
-        lhs = sum(c * values[i] for i, c in row.terms.items())
-        for rhs, slack in ((row.hi, row.hi - lhs), (row.lo, lhs - row.lo)):
+        family, name, lo, hi = lm._family[j], constraint_name(_RowHead(lm, j)), lm._lo[j], lm._hi[j]
+        lhs = float(activity[j])
+        for rhs, slack in ((hi, hi - lhs), (lo, lhs - lo)):
             if rhs in (INF, -INF):
                 continue
-            binding = slack <= 1e-6 * max(1.0, abs(rhs)) or _next_unit_breaks(built, row, slack)
-            out.append(ConstraintReport(constraint_name(row), row.family, lhs, rhs, slack, binding))
+            binding = slack <= 1e-6 * max(1.0, abs(rhs)) or _next_unit_breaks(matrix, j, family, slack)
+            out.append(ConstraintReport(name, family, lhs, rhs, slack, binding))
     return out
 
 
-def _next_unit_breaks(built: BuiltModel, row, slack: float) -> bool:
+class _RowHead:
+    """A row's name, family and owner without its terms (constraint_name needs no more)."""
+
+    def __init__(self, lm, j: int):
+        self.name, self.family, self.owner = lm._rname[j], lm._family[j], lm._rowner[j]
+
+
+def _next_unit_breaks(matrix, j: int, family: str, slack: float) -> bool:
     """A power or rack row binds when its slack is smaller than one more unit of anything in it."""
-    if row.family not in ("power", "racks"):
+    if family not in ("power", "racks"):
         return False
-    smallest = min((abs(c) for c in row.terms.values() if abs(c) > 1e-9), default=math.inf)
+    sizes = np.abs(matrix.data[matrix.indptr[j]:matrix.indptr[j + 1]])
+    sizes = sizes[sizes > 1e-9]
+    smallest = float(sizes.min()) if len(sizes) else math.inf
     return slack < smallest - 1e-9
 
 

@@ -53,10 +53,11 @@ class Limits(StrictModel):
 
 class SolverOptions(StrictModel):
     engine: Literal[ENGINES] = describe(
-        "Optimisation engine: auto (HiGHS, the fastest to reach the gap on dcplan models), "
-        "cp-sat, scip (OR-Tools), cbc or highs (through PuLP)", default="auto")
-    time_limit: Q("s") = describe("Stop the solver after this long", default=60.0, gt=0,
-                                 ceiling=TIME_LIMIT_S)
+        "Optimisation engine: auto (HiGHS inside OR-Tools, measured fastest on dcplan models), highs (the same), "
+        "scip or cp-sat (inside OR-Tools), cbc (CBC through PuLP)", default="auto")
+    time_limit: Q("s") = describe("Time for everything after loading (sizing, building, solving, verifying); a "
+                                  "plan found by then is reported feasible with its gap", default=60.0, gt=0,
+                                  ceiling=TIME_LIMIT_S)
     gap: Fraction = describe("Accept a plan proven within this relative gap of the optimum", default=0.001)
     threads: Whole = describe("Solver threads; 0 = all cores", default=0, ge=0, ceiling=THREADS)
 

@@ -20,27 +20,27 @@ def elastic_copy(model: LinearModel, relax) -> tuple[LinearModel, list[tuple[Row
 
     Each picked row becomes expr − e ≤ hi and expr + e ≥ lo (one row per finite
     bound); the objective is Σ e / max(1, |bound|), the total relative
-    relaxation. Other rows and the variables are shared with `model`, not
-    copied. Returns the copy and (row, sign, bound, slack index) per slack:
-    sign +1 relaxes an upper bound, −1 a lower one.
+    relaxation. Other rows and the variables are as in `model` (the slacks come
+    after its variables). Returns the copy and (row, sign, bound, slack index)
+    per slack: sign +1 relaxes an upper bound, −1 a lower one.
     """
-    elastic = LinearModel(list(model.variables), [], Expr(), dict(model.names))
-    slacks = []
-    for row in model.rows:
-        if not relax(row):
-            elastic.rows.append(row)
-            continue
-        for sign, bound in ((1.0, row.hi), (-1.0, row.lo)):
-            if bound in (INF, -INF):
-                continue
-            slack = elastic.var(f"elastic[{row.name},{'hi' if sign > 0 else 'lo'}]", integer=False)
-            index = next(iter(slack.terms))
-            terms = dict(row.terms)
-            terms[index] = -sign
-            elastic.rows.append(Row(row.name, "elastic", terms, -INF if sign > 0 else row.lo,
-                                    row.hi if sign > 0 else INF, row.origin, row.owner))
-            slacks.append((row, sign, bound, index))
-            elastic.objective += slack * (1.0 / max(1.0, abs(bound)))
+    picked = [row for row in model.rows if relax(row)]
+    wanted = [(row, sign, bound) for row in picked for sign, bound in ((1.0, row.hi), (-1.0, row.lo))
+              if bound not in (INF, -INF)]
+    first = len(model.variables)
+    rows, slacks, objective = [], [], Expr()
+    for k, (row, sign, bound) in enumerate(wanted):
+        index = first + k
+        terms = dict(row.terms)
+        terms[index] = -sign
+        rows.append(Row(row.name, "elastic", terms, -INF if sign > 0 else row.lo, row.hi if sign > 0 else INF,
+                        row.origin, row.owner))
+        slacks.append((row, sign, bound, index))
+        objective.add_term(index, 1.0 / max(1.0, abs(bound)))
+    picked_ids = {id(row) for row in picked}
+    elastic = model.with_rows([row for row in model.rows if id(row) not in picked_ids] + rows, objective)
+    elastic.add_vars([f"elastic[{row.name},{'hi' if sign > 0 else 'lo'}]" for row, sign, _ in wanted], 0.0, INF,
+                     False, [None] * len(wanted))
     return elastic, slacks
 
 

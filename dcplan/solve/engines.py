@@ -1,34 +1,47 @@
-"""Run an engine on a LinearModel; map statuses, objective, bound and gap.
+"""Run an engine on a model; map statuses, objective, bound and gap.
 
-Engines: OR-Tools (SCIP, CP-SAT; GLOP for LP relaxations) and PuLP (CBC, and
-HiGHS run in-process through highspy). `auto` picks HiGHS: on generated
-platforms of 50 to 1,000 workloads it reaches the gap far sooner than SCIP
-(docs/model.md, "Choice of engine").
-Solver statuses map to the plan JSON's (docs/cli.md): optimal | feasible | infeasible | no_solution,
-plus `error` for engine failures, which is never reported as infeasible.
+Engines, all behind `solve(model, engine, ...)`:
+- through OR-Tools (MathOpt, dcplan/solve/mathopt.py): `highs` (HiGHS; what `auto` means), `scip`,
+  `cp-sat`, and `glop` for LP relaxations. Nothing else is imported by a default solve.
+- through PuLP: `cbc` (CBC, a child process), and `pulp-highs` (PuLP's HiGHS, which needs highspy:
+  the benchmark's baseline, not offered on the command line).
+
+Statuses map to vocab.Status: optimal | feasible | infeasible | no_solution, plus `error` for engine
+failures (never reported as infeasible: only an engine's proof makes a plan infeasible) and
+`interrupted`. An unknown or sentinel bound (SCIP's ±1e20, -inf before the root LP) is None.
+
+Every engine call runs on a worker thread the caller waits for (`run_watched`): Ctrl-C reaches
+Python at once, and a call that overruns its deadline is abandoned (the daemon thread ends with its
+own time limit or with the process) so a time limit holds in wall-clock time.
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import signal
 import sys
 import tempfile
 import threading
-import warnings
 import time
+import warnings
 from dataclasses import dataclass, field
 
-from dcplan.errors import Interrupted
-from dcplan.vocab import Status, relative_gap
-from dcplan.model.linear import INF, LinearModel
+import numpy as np
 
-ORTOOLS_ENGINES = {"scip": "SCIP", "cp-sat": "CP-SAT", "ortools-cbc": "CBC", "ortools-highs": "HIGHS",
-                   "glop": "GLOP", "pdlp": "PDLP"}
-PULP_ENGINES = ("cbc", "highs")
-AUTO_ENGINE = "highs"  # measured: see docs/model.md, "Choice of engine"
+from dcplan.errors import Interrupted
+from dcplan.model.linear import INF, LinearModel
+from dcplan.model.matrix import Matrix
+from dcplan.vocab import UNKNOWN_BOUND, Status, relative_gap
+
+AUTO_ENGINE = "highs"  # measured: docs/model.md, "Choice of engine"
+MATHOPT_ENGINES = ("highs", "scip", "cp-sat", "glop")
+PULP_ENGINES = ("cbc", "pulp-highs")
+ENGINE_NAMES = {"highs": "ortools-highs", "scip": "ortools-scip", "cp-sat": "ortools-cp-sat",
+                "glop": "ortools-glop", "cbc": "pulp-cbc", "pulp-highs": "pulp-highs"}
+"""What a plan's `solver.engine` says: the library that ran the engine, and the engine."""
+OVERRUN_GRACE = 0.25
+"""Seconds an engine may run past the caller's deadline before it is abandoned."""
 
 
 class SolverFailure(RuntimeError):
@@ -44,83 +57,127 @@ class SolveResult:
     bound: float | None = None
     solve_seconds: float = 0.0
     messages: list[str] = field(default_factory=list)
+    row_duals: np.ndarray | None = None  # LPs only
 
     @property
     def gap(self) -> float | None:
         return relative_gap(self.objective, self.bound, self.status)
 
 
-def solve(model: LinearModel, engine: str = "auto", time_limit: float = 60.0, gap: float = 1e-3,
-          threads: int = 0, hint: list[float] | None = None) -> SolveResult:
-    """Solve `model`; `hint` is a full value vector the engine may start from (a warm start)."""
-    engine = AUTO_ENGINE if engine == "auto" else engine
-    if engine in ORTOOLS_ENGINES:
-        return _solve_ortools(model, engine, time_limit, gap, threads, hint)
-    if engine in PULP_ENGINES:
-        return _solve_pulp(model, engine, time_limit, gap, threads, hint)
-    raise ValueError(f"unknown engine {engine!r}")
-
-
-_engine_log: str | None = None
-"""The file engines write their own log to (`--solver-log`); None: engines print nothing."""
-
-
 class EngineLogError(ValueError):
-    """The --solver-log file cannot be written."""
+    """The engine log file cannot be written."""
+
+
+_default_log = None
+"""Hears the engines' lines of every solve not given a `log` of its own (log_engines_to); None: silent."""
 
 
 def log_engines_to(path: str | None) -> None:
-    """Send every engine's own log from now on to `path` (emptied first), or nowhere (None)."""
-    global _engine_log
-    if path is not None:
-        try:
-            with open(path, "w", encoding="utf-8"):
-                pass
-        except OSError as err:
-            raise EngineLogError(f"cannot write {path}: {err.strerror or err}") from None
-    _engine_log = path
-
-
-def engine_logging() -> bool:
-    return _engine_log is not None
-
-
-@contextlib.contextmanager
-def _engine_output_to_stderr():
-    """Engines print banners and logs on file descriptor 1; stdout is for data only.
-
-    Point fd 1 at stderr while an engine runs (C libraries write to the fd, not
-    to sys.stdout), or at the --solver-log file, appending, when there is one; then restore it.
-    """
-    sys.stdout.flush()
-    saved = os.dup(1)
-    target = os.open(_engine_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644) if _engine_log else None
+    """Send the engines' own log from now on to the file `path` (emptied first), or nowhere (None), for
+    every solve that is not given a `log` of its own."""
+    global _default_log
+    if path is None:
+        _default_log = None
+        return
     try:
-        os.dup2(2 if target is None else target, 1)
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-        if target is not None:
-            os.close(target)
+        handle = open(path, "w", encoding="utf-8", buffering=1)  # line by line: nothing lost on a hard exit
+    except OSError as err:
+        raise EngineLogError(f"cannot write {path}: {err.strerror or err}") from None
+    _default_log = lambda text: handle.write(text.rstrip("\n") + "\n")  # noqa: E731
 
 
-def run_interruptibly(call, on_interrupt=None):
-    """Run a blocking engine call in a worker thread so Ctrl-C reaches Python at once.
+def or_warm_start(result: SolveResult, model: LinearModel | Matrix, hint) -> SolveResult:
+    """`result`, or the warm start `hint` as a feasible plan when the engine stopped without a plan of
+    its own (the hint satisfies every row: the planners only pass hints that do)."""
+    if result.values is None and hint is not None and result.status in (Status.NO_SOLUTION, Status.ERROR):
+        result.values, result.status = list(hint), Status.FEASIBLE
+        result.objective = (model.objective.value(hint) if isinstance(model, LinearModel)
+                            else model.objective(np.asarray(hint, dtype=float)))
+        result.messages.append("the engine found no plan in time; this is the greedy warm start, "
+                               "not an optimised plan (raise --time-limit)")
+    return result
 
-    A C++ engine call holds the main thread until it returns, so Python's SIGINT
-    handling would wait for the whole solve. Waiting on a worker instead, the
-    main thread gets KeyboardInterrupt immediately; `on_interrupt` asks the
-    engine to stop (OR-Tools' InterruptSolve), and Interrupted is raised.
-    The worker is a daemon: an engine that cannot be stopped dies with the process.
+
+def engine_of(engine: str | None) -> str:
+    """`auto` (or nothing) is HiGHS through OR-Tools."""
+    return AUTO_ENGINE if engine in (None, "auto") else engine
+
+
+def solve(model: LinearModel | Matrix, engine: str = "auto", time_limit: float = 60.0, gap: float = 1e-3,
+          threads: int = 0, hint=None, log=None, deadline: float | None = None, relax: bool = False) -> SolveResult:
+    """Solve `model`; `hint` is a full value vector the engine may start from (a warm start).
+
+    `log(line)` hears the engine's output (nothing is printed otherwise); `deadline` is a
+    time.perf_counter() after which the call is abandoned; `relax` solves the LP relaxation (with
+    row duals from HiGHS and GLOP)."""
+    engine = engine_of(engine)
+    log = _default_log if log is None else log
+    matrix = model.matrix() if isinstance(model, LinearModel) else model
+    if deadline is not None:
+        time_limit = min(time_limit, deadline - time.perf_counter())
+    if time_limit <= 0.0:
+        return SolveResult(Status.NO_SOLUTION, ENGINE_NAMES.get(engine, engine),
+                           messages=["no time was left for the engine"])
+    if engine in MATHOPT_ENGINES:
+        return _solve_mathopt(matrix, engine, time_limit, gap, threads, hint, log, relax)
+    if engine in PULP_ENGINES:
+        return _solve_pulp(matrix, engine, time_limit, gap, threads, hint, log)
+    raise ValueError(f"unknown engine {engine!r}")
+
+
+def _solve_mathopt(matrix: Matrix, engine: str, time_limit: float, gap: float, threads: int, hint, log,
+                   relax: bool) -> SolveResult:
+    from dcplan.solve import mathopt
+
+    name = ENGINE_NAMES[engine]
+    stop = mathopt.interrupter()
+    start = time.perf_counter()
+    try:
+        with engine_output_to_stderr():
+            raw = run_watched(lambda: mathopt.solve_matrix(matrix, engine, time_limit, gap, threads, hint, relax, log,
+                                                           stop),
+                              stop.interrupt, start + time_limit + OVERRUN_GRACE)
+    except Interrupted:
+        return SolveResult(Status.INTERRUPTED, name, solve_seconds=time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    if raw is None:
+        return SolveResult(Status.NO_SOLUTION, name, solve_seconds=seconds,
+                           messages=[f"{engine} ran past its time limit and was abandoned"])
+    result = SolveResult(raw["status"], name, bound=raw["bound"], solve_seconds=seconds, row_duals=raw["duals"])
+    if raw["interrupted"] and result.status == Status.NO_SOLUTION:
+        result.status = Status.INTERRUPTED
+    if result.status == Status.ERROR:
+        result.messages.append(f"{engine}: {raw['detail']}")
+    if raw["values"] is not None and result.status.has_plan:
+        result.values = raw["values"].tolist()
+        result.objective = matrix.objective(raw["values"])
+        if result.bound is None and result.status == Status.OPTIMAL:
+            result.bound = result.objective
+    elif relax and result.status == Status.OPTIMAL:
+        result.objective = result.bound
+    return result
+
+
+# --------------------------------------------------------------------------- threads and output
+
+
+_abandoned: list[threading.Thread] = []
+
+
+def run_watched(call, stop=None, deadline: float | None = None):
+    """Run a blocking engine call on a worker thread; return its value.
+
+    A C++ engine call holds its thread until it returns, so the caller waits on a worker instead:
+    Ctrl-C reaches Python at once (`stop()` asks the engine to end, then Interrupted is raised), and
+    past `deadline` (time.perf_counter()) the call is abandoned and None returned. An abandoned or
+    interrupted worker is a daemon: it ends with its own time limit or with the process.
     """
     outcome: dict = {}
 
     def work():
         try:
             outcome["value"] = call()
-        except BaseException as err:  # noqa: BLE001 - handed to the main thread below
+        except BaseException as err:  # noqa: BLE001 - handed to the waiting thread below
             outcome["error"] = err
 
     worker = threading.Thread(target=work, name="dcplan-engine", daemon=True)
@@ -128,124 +185,60 @@ def run_interruptibly(call, on_interrupt=None):
     try:
         while worker.is_alive():
             worker.join(0.05)
+            if deadline is not None and worker.is_alive() and time.perf_counter() > deadline:
+                if stop is not None:
+                    stop()
+                worker.join(0.2)
+                if worker.is_alive():
+                    _abandoned.append(worker)
+                    return None
     except KeyboardInterrupt:
-        if on_interrupt is not None:
-            on_interrupt()
-            worker.join(5.0)
+        if stop is not None:
+            stop()
+            worker.join(1.0)
+        if worker.is_alive():
+            _abandoned.append(worker)
         raise Interrupted() from None
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("value")
 
 
-class OrtoolsSession:
-    """One OR-Tools model, built once and solved as often as needed with changed bounds.
+def engines_still_running() -> bool:
+    """Is an abandoned or interrupted engine still running? (Then the process should end with
+    os._exit once its output is written: C++ threads torn down at interpreter exit can abort it.)"""
+    return any(worker.is_alive() for worker in _abandoned)
 
-    Large-neighbourhood search re-solves the same model many times with most
-    variables fixed; translating 100,000 variables each time would cost more
-    than the solves.
+
+_redirect_lock = threading.Lock()
+_redirect = {"depth": 0, "saved": None}
+
+
+@contextlib.contextmanager
+def engine_output_to_stderr():
+    """Engines print on file descriptor 1 (C++ printf, CBC's child process); stdout is for data only.
+
+    Point fd 1 at stderr while any engine runs (C libraries write to the fd, not to sys.stdout), then
+    restore it. Counted, so engine calls on several threads at once share one redirection.
     """
-
-    def __init__(self, model: LinearModel, engine: str, threads: int = 0):
-        from ortools.linear_solver import pywraplp
-
-        self.pywraplp = pywraplp
-        self.model, self.engine, self.threads = model, engine, threads
-        self.solver = pywraplp.Solver.CreateSolver(ORTOOLS_ENGINES[engine])
-        if self.solver is None:
-            raise SolverFailure(f"OR-Tools was built without {engine}")
-        self.infinity = self.solver.infinity()
-        self.variables = [self.solver.IntVar(v.lb, _finite(v.ub, self.infinity), f"v{i}") if v.integer
-                          else self.solver.NumVar(v.lb, _finite(v.ub, self.infinity), f"v{i}")
-                          for i, v in enumerate(model.variables)]
-        for j, row in enumerate(model.rows):
-            constraint = self.solver.RowConstraint(_finite(row.lo, self.infinity), _finite(row.hi, self.infinity),
-                                                   f"r{j}")
-            for index, coefficient in row.terms.items():
-                constraint.SetCoefficient(self.variables[index], coefficient)
-        self.objective = self.solver.Objective()
-        for index, coefficient in model.objective.terms.items():
-            self.objective.SetCoefficient(self.variables[index], coefficient)
-        self.objective.SetOffset(model.objective.constant)
-        self.objective.SetMinimization()
-
-    def fix(self, fixed: dict[int, float]) -> None:
-        """Fix these variables to values; every other variable gets its own bounds back."""
-        for i, (v, var) in enumerate(zip(self.model.variables, self.variables)):
-            if i in fixed:
-                var.SetBounds(fixed[i], fixed[i])
-            else:
-                var.SetBounds(v.lb, _finite(v.ub, self.infinity))
-
-    def solve(self, time_limit: float, gap: float, hint: list[float] | None = None) -> SolveResult:
-        pywraplp, solver, engine, threads = self.pywraplp, self.solver, self.engine, self.threads
-        if hint is not None and engine in ("scip", "cp-sat"):
-            solver.SetHint(self.variables, [float(v) for v in hint])
-        solver.SetTimeLimit(int(math.ceil(time_limit * 1000)))
-        if engine_logging():
-            solver.EnableOutput()
-        if threads:
-            solver.SetNumThreads(threads)
-        params = pywraplp.MPSolverParameters()
-        params.SetDoubleParam(pywraplp.MPSolverParameters.RELATIVE_MIP_GAP, gap)
-        if engine == "cp-sat":
-            # catch_sigint_signal off: Ctrl-C is handled by dcplan (run_interruptibly), not by CP-SAT.
-            solver.SetSolverSpecificParametersAsString(
-                f"relative_gap_limit:{gap} num_workers:{threads or 2} catch_sigint_signal:false"
-                + (" log_search_progress:true log_to_stdout:true" if engine_logging() else ""))
-        elif engine == "scip":
-            # SCIP would catch Ctrl-C itself and return its best plan as if the time ran out;
-            # let Python see it, so an interrupt always means exit 130 and no output.
-            solver.SetSolverSpecificParametersAsString("misc/catchctrlc = FALSE\n")
-        start = time.perf_counter()
-        try:
-            with _engine_output_to_stderr():
-                code = run_interruptibly(lambda: solver.Solve(params), solver.InterruptSolve)
-        except Interrupted:
-            return SolveResult(Status.INTERRUPTED, engine, solve_seconds=time.perf_counter() - start)
-        seconds = time.perf_counter() - start
-        status = {
-            pywraplp.Solver.OPTIMAL: Status.OPTIMAL, pywraplp.Solver.FEASIBLE: Status.FEASIBLE,
-            pywraplp.Solver.INFEASIBLE: Status.INFEASIBLE, pywraplp.Solver.NOT_SOLVED: Status.NO_SOLUTION,
-        }.get(code, Status.ERROR)
-        result = SolveResult(status, engine, solve_seconds=seconds)
-        if code == pywraplp.Solver.UNBOUNDED:
-            result.messages.append("the engine reports the model unbounded: a bug in dcplan's model")
-        if status in (Status.OPTIMAL, Status.FEASIBLE):
-            result.values = [v.solution_value() for v in self.variables]
-            result.objective = self.model.objective.value(result.values)
-            bound = self.objective.BestBound()
-            result.bound = bound if math.isfinite(bound) else None
-            if status == Status.OPTIMAL and result.bound is None:
-                result.bound = result.objective
-        return result
-
-
-def or_warm_start(result: SolveResult, model: LinearModel, hint: list[float] | None) -> SolveResult:
-    """`result`, or the warm start `hint` as a feasible plan when the engine stopped without a plan of
-    its own (the hint satisfies every row: the planners only pass hints that do)."""
-    if result.values is None and hint is not None and result.status in ("no_solution", "error"):
-        result.values, result.status = hint, Status.FEASIBLE
-        result.objective = model.objective.value(hint)
-        result.messages.append("the engine found no plan in time; this is the greedy warm start, "
-                               "not an optimised plan (raise --time-limit)")
-    return result
-
-
-def _solve_ortools(model: LinearModel, engine: str, time_limit: float, gap: float, threads: int,
-                   hint: list[float] | None = None) -> SolveResult:
-    return OrtoolsSession(model, engine, threads).solve(time_limit, gap, hint)
-
-
-def _highs_bound(problem) -> float | None:
-    """HiGHS runs in-process; PuLP keeps its Highs object, whose MIP dual bound we can read."""
-    solver_model = getattr(problem, "solverModel", None)
+    with _redirect_lock:
+        if _redirect["depth"] == 0:
+            sys.stdout.flush()
+            _redirect["saved"] = os.dup(1)
+            os.dup2(2, 1)
+        _redirect["depth"] += 1
     try:
-        info = solver_model.getInfo()
-        bound = info.mip_dual_bound if info.mip_node_count >= 0 else info.objective_function_value
-    except AttributeError:
-        return None
-    return bound if math.isfinite(bound) else None
+        yield
+    finally:
+        with _redirect_lock:
+            _redirect["depth"] -= 1
+            if _redirect["depth"] == 0:
+                sys.stdout.flush()
+                os.dup2(_redirect["saved"], 1)
+                os.close(_redirect["saved"])
+
+
+# --------------------------------------------------------------------------- PuLP
 
 
 def _terminate_child_processes(grace: float = 3.0) -> None:
@@ -292,64 +285,100 @@ def _signal(pid: int, sig: int) -> None:
         pass
 
 
-def _finite(value: float, infinity: float) -> float:
-    if value == INF:
-        return infinity
-    if value == -INF:
-        return -infinity
-    return value
-
-
-def _solve_pulp(model: LinearModel, engine: str, time_limit: float, gap: float, threads: int,
-                hint: list[float] | None = None) -> SolveResult:
+def _pulp_problem(matrix: Matrix):
     import pulp
 
     problem = pulp.LpProblem("dcplan", pulp.LpMinimize)
-    variables = [problem.add_variable(f"v{i}", lowBound=v.lb, upBound=None if v.ub == INF else v.ub,
-                                      cat=pulp.LpInteger if v.integer else pulp.LpContinuous)
-                 for i, v in enumerate(model.variables)]
-    problem += pulp.lpSum(c * variables[i] for i, c in model.objective.terms.items()) + model.objective.constant
-    for j, row in enumerate(model.rows):
-        expr = pulp.lpSum(c * variables[i] for i, c in row.terms.items())
-        if row.lo == row.hi:
-            problem += (expr == row.lo), f"r{j}"
+    variables = [problem.add_variable(f"v{i}", lowBound=lb, upBound=None if ub == INF else ub,
+                                      cat=pulp.LpInteger if integer else pulp.LpContinuous)
+                 for i, (lb, ub, integer) in enumerate(zip(matrix.lb.tolist(), matrix.ub.tolist(),
+                                                           matrix.integer.tolist()))]
+    nonzero = np.flatnonzero(matrix.cost)
+    problem += pulp.LpAffineExpression([(variables[i], float(matrix.cost[i])) for i in nonzero],
+                                       constant=float(matrix.offset))
+    indptr, indices, data = matrix.indptr.tolist(), matrix.indices.tolist(), matrix.data.tolist()
+    for j, (lo, hi) in enumerate(zip(matrix.row_lo.tolist(), matrix.row_hi.tolist())):
+        expr = pulp.LpAffineExpression([(variables[i], c) for i, c in
+                                        zip(indices[indptr[j]:indptr[j + 1]], data[indptr[j]:indptr[j + 1]])])
+        if lo == hi:
+            problem += (expr == lo), f"r{j}"
             continue
-        if row.lo > -INF:
-            problem += (expr >= row.lo), f"r{j}_lo"
-        if row.hi < INF:
-            problem += (expr <= row.hi), f"r{j}_hi"
-    options = {"timeLimit": time_limit, "gapRel": gap, "msg": engine_logging()}
+        if lo > -INF:
+            problem += (expr >= lo), f"r{j}_lo"
+        if hi < INF:
+            problem += (expr <= hi), f"r{j}_hi"
+    return problem, variables
+
+
+def _import_pulp(engine: str):
+    """PuLP, imported without highspy unless PuLP's own HiGHS is the engine asked for.
+
+    PuLP imports highspy whenever it is installed (the test and bench extras install it). A process
+    that imported PuLP that way and then ran OR-Tools' HiGHS on two threads (the workload cuts) crashed
+    with SIGSEGV every time: `dcplan check --solver cbc` of two scenarios, or a CBC solve followed by a
+    default one in a library caller. Two HiGHS builds in one process is what the issue forbids; CBC
+    needs none of highspy, so PuLP is kept from loading it.
+    """
+    if "pulp" not in sys.modules and engine != "pulp-highs" and "highspy" not in sys.modules:
+        sys.modules["highspy"] = None  # PuLP's `import highspy` fails; its HiGHS solver is then unavailable
+        try:
+            import pulp
+        finally:
+            del sys.modules["highspy"]
+    import pulp
+
+    return pulp
+
+
+def _solve_pulp(matrix: Matrix, engine: str, time_limit: float, gap: float, threads: int, hint, log) -> SolveResult:
+    pulp = _import_pulp(engine)
+
+    problem, variables = _pulp_problem(matrix)
+    options = {"timeLimit": time_limit, "gapRel": gap, "msg": False}
     if hint is not None:
         for variable, value in zip(variables, hint):
             variable.setInitialValue(value)
         options["warmStart"] = True
     if threads:
         options["threads"] = threads
-    with warnings.catch_warnings():
-        # PuLP 3.3 deprecates PULP_CBC_CMD in favour of COIN_CMD with a separately installed CBC;
-        # the bundled binary is what a plain `pip install` provides, so keep it until PuLP 4.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        if engine != "cbc":
-            from dcplan.solve.banner import spend_banner
-
-            spend_banner()  # PuLP's HiGHS would print it on stderr
-        solver = pulp.PULP_CBC_CMD(**options) if engine == "cbc" else pulp.HiGHS(**options)
-    if not solver.available():
-        raise SolverFailure(f"PuLP cannot find the {engine} engine")
+    name = ENGINE_NAMES[engine]
     start = time.perf_counter()
     # CBC runs as a child process writing files; keep them in a directory of ours so an
     # interrupted solve leaves nothing behind.
     with tempfile.TemporaryDirectory(prefix="dcplan-") as scratch:
+        if log is not None and engine == "cbc":
+            options["logPath"] = os.path.join(scratch, "cbc.log")
+        with warnings.catch_warnings():
+            # PuLP 3.3 deprecates PULP_CBC_CMD in favour of COIN_CMD with a separately installed CBC;
+            # the bundled binary is what a plain `pip install` provides, so keep it until PuLP 4.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            if engine != "cbc":
+                from dcplan.solve.banner import spend_banner
+
+                spend_banner()  # PuLP's HiGHS (highspy) prints its banner at its first Highs
+            solver = pulp.PULP_CBC_CMD(**options) if engine == "cbc" else pulp.HiGHS(**options)
+        if not solver.available():
+            raise SolverFailure(f"PuLP cannot find the {engine} engine")
         if hasattr(solver, "tmpDir"):
             solver.tmpDir = scratch
         try:
-            with _engine_output_to_stderr():
-                run_interruptibly(lambda: problem.solve(solver), _terminate_child_processes)
+            with engine_output_to_stderr():
+                run_watched(lambda: problem.solve(solver), _terminate_child_processes)
         except Interrupted:
-            return SolveResult(Status.INTERRUPTED, f"pulp-{engine}", solve_seconds=time.perf_counter() - start)
+            return SolveResult(Status.INTERRUPTED, name, solve_seconds=time.perf_counter() - start)
         except pulp.PulpSolverError as err:
             raise SolverFailure(f"{engine} failed: {err}") from None
-    seconds = time.perf_counter() - start
+        if "logPath" in options and os.path.exists(options["logPath"]):
+            with open(options["logPath"], encoding="utf-8", errors="replace") as handle:
+                for line in handle:
+                    log(line.rstrip("\n"))
+    return _pulp_result(problem, variables, matrix, engine, time_limit, gap, time.perf_counter() - start)
+
+
+def _pulp_result(problem, variables, matrix: Matrix, engine: str, time_limit: float, gap: float,
+                 seconds: float) -> SolveResult:
+    import pulp
+
     # sol_status: 1 optimal, 2 integer feasible (stopped early), -1 infeasible, 0 not solved.
     status = {1: Status.OPTIMAL, 2: Status.FEASIBLE, -1: Status.INFEASIBLE, 0: Status.NO_SOLUTION,
               -2: Status.ERROR}.get(problem.sol_status, Status.ERROR)
@@ -357,13 +386,32 @@ def _solve_pulp(model: LinearModel, engine: str, time_limit: float, gap: float, 
         status = Status.INFEASIBLE  # e.g. CBC's pre-processing proves infeasibility without a solve status
     if status == Status.OPTIMAL and problem.status != pulp.LpStatusOptimal:
         status = Status.FEASIBLE
-    result = SolveResult(status, f"pulp-{engine}", solve_seconds=seconds)
+    result = SolveResult(status, ENGINE_NAMES[engine], solve_seconds=seconds)
+    if status == Status.INFEASIBLE and engine == "cbc" and seconds >= time_limit:
+        # Stopped by its clock inside pre-processing, CBC says "infeasible or unbounded" (seen at a
+        # 0.01 s limit on a feasible scenario): a claim made once the time is up proves nothing.
+        result.status = Status.NO_SOLUTION
+        result.messages.append("CBC reached its time limit without a plan (it says infeasible, but proved nothing)")
     if status in (Status.OPTIMAL, Status.FEASIBLE):
-        result.values = [v.varValue if v.varValue is not None else 0.0 for v in variables]
-        result.objective = model.objective.value(result.values)
-        result.bound = _highs_bound(problem) if engine == "highs" else None
+        values = np.array([v.varValue if v.varValue is not None else 0.0 for v in variables])
+        values = np.where(matrix.integer, np.round(values), values)
+        result.values = values.tolist()
+        result.objective = matrix.objective(values)
+        result.bound = _highs_bound(problem) if engine == "pulp-highs" else None  # PuLP hides CBC's bound
         if result.bound is None and status == Status.OPTIMAL:
-            # PuLP does not expose CBC's bound; the gap is within the requested tolerance.
-            result.messages.append(f"{engine} via PuLP proves optimality within the gap tolerance {gap:g} "
-                                   "but does not report its bound")
+            # Optimal means proven within the relative gap asked for: that much is a proven bound.
+            result.bound = result.objective - gap * abs(result.objective)
     return result
+
+
+def _highs_bound(problem) -> float | None:
+    """PuLP keeps its Highs object (in-process, highspy), whose MIP dual bound we can read."""
+    import math
+
+    solver_model = getattr(problem, "solverModel", None)
+    try:
+        info = solver_model.getInfo()
+        bound = info.mip_dual_bound if info.mip_node_count >= 0 else info.objective_function_value
+    except AttributeError:
+        return None
+    return bound if math.isfinite(bound) and abs(bound) < UNKNOWN_BOUND else None

@@ -1,97 +1,93 @@
 """Large-neighbourhood search: re-optimise a few workloads at a time around a plan.
 
-When the whole model is too large to improve within the time limit, fix the
-pool variables of every workload except a batch at the incumbent's values and
-let the engine re-optimise the batch (and all shared racks, switches and site
-rows) exactly; keep the result when it is cheaper. Batches cycle through the
-workloads until the time is spent. Every sub-problem contains the incumbent,
-so the plan never gets worse, and it stays feasible for the full model. The
-bound reported is the one the full model's solve proved, never a batch's.
+When the whole model is too large to improve within the time limit, fix the pool variables of every
+workload except a batch at the incumbent's values and let the engine re-optimise the batch (and all
+shared racks, switches and site rows) exactly; keep the result when it is cheaper. Batches cycle through
+the workloads until the time is spent. Every sub-problem contains the incumbent (handed to the engine as
+its start), so the plan never gets worse, and it stays feasible for the full model. The bound reported
+is the one proven for the full model, never a batch's. Neighbourhoods are cut out of the model's arrays
+(`Matrix.sub`, the fixed variables moved into the row bounds).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+
+import numpy as np
 
 from dcplan.solve.blocks import owners
-from dcplan.model.linear import Expr, LinearModel, Row
+
+BATCH_SIZE = 12
+BATCH_TIME_LIMIT = 5.0
 
 
-def improve(built, incumbent: list[float], time_budget: float, engine: str = "scip", threads: int = 0,
-            batch_size: int = 12, bound: float | None = None, gap: float = 0.0) -> tuple[list[float], int, int]:
-    """Return (better or equal values, batches solved, batches that improved the plan).
+def improve(built, incumbent, deadline: float, engine: str = "highs", threads: int = 0,
+            batch_size: int = BATCH_SIZE, bound: float | None = None, gap: float = 0.0,
+            log=None) -> tuple[np.ndarray, int, int]:
+    """Return (better or equal values, batches solved, batches that improved the plan) by `deadline`.
 
     Stops early once the plan is within `gap` of `bound` (the full model's proven bound).
     """
     from dcplan.solve.engines import solve
+    from dcplan.vocab import Status
 
-    deadline = time.perf_counter() + time_budget
     model = built.lm
+    matrix = model.matrix()
     owned = owners(model)  # each workload's pools, spares, steps, site use, training fabric
-    owner = {i: name for name, indices in owned.items() for i in indices}
     names = [w.name for w in built.scenario.workloads if w.name in owned]
     batches = [names[i:i + batch_size] for i in range(0, len(names), batch_size)]
+    best = _rounded(matrix, incumbent)
     if len(batches) < 2:
-        return incumbent, 0, 0
-    best = _rounded(model, incumbent)
-    best_cost = model.objective.value(best)
+        return best, 0, 0
+    shared = np.ones(len(matrix.lb), dtype=bool)
+    for indices in owned.values():
+        shared[indices] = False
+    best_cost = matrix.objective(best)
     solved = improved = 0
     overhead = 0.0  # seconds the last batch spent building its sub-problem: keep that in reserve
-    for batch in _cycle(batches):
-        remaining = deadline - time.perf_counter()
-        if remaining < 0.5 + overhead or solved >= 2 * len(batches):
+    for number in range(2 * len(batches)):
+        batch = batches[number % len(batches)]
+        if deadline - time.perf_counter() < 0.5 + overhead:
             break
         if bound is not None and best_cost - bound <= gap * abs(best_cost):
             break
-        free = set(batch)
         started = time.perf_counter()
-        sub, mapping = _neighbourhood(model, best, lambda i: i not in owner or owner[i] in free)
+        free = shared.copy()
+        for name in batch:
+            free[owned[name]] = True
+        sub, mapping = neighbourhood(matrix, best, free)
         overhead = time.perf_counter() - started
-        remaining = deadline - time.perf_counter()
-        if remaining < 0.5:
+        limit = min(deadline - time.perf_counter() - overhead, BATCH_TIME_LIMIT)
+        if limit < 0.3:
             break
-        limit = min(remaining - overhead, 5.0)
-        if limit < 0.5:
-            break
-        result = solve(sub, engine, time_limit=limit, gap=1e-5, threads=threads, hint=[best[i] for i in mapping])
+        result = solve(sub, engine, time_limit=limit, gap=1e-5, threads=threads, hint=best[mapping], log=log,
+                       deadline=deadline)
         # Reserve what this batch spent beyond the engine's own limit (building, handing over) for the next.
         overhead = max(overhead, time.perf_counter() - started - limit)
         solved += 1
-        if result.status == "interrupted":
+        if result.status == Status.INTERRUPTED:
             break
         if result.values is None:
             continue
-        values = list(best)
-        for local, index in enumerate(mapping):
-            values[index] = result.values[local]
-        values = _rounded(model, values)
-        cost = model.objective.value(values)
-        if cost < best_cost - 1e-7 * max(1.0, abs(best_cost)):
+        values = best.copy()
+        values[mapping] = result.values
+        values = _rounded(matrix, values)
+        cost = matrix.objective(values)
+        if cost < best_cost - 1e-7 * max(1.0, abs(best_cost)) and not len(matrix.violated(values)):
             best, best_cost = values, cost
             improved += 1
     return best, solved, improved
 
 
-def _neighbourhood(model, values: list[float], is_free) -> tuple[LinearModel, list[int]]:
-    """The model over the free variables only, the others fixed at `values` (moved into the bounds)."""
-    mapping = [i for i in range(len(model.variables)) if is_free(i)]
-    local = {index: position for position, index in enumerate(mapping)}
-    sub = LinearModel([replace(model.variables[i]) for i in mapping])
-    for row in model.rows:
-        terms = {local[i]: c for i, c in row.terms.items() if i in local}
-        if not terms:
-            continue  # every variable fixed: the incumbent satisfies it already
-        fixed = sum(c * values[i] for i, c in row.terms.items() if i not in local)
-        sub.rows.append(Row(row.name, row.family, terms, row.lo - fixed, row.hi - fixed, row.origin))
-    sub.objective = Expr({local[i]: c for i, c in model.objective.terms.items() if i in local})
-    return sub, mapping
+def neighbourhood(matrix, values: np.ndarray, free: np.ndarray):
+    """The model over the free variables only, the others fixed at `values` (moved into the row bounds);
+    rows with no free variable are left out (the incumbent satisfies them). Returns (sub-model, mapping)."""
+    mapping = np.flatnonzero(free)
+    touches = np.bincount(matrix.row_ids, weights=free[matrix.indices].astype(float), minlength=matrix.shape[0])
+    rows = np.flatnonzero(touches > 0)
+    return matrix.sub(mapping, rows, fixed=values), mapping
 
 
-def _rounded(model, values: list[float]) -> list[float]:
-    return [float(round(v)) if var.integer else float(v) for v, var in zip(values, model.variables)]
-
-
-def _cycle(batches):
-    while True:
-        yield from batches
+def _rounded(matrix, values) -> np.ndarray:
+    values = np.asarray(values, dtype=float)
+    return np.where(matrix.integer, np.round(values), values)

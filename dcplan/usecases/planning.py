@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from dcplan.errors import Interrupted
 from dcplan.scenario import catalog as catalog_module
@@ -25,7 +26,8 @@ class SolveOptions:
     objective: str | None = None
     save_model: str | None = None  # write the model (LP, or MPS for *.mps) before solving
     reference: bool = False  # the plain formulation: no pruning, strengthening or warm start (for tests)
-    deadline: float | None = None  # time.perf_counter() by which solving must end (benchmarks time whole runs)
+    deadline: float | None = None  # time.perf_counter() by which the whole run must end (benchmarks)
+    engine_log: Callable[[str], None] | None = None  # hears each line the engines print (else they are quiet)
 
 
 class NoPlan(Exception):
@@ -56,6 +58,20 @@ def _refuse_absurd_pools(requirements) -> None:
                               "candidate: check its demand and units")
 
 
+def sizing_warnings(requirements) -> list[str]:
+    """The warning about huge pools, known from sizing alone: said even when the time runs out while the
+    model of such pools is being built."""
+    from dcplan.rules import pool_bound
+
+    for req in requirements.values():
+        for cand in req.candidates:
+            units = cand.fixed_count if cand.fixed_count is not None else pool_bound(req, cand)
+            if units > POOL_SIZE_WARNING:
+                return [f"workload {req.workload} could need up to {units:,} units of {cand.item}: "
+                        "check its demand and units"]
+    return []
+
+
 def input_warnings(built) -> list[str]:
     """Warn before solving about inputs that make the model numerically fragile or huge."""
     warnings = []
@@ -75,7 +91,7 @@ def input_warnings(built) -> list[str]:
 class Progress:
     """How far a planning run has got, for a progress display (`plan_scenario(on_status=...)`).
 
-    `clock` is the time.perf_counter() the time limit counts from (the end of the build), `limit` its
+    `clock` is the time.perf_counter() the time limit counts from (the start of planning), `limit` its
     seconds; `incumbent` the objective of the best plan known (the greedy start, then the engine's);
     `bound` a proven lower bound once one is reported. Engines report neither while they run."""
 
@@ -134,22 +150,40 @@ class _Run:
     stages: _Stages
     requirements: dict = None
     built: object = None
-    build_seconds: float = 0.0
-    ends: float = 0.0  # time.perf_counter() by which solving must end
+    build_seconds: float = 0.0  # from the start of planning to a built model (sizing included)
+    model_seconds: float = 0.0  # pruning and building the model alone
+    ends: float = 0.0  # time.perf_counter() by which the whole run (verification included) must end
+    bound: float | None = None  # a proven lower bound found before the engine (the workloads' own bounds)
+    notes: list = field(default_factory=list)  # warnings known before the model exists (said if time runs out)
 
     def setting(self, name: str):
         """An option from the command line, else the scenario's `solver:` section."""
         given = getattr(self.options, name)
         return given if given is not None else getattr(self.scenario.solver, name)
 
+    def left(self) -> float:
+        return self.ends - time.perf_counter()
+
+    def check_time(self, what: str) -> None:
+        """Out of time before a plan exists: stop now (no_solution, exit 3), whatever stage this is."""
+        if self.left() <= 0.0:
+            stub = {"dcplan": 1, "scenario": self.scenario.name, "status": "no_solution",
+                    "objective": {"name": None, "value": None, "bound": None, "gap": None},
+                    "solver": {"engine": None, "solve_seconds": 0.0, "build_seconds": round(self.build_seconds, 3)},
+                    "warnings": self.notes + [f"the time limit ran out while {what}"]}
+            raise NoPlan("no_solution", f"the time limit ({self.setting('time_limit'):g} s) ran out while {what}, "
+                         "before finding any plan; raise --time-limit", stub)
+
 
 def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_progress=None, on_stage=None,
                   requirements: dict | None = None, on_status=None):
     """Size, build, solve and verify; return a verified Plan or raise NoPlan / Interrupted.
 
-    `on_progress(message)` hears what each stage did (the CLI prints it with --verbose);
-    `on_stage(stage, seconds)` hears how long each dcplan.vocab.Stage took (the benchmark times
-    runs with it); `on_status(progress)` gets the Progress whenever it changes (the CLI's spinner).
+    The time limit (`time_limit`, else the scenario's `solver.time_limit`) covers everything from this
+    call on: sizing, building, the warm start, the workload cuts, the engine or the decomposition, and
+    verification. `on_progress(message)` hears what each stage did (the CLI prints it with --verbose);
+    `on_stage(stage, seconds)` hears how long each dcplan.vocab.Stage took (the benchmark times runs
+    with it); `on_status(progress)` gets the Progress whenever it changes (the CLI's spinner).
     `requirements`, when given, is this scenario's sizing already done
     (`dcplan.sizing.size_scenario`'s result, by workload name): a sweep sizes its scenario once and
     re-sizes per point only the workloads a point changes (dcplan/studies/sizing.py); it must cover
@@ -161,6 +195,10 @@ def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_pr
         scenario = scenario.model_copy(update={"objective": options.objective})
     run = _Run(scenario, options, catalog_module.effective(scenario.catalog), time.perf_counter(),
                _Stages(on_progress, on_stage, on_status), requirements=requirements)
+    run.ends = run.start + run.setting("time_limit")
+    if options.deadline is not None:
+        run.ends = min(run.ends, options.deadline)
+    run.stages.update(clock=run.start, limit=run.ends - run.start)
     if scenario.periods is not None or scenario.installed:
         from dcplan.usecases.buildout import plan_buildout
 
@@ -193,16 +231,22 @@ def _size_and_build(run: _Run) -> None:
             # not sized beforehand (plan_scenario's `requirements`), or sized without the derived storage
             run.requirements = size_scenario(run.scenario, run.catalog)
         _refuse_absurd_pools(run.requirements)
+    run.notes = sizing_warnings(run.requirements)
+    run.check_time("sizing the workloads")
+    sized = time.perf_counter()
     with run.stages(Stage.PRUNE):
         candidates = run.requirements if run.options.reference else \
             prune_dominated(run.scenario, run.catalog, run.requirements)[0]
+    run.check_time("pruning the candidates")
     with run.stages(Stage.BUILD):
         try:
             run.built = model_module.build(run.scenario, run.catalog, candidates,
-                                           strengthen=not run.options.reference)
+                                           strengthen=not run.options.reference,
+                                           between=lambda: run.check_time("building the model"))
         except ValueError as err:  # LinearModel refuses NaN, infinite or absurd coefficients
             raise UnsafeInput(f"the scenario's numbers cannot be solved safely: {err}") from None
     run.build_seconds = time.perf_counter() - run.start
+    run.model_seconds = time.perf_counter() - sized
     run.built.warnings.extend(input_warnings(run.built))
     if run.options.save_model:
         from dcplan.atomic import write_output
@@ -210,11 +254,7 @@ def _size_and_build(run: _Run) -> None:
         lm = run.built.lm
         write_output(run.options.save_model,
                      lm.to_mps() if str(run.options.save_model).lower().endswith(".mps") else lm.to_lp())
-    # The time limit covers everything after the build: workload cuts, then the engine.
-    run.ends = run.start + run.build_seconds + run.setting("time_limit")
-    run.stages.update(clock=run.start + run.build_seconds, limit=run.setting("time_limit"))
-    if run.options.deadline is not None:
-        run.ends = min(run.ends, run.options.deadline)
+    run.check_time("building the model")
 
 
 def _warm_start(run: _Run) -> list[float] | None:
@@ -227,32 +267,44 @@ def _warm_start(run: _Run) -> list[float] | None:
         placed = greedy.greedy_plan(run.scenario, run.catalog, run.built.requirements)
         start_plan = greedy_values.evaluate(run.built, placed)
     if not start_plan.feasible:
+        # Without a start, a run stopped by its time limit may have no plan at all: say why.
+        run.stages.say(f"the greedy plan breaks {len(start_plan.violations):,} row(s) or bound(s) of the model "
+                       f"(first: {start_plan.violations[0]}): the engine starts without it")
         return None
     run.stages.update(incumbent=run.built.lm.objective.value(start_plan.values))
     return start_plan.values
 
 
 def _workload_cuts(run: _Run):
-    """Solve each workload's own problem and add its lower bound as a cut (dcplan/solve/blocks.py)."""
+    """Solve each workload's own problem, add its lower bound as a cut (dcplan/solve/blocks.py), and
+    add the bounds up: a proven bound on every plan before any engine runs on the whole model."""
     from dcplan.solve import blocks as blocks_module
 
     if run.options.reference or run.built.leases:
         # A leased unit costs less than its pool's price says: a workload's own optimum, priced by
         # its pools, would not bound it. Leases are planned on the whole model, without cuts.
         return None
-    budget = min(WORKLOAD_CUT_SHARE * run.setting("time_limit"), 0.5 * (run.ends - time.perf_counter()))
+    budget = min(WORKLOAD_CUT_SHARE * run.setting("time_limit"), 0.5 * (run.left() - _reserve(run)))
     with run.stages(Stage.CUTS):
         began = time.perf_counter()
         try:
             blocks = blocks_module.find_blocks(run.built)
-            solved = blocks_module.solve_for_cuts(run.built, blocks, budget,
-                                                  threads=min(2, run.setting("threads") or 2))
+            solved = blocks_module.solve_for_cuts(run.built, blocks, budget, threads=min(2, run.setting("threads") or 2),
+                                                  deadline=run.ends - _reserve(run))
+            run.bound = blocks_module.sum_of_bounds(run.built, blocks)
             added = blocks_module.add_cuts(run.built, blocks)
         except KeyboardInterrupt:
             raise Interrupted() from None
     run.stages.say(f"solved {solved:,} of {len(blocks):,} workloads alone in {time.perf_counter() - began:.2f} s: "
-                   f"{added:,} workload cuts")
+                   f"{added:,} workload cuts" + ("" if run.bound is None else f", bound {run.bound:,.0f}"))
     return blocks
+
+
+def _reserve(run: _Run) -> float:
+    """Seconds kept back from the engine for extracting and verifying the plan: measured to scale with
+    the model, so with the time pruning and building took (not sizing's, which grows with the work of
+    sizing inference, not with the model), at least a tenth of a second."""
+    return max(0.1, EXTRACT_SHARE_OF_BUILD * run.model_seconds)
 
 
 def _solve(run: _Run, blocks, hint):
@@ -262,24 +314,34 @@ def _solve(run: _Run, blocks, hint):
 
     engine, lm = run.setting("engine"), run.built.lm
     run.stages.say(f"built the model in {run.build_seconds:.2f} s: {len(lm.variables):,} variables, "
-                   f"{len(lm.rows):,} rows; solving with {engines.AUTO_ENGINE if engine == 'auto' else engine}")
-    time_limit, threads, gap = run.setting("time_limit"), run.setting("threads"), run.setting("gap")
-    left = max(0.5 * min(time_limit, run.ends - run.start - run.build_seconds), run.ends - time.perf_counter())
+                   f"{len(lm.rows):,} rows; solving with {engines.ENGINE_NAMES[engines.engine_of(engine)]}")
+    threads, gap = run.setting("threads"), run.setting("gap")
+    deadline = run.ends - _reserve(run)
     with run.stages(Stage.SOLVE):
         if not run.options.reference and not run.built.leases and len(run.built.pools) > LARGE_MODEL_POOLS:
             from dcplan.solve.decompose import solve_large
 
-            result = solve_large(run.built, blocks, hint, left, engine, threads, gap, run.stages.on_progress)
+            result = solve_large(run.built, blocks, hint, deadline, engine, threads, gap, bound=run.bound,
+                                 on_progress=run.stages.on_progress, log=run.options.engine_log)
         else:
-            result = engines.solve(lm, engine=engine, time_limit=left, gap=gap, threads=threads, hint=hint)
+            result = engines.solve(lm, engine=engine, time_limit=deadline - time.perf_counter(), gap=gap,
+                                   threads=threads, hint=hint, log=run.options.engine_log, deadline=deadline)
     # The engine stopped without a plan of its own: the warm start is still a verified plan.
-    return engines.or_warm_start(result, lm, hint)
+    result = engines.or_warm_start(result, lm, hint)
+    if run.bound is not None and result.values is not None:
+        # The workloads' own bounds hold for every plan; keep the better of theirs and the engine's.
+        result.bound = run.bound if result.bound is None else max(result.bound, run.bound)
+        if result.status == "feasible" and result.objective - result.bound <= gap * abs(result.objective):
+            result.status = "optimal"
+    if result.values is not None and result.bound is None and result.status == "optimal":
+        result.messages.append(f"the engine proves optimality within the gap {gap:g} but does not report its bound")
+    return result
 
 
 def _no_plan(run: _Run, result, warnings: list[str]) -> NoPlan:
     """Infeasible (with the reasons dcplan can find) or stopped without a plan."""
-    reasons = _why_no_plan(run.built, run.requirements, result.status,
-                           result.engine if result.engine in ("scip", "cp-sat") else "scip", run.setting("time_limit"))
+    engine = run.setting("engine") if run.setting("engine") in ("scip", "cp-sat") else "highs"
+    reasons = _why_no_plan(run.built, run.requirements, result.status, engine, run.left())
     stub = {"dcplan": 1, "scenario": run.scenario.name,
             "status": "infeasible" if result.status == "infeasible" else "no_solution",
             "objective": {"name": run.built.objective_name, "value": None, "bound": result.bound, "gap": None},
@@ -301,6 +363,11 @@ def _extract_and_verify(run: _Run, result, warnings: list[str]):
     return plan
 
 
+EXTRACT_SHARE_OF_BUILD = 0.6
+"""Extracting and verifying a plan takes about this share of the time pruning and building the model
+took (measured at W=1000 × 60 × 4 on a loaded machine, three runs: 0.25, 0.28, 0.54)."""
+
+
 def _shared():
     """What a build-out's planning (dcplan/usecases/buildout.py) shares with a single purchase's; handed
     over rather than imported back, so the two modules stay one-way."""
@@ -311,10 +378,10 @@ def _shared():
 
 
 LARGE_MODEL_POOLS = 1000
-"""Models with more pools than this are planned by decomposition (dcplan/decompose.py): the LP bound,
-a restricted master over per-workload configurations, then large-neighbourhood search."""
+"""Models with more pools than this are planned by decomposition (dcplan/solve/decompose.py): pricing
+over per-workload configurations, a restricted master, then large-neighbourhood search."""
 WORKLOAD_CUT_SHARE = 0.25
-"""Of the time limit, the per-workload problems (dcplan/blocks.py) may use at most this share."""
+"""Of the time limit, the per-workload problems (dcplan/solve/blocks.py) may use at most this share."""
 
 
 def _no_plan_message(status: str, engine: str) -> str:
@@ -357,6 +424,8 @@ def _why_no_plan(built, requirements, status: str, engine: str, time_limit: floa
                          + _derived_hint(built.scenario, name))
     if hints:
         return hints
+    if time_limit <= 0.05:
+        return ["no time was left to find which limits the requirements do not fit (raise --time-limit)"]
     hit = limits_hit(built.lm, engine, time_limit)
     if hit:
         return ["the requirements do not fit these limits: " + line for line in hit]

@@ -72,6 +72,7 @@ def explain_file(path: str | Path, overrides: tuple[str, ...] | list[str] = (), 
     work = Work(str(path), tuple(overrides), loaded, _build(loaded.scenario), start + time_limit, step,
                 max_solves=MAX_SOLVES)
     work.warnings.extend(work.built.warnings)
+    work.engine_log = options.engine_log if options is not None else None
     scenario = loaded.scenario
     result = work.solve(work.lm, gap=min(scenario.solver.gap, 1e-4), cap=scenario.solver.time_limit)
     explanation = Explanation(scenario.name, str(path), result.status, work.built.objective_name,

@@ -104,7 +104,7 @@ def _round(value: float, sign: float, limit: float) -> float:
 
 def _with_bound(lm: LinearModel, row: Row, sign: float, bound: float) -> LinearModel:
     moved = replace(row, hi=bound) if sign > 0 else replace(row, lo=bound)
-    return LinearModel(lm.variables, [moved if r is row else r for r in lm.rows], lm.objective, lm.names)
+    return lm.with_rows([moved if r is row else r for r in lm.rows], lm.objective)
 
 
 def _gain(base, result) -> float:

@@ -24,6 +24,7 @@ class Work:
     max_solves: int = 120
     solves: int = 0
     warnings: list[str] = field(default_factory=list)
+    engine_log: object = None  # hears the engines' lines (SolveOptions.engine_log)
 
     @property
     def scenario(self):
@@ -42,9 +43,9 @@ class Work:
 
         seconds = min(cap, self.remaining())
         if seconds <= 0.05 or self.solves >= self.max_solves:
-            return SolveResult("no_solution", "scip")
+            return SolveResult("no_solution", "ortools-scip")
         self.solves += 1
-        result = solve(lm, engine="scip", time_limit=seconds, gap=gap)
+        result = solve(lm, engine="scip", time_limit=seconds, gap=gap, log=self.engine_log)
         if result.status == "interrupted":
             raise Interrupted()
         return result
@@ -52,7 +53,7 @@ class Work:
     def feasible(self, keep: set[str], drop_rows: frozenset[str] = frozenset()) -> bool | None:
         """Feasibility of the physics plus the items in `keep`: True, False (proven) or None (unknown)."""
         rows = [r for r in self.lm.rows if r.name not in drop_rows and (not is_item(r) or r.origin in keep)]
-        result = self.solve(LinearModel(self.lm.variables, rows, Expr(), self.lm.names))
+        result = self.solve(self.lm.with_rows(rows, Expr()))
         return {"optimal": True, "feasible": True, "infeasible": False}.get(result.status)
 
 

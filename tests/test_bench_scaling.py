@@ -1,0 +1,39 @@
+"""bench/scaling.py's reading of its runs: a target is met only by what the run proved, and the section
+replaces itself in docs/benchmarks.md without touching the rest."""
+
+from __future__ import annotations
+
+from bench import scaling
+
+
+def _run(status, wall, gap, build=0.5, peak=500.0, bound=1.0, verified=True, load=0.5):
+    return {"status": status, "wall": wall, "gap": gap, "bound": bound, "objective": 100.0, "verified": verified,
+            "peak_mib": peak, "total": wall - 0.3, "stages": {"build": build, "load": load}}
+
+
+def _results(w1000, w5000, w10000, check):
+    return {"gap": 0.01, "load": (1.0, 1.0, 1.0), "seeds": [],
+            "sizes": [{"size": (1000, 60, 4), "time_limit": 60.0, "run": w1000},
+                      {"size": (5000, 60, 8), "time_limit": 120.0, "run": w5000},
+                      {"size": (10000, 60, 8), "time_limit": 300.0, "run": w10000}],
+            "limit_check": {"size": (5000, 60, 8), "time_limit": 20.0, "run": check}}
+
+
+def test_targets_are_met_only_by_proven_gaps_within_time():
+    good = _results(_run("optimal", 12.0, 0.008), _run("optimal", 100.0, 0.009, peak=3000.0),
+                    _run("feasible", 280.0, 0.05), _run("feasible", 20.5, 0.04, load=1.0))
+    assert [met for _, _, met in scaling.targets(good)] == [True, True, True, True, True]
+    bad = _results(_run("feasible", 61.0, 0.02, build=3.0), _run("optimal", 100.0, 0.009, peak=5000.0),
+                   _run("feasible", 280.0, 0.05, bound=None), _run("feasible", 25.0, 0.04, load=1.0))
+    assert [met for _, _, met in scaling.targets(bad)] == [False, False, False, False, False]
+    assert "not in 60 s (gap 2.00%)" in scaling.section(bad)
+
+
+def test_the_section_replaces_only_itself():
+    results = _results(_run("optimal", 12.0, 0.008), _run("optimal", 100.0, 0.009), _run("optimal", 200.0, 0.01),
+                       _run("feasible", 20.5, 0.04))
+    document = "# Benchmarks\n\nbefore\n"
+    once = scaling.splice(document, scaling.section(results))
+    twice = scaling.splice(once, scaling.section(results))
+    assert once == twice and once.startswith(document) and once.count(scaling.BEGIN) == 1
+    assert scaling.splice(once + "\nafter\n", "X\n").endswith("X\n\nafter\n")
