@@ -159,7 +159,7 @@ def document(name: str) -> dict:
 
 
 HOSTILE = {"par-1": '<script>alert("site")</script>',
-           "h100-sxm-8": "h100 \"8\" & <b>'bold'</b>",  # a server the plan buys
+           "b200-8": "b200 \"8\" & <b>'bold'</b>",  # a server the plan buys
            "claims-assistant": "\x1b[31mclaims\x1b[0m</td></tr></table><img src=x onerror=alert(1)>",
            "osl-1": "osl-" + "very-long-site-name-" * 12}
 

@@ -48,3 +48,23 @@ def test_pruning_keeps_the_optimum_when_variants_dominate():
     _, dropped = reduce.prune_dominated(scenario, effective, requirements)
     assert dropped > 0  # the generated variants do dominate each other
     assert solve(data, reference=False) == pytest.approx(solve(data, reference=True), rel=1e-6)
+
+
+def test_a_replica_over_two_servers_does_not_dominate_one_on_a_single_server():
+    # Seed 6 sizes one inference service on H100 pairs (a replica spans 2 servers) and on single H200s: the
+    # pair supplies more per server for less, but is bought two at a time, so the H200 must stay a candidate.
+    from dcplan.scenario import catalog
+    from dcplan.sizing import pruning as reduce
+    from dcplan import sizing
+    scenario = Scenario.model_validate(generate(workloads=8, servers=10, sites=2, seed=6, policies=False))
+    effective = catalog.effective(scenario.catalog)
+    requirements = sizing.size_scenario(scenario, effective)
+    pruned, _ = reduce.prune_dominated(scenario, effective, requirements)
+    for name, req in pruned.items():
+        replicas = {c.item: c.units_per_replica for c in requirements[name].candidates}
+        for item, why in req.excluded.items():
+            if why.startswith("dominated by "):
+                better = why.split()[2].rstrip(":")
+                assert replicas[item] % replicas[better] == 0, (name, item, better)
+    assert any(c.units_per_replica > 1 for r in requirements.values() for c in r.candidates)
+

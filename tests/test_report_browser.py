@@ -227,7 +227,7 @@ def test_hostile_names_stay_text(chromium, shots, tmp_path):
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
 
     chromium.on("page", watch)
-    shown = [HOSTILE["par-1"], HOSTILE["h100-sxm-8"], "claims\ufffd[0m</td></tr></table><img src=x onerror=alert(1)>"]
+    shown = [HOSTILE["par-1"], HOSTILE["b200-8"], "claims\ufffd[0m</td></tr></table><img src=x onerror=alert(1)>"]
     try:
         report = check_page(chromium, path, shown, shots, min_charts=5)
     finally:

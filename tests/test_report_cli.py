@@ -88,7 +88,7 @@ def test_report_refuses_what_it_cannot_render(tmp_path, content, message):
     assert run("report", tmp_path / "missing.json").exit_code == 2
 
 
-BINDING = ["--set", "sites.0.racks=9", "--set", "limits.carbon=900"]  # inference-platform: its racks bind
+BINDING = ["--set", "sites.0.racks=14", "--set", "limits.carbon=1500"]  # inference-platform: racks and carbon bind
 
 
 @pytest.fixture(scope="module")

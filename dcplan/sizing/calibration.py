@@ -75,9 +75,11 @@ def load(path: Path = MEASUREMENTS) -> tuple[list[Point], dict[str, ModelSpec]]:
 
 
 def _model(name: str, entry: dict) -> ModelSpec:
-    return ModelSpec(id=name, params=float(entry["params"]), layers=entry["layers"], hidden_size=entry["hidden"],
-                     heads=entry["heads"], kv_heads=entry["kv_heads"], head_dim=entry["head_dim"],
-                     source=entry.get("source"))
+    active = entry.get("active_params")
+    return ModelSpec(id=name, params=float(entry["params"]), active_params=None if active is None else float(active),
+                     layers=entry["layers"], hidden_size=entry["hidden"], heads=entry["heads"],
+                     kv_heads=entry["kv_heads"], head_dim=entry["head_dim"], experts=entry.get("experts"),
+                     experts_per_token=entry.get("experts_per_token"), source=entry.get("source"))
 
 
 def _point(entry: dict) -> Point:

@@ -34,6 +34,8 @@ class Table:
     groups: dict  # (family, precision) -> Factors
     allreduce_s: float
     step_s: float
+    moe: float = 1.0  # the routed experts' share of the dense efficiencies (grouped GEMMs), every family
+    exposed: float = 0.0  # share of the shorter roofline side of an operator not overlapped, every family
 
     def factors(self, family: str | None, precision: str) -> Factors:
         for candidate in PRECISION_PREFERENCE[precision]:
@@ -55,9 +57,12 @@ class Table:
         found = self.factors(family, precision)
         source = found.source if hbm is None and compute is None else "set by the workload" + (
             "" if hbm is not None and compute is not None else f", the rest {found.source}")
+        # A workload that states both efficiencies states them for its whole model, experts included.
+        own = hbm is not None and compute is not None
         return Efficiency(hbm=found.hbm if hbm is None else hbm, compute=found.compute if compute is None else compute,
                           allreduce_s=self.allreduce_s if allreduce_s is None else allreduce_s,
-                          step_s=self.step_s if step_s is None else step_s), source
+                          step_s=self.step_s if step_s is None else step_s, moe=1.0 if own else self.moe,
+                          exposed=self.exposed), source
 
 
 def parse(data: dict) -> Table:
@@ -69,7 +74,8 @@ def parse(data: dict) -> Table:
                 f"{family}/{precision} ({int(entry['points'])} calibration points)")
     shared = data["shared"]
     return Table(groups=groups, allreduce_s=float(shared["allreduce_latency_us"]) * 1e-6,
-                 step_s=float(shared["step_overhead_ms"]) * 1e-3)
+                 step_s=float(shared["step_overhead_ms"]) * 1e-3, moe=float(shared.get("moe_efficiency", 1.0)),
+                 exposed=float(shared.get("exposed_share", 0.0)))
 
 
 @lru_cache(maxsize=1)

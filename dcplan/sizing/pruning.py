@@ -4,7 +4,8 @@ A candidate B of a workload is *dominated* by another candidate A when
 replacing every unit of B by a unit of A (service) — or B's cluster by A's
 (training) — keeps every requirement met and uses no more of anything the
 model counts: price, power, idle power, rack space at every site, network
-ports and port speed, and spares; and A can stand at every site B can (cooling, a
+ports and port speed, and spares; A's replicas divide B's (a model served over
+k servers is bought k at a time); and A can stand at every site B can (cooling, a
 rack-scale system's power), taking no more rack space there. Then some optimal plan never buys B for that
 workload, and dropping B loses no optimum while the model shrinks. Ties keep
 the candidate with the smaller id.
@@ -40,6 +41,10 @@ def _racks(scenario: Scenario, item, units: int) -> list[float]:
 
 
 def _service_dominates(a_item, a: Candidate, b_item, b: Candidate, demand: dict) -> bool:
+    # A's units come in whole replicas of k_a servers: they replace B's (bought k_b at a time) unit for unit
+    # only when k_a divides k_b; a pair of servers does not stand in for one.
+    if b.units_per_replica % a.units_per_replica:
+        return False
     # every dimension a unit supplies, also those only coupled rows ask for (a training run's storage)
     if any(a.per_unit.get(d, 0.0) < b.per_unit.get(d, 0.0) for d in set(demand) | set(a.per_unit) | set(b.per_unit)):
         return False

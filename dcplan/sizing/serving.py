@@ -7,10 +7,10 @@ processes a chunk of prompt tokens of waiting requests (chunked prefill). In ste
 a request contributes `prompt` prefill tokens and `output` decode steps, so a step carries
 m decode tokens and q = m · prompt / output prefill tokens. Its time is
 
-    τ(m) = max(T_mem, T_flop) + T_comm + T_step
+    τ(m) = R(T_w, T_gemm) + R(T_kv, T_attn) + T_comm + T_step,   R(x, y) = max(x, y) + κ·min(x, y)
 
-    T_mem  = (W / tp + m · C̄ · kv / g + q · prompt / 2 · kv / (chunk · g)) / (B · η_mem)
-    T_flop = (m · (2A + 4·L·a·C̄) + q · (2A + 4·L·a·prompt/2)) / (g · Π · η_flop)
+    T_w    = W / tp / (B · η_mem),        T_gemm = (m + q) · 2A / (g · Π · η_flop)
+    T_kv   = m · C̄ · kv / g / (B · η_mem), T_attn = (m · 4·L·a·C̄ + q · 4·L·a·prompt/2) / (g · Π_kv · η_flop)
     T_comm = 2·L·α + 4·L·(tp−1)/tp · n·h·2 B / (pp · β_tp) + (pp > 1) · n·h·2 B / β_pp
     T_step = pp · t_s
 
@@ -22,7 +22,15 @@ the accelerator's memory bandwidth and dense peak at the precision, β_tp the te
 link (NVLink within a server, the NIC across servers), β_pp the inter-stage link, α the
 latency of one all-reduce and t_s a fixed cost per micro-batch step (scheduling, kernel launches;
 a stage runs pp micro-batches per step).
-η_mem and η_flop are the calibrated efficiencies (dcplan/sizing/efficiency.py).
+η_mem and η_flop are the calibrated efficiencies (dcplan/sizing/efficiency.py); κ, the calibrated share of
+the shorter side of an operator's roofline that the longer does not hide (0: the classic roofline).
+
+Mixture of experts: the routed experts' weights and FLOPs run at η_moe of the dense efficiencies (grouped
+GEMMs), and over tp > 1 ranks the replica is expert parallel with data-parallel attention: every rank holds
+and reads the dense part, computes it for its own sequences only (and a whole prompt lands on one rank, the
+busiest setting the step: max(q/tp, min(q, prompt)) prompt tokens), and each layer replaces the two
+all-reduces by a dispatch and a combine all-to-all to the ranks holding each token's experts
+(DeepSeek-V3 technical report, arXiv:2412.19437; docs/sizing.md, "Mixture of experts").
 
 A pipeline stage reads its weights once per micro-batch (pp micro-batches in flight), so
 the weights cost W/tp per step whatever pp is: pipelining adds capacity, not bandwidth.
@@ -34,8 +42,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-ACTIVATION_BYTES = 2.0
-RESERVE = 1.0  # activations travel in 16-bit between GPUs
+ACTIVATION_BYTES = 2.0  # activations travel in 16-bit between GPUs
+DISPATCH_BYTES = 1.0    # tokens dispatched to experts in FP8 (DeepSeek-V3 technical report, arXiv:2412.19437)
+RESERVE = 1.0
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,21 @@ class Shape:
             return 0.0
         return (self.params - self.active) / (1.0 - self.experts_per_token / self.experts)
 
+    @property
+    def dense_params(self) -> float:
+        """Parameters every token uses: attention, dense layers, shared experts, embeddings."""
+        return self.params - self.expert_params
+
+    def remote_ranks(self, ranks: int) -> float:
+        """Expected number of other ranks a token's k experts live on, E experts spread evenly over
+        `ranks`: (ranks − 1) · (1 − C(E − E/ranks, k) / C(E, k)) (k distinct experts, none on a rank)."""
+        e, k = self.experts, self.experts_per_token
+        local = e / ranks
+        none_here = 1.0
+        for i in range(k):
+            none_here *= max(0.0, (e - local - i) / (e - i))
+        return (ranks - 1) * (1.0 - none_here)
+
 
 @dataclass(frozen=True)
 class Chip:
@@ -77,6 +101,8 @@ class Efficiency:
     compute: float
     allreduce_s: float
     step_s: float
+    moe: float = 1.0            # share of the dense efficiencies the routed experts' grouped GEMMs achieve
+    exposed: float = 0.0        # share of the shorter side of an operator's roofline not hidden under the longer
 
 
 @dataclass(frozen=True)
@@ -132,7 +158,11 @@ class Replica:
         # E[prompt + position] over decode steps = prompt + E[O²] / (2 E[O]) = prompt + O/2 · (1 + cv²).
         self.context = s.prompt + s.output / 2.0 * (1.0 + s.output_cv ** 2)
         self.prefill_ratio = s.prompt / s.output
-        self.weights_total = shape.params * s.weight_bytes
+        # A mixture of experts over several ranks is served expert-parallel with data-parallel attention
+        # (module docstring): the dense part is replicated on every rank of a stage, the experts are not.
+        self.expert_parallel = shape.expert_params > 0.0 and layout.tp > 1
+        copies = layout.tp if self.expert_parallel else 1
+        self.weights_total = (shape.dense_params * copies + shape.expert_params) * s.weight_bytes
         self.bandwidth = chip.hbm_bandwidth * eff.hbm
         self.compute = g * chip.peak_flops * eff.compute
         self.attention_compute = g * chip.attention_flops * eff.compute
@@ -147,31 +177,88 @@ class Replica:
         self._kv_s = self.context * s.kv_bytes / g / self.bandwidth                 # s per decoding sequence
         self._attention_decode_s = self.attention_decode / self.attention_compute   # s per decoding sequence
         self._attention_prefill_s = self.attention_prefill / self.attention_compute  # s per prompt token
-        self._dense_weights_s = self.weights_total / tp / self.bandwidth
+        self._dense_weights_s = shape.params * s.weight_bytes / tp / self.bandwidth
         message_per_token = shape.hidden * ACTIVATION_BYTES
         self._comm_fixed_s = 2.0 * shape.layers * eff.allreduce_s if tp > 1 else 0.0
         self._comm_per_token_s = ((4.0 * shape.layers * (tp - 1) / tp / (pp * self.tp_link) if tp > 1 else 0.0)
                                   + (1.0 / self.pp_link if pp > 1 else 0.0)) * message_per_token
-        self._fixed_s = eff.step_s * pp  # each stage runs pp micro-batches per step, each with its launch cost
         self._moe = shape.expert_params > 0.0
+        if self._moe:
+            self._set_experts()
+        self._fixed_s = eff.step_s * pp  # each stage runs pp micro-batches per step, each with its launch cost
+
+    def _set_experts(self) -> None:
+        """Coefficients of a mixture-of-experts step (module docstring, "Mixture of experts").
+
+        The routed experts run as grouped GEMMs at `eff.moe` of the dense efficiencies, on weights
+        and FLOPs alike. Over several ranks (expert parallel, data-parallel attention) a rank computes
+        the dense part (attention, shared experts) of its own sequences only, so those FLOPs are tp
+        times a token's share of the replica, while the routed experts' FLOPs spread over all ranks.
+        Instead of two all-reduces per layer, a layer dispatches each token to the ranks holding its
+        experts and combines the results back: two all-to-alls of the same count, whose bytes per token
+        are the token's hidden state (dispatched at FP8, as DeepSeek-V3 does, combined at 16 bits)
+        times its expected number of remote ranks.
+        """
+        shape, serving, layout, moe = self.shape, self.serving, self.layout, self.eff.moe
+        tp, pp, g = layout.tp, layout.pp, layout.gpus
+        copies = tp if self.expert_parallel else 1
+        self._dense_flop_s = 2.0 * shape.dense_params * copies / self.compute       # s per token on its rank
+        self._expert_flop_s = 2.0 * (shape.active - shape.dense_params) / self.compute / moe  # s per token, spread
+        self._dense_weights_s = shape.dense_params * serving.weight_bytes / (tp / copies) / self.bandwidth
+        self._expert_weights_s = shape.expert_params * serving.weight_bytes / tp / self.bandwidth / moe
+        if self.expert_parallel:
+            dispatch = min(serving.weight_bytes, DISPATCH_BYTES)
+            per_token = shape.layers * shape.remote_ranks(tp) * shape.hidden * (dispatch + ACTIVATION_BYTES)
+            self._comm_per_token_s = per_token / (g * self.tp_link) + (
+                shape.hidden * ACTIVATION_BYTES / self.pp_link if pp > 1 else 0.0)
 
     def weight_bytes_read(self, tokens: float) -> float:
+        """Weight bytes the replica reads in a step of `tokens` tokens: every expert some token is routed to,
+        E · (1 − (1 − k/E)^n) of E per layer, and every dense parameter."""
         shape = self.shape
         experts = shape.expert_params
         if experts <= 0.0:
-            return self.weights_total
-        touched = 1.0 - (1.0 - shape.experts_per_token / shape.experts) ** max(tokens, 1.0)
-        return (shape.params - experts + experts * touched) * self.serving.weight_bytes
+            return shape.params * self.serving.weight_bytes
+        return (shape.dense_params + experts * self._touched(tokens)) * self.serving.weight_bytes
+
+    def _touched(self, tokens: float) -> float:
+        return 1.0 - (1.0 - self.shape.experts_per_token / self.shape.experts) ** max(tokens, 1.0)
+
+    def critical_prefill(self, prefill: float) -> float:
+        """Prompt tokens of a step on its busiest rank. With data-parallel attention a prompt is processed
+        on one rank, and every rank waits for the slowest at the next all-to-all: up to one prompt per rank
+        the busiest carries a whole prompt (or the step's prefill, if less), beyond that an even share."""
+        tp = self.layout.tp
+        return max(prefill / tp, min(prefill, float(self.serving.prompt)))
+
+    def _parts(self, batch: float, q: float) -> tuple[float, float, float, float, float]:
+        """(weight-read s, GEMM FLOP s, KV-read s, attention FLOP s, communication s) of one step."""
+        tokens = batch + q
+        if self._moe:
+            ranks = self.layout.tp if self.expert_parallel else 1
+            critical = self.critical_prefill(q) if self.expert_parallel else q
+            weights = self._dense_weights_s + self._expert_weights_s * self._touched(tokens)
+            flops = (batch / ranks + critical) * self._dense_flop_s + tokens * self._expert_flop_s
+            attention_flops = batch * self._attention_decode_s + critical * ranks * self._attention_prefill_s
+        else:
+            weights = self._dense_weights_s
+            flops = tokens * self._gemm_flop_s
+            attention_flops = batch * self._attention_decode_s + q * self._attention_prefill_s
+        comm = self._comm_fixed_s + tokens * self._comm_per_token_s
+        return weights, flops, batch * self._kv_s, attention_flops, comm
 
     def seconds(self, batch: float, prefill: float | None = None) -> float:
         """Time of one step with `batch` decoding sequences and `prefill` prompt tokens (see `step`)."""
         q = batch * self.prefill_ratio if prefill is None else prefill
-        tokens = batch + q
-        weights = self.weight_bytes_read(tokens) / self.layout.tp / self.bandwidth if self._moe \
-            else self._dense_weights_s
-        gemm = max(weights, tokens * self._gemm_flop_s)
-        attention = max(batch * self._kv_s, batch * self._attention_decode_s + q * self._attention_prefill_s)
-        return gemm + attention + self._comm_fixed_s + tokens * self._comm_per_token_s + self._fixed_s
+        weights, flops, kv, attention_flops, comm = self._parts(batch, q)
+        return self._roofline(weights, flops) + self._roofline(kv, attention_flops) + comm + self._fixed_s
+
+    def _roofline(self, memory: float, arithmetic: float) -> float:
+        """An operator's time: the longer of its memory and arithmetic times, plus the exposed share of the
+        shorter (0: perfect overlap, the classic roofline; 1: none, the two one after the other)."""
+        if memory >= arithmetic:
+            return memory + self.eff.exposed * arithmetic
+        return arithmetic + self.eff.exposed * memory
 
     def step(self, batch: float, prefill: float | None = None) -> Step:
         """One step with `batch` decoding sequences and `prefill` prompt tokens, and its parts.
@@ -181,13 +268,8 @@ class Replica:
         compute over the prompt), then the collectives, then the fixed cost per micro-batch.
         """
         q = batch * self.prefill_ratio if prefill is None else prefill
-        tokens = batch + q
-        weights = self.weight_bytes_read(tokens) / self.layout.tp / self.bandwidth
-        attention_memory = batch * self._kv_s
-        memory = weights + attention_memory
-        compute = tokens * self._gemm_flop_s + batch * self._attention_decode_s + q * self._attention_prefill_s
-        comm = self._comm_fixed_s + tokens * self._comm_per_token_s
-        return Step(batch, q, memory, compute, comm, self.seconds(batch, prefill))
+        weights, flops, kv, attention_flops, comm = self._parts(batch, q)
+        return Step(batch, q, weights + kv, flops + attention_flops, comm, self.seconds(batch, prefill))
 
     def pipeline_delay(self, prompt: float) -> float:
         """Extra latency of one prompt in a pipeline: it crosses the pp stages one after another, so

@@ -31,8 +31,10 @@ def factor_table(table: Table) -> list[str]:
              "|---|---|---:|---:|---:|"]
     for (family, precision), f in sorted(table.groups.items()):
         lines.append(f"| {family} | {precision} | {f.hbm:.3f} | {f.compute:.3f} | {f.points} |")
-    lines += ["", f"Shared by every family: tensor-parallel synchronisation {table.allreduce_s * 1e6:g} µs per "
-              f"all-reduce, fixed cost {table.step_s * 1e3:g} ms per (micro-batch) step.", ""]
+    lines += ["", f"Shared by every family: synchronisation {table.allreduce_s * 1e6:g} µs per all-reduce or "
+              f"all-to-all, fixed cost {table.step_s * 1e3:g} ms per (micro-batch) step, exposed share "
+              f"κ = {table.exposed:g} of the shorter side of each operator's roofline, routed experts at "
+              f"{table.moe:.3f} of the dense efficiencies.", ""]
     return lines
 
 
