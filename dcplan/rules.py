@@ -26,6 +26,22 @@ def lease_factor(lease, horizon: float) -> float:
     return lease.price_per_hour * HOURS_PER_YEAR * max(horizon, lease.term) / horizon
 
 
+def lease_years(term: float, starts: list[float], lengths: list[float], q: int) -> dict[int, float]:
+    """The years a lease signed at the start of period q is paid in each period it covers: {p: years}.
+
+    A lease runs whole periods: q and every later period p that starts before its term is over,
+    y_p < y_q + T, each paid for its length L_p. At least one term is paid: the part of a term that
+    runs past the last period, y_q + T − (y_last + L_last), is paid with the last period. A single
+    purchase (one period of H years) pays max(H, T), as `lease_factor` says."""
+    end = starts[-1] + lengths[-1]
+    paid = {p: lengths[p] for p in range(q, len(starts)) if starts[p] < starts[q] + term - 1e-9}
+    beyond = starts[q] + term - end
+    if beyond > 1e-9:
+        last = len(starts) - 1
+        paid[last] = paid.get(last, 0.0) + beyond
+    return paid
+
+
 def pays_electricity(site) -> bool:
     """Is the site's electricity paid by the kWh? Not at a colocation site (in the rent) or in the cloud
     (in the instances' hourly price)."""
