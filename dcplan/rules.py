@@ -122,6 +122,9 @@ def placement_refusal(site, item) -> str | None:
         return f"{item.id} is a cloud offer and site {site.name} is not a cloud site"
     if getattr(site, "cloud", False) and not getattr(item, "cloud", False):
         return f"site {site.name} is a cloud site: only cloud offers run there, not {item.id}"
+    wanted = getattr(site, "provider", None)
+    if wanted is not None and getattr(item, "provider", None) != wanted:
+        return f"site {site.name} is {wanted}'s: {item.id} is not one of its offers"
     if cooling_of(item) == "liquid" and getattr(site, "cooling", "air") == "air":
         return f"{item.id} is liquid-cooled and site {site.name} has air cooling only"
     if getattr(item, "rack_scale", False) and item.power > rack_power_for(site, item) + 1e-9:

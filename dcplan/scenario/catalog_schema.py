@@ -130,6 +130,9 @@ class Server(Purchasable):
     cloud: bool = describe(
         "A cloud offer (an instance of a cloud provider): leased by the hour (`lease`), at cloud sites only",
         default=False)
+    provider: Optional[str] = describe(
+        "A cloud offer's provider (google-cloud, aws, azure, ...): it runs only at cloud sites of that provider, "
+        "or of none named", default=None, pattern=ID_PATTERN)
 
     @model_validator(mode="after")
     def _cloud_offer_is_leased(self):
@@ -140,6 +143,8 @@ class Server(Purchasable):
             raise ValueError("a cloud offer cannot be bought: give its `lease`, not a `price`")
         if self.cloud and self.nics is not None:
             raise ValueError("a cloud offer runs on the provider's network: leave out `nics`")
+        if self.provider is not None and not self.cloud:
+            raise ValueError("`provider` is for cloud offers (cloud: true)")
         return self
 
 
