@@ -42,6 +42,11 @@ def lease_years(term: float, starts: list[float], lengths: list[float], q: int) 
     return paid
 
 
+def serves_fabric(switch, kind: str) -> bool:
+    """Can a switch serve a fabric of this kind: InfiniBand only in a training back-end, Ethernet in any."""
+    return getattr(switch, "fabric", "ethernet") == "ethernet" or kind == "backend"
+
+
 def pays_electricity(site) -> bool:
     """Is the site's electricity paid by the kWh? Not at a colocation site (in the rent) or in the cloud
     (in the instances' hourly price)."""

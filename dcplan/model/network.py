@@ -6,13 +6,16 @@ from dataclasses import replace
 
 from dcplan.model.built import BuiltModel, Fabric, Pool
 from dcplan.model.linear import Expr, Owner, total
-from dcplan.rules import item_of, leaf_split
+from dcplan.rules import item_of, leaf_split, serves_fabric
 
 
-def _eligible_switches(built: BuiltModel, slowest_gbps: float) -> list[str]:
+def _eligible_switches(built: BuiltModel, slowest_gbps: float, kind: str) -> list[str]:
+    """Priced switches a fabric may use: fast enough for its slowest ports, of a protocol it speaks
+    (rules.serves_fabric), and the one `policies.network.switch` names when it names one of those."""
+    fitting = [s_id for s_id, sw in sorted(built.catalog.switches.items())
+               if sw.price is not None and sw.port_speed >= slowest_gbps and serves_fabric(sw, kind)]
     wanted = built.scenario.policies.network.switch
-    return [s_id for s_id, sw in sorted(built.catalog.switches.items())
-            if sw.price is not None and sw.port_speed >= slowest_gbps and (wanted is None or s_id == wanted)]
+    return [wanted] if wanted in fitting else fitting
 
 
 def add_network(built: BuiltModel) -> None:
@@ -20,7 +23,8 @@ def add_network(built: BuiltModel) -> None:
 
     Fabrics: one back-end per training cluster (w, k) at `training_oversubscription`
     (1 = non-blocking), one front-end per (site, isolation group) at
-    `frontend_oversubscription` o. For a switch type s with P_s ports, a leaf has
+    `frontend_oversubscription` o. A back-end may use Ethernet or InfiniBand switches,
+    a front-end Ethernet ones only (rules.serves_fabric). For a switch type s with P_s ports, a leaf has
     d_s = ⌊P_s·o/(1+o)⌋ server-facing and u_s = P_s − d_s spine-facing ports.
     Ports are grouped by NIC speed v; a port may only land on a switch at least
     as fast (no breakout cables):
@@ -54,7 +58,7 @@ def add_network(built: BuiltModel) -> None:
         fabric = Fabric(f"{label}@{site}", kind, site, group, oversub, total(by_speed.values()), period=built.period)
         key = f"fabric={fabric.name}"
         links_by_speed: dict[float, list[Expr]] = {v: [] for v in by_speed}
-        for s_id in _eligible_switches(built, min(by_speed)):
+        for s_id in _eligible_switches(built, min(by_speed), kind):
             sw = built.catalog.switches[s_id]
             down, up = leaf_split(sw.ports, oversub)
             name = f"{key},switch={s_id}"

@@ -165,6 +165,8 @@ class Switch(Sourced, Lifecycle):
     price_date: Optional[str] = describe(PRICE_DATE, default=None, pattern=DATE_PATTERN)
     ports: Whole = describe("Number of ports", ge=2, ceiling=PORTS)
     port_speed: Q("Gb/s") = describe("Speed of each port", gt=0, ceiling=LINK_SPEED)
+    fabric: Literal["ethernet", "infiniband"] = describe(
+        "Ethernet (front-end and back-end networks) or InfiniBand (training back-ends only)", default="ethernet")
     power: Q("kW") = describe("Chassis power without optics", ge=0, ceiling=ITEM_POWER)
     rack_units: Whole = describe("Height in rack units", ge=0, ceiling=RACK_UNITS)
     optic_price: float = describe("Price of one transceiver (one per link end)", default=0, ge=0,
