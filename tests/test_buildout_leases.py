@@ -96,3 +96,17 @@ def test_verify_recomputes_the_leases_of_a_build_out():
     longer = {**BOX, "lease": {"price_per_hour": 0.5, "term": "2 years"}}
     with pytest.raises(PlanVerificationError, match="npv"):
         _reverify(plan, _buildout([320, 640], box=longer))
+
+
+def test_a_single_purchase_with_installed_equipment_leases_what_it_lacks():
+    """5 boxes installed, 10 needed for a 2-year horizon: the other 5 leased (2 x 4,380 each, 43,800) rather
+    than bought (50,000); a 3-year term would cost 65,700 and buying wins."""
+    data = scenario([cpu_workload("etl", 640)], servers=[BOX], objective="tco", horizon=2,
+                    installed=[{"site": "s1", "item": "box", "quantity": 5}])
+    plan = solve(data, "highs")
+    assert plan.objective_value == pytest.approx(5 * 2 * YEAR, rel=1e-9)
+    assert [(b.quantity, b.sourcing) for b in plan.bom if b.category == "server"] == [(5, "leased")]
+    data["catalog"]["servers"] = [{**BOX, "lease": {"price_per_hour": 0.5, "term": "3 years"}}]
+    plan = solve(data, "highs")
+    assert plan.objective_value == pytest.approx(50_000, rel=1e-9)
+    assert [(b.quantity, b.sourcing) for b in plan.bom if b.category == "server"] == [(5, None)]
