@@ -53,3 +53,32 @@ def test_the_built_in_front_end_family_covers_100_to_800g_and_infiniband_ndr_and
     assert ethernet == {100, 200, 400, 800} and infiniband == {400, 800}
     for sw in switches:
         assert sw.power > 0 and sw.optic_power > 0 and sw.optic_price > 0 and sw.source and sw.price_date, sw.id
+
+
+def _switch_types_in_model(data: dict) -> set[str]:
+    from dcplan.model.build import build
+    from dcplan.scenario.catalog import effective
+    from dcplan.sizing import size_scenario
+
+    from planner_cases import validate
+
+    loaded = validate(data)
+    catalog = effective(loaded.catalog)
+    built = build(loaded, catalog, size_scenario(loaded, catalog))
+    return {name.split("switch=")[1].rstrip("]") for name in (v.name for v in built.lm.variables)
+            if name.startswith("L[")}
+
+
+def test_a_dominated_switch_type_is_left_out_of_the_model():
+    """eth64 has twice eth32's ports at the same price, power and optics: every eth32 could be an eth64, so
+    the model offers eth64 only. fast16 (800G, 16 ports) is dominated too while it costs as much (its speed
+    is of no use to 400G ports), not once it is cheaper: at 3,000 it stays, and its leaf (12 down, 4 up) and
+    spine serve the 8 ports for 6,000, less than two eth64 (10,000)."""
+    big = {**ETH, "id": "eth64", "ports": 64}
+    fast = {**ETH, "id": "fast16", "ports": 16, "port_speed": "800 Gb/s"}
+    data = scenario([cpu_workload("etl", 256)], servers=[BOX], switches=[ETH, big, fast])
+    assert _switch_types_in_model(data) == {"eth64"}
+    data["catalog"]["switches"][2] = {**fast, "price": 3000}
+    assert _switch_types_in_model(data) == {"eth64", "fast16"}
+    plan = check_optimal(data, 4_000 + 2 * 3_000, "highs")
+    assert [(b.item, b.quantity) for b in plan.bom if b.category == "switch"] == [("fast16", 2)]

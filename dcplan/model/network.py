@@ -9,13 +9,39 @@ from dcplan.model.linear import Expr, Owner, total
 from dcplan.rules import item_of, leaf_split, serves_fabric
 
 
-def _eligible_switches(built: BuiltModel, slowest_gbps: float, kind: str) -> list[str]:
+def _eligible_switches(built: BuiltModel, speeds, kind: str) -> list[str]:
     """Priced switches a fabric may use: fast enough for its slowest ports, of a protocol it speaks
-    (rules.serves_fabric), and the one `policies.network.switch` names when it names one of those."""
+    (rules.serves_fabric), and the one `policies.network.switch` names when it names one of those;
+    less the dominated ones (_undominated)."""
     fitting = [s_id for s_id, sw in sorted(built.catalog.switches.items())
-               if sw.price is not None and sw.port_speed >= slowest_gbps and serves_fabric(sw, kind)]
+               if sw.price is not None and sw.port_speed >= min(speeds) and serves_fabric(sw, kind)]
     wanted = built.scenario.policies.network.switch
-    return [wanted] if wanted in fitting else fitting
+    return [wanted] if wanted in fitting else _undominated(built, fitting, max(speeds))
+
+
+def _undominated(built: BuiltModel, ids: list[str], fastest: float) -> list[str]:
+    """Drop a switch type s that another type t of the fabric dominates: t takes every port s could take
+    (speed_t ≥ min(speed_s, fastest port)), has at least as many ports (so as many down and up ports per
+    leaf, and spine ports), and costs no more of anything the model counts: price, power, rack units,
+    optic price and power, with the same lifetime, availability and price change. Replacing each s by a t
+    keeps a plan feasible and no dearer, so an optimum survives; of identical types the smaller id stays.
+    Not applied with generic `constraints` (they may count anything) or to installed switches."""
+    if built.scenario.constraints:
+        return ids
+    switches, installed = built.catalog.switches, {entry.item for entry in built.scenario.installed}
+
+    def dominates(t, s) -> bool:
+        return (t.port_speed >= min(s.port_speed, fastest) and t.ports >= s.ports and t.price <= s.price
+                and t.power <= s.power and t.rack_units <= s.rack_units and t.optic_price <= s.optic_price
+                and t.optic_power <= s.optic_power and (t.lifetime, t.available, t.price_change)
+                == (s.lifetime, s.available, s.price_change))
+
+    def dropped(s_id: str) -> bool:
+        s = switches[s_id]
+        return s_id not in installed and any(
+            dominates(switches[t_id], s) and (not dominates(s, switches[t_id]) or t_id < s_id)
+            for t_id in ids if t_id != s_id)
+    return [s_id for s_id in ids if not dropped(s_id)]
 
 
 def add_network(built: BuiltModel) -> None:
@@ -58,7 +84,7 @@ def add_network(built: BuiltModel) -> None:
         fabric = Fabric(f"{label}@{site}", kind, site, group, oversub, total(by_speed.values()), period=built.period)
         key = f"fabric={fabric.name}"
         links_by_speed: dict[float, list[Expr]] = {v: [] for v in by_speed}
-        for s_id in _eligible_switches(built, min(by_speed), kind):
+        for s_id in _eligible_switches(built, by_speed, kind):
             sw = built.catalog.switches[s_id]
             down, up = leaf_split(sw.ports, oversub)
             name = f"{key},switch={s_id}"
