@@ -232,8 +232,12 @@ def least_units(req) -> int:
 
 
 def pool_bound(req, cand, extra: int = 0) -> int:
-    """Units one pool may hold: what alone meets the whole demand, plus `extra` for generic minimums."""
+    """Units one pool may hold: what alone meets the whole demand, plus `extra` for generic minimums,
+    in whole replicas when a replica spans several servers (a pool of 2-server replicas that needs
+    3 servers of capacity holds 4: the spares of every size it can take must be modelled)."""
     most = {**req.demand, **getattr(req, "demand_bound", {})}  # storage coupled to a training choice
     needed = [math.ceil(most[d] / cand.per_unit[d] - 1e-9)
               for d in most if most[d] > 0 and cand.per_unit.get(d, 0) > 0]
-    return (max([req.min_units] + needed) if needed else req.min_units) + extra
+    units = (max([req.min_units] + needed) if needed else req.min_units) + extra
+    per_replica = getattr(cand, "units_per_replica", 1) or 1
+    return math.ceil(units / per_replica) * per_replica

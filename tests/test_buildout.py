@@ -394,3 +394,67 @@ def test_an_item_bought_outside_its_window_fails_verification():
     with pytest.raises(PlanVerificationError) as raised:
         _verify(data, replace(plan))
     assert any("outside its availability" in problem for problem in raised.value.problems)
+
+
+# --------------------------------------------------------------------------- pruning across periods
+
+def _pruned(data: dict) -> list[str]:
+    """Items dcplan.sizing.buildout_pruning drops from every period of `data`."""
+    from dcplan.scenario.catalog import effective
+    from dcplan.scenario.timeline import in_period
+    from dcplan.sizing import size_scenario
+    from dcplan.sizing.buildout_pruning import prune_buildout
+
+    scenario = validate(data)
+    catalog = effective(scenario.catalog)
+    views = [in_period(scenario, p) for p in range(scenario.periods.count)]
+    sized = [size_scenario(view, catalog) for view in views]
+    pruned, _ = prune_buildout(scenario, views, catalog, sized)
+    return sorted({c.item for period in sized for req in period.values() for c in req.candidates}
+                  - {c.item for period in pruned for req in period.values() for c in req.candidates})
+
+
+def _two_servers(**b_extra) -> dict:
+    """a: 64 vCPU for 900; b: the same for 1,000 (unless b_extra says otherwise); two services, 10 % discount."""
+    servers = [cpu_server("a", 900, lifetime="10 years"), cpu_server("b", 1000, **{"lifetime": "10 years", **b_extra})]
+    return buildout([cpu("web", vcpus=[64, 128, 192]), cpu("etl", vcpus=[128, 128, 64])], servers,
+                    discount_rate="10%")
+
+
+def test_an_item_dominated_in_every_period_is_dropped_and_the_optimum_is_kept():
+    """b costs more than a in every period and supplies the same: dropped. The optimum either way: 3 servers in
+    2027 (1 + 2), 1 more in 2028 (web 2 + etl 2 = 4), none in 2029 (3 + 1 = 4) → 2,700 + 900 / 1.1."""
+    data = _two_servers()
+    assert _pruned(data) == ["b"]
+    plan = solve(data)
+    reference = plan_scenario(validate(data), SolveOptions(gap=0.0, time_limit=60, reference=True))
+    assert plan.objective_value == pytest.approx(2700 + 900 / 1.1, rel=REL)
+    assert reference.objective_value == pytest.approx(2700 + 900 / 1.1, rel=REL)
+    assert (bought(plan, "a", "2027"), bought(plan, "a", "2028"), bought(plan, "b")) == (3, 1, 0)
+
+
+@pytest.mark.parametrize("why, b_extra, top", [
+    ("b gets cheaper than a from 2028", {"price_change": "-20%"}, {}),
+    ("b lives longer", {"lifetime": "12 years"}, {}),
+    ("b is installed", {}, {"installed": [{"item": "b", "site": "s1", "quantity": 1, "since": 2027}]}),
+])
+def test_an_item_better_somewhere_in_time_is_kept(why, b_extra, top):
+    data = _two_servers(**b_extra)
+    data.update(top)
+    assert _pruned(data) == [], why
+
+
+def test_an_item_the_other_cannot_follow_in_time_is_kept():
+    """a can be bought only until 2028, b in every period: b stays (in 2029 it is the only one for sale)."""
+    data = _two_servers()
+    data["catalog"]["servers"][0]["available"] = {"until": 2028}
+    assert _pruned(data) == []
+
+
+def test_a_falling_price_beats_the_cheaper_item_later():
+    """b at 1,000 falling 50 %/year: 500 in 2028. 2027: 3 × a = 2,700; 2028: 1 more, b at 500 → 2,700 + 500 / 1.1."""
+    data = _two_servers(price_change="-50%")
+    assert _pruned(data) == []
+    plan = solve(data)
+    assert plan.objective_value == pytest.approx(2700 + 500 / 1.1, rel=REL)
+    assert (bought(plan, "a", "2027"), bought(plan, "b", "2028")) == (3, 1)

@@ -87,8 +87,10 @@ def interrupt_when(tmp_path, marker: str, delay: float, *options: str, sig=signa
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc to find engine processes")
 @pytest.mark.parametrize("engine", ["scip", "cp-sat", "highs", "cbc"])
 def test_interrupt_exits_130_and_leaves_nothing(tmp_path, engine):
-    # Wait until the engine runs (the --verbose progress line), then press Ctrl-C.
-    code, seconds, stdout, stderr, child_engines = interrupt_when(tmp_path, "solving with", 1.0, "--solver", engine)
+    # Wait until the engine runs (the --verbose progress line), then press Ctrl-C. 120 services: at gap 0 no
+    # engine closes them in a minute, and the model is built in seconds.
+    code, seconds, stdout, stderr, child_engines = interrupt_when(tmp_path, "solving with", 1.0, "--solver", engine,
+                                                                 workloads=120)
     assert code == 130, stderr
     assert seconds < 10
     assert "interrupted" in stderr and "Traceback" not in stderr, stderr
@@ -135,7 +137,9 @@ def test_check_interrupted_says_so_once(tmp_path, sig, code):
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc to find engine processes")
 def test_interrupt_during_the_decomposition_exits_130(tmp_path):
     """Ctrl-C after the workload cuts (master LP, pricing or master MIP of a large model) stops at once too."""
-    code, seconds, stdout, stderr, _ = interrupt_when(tmp_path, "workload cuts", 0.5)
+    # 200 services on 4 sites are past the decomposition's size (over 1,000 pools) and built in seconds.
+    # The signal comes 1 s after the build, during the first pricing round (3-4 s here).
+    code, seconds, stdout, stderr, _ = interrupt_when(tmp_path, "built the model", 1.0, workloads=200)
     assert code == 130, stderr
     assert seconds < 2
     assert "interrupted" in stderr and "Traceback" not in stderr, stderr

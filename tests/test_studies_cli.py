@@ -268,8 +268,11 @@ def test_a_ray_address_where_nothing_listens_exits_2_at_once():
     assert time.time() - began < 30 and run.stdout == ""
 
 
-def test_a_ray_address_that_accepts_but_never_answers_exits_2_within_30_s():
-    """A port that accepts connections and says nothing (no Ray there): the study stops, it does not hang."""
+@pytest.mark.parametrize("reply, says", [(None, "said nothing"),
+                                         (b"HTTP/1.1 400 Bad Request\r\n\r\n", "does not speak gRPC")])
+def test_a_ray_address_that_accepts_but_is_no_ray_exits_2_within_30_s(reply, says):
+    """A port that accepts connections and says nothing, or answers as a web server (no Ray there): the study
+    stops, it does not hang."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
@@ -280,9 +283,12 @@ def test_a_ray_address_that_accepts_but_never_answers_exits_2_within_30_s():
         listener.settimeout(0.5)
         while not stop.is_set():
             try:
-                accepted.append(listener.accept()[0])
+                connection = listener.accept()[0]
             except OSError:
                 continue
+            accepted.append(connection)
+            if reply is not None:
+                connection.sendall(reply)
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
@@ -297,4 +303,5 @@ def test_a_ray_address_that_accepts_but_never_answers_exits_2_within_30_s():
         for connection in accepted:
             connection.close()
         listener.close()
+    assert says in run.stderr, run.stderr
     assert run.returncode == 2 and "Ray cluster" in run.stderr and "Traceback" not in run.stderr, run.stderr

@@ -196,3 +196,41 @@ def test_a_replica_spanning_servers_is_bought_whole():
     with pytest.raises(PlanVerificationError) as raised:
         check(scenario, broken)
     assert any("whole number of 2-server replicas" in problem for problem in raised.value.problems)
+
+
+@pytest.mark.parametrize("availability, spares", [(0.99, 1), (0.9999, 2)])
+def test_a_pool_of_one_multi_server_replica_gets_the_spares_of_its_servers(availability, spares):
+    """One 2-server replica meets the demand (sizing alone needs 1 server of capacity): the pool holds 2 servers,
+    and their spares are those of 2 servers. Each server is down u = 1.0 failures/year × 72 h / 8760 h = 0.822 %
+    of the time. At 99 %: P(any of 2 down) = 1 − (1 − u)² = 1.64 % > 1 %, while with one spare P(2 of 3 down)
+    = 3u²(1 − u) + u³ = 0.020 % ≤ 1 %, so 1 spare. At 99.99 %: P(more than 1 of 3 down) = 0.020 % > 0.01 %,
+    P(more than 2 of 4 down) = 4u³(1 − u) + u⁴ = 2.2e-6 ≤ 0.01 %, so 2 spares. (The pool's bound was 1 server,
+    not a whole replica, so the model had no spare step at 2 servers and returned 0 spares: a plan that failed
+    its own verification.)"""
+    from dcplan.scenario.schema import Scenario
+
+    data = {"dcplan": 1, "name": "span", "objective": "capex",
+            "policies": {"redundancy": {"mttr": "72 h"}},
+            "sites": [{"name": "s1", "power": "1 MW", "racks": 20, "rack_power": "40 kW"}],
+            "workloads": [{"name": "big", "type": "inference", "model": {"params": 2e11, "layers": 64,
+                                                                          "hidden_size": 8192, "heads": 64,
+                                                                          "kv_heads": 8, "head_dim": 128},
+                           "requests_per_s": 0.05, "prompt_tokens": 500, "output_tokens": 100,
+                           "max_tpot": "500 ms", "availability": availability,
+                           "hbm_efficiency": 0.8, "compute_efficiency": 0.5}],
+            "catalog": {"builtin": False,
+                        "accelerators": [{"id": "acc", "source": "test", "bf16_flops": 400, "hbm": 80,
+                                          "hbm_bandwidth": 2000, "scale_up_bandwidth": 400}],
+                        "servers": [{"id": "gpu-4", "source": "test", "price": 1000, "power": 2, "rack_units": 2,
+                                     "failure_rate": 1.0, "accelerators": {"model": "acc", "count": 4},
+                                     "nics": {"count": 4, "speed": 200}}],
+                        "switches": [{"id": "sw", "source": "test", "price": 100, "ports": 64, "port_speed": 200,
+                                      "power": 0.1, "rack_units": 1}]}}
+    scenario = Scenario.model_validate(data)
+    requirement = size_scenario(scenario, effective(scenario.catalog))["big"]
+    assert requirement.candidates[0].units_per_replica == 2
+    assert max(requirement.demand[d] / requirement.candidates[0].per_unit[d] for d in requirement.demand) <= 1
+    plan = plan_scenario(scenario, SolveOptions(gap=0.0))
+    [a] = plan.assignments
+    assert (a.servers, a.spares) == (2, spares)
+    check(scenario, plan)

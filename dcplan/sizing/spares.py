@@ -55,19 +55,39 @@ def binomial_tail(trials: int, p: float, k: int) -> float:
         return 1.0
     log_p, log_q = math.log(p), math.log1p(-p)
     if k > 64:
-        # log pmf(i) by the recurrence pmf(i+1)/pmf(i) = (n−i)/(i+1)·p/q, summed with numpy: large pools
-        # (an absurd demand asks for millions of servers) need tens of thousands of terms.
-        import numpy as np
-
-        i = np.arange(k, dtype=float)
-        steps = np.log((trials - i) / (i + 1.0)) + (log_p - log_q)
-        logs = np.concatenate(([trials * log_q], trials * log_q + np.cumsum(steps)))
-        return max(0.0, 1.0 - float(np.exp(logs).sum()))
+        return _tail_in_window(trials, p, k, log_p, log_q)
     log_n = math.lgamma(trials + 1)
     cdf = 0.0
     for i in range(k + 1):
         cdf += math.exp(log_n - math.lgamma(i + 1) - math.lgamma(trials - i + 1) + i * log_p + (trials - i) * log_q)
     return max(0.0, 1.0 - cdf)
+
+
+TAIL_WIDTH = 40.0
+"""Terms further than this many standard deviations (plus TAIL_SLACK) from the mean are below 1e-300."""
+TAIL_SLACK = 100
+
+
+def _tail_in_window(trials: int, p: float, k: int, log_p: float, log_q: float) -> float:
+    """P(X > k) for a large pool, summed over the terms i > k that lie within TAIL_WIDTH standard deviations
+    of the mean: an absurd demand asks for millions of servers, and summing every term from 0 (as the small
+    case does) took seconds per pool. Summing the upper tail directly also avoids 1 − (a sum close to 1).
+
+    log pmf(lo) comes from lgamma; the rest by the recurrence pmf(i+1)/pmf(i) = (n−i)/(i+1)·p/q, with numpy.
+    """
+    import numpy as np
+
+    mean, sd = trials * p, math.sqrt(trials * p * (1.0 - p))
+    lo = max(k + 1, int(mean - TAIL_WIDTH * sd) - TAIL_SLACK)
+    hi = min(trials, int(mean + TAIL_WIDTH * sd) + TAIL_SLACK)
+    if lo > hi:
+        return 0.0
+    first = (math.lgamma(trials + 1) - math.lgamma(lo + 1) - math.lgamma(trials - lo + 1)
+             + lo * log_p + (trials - lo) * log_q)
+    i = np.arange(lo, hi, dtype=float)
+    steps = np.log((trials - i) / (i + 1.0)) + (log_p - log_q)
+    logs = np.concatenate(([first], first + np.cumsum(steps)))
+    return min(1.0, float(np.exp(logs).sum()))
 
 
 @functools.lru_cache(maxsize=65536)

@@ -24,6 +24,10 @@ from dcplan.studies.vary import StudyInputError
 
 CONNECT_SECONDS = 20.0
 """How long the driver waits for a cluster to answer before the study stops (exit 2)."""
+PROBE_SECONDS = 5.0
+"""How long the probe waits for the address to answer a gRPC (HTTP/2) connection preface."""
+HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])  # + empty SETTINGS
+HTTP2_SETTINGS = 4
 TICK = 0.5
 
 
@@ -44,7 +48,8 @@ def cluster_address(address: str | None) -> str:
 
 
 def _probe(address: str) -> None:
-    """Refuse at once an address where nothing listens (ray.init would retry for minutes)."""
+    """Refuse at once an address where nothing listens, or where something that is not Ray does (ray.init
+    would retry for minutes)."""
     parts = urlsplit(address if "://" in address else f"//{address}")
     try:
         host, port = parts.hostname, parts.port
@@ -53,9 +58,34 @@ def _probe(address: str) -> None:
     if not host or not port:
         raise ExecutorUnavailable(f"--address {address!r}: expected HOST:PORT (or ray://HOST:PORT)")
     try:
-        socket.create_connection((host, port), timeout=min(5.0, CONNECT_SECONDS)).close()
+        with socket.create_connection((host, port), timeout=PROBE_SECONDS) as connection:
+            if os.environ.get("RAY_USE_TLS", "0") in ("0", ""):
+                _expect_grpc(connection, address)
     except OSError as err:
         raise ExecutorUnavailable(f"no Ray cluster answers at {address}: {err.strerror or err}") from None
+
+
+def _expect_grpc(connection: socket.socket, address: str) -> None:
+    """A Ray head's GCS (and a Ray Client server) speak gRPC, that is HTTP/2: after a client's connection
+    preface the server's first frame is its SETTINGS frame (RFC 9113, section 3.4). A port that accepts
+    and then says nothing, or says something else, is no Ray cluster; we know within PROBE_SECONDS
+    instead of waiting CONNECT_SECONDS for ray.init. (With RAY_USE_TLS the handshake is TLS first, so the
+    probe stops at the TCP connection.)"""
+    connection.sendall(HTTP2_PREFACE)
+    header = b""
+    try:
+        while len(header) < 9:
+            chunk = connection.recv(9 - len(header))
+            if not chunk:
+                break
+            header += chunk
+    except socket.timeout:
+        raise ExecutorUnavailable(f"no Ray cluster answers at {address}: the port accepts connections but "
+                                  f"said nothing within {PROBE_SECONDS:.0f} s (is it the head's GCS port, "
+                                  "6379 unless `ray start --port` said otherwise?)") from None
+    if len(header) < 9 or header[3] != HTTP2_SETTINGS:
+        raise ExecutorUnavailable(f"no Ray cluster answers at {address}: the service there does not speak "
+                                  "gRPC, as a Ray head's GCS port does")
 
 
 class RayExecutor:

@@ -1,7 +1,7 @@
 """Planning a build-out (or a single purchase with installed equipment): the same stages as a single
 purchase, period by period where they are per period.
 
-size each period's scenario → prune → build one model over all periods (dcplan/model/buildout.py)
+size each period's scenario → prune items dominated in every period → build one model over all periods (dcplan/model/buildout.py)
 → warm start (the greedy plan of each period, with the purchases it needs) → solve → extract
 (dcplan/plan/buildout.py) → verify every period and the purchases (dcplan/plan/buildout_verify.py).
 Workload cuts and the decomposition of very large models are not used for build-outs: their
@@ -44,6 +44,7 @@ def _views(run) -> list:
 
 def _size(run, planning):
     from dcplan.sizing import size_scenario
+    from dcplan.sizing.buildout_pruning import prune_buildout
 
     views = _views(run)
     with run.stages(Stage.SIZE):
@@ -51,9 +52,15 @@ def _size(run, planning):
         for sized in requirements:
             planning.refuse_absurd_pools(sized)
     run.requirements = requirements[-1]
-    # No dominance pruning: a candidate that dominates another in one period may not be for sale in
-    # another, or the other may already be owned (installed, or bought earlier for another need).
-    return requirements, requirements
+    if run.options.reference:
+        return requirements, requirements
+    # Pruned item by item over all periods at once (dcplan/sizing/buildout_pruning.py): a candidate that
+    # dominates another in one period may not be for sale in another, or the other may already be owned.
+    with run.stages(Stage.PRUNE):
+        candidates, dropped = prune_buildout(run.scenario, views, run.catalog, requirements)
+    if dropped:
+        run.stages.say(f"dropped {dropped:,} items that another item dominates in every period")
+    return requirements, candidates
 
 
 def _build(run, planning, candidates):
