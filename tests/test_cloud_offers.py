@@ -4,12 +4,10 @@ Optima are brute-forced from what sizing says one instance serves (tests/planner
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
+from typer.testing import CliRunner
 
+from dcplan.cli import app
 from dcplan.scenario.catalog import builtin, effective
 from dcplan.scenario.load import load_scenario
 from dcplan.sizing import size_scenario
@@ -79,9 +77,8 @@ def test_a_provider_with_no_offers_is_refused_with_its_position(tmp_path):
     path.write_text(text, encoding="utf-8")
     found = load_scenario(path).diagnostics
     assert [(d.code, d.path, d.line) for d in found] == [("unknown-provider", "sites[1].provider", 5)]
-    run = subprocess.run([sys.executable, "-m", "dcplan", "validate", str(path)], capture_output=True, text=True)
-    out = run.stdout + run.stderr
-    assert run.returncode == 2 and "sites[1].provider" in out and "google-cloud" in out
+    run = CliRunner().invoke(app, ["validate", str(path)])
+    assert run.exit_code == 2 and "sites[1].provider" in run.output and "google-cloud" in run.output
 
 
 @pytest.mark.parametrize("site, reason", [({"name": "dc", "power": 10, "racks": 1, "rack_power": 10,
@@ -95,9 +92,7 @@ def test_a_provider_on_an_owned_site_is_refused(site, reason):
         validate(data)
 
 
-def test_the_starter_scenario_has_the_offers_without_typing_a_price(tmp_path):
-    """The offers are in the built-in catalog: `dcplan catalog list` shows them."""
-    run = subprocess.run([sys.executable, "-m", "dcplan", "catalog", "list", "--format", "json"],
-                         capture_output=True, text=True, cwd=Path(__file__).parent.parent)
-    assert run.returncode == 0, run.stderr
+def test_catalog_list_shows_the_built_in_offers():
+    run = CliRunner().invoke(app, ["catalog", "list", "--format", "json"])
+    assert run.exit_code == 0, run.output
     assert "gcp-tpu-v6e-8-1y" in run.stdout and "azure-nd96isr-h100-v5" in run.stdout
