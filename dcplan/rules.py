@@ -26,6 +26,27 @@ def lease_factor(lease, horizon: float) -> float:
     return lease.price_per_hour * HOURS_PER_YEAR * max(horizon, lease.term) / horizon
 
 
+def lease_years(term: float, starts: list[float], lengths: list[float], q: int) -> dict[int, float]:
+    """The years a lease signed at the start of period q is paid in each period it covers: {p: years}.
+
+    A lease runs whole periods: q and every later period p that starts before its term is over,
+    y_p < y_q + T, each paid for its length L_p. At least one term is paid: the part of a term that
+    runs past the last period, y_q + T − (y_last + L_last), is paid with the last period. A single
+    purchase (one period of H years) pays max(H, T), as `lease_factor` says."""
+    end = starts[-1] + lengths[-1]
+    paid = {p: lengths[p] for p in range(q, len(starts)) if starts[p] < starts[q] + term - 1e-9}
+    beyond = starts[q] + term - end
+    if beyond > 1e-9:
+        last = len(starts) - 1
+        paid[last] = paid.get(last, 0.0) + beyond
+    return paid
+
+
+def serves_fabric(switch, kind: str) -> bool:
+    """Can a switch serve a fabric of this kind: InfiniBand only in a training back-end, Ethernet in any."""
+    return getattr(switch, "fabric", "ethernet") == "ethernet" or kind == "backend"
+
+
 def pays_electricity(site) -> bool:
     """Is the site's electricity paid by the kWh? Not at a colocation site (in the rent) or in the cloud
     (in the instances' hourly price)."""
@@ -106,6 +127,9 @@ def placement_refusal(site, item) -> str | None:
         return f"{item.id} is a cloud offer and site {site.name} is not a cloud site"
     if getattr(site, "cloud", False) and not getattr(item, "cloud", False):
         return f"site {site.name} is a cloud site: only cloud offers run there, not {item.id}"
+    wanted = getattr(site, "provider", None)
+    if wanted is not None and getattr(item, "provider", None) != wanted:
+        return f"site {site.name} is {wanted}'s: {item.id} is not one of its offers"
     if cooling_of(item) == "liquid" and getattr(site, "cooling", "air") == "air":
         return f"{item.id} is liquid-cooled and site {site.name} has air cooling only"
     if getattr(item, "rack_scale", False) and item.power > rack_power_for(site, item) + 1e-9:

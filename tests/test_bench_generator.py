@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from dcplan.usecases.planning import SolveOptions, plan_scenario
+from dcplan.scenario.catalog import builtin
 from dcplan.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +41,7 @@ def test_requested_sizes_and_a_valid_file(tmp_path, w, s, k):
     gpu = [x for x in sc.catalog.servers if x.accelerators is not None]
     assert (len(gpu), len(sc.catalog.servers) - len(gpu), len(sc.catalog.storage)) == (
         split["gpu"], split["cpu"], split["storage"])
-    assert set(sc.catalog.only) == {x.id for x in generated} | {"qm9700", "sn5600"}
+    assert set(sc.catalog.only) == {x.id for x in generated} | set(builtin().switches)  # the built-in switches
     kinds = [x.type for x in sc.workloads]
     assert {kind: kinds.count(kind) for kind in DEFAULT_MIX} == split_counts(w, DEFAULT_MIX)
 

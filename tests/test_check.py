@@ -22,7 +22,8 @@ from dcplan.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# 64 vCPUs on one priced CPU server: capex 110,840 USD, a few kW, one rack.
+# 64 vCPUs on one priced CPU server (35,000) and its front-end leaf and spine (2 x sn2700 at 49,000, 6 optics at
+# 80): capex 133,480 USD, a few kW, one rack.
 BASE = """\
 dcplan: 1
 name: {name}
@@ -82,7 +83,7 @@ def test_a_broken_assertion_fails_and_is_named(tmp_path):
     result = run("check", scenario(tmp_path, BROKEN))
     assert result.exit_code == 1
     assert "assert shoestring" in result.stdout and "capex-budget" not in result.stdout
-    assert "assert `shoestring`: capex = 110,840 USD, above max 1,000 USD" in result.stderr
+    assert "assert `shoestring`: capex = 133,480 USD, above max 1,000 USD" in result.stderr
 
 
 def test_assertion_below_min_fails(tmp_path):
@@ -144,11 +145,11 @@ def test_json_report(tmp_path):
     assert result.exit_code == 1
     first, second = json.loads(result.stdout)
     assert (first["file"], first["outcome"], first["status"]) == (str(holds), "passed", "optimal")
-    assert first["totals"]["capex"] == pytest.approx(110840)
+    assert first["totals"]["capex"] == pytest.approx(133480)
     assert [a["passed"] for a in first["assertions"]] == [True, True]
     assert second["outcome"] == "failed"
     shoestring = next(a for a in second["assertions"] if a["name"] == "shoestring")
-    assert (shoestring["value"], shoestring["max"], shoestring["passed"]) == (pytest.approx(110840), 1000, False)
+    assert (shoestring["value"], shoestring["max"], shoestring["passed"]) == (pytest.approx(133480), 1000, False)
     assert any("shoestring" in m for m in second["messages"])
 
 

@@ -125,13 +125,14 @@ def test_every_suggestion_makes_the_scenario_solve(name):
 
 
 def test_the_numbers_are_the_least_that_work():
-    """Hand-checked minima: 163 kW ≈ 162.6 kW facility; 3 racks of four 10 U servers; 10 servers × 10,000."""
-    assert [s.set_argument for s in explained("site-power.yaml").suggestions] == ["sites.0.power=163 kW"]
+    """Hand-checked minima: 155 kW ≈ 154.6 kW facility (100 servers × 1.2 kW, 9 leaves and 3 spines of sn2700
+    at 0.15 kW, 534 optics at 3.5 W, × PUE 1.25); 3 racks of four 10 U servers; 10 servers × 10,000."""
+    assert [s.set_argument for s in explained("site-power.yaml").suggestions] == ["sites.0.power=155 kW"]
     assert [s.set_argument for s in explained("racks.yaml").suggestions] == ["sites.0.racks=3"]
     assert [s.set_argument for s in explained("capex.yaml").suggestions] == ["limits.capex=100000"]
     assert [s.set_argument for s in explained("constraint-max.yaml").suggestions] == ["constraints.0.max=10"]
     # One step less than each suggestion is still infeasible.
-    for name, argument in (("site-power.yaml", "sites.0.power=162 kW"), ("racks.yaml", "sites.0.racks=2"),
+    for name, argument in (("site-power.yaml", "sites.0.power=154 kW"), ("racks.yaml", "sites.0.racks=2"),
                            ("capex.yaml", "limits.capex=99900"), ("constraint-max.yaml", "constraints.0.max=9")):
         assert run("solve", CASES / name, "--set", argument).exit_code == 1, argument
 

@@ -21,12 +21,27 @@ standing in period p, n[k,p] (dcplan.model.capacity.add_site_build), never fall:
 and n[k,p] − n[k,p-1] blocks are bought in p (n[k,-1] = 0), so each block is paid, and discounted,
 in the period it is first needed.
 
+Items with a lease offer (`lease: {price_per_hour, term}`) may be leased instead, period by period:
+
+    s[c,k,q] ∈ ℤ≥0          leases of c at k signed at the start of q (while c is available)
+    used[c,k,p]  ≤ owned[c,k,p] + Σ_{q ≤ p, covers(q,p)} s[c,k,q]
+
+A lease runs whole periods: covers(q,p) holds for q and every later period that starts before its
+term T_c is over, y_p < y_q + T_c, so a term that spans periods commits all of them. It costs no
+capex and no maintenance; it is opex of each period it covers, h_c = price_per_hour_c · 8760 a year:
+
+    lease_p = Σ_{c,k,q: covers(q,p)} h_c · s[c,k,q] · (1 + [p = last] · τ_q / L_last)
+
+where τ_q = max(0, y_q + T_c − y_end) is what remains of the term when the build-out ends (y_end
+the end of the last period): at least one term is paid, the remainder with the last period
+(rules.lease_years). A single purchase (one period of H years) pays h_c · max(H, T_c).
+
 Costs, with d_p = (1 + r)^-(y_p - y_0) the discount factor and L_p the period's length in years:
 
     capex_p = Σ price_c·(1 + g_c)^(y_p - y_0)·b[c,k,p] + optic and rack purchases
               + Σ_k block price_k·(n[k,p] − n[k,p-1])
     opex_p  = energy cost_p (per year, of the equipment in use) + colocation rent_p (per year, of its IT power)
-              + m · Σ_{q alive} capex of b[·,·,q]
+              + lease_p + m · Σ_{q alive} capex of b[·,·,q]
     NPV     = Σ_p d_p·(capex_p + L_p·opex_p)
 
 Objective `tco` is the NPV; `capex` the undiscounted sum of purchases; `energy` and `carbon` the
@@ -43,7 +58,7 @@ from dcplan.model.build import build
 from dcplan.model.built import BuiltModel, optics_count, switch_count
 from dcplan.model.linear import Expr, LinearModel, Owner, total
 from dcplan.model.totals import set_objective
-from dcplan.rules import block_price, category_of
+from dcplan.rules import HOURS_PER_YEAR, block_price, category_of, lease_years
 from dcplan.scenario.catalog import Catalog
 from dcplan.scenario.periods import label_year
 from dcplan.scenario.schema import Scenario
@@ -65,6 +80,7 @@ class Buildout(BuiltModel):
     optic_purchases: dict[tuple[str, str, int], Expr] = field(default_factory=dict)  # (switch, site, q)
     rack_purchases: dict[tuple[str, int], Expr] = field(default_factory=dict)  # (site, q)
     block_purchases: dict[tuple[str, int], Expr] = field(default_factory=dict)  # (site, q): blocks built in q
+    lease_signings: dict[tuple[str, str, str, int], Expr] = field(default_factory=dict)  # (category, item, site, q)
     period_metrics: list[dict[str, Expr]] = field(default_factory=list)
     installed: dict[tuple[str, str, int], int] = field(default_factory=dict)  # (item, site, p) -> units in service
 
@@ -96,9 +112,6 @@ def build_buildout(scenario: Scenario, catalog: Catalog, requirements: list[dict
         out.warnings.extend(w for w in part.warnings if w not in out.warnings)
         for name, pools in part.by_workload.items():
             out.by_workload.setdefault(name, []).extend(pools)
-    if any(getattr(catalog.find(pool.item)[1], "lease", None) is not None for pool in out.pools):
-        out.warnings.append("leases are not planned in build-outs or with installed equipment yet: items with a "
-                            "lease offer are bought, and items that can only be leased are not used")
     out.installed = installed_in_service(scenario, catalog, labels, years)
     add_ownership(out)
     add_buildout_metrics(out)
@@ -150,8 +163,16 @@ def _period_owner(out: Buildout, p: int, **fields) -> Owner:
 
 def _buyable(out: Buildout, item, q: int) -> bool:
     """Can the item be bought in period q: priced and inside its availability window."""
-    if item.price is None:
-        return False
+    return item.price is not None and on_market(out, item, q)
+
+
+def _leasable(out: Buildout, item, q: int) -> bool:
+    """Can a lease of the item be signed in period q: it has a lease offer and is on the market."""
+    return getattr(item, "lease", None) is not None and on_market(out, item, q)
+
+
+def on_market(out: Buildout, item, q: int) -> bool:
+    """Is period q inside the item's availability window (always, for a single purchase)?"""
     window = getattr(item, "available", None)
     if window is None or out.scenario.periods is None:
         return True
@@ -167,8 +188,14 @@ def alive(out: Buildout, item, q: int, p: int) -> bool:
     return q <= p and out.years[p] < out.years[q] + item.lifetime - 1e-9
 
 
+def lease_covers(out: Buildout, lease, q: int, p: int) -> bool:
+    """Does a lease signed at the start of q hold in p (it runs whole periods until its term is over)?"""
+    return q <= p and out.years[p] < out.years[q] + lease.term - 1e-9
+
+
 def add_ownership(out: Buildout) -> None:
-    """used[c,k,p] ≤ I[c,k,p] + Σ_{q ≤ p alive} b[c,k,q] for every item, site and period (and optics)."""
+    """used[c,k,p] ≤ I[c,k,p] + Σ_{q ≤ p alive} b[c,k,q] + Σ_{q ≤ p covering p} s[c,k,q] for every
+    item, site and period (and optics)."""
     lm, catalog = out.lm, out.catalog
     for p, part in enumerate(out.parts):
         for (category, item_id, site), used in used_units(part).items():
@@ -177,6 +204,8 @@ def add_ownership(out: Buildout) -> None:
             for q in range(p + 1):
                 if alive(out, item, q, p) and _buyable(out, item, q):
                     owned += _purchase(out, category, item_id, site, q)
+                if _leasable(out, item, q) and lease_covers(out, item.lease, q, p):
+                    owned += _signing(out, category, item_id, site, q)
             lm.le(scoped(out, f"own[item={item_id},site={site}]", p), "ownership", used, owned,
                   origin="installed", owner=_period_owner(out, p, item=item_id, site=site))
         _optics_ownership(out, p, part)
@@ -190,6 +219,25 @@ def _purchase(out: Buildout, category: str, item_id: str, site: str, q: int) -> 
         out.purchases[key] = out.lm.var(scoped(out, f"buy[item={item_id},site={site}]", q),
                                         owner=_period_owner(out, q, item=item_id, site=site))
     return out.purchases[key]
+
+
+def _signing(out: Buildout, category: str, item_id: str, site: str, q: int) -> Expr:
+    key = (category, item_id, site, q)
+    if key not in out.lease_signings:
+        out.lease_signings[key] = out.lm.var(scoped(out, f"lease[item={item_id},site={site}]", q),
+                                             owner=_period_owner(out, q, item=item_id, site=site))
+    return out.lease_signings[key]
+
+
+def lease_opex(out: Buildout) -> list[Expr]:
+    """lease_p per year of each period: every lease in force, and the rest of the terms that outlast
+    the build-out with the last period (module docstring; rules.lease_years)."""
+    opex = [Expr() for _ in out.parts]
+    for (category, item_id, site, q), signed in out.lease_signings.items():
+        lease = out.catalog.find(item_id)[1].lease
+        for p, paid in lease_years(lease.term, out.years, out.lengths, q).items():
+            opex[p].add_scaled(signed, lease.price_per_hour * HOURS_PER_YEAR * paid / out.lengths[p])
+    return opex
 
 
 def _optics_ownership(out: Buildout, p: int, part: BuiltModel) -> None:
@@ -262,9 +310,10 @@ def add_buildout_metrics(out: Buildout) -> None:
     for (site, q), built_now in out.block_purchases.items():
         capex_of[q].add_scaled(built_now, block_price(sites[site]))
     npv, capex, energy, carbon = Expr(), Expr(), Expr(), Expr()
+    leases = lease_opex(out)
     for p, part in enumerate(out.parts):
         owned_capex = _owned_capex(out, p) if maintenance else Expr()
-        opex = part.metrics["energy_cost"] + part.metrics["colocation"] + owned_capex * maintenance
+        opex = part.metrics["energy_cost"] + part.metrics["colocation"] + leases[p] + owned_capex * maintenance
         metrics = {"capex": capex_of[p], "opex": opex, "energy": part.metrics["energy"],
                    "carbon": part.metrics["carbon"], "power": part.metrics["power"],
                    "energy_cost": part.metrics["energy_cost"]}

@@ -8,13 +8,42 @@ import numpy as np
 
 from dcplan.model.built import BuiltModel, Fabric, Pool, pool_table
 from dcplan.model.linear import Expr, Owner, RowBatch, VarBatch, total
-from dcplan.rules import item_of, leaf_split
+from dcplan.rules import item_of, leaf_split, serves_fabric
 
 
-def _eligible_switches(built: BuiltModel, slowest_gbps: float) -> list[str]:
+def _eligible_switches(built: BuiltModel, speeds, kind: str) -> list[str]:
+    """Priced switches a fabric may use: fast enough for its slowest ports, of a protocol it speaks
+    (rules.serves_fabric), and the one `policies.network.switch` names when it names one of those;
+    less the dominated ones (_undominated)."""
+    fitting = [s_id for s_id, sw in sorted(built.catalog.switches.items())
+               if sw.price is not None and sw.port_speed >= min(speeds) and serves_fabric(sw, kind)]
     wanted = built.scenario.policies.network.switch
-    return [s_id for s_id, sw in sorted(built.catalog.switches.items())
-            if sw.price is not None and sw.port_speed >= slowest_gbps and (wanted is None or s_id == wanted)]
+    return [wanted] if wanted in fitting else _undominated(built, fitting, max(speeds))
+
+
+def _undominated(built: BuiltModel, ids: list[str], fastest: float) -> list[str]:
+    """Drop a switch type s that another type t of the fabric dominates: t takes every port s could take
+    (speed_t ≥ min(speed_s, fastest port)), has at least as many ports (so as many down and up ports per
+    leaf, and spine ports), and costs no more of anything the model counts: price, power, rack units,
+    optic price and power, with the same lifetime, availability and price change. Replacing each s by a t
+    keeps a plan feasible and no dearer, so an optimum survives; of identical types the smaller id stays.
+    Not applied with generic `constraints` (they may count anything) or to installed switches."""
+    if built.scenario.constraints:
+        return ids
+    switches, installed = built.catalog.switches, {entry.item for entry in built.scenario.installed}
+
+    def dominates(t, s) -> bool:
+        return (t.port_speed >= min(s.port_speed, fastest) and t.ports >= s.ports and t.price <= s.price
+                and t.power <= s.power and t.rack_units <= s.rack_units and t.optic_price <= s.optic_price
+                and t.optic_power <= s.optic_power and (t.lifetime, t.available, t.price_change)
+                == (s.lifetime, s.available, s.price_change))
+
+    def dropped(s_id: str) -> bool:
+        s = switches[s_id]
+        return s_id not in installed and any(
+            dominates(switches[t_id], s) and (not dominates(s, switches[t_id]) or t_id < s_id)
+            for t_id in ids if t_id != s_id)
+    return [s_id for s_id in ids if not dropped(s_id)]
 
 
 def add_network(built: BuiltModel) -> None:
@@ -22,7 +51,8 @@ def add_network(built: BuiltModel) -> None:
 
     Fabrics: one back-end per training cluster (w, k) at `training_oversubscription`
     (1 = non-blocking), one front-end per (site, isolation group) at
-    `frontend_oversubscription` o. For a switch type s with P_s ports, a leaf has
+    `frontend_oversubscription` o. A back-end may use Ethernet or InfiniBand switches,
+    a front-end Ethernet ones only (rules.serves_fabric). For a switch type s with P_s ports, a leaf has
     d_s = ⌊P_s·o/(1+o)⌋ server-facing and u_s = P_s − d_s spine-facing ports.
     Ports are grouped by NIC speed v; a port may only land on a switch at least
     as fast (no breakout cables):
@@ -41,7 +71,7 @@ def add_network(built: BuiltModel) -> None:
         fabric = Fabric(f"{label}@{site}", kind, site, group, oversub, total(by_speed.values()), period=built.period)
         key = f"fabric={fabric.name}"
         links_by_speed: dict[float, list[int]] = {v: [] for v in by_speed}
-        for s_id in _eligible_switches(built, min(by_speed)):
+        for s_id in _eligible_switches(built, by_speed, kind):
             speeds = sorted(v for v in by_speed if built.catalog.switches[s_id].port_speed >= v)
             _add_switch_type(built, new, rows, fabric, s_id, workload, key, speeds, links_by_speed)
         for speed, ports in by_speed.items():

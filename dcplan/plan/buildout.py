@@ -1,8 +1,8 @@
 """The plan of a build-out (or of a single purchase with installed equipment), from its solved model.
 
 Each period's equipment in use is extracted as an ordinary plan (a *period plan*, kept for
-verification and reports); the build-out's own plan lists what is bought in each period (its
-BOM), the assignments of every period, a summary per period with what is owned, and totals:
+verification and reports); the build-out's own plan lists what is bought, and what is leased, in
+each period (its BOM), the assignments of every period, a summary per period with what is owned, and totals:
 
 - capex: everything bought, undiscounted; npv: every period's purchases and opex discounted to
   the first period's start (the `tco` objective of a build-out);
@@ -20,7 +20,7 @@ from dataclasses import replace
 from dcplan.model.buildout import Buildout, alive, discount, price_in
 from dcplan.plan.extract import block_description, extract, rounded_values, tidy
 from dcplan.plan.objects import BomLine, ConstraintReport, Plan, PeriodSummary
-from dcplan.rules import BOM_ORDER, POWER_BLOCK, block_price
+from dcplan.rules import BOM_ORDER, HOURS_PER_YEAR, POWER_BLOCK, block_price
 from dcplan.vocab import Status, relative_gap
 
 
@@ -59,9 +59,18 @@ def extract_buildout(out: Buildout, values: list[float], *, status: str, engine:
 
 
 def purchases(out: Buildout, values: list[float]) -> list[BomLine]:
-    """What is bought, per period: servers, storage and switches, their optics, fitted racks."""
+    """What is bought, per period: servers, storage and switches, their optics, fitted racks; and the
+    leases signed in each period (`sourcing: leased`, no capex, `lease_per_year` per unit)."""
     catalog, buildout = out.catalog, out.scenario.periods is not None
     lines = []
+    for (category, item_id, site, q), signed in out.lease_signings.items():
+        quantity = int(round(signed.value(values)))
+        if quantity:
+            item = catalog.find(item_id)[1]
+            lines.append(BomLine(site, category, item_id, item.description, quantity, 0.0, 0.0,
+                                 item.power * quantity, item.rack_units * quantity,
+                                 out.labels[q] if buildout else None, sourcing="leased",
+                                 lease_per_year=item.lease.price_per_hour * HOURS_PER_YEAR))
     for (category, item_id, site, q), b in out.purchases.items():
         quantity = int(round(b.value(values)))
         if quantity:
@@ -93,7 +102,7 @@ def purchases(out: Buildout, values: list[float]) -> list[BomLine]:
     sites = [s.name for s in out.scenario.sites]
     period_index = {label: i for i, label in enumerate(out.labels)}
     return sorted(lines, key=lambda line: (period_index.get(line.period, 0), sites.index(line.site),
-                                           BOM_ORDER[line.category], line.item))
+                                           BOM_ORDER[line.category], line.item, line.sourcing or ""))
 
 
 def _summary(out: Buildout, p: int, sub: Plan, values: list[float], bom: list[BomLine]) -> PeriodSummary:

@@ -6,6 +6,8 @@ power and generic constraints. Then, from the plan's BOM of purchases, the scena
 base and the catalog's lifetimes, availability windows and price changes alone:
 - in every period, what is in use is owned: installed or bought earlier, not retired;
 - every purchase is of a priced item, in a period it can be bought in, at its period's price;
+- every lease is of an item with a lease offer, signed while it is available, at no capex; it
+  holds in the periods its term covers and is paid in each of them (rules.lease_years);
 - blocks of facility power are built only at sites being built, at their block price, and stay built;
 - capex, opex, NPV and the objective recompute to the plan's figures, with each period's energy
   recomputed from the period plan; every limit holds in every period.
@@ -19,7 +21,7 @@ from collections import defaultdict
 
 from dcplan.plan.objects import Plan
 from dcplan.plan.verify import PlanVerificationError, period_energy, verify
-from dcplan.rules import block_price
+from dcplan.rules import HOURS_PER_YEAR, block_price, lease_years
 from dcplan.scenario.timeline import in_period
 
 REL_TOL = 1e-6
@@ -62,19 +64,40 @@ def _check_purchases(plan, scenario, catalog, labels, years, problems) -> None:
         if line.category in ("optic", "rack"):
             continue
         item = catalog.find(line.item)[1]
+        _check_window(line, item, scenario, years[q], problems)
+        if line.sourcing == "leased":
+            _check_lease(line, item, problems)
+            continue
         if item.price is None:
             problems.append(f"BOM {line.site}/{line.item}: bought, but the catalog has no price for it")
             continue
-        window = getattr(item, "available", None)
-        if window is not None and scenario.periods is not None:
-            year = scenario.periods.start + years[q]
-            if (window.start is not None and year < window.start - 1e-9) or \
-                    (window.until is not None and year > window.until + 1e-9):
-                problems.append(f"BOM {line.site}/{line.item}: bought in {line.period}, outside its availability")
         expected = item.price * (1.0 + item.price_change) ** years[q]
         if not math.isclose(line.unit_price, expected, rel_tol=REL_TOL):
             problems.append(f"BOM {line.site}/{line.item}: unit price {line.unit_price:,.2f} in {line.period}, "
                             f"the catalog's price then is {expected:,.2f}")
+
+
+def _check_window(line, item, scenario, year: float, problems) -> None:
+    """Bought or leased only while the item is on the market."""
+    window = getattr(item, "available", None)
+    if window is not None and scenario.periods is not None:
+        year += scenario.periods.start
+        if (window.start is not None and year < window.start - 1e-9) or \
+                (window.until is not None and year > window.until + 1e-9):
+            problems.append(f"BOM {line.site}/{line.item}: {line.sourcing or 'bought'} in {line.period}, "
+                            "outside its availability")
+
+
+def _check_lease(line, item, problems) -> None:
+    """A leased line: the item has a lease offer, no capex, the offer's price a year per unit."""
+    lease = getattr(item, "lease", None)
+    if lease is None:
+        problems.append(f"BOM {line.site}/{line.item}: leased, but the catalog offers no lease for it")
+    elif line.extended_price != 0 or not math.isclose(line.lease_per_year or 0.0,
+                                                      lease.price_per_hour * HOURS_PER_YEAR, rel_tol=REL_TOL):
+        problems.append(f"BOM {line.site}/{line.item}: a leased line costs no capex and "
+                        f"{lease.price_per_hour * HOURS_PER_YEAR:,.2f} a year per unit; it says "
+                        f"{line.extended_price:,.2f} and {line.lease_per_year}")
 
 
 def _check_block(line, scenario, problems) -> None:
@@ -102,6 +125,11 @@ def _owned(plan, scenario, catalog, labels, years, p: int) -> dict[tuple[str, st
         q = labels.index(line.period) if line.period in labels else None
         if q is None or line.category == "optic":
             continue
+        if line.sourcing == "leased":
+            lease = catalog.find(line.item)[1].lease
+            if p in lease_years(lease.term, years, _lengths(scenario), q):
+                owned[(line.site, line.item)] += line.quantity
+            continue
         kept = line.category in ("rack", "facility")  # rack positions and buildings stay for good
         lifetime_of = None if kept else catalog.find(line.item)[1]
         if kept or _alive(scenario, lifetime_of, years[q], years[p]):
@@ -120,16 +148,34 @@ def _check_ownership(plan, scenario, catalog, labels, years, problems) -> None:
                                 f"{owned.get((line.site, line.item), 0):g} owned")
 
 
+def _lengths(scenario) -> list[float]:
+    periods = scenario.periods
+    return [periods.length] * periods.count if periods is not None else [scenario.horizon]
+
+
+def _lease_opex(plan, catalog, labels, years, lengths) -> list[float]:
+    """What the leased lines cost per year in each period: every year each lease is paid (rules.lease_years)."""
+    opex = [0.0] * len(labels)
+    for line in plan.bom:
+        if line.sourcing == "leased" and line.period in labels:
+            lease = catalog.find(line.item)[1].lease
+            for p, paid in lease_years(lease.term, years, lengths, labels.index(line.period)).items():
+                opex[p] += line.quantity * lease.price_per_hour * HOURS_PER_YEAR * paid / lengths[p]
+    return opex
+
+
 def _check_costs(plan, scenario, catalog, requirements, labels, years, lengths, problems) -> None:
     rate, maintenance = scenario.discount_rate, scenario.policies.costs.maintenance
     npv = total = 0.0
+    leases = _lease_opex(plan, catalog, labels, years, lengths)
     for p, sub in enumerate(plan.period_plans):
         capex = sum(line.extended_price for line in plan.bom if line.period == labels[p])
         owned_capex = sum(line.extended_price for line in plan.bom if line.period in labels
-                          and line.category not in ("optic", "rack", "facility")
+                          and line.category not in ("optic", "rack", "facility") and line.sourcing != "leased"
                           and _alive(scenario, catalog.find(line.item)[1], years[labels.index(line.period)], years[p]))
         energy = period_energy(sub, in_period(scenario, p), catalog, requirements[p])
-        opex = energy["energy_cost_per_year"] + energy["colocation_per_year"] + maintenance * owned_capex
+        opex = (energy["energy_cost_per_year"] + energy["colocation_per_year"] + leases[p]
+                + maintenance * owned_capex)
         if plan.periods and not math.isclose(plan.periods[p].capex, capex, rel_tol=REL_TOL, abs_tol=1e-6):
             problems.append(f"{labels[p]}: capex {plan.periods[p].capex:,.2f}, purchases add up to {capex:,.2f}")
         npv += (1.0 + rate) ** -years[p] * (capex + lengths[p] * opex)

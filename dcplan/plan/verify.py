@@ -14,7 +14,8 @@ from collections import defaultdict
 from dcplan.sizing import spares as spares_math
 from dcplan.scenario.catalog import Catalog
 from dcplan.rules import (CONSTRAINT_CATEGORIES, HOURS_PER_YEAR, POWER_BLOCK, RackItem, attribute, block_price,
-                          group_of, idle_kw, leaf_split, placement_refusal, rack_share, where_matches)
+                          group_of, idle_kw, leaf_split, placement_refusal, rack_share, serves_fabric,
+                          where_matches)
 from dcplan.plan.extract import Plan
 from dcplan.scenario.schema import Scenario
 from dcplan.sizing import Requirement
@@ -194,6 +195,9 @@ class _Checker:
     def _fabric(self, fabric, by_speed: dict[float, float], switches, optics) -> None:
         name, ports, o = fabric.name, sum(by_speed.values()), fabric.oversubscription
         capacity = 0
+        for s_id in {**fabric.leaves, **fabric.spines}:
+            if not serves_fabric(self.catalog.switches[s_id], fabric.kind):
+                self.fail(f"fabric {name}: {s_id} is an InfiniBand switch; a front-end network is Ethernet")
         for s_id, leaves in fabric.leaves.items():
             sw = self.catalog.switches[s_id]
             down, up = leaf_split(sw.ports, o)

@@ -33,14 +33,17 @@ def _summary(plan):
 
 
 def _schedule(plan):
-    """Units bought, one row per (site, item), one column per period."""
+    """Units bought, one row per (site, item), one column per period; leases signed in a row of their own."""
     from rich.table import Table
 
     labels = [p.label for p in plan.periods]
     bought: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
     for line in plan.bom:
-        bought[(line.site, line.item)][line.period] = bought[(line.site, line.item)].get(line.period, 0) + line.quantity
-    table = Table(title="Purchase schedule (units bought per period)")
+        key = (line.site, f"{line.item} (leased)" if line.sourcing == "leased" else line.item)
+        bought[key][line.period] = bought[key].get(line.period, 0) + line.quantity
+    leases = any(line.sourcing == "leased" for line in plan.bom)
+    table = Table(title="Purchase schedule (units bought, and leases signed, per period)" if leases
+                  else "Purchase schedule (units bought per period)")
     table.add_column("site")
     table.add_column("item")
     for label in labels:

@@ -130,6 +130,9 @@ class Server(Purchasable):
     cloud: bool = describe(
         "A cloud offer (an instance of a cloud provider): leased by the hour (`lease`), at cloud sites only",
         default=False)
+    provider: Optional[str] = describe(
+        "A cloud offer's provider (google-cloud, aws, azure, ...): it runs only at cloud sites of that provider, "
+        "or of none named", default=None, pattern=ID_PATTERN)
 
     @model_validator(mode="after")
     def _cloud_offer_is_leased(self):
@@ -140,6 +143,8 @@ class Server(Purchasable):
             raise ValueError("a cloud offer cannot be bought: give its `lease`, not a `price`")
         if self.cloud and self.nics is not None:
             raise ValueError("a cloud offer runs on the provider's network: leave out `nics`")
+        if self.provider is not None and not self.cloud:
+            raise ValueError("`provider` is for cloud offers (cloud: true)")
         return self
 
 
@@ -160,6 +165,8 @@ class Switch(Sourced, Lifecycle):
     price_date: Optional[str] = describe(PRICE_DATE, default=None, pattern=DATE_PATTERN)
     ports: Whole = describe("Number of ports", ge=2, ceiling=PORTS)
     port_speed: Q("Gb/s") = describe("Speed of each port", gt=0, ceiling=LINK_SPEED)
+    fabric: Literal["ethernet", "infiniband"] = describe(
+        "Ethernet (front-end and back-end networks) or InfiniBand (training back-ends only)", default="ethernet")
     power: Q("kW") = describe("Chassis power without optics", ge=0, ceiling=ITEM_POWER)
     rack_units: Whole = describe("Height in rack units", ge=0, ceiling=RACK_UNITS)
     optic_price: float = describe("Price of one transceiver (one per link end)", default=0, ge=0,

@@ -148,6 +148,7 @@ def check_semantics(scenario: Scenario, positions: Positions) -> list[Diagnostic
     report = _Report(positions)
     catalog = catalog_module.effective(scenario.catalog.model_copy(update={"only": None, "exclude": []}))
     names = {w.name: w for w in scenario.workloads}
+    _check_providers(scenario, catalog, report)
     for index, workload in enumerate(scenario.workloads):
         if isinstance(workload, StorageWorkload) and workload.colocate_with is not None:
             _check_colocation(workload, index, names, report)
@@ -192,3 +193,14 @@ def _check_colocation(workload, index: int, names: dict, report: _Report) -> Non
     report("unknown-workload", f"colocate_with must name a training workload: {what}",
            ("workloads", index, "colocate_with"), word=workload.colocate_with,
            choices=[n for n, w in names.items() if isinstance(w, TrainingWorkload)])
+
+
+def _check_providers(scenario: Scenario, catalog, report: _Report) -> None:
+    """A cloud site's `provider` names a provider with cloud offers in the catalog."""
+    providers = {server.provider for server in catalog.servers.values() if server.cloud and server.provider}
+    for index, site in enumerate(scenario.sites):
+        if site.provider is not None and site.provider not in providers:
+            listed = ", ".join(sorted(providers)) or "none"
+            report("unknown-provider", f"no cloud offer in the catalog is from provider {site.provider!r} "
+                   f"(providers with offers: {listed})", ("sites", index, "provider"), word=site.provider,
+                   choices=providers)

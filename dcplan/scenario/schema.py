@@ -126,6 +126,9 @@ class Site(StrictModel):
         "A virtual cloud site: no power or rack limits (leave out `power`, `racks` and `rack_power`); only cloud "
         "offers (servers with `cloud: true`) run there, and their hourly price includes the energy",
         default=False)
+    provider: Optional[str] = describe(
+        "A cloud site's provider (google-cloud, aws, azure, ...): only that provider's offers run there; "
+        "omitted = every cloud offer", default=None, pattern=ID_PATTERN)
 
     @model_validator(mode="before")
     @classmethod
@@ -146,6 +149,13 @@ class Site(StrictModel):
             where = ("an air-cooled site has no liquid racks" if cooling == "air" else
                      "at a liquid-cooled site every rack is liquid-cooled: give its power as rack_power")
             raise ValueError(f"liquid_rack_power is for sites with cooling: both; {where}")
+        return value
+
+    @field_validator("provider")
+    @classmethod
+    def _provider_of_a_cloud_site(cls, value, info):
+        if value is not None and not info.data.get("cloud"):
+            raise ValueError("`provider` is for cloud sites (cloud: true)")
         return value
 
     @field_validator("colocation")

@@ -3,12 +3,13 @@
 Periods are planned independently by dcplan.solve.greedy; then, item by item and site by site in
 period order, whatever is in use beyond what is already owned (installed, or bought earlier and
 not retired) is bought in that period, or in the latest earlier period the item can be bought in
-and still be in service. The result is returned only if it satisfies every row of the model.
+and still be in service; an item that cannot be bought then is leased from that period, when it
+has a lease offer. The result is returned only if it satisfies every row of the model.
 """
 
 from __future__ import annotations
 
-from dcplan.model.buildout import Buildout, alive, used_units
+from dcplan.model.buildout import Buildout, alive, lease_covers, used_units
 from dcplan.model.built import optics_count
 from dcplan.model.linear import Expr
 from dcplan.solve.greedy import greedy_plan
@@ -55,7 +56,10 @@ def _buy_items(out: Buildout, values: list[float]) -> None:
                 if key in out.purchases and alive(out, item, q, p):
                     owned += values[_index(out.purchases[key])]
                     choices.append(out.purchases[key])
-            _buy(values, used.value(values) - owned, choices)
+                if key in out.lease_signings and lease_covers(out, item.lease, q, p):
+                    owned += values[_index(out.lease_signings[key])]
+            signing = out.lease_signings.get((category, item_id, site, p))
+            _buy(values, used.value(values) - owned, choices or ([signing] if signing is not None else []))
 
 
 def _buy_optics(out: Buildout, values: list[float]) -> None:

@@ -56,7 +56,8 @@ from functools import lru_cache
 
 from dcplan.sizing import spares as spares_math
 from dcplan.rules import (DEMAND_TOLERANCE, HOURS_PER_YEAR, colocation_per_kw_year, group_of, idle_kw, item_of,
-                          lease_factor, leaf_split, pays_electricity, placement_refusal, pool_bound, rack_share)
+                          lease_factor, leaf_split, pays_electricity, placement_refusal, pool_bound, rack_share,
+                          serves_fabric)
 
 _EPS = 1e-9
 
@@ -112,15 +113,16 @@ def fabric_counts(ports: float, switch, oversubscription: float) -> tuple[int, i
     return leaves, uplinks, spines, int(round(2 * ports + 2 * uplinks))
 
 
-def switch_for(scenario, catalog, speed: float, oversubscription: float, allowed=None) -> str | None:
-    """The switch type cheapest per server port among priced ones at least as fast as `speed`."""
+def switch_for(scenario, catalog, speed: float, oversubscription: float, kind: str, allowed=None) -> str | None:
+    """The switch type cheapest per server port among priced ones at least as fast as `speed` that can
+    serve a fabric of `kind` (backend or frontend); the one `policies.network.switch` names if it can."""
+    fitting = [s_id for s_id, sw in sorted(catalog.switches.items())
+               if sw.price is not None and sw.port_speed >= speed and serves_fabric(sw, kind)
+               and (allowed is None or s_id in allowed)]
     wanted = scenario.policies.network.switch
     best, best_cost = None, math.inf
-    for s_id, sw in sorted(catalog.switches.items()):
-        if sw.price is None or sw.port_speed < speed or (wanted is not None and s_id != wanted):
-            continue
-        if allowed is not None and s_id not in allowed:
-            continue
+    for s_id in ([wanted] if wanted in fitting else fitting):
+        sw = catalog.switches[s_id]
         down, _ = leaf_split(sw.ports, oversubscription)
         cost = sw.price * (1 / down + 1 / (oversubscription * sw.ports)) + sw.optic_price * 2 * (
             1 + 1 / oversubscription)
@@ -209,7 +211,8 @@ class _Ledger:
         updates = [("units", (item_id, site_name, group), du)]
         if item.nics is not None and item.nics.count and du:
             fabric, oversub = self._fabric(kind, w.name, site_name, group)
-            s_id = switch_for(self.scenario, self.catalog, item.nics.speed, oversub)
+            s_id = switch_for(self.scenario, self.catalog, item.nics.speed, oversub,
+                              "backend" if kind == "training" else "frontend")
             if s_id is not None:
                 sw = self.catalog.switches[s_id]
                 p0 = self.ports[(fabric, s_id)]

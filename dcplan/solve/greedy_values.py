@@ -62,7 +62,7 @@ def _network_values(built, values, index) -> None:
             if count <= 0:
                 continue
             allowed = [s for s in fabric.links if speed in fabric.links[s]]
-            s_id = switch_for(built.scenario, built.catalog, speed, fabric.oversubscription, allowed)
+            s_id = switch_for(built.scenario, built.catalog, speed, fabric.oversubscription, fabric.kind, allowed)
             if s_id is None:  # no switch takes these ports: the model's network.ports row reports it
                 continue
             values[index(fabric.links[s_id][speed])] += count
