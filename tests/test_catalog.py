@@ -284,8 +284,8 @@ def test_effective_without_builtin_holds_only_the_scenarios_entries():
 
 def test_every_built_in_price_has_a_date_and_only_cloud_only_hosts_are_unpriced():
     """A price without a date cannot be judged; an unpriced item could never be bought. The exceptions:
-    cloud-only TPU hosts (the cloud offers lease them, at a dated price), and the H800 node, which was never sold where public prices are quoted but is the
-    hardware of published runs the sizing is checked against (DeepSeek-V3); its note says how to price it."""
+    cloud-only TPU hosts (the cloud offers lease them, at a dated price). (The H800 node, never sold where public
+    prices are quoted, is not shipped: the H800 accelerator is, and a planner defines the node.)"""
     items = [*CAT.servers.values(), *CAT.storage.values(), *CAT.switches.values()]
     for item in items:
         if getattr(item, "cloud", False):  # a cloud offer is leased, never bought: its lease is dated
@@ -296,4 +296,4 @@ def test_every_built_in_price_has_a_date_and_only_cloud_only_hosts_are_unpriced(
         else:
             assert item.price_date and item.source, item.id
     assert {i.id for i in items if i.price is None and not getattr(i, "cloud", False)} == \
-        {"tpu-v5e-8", "tpu-v5p-4", "tpu-v6e-8", "h800-sxm-8"}
+        {"tpu-v5e-8", "tpu-v5p-4", "tpu-v6e-8"}

@@ -59,11 +59,11 @@ def test_a_cloud_tpu_lease_is_chosen_when_it_is_cheaper():
 
 
 def test_a_gpu_instance_wins_when_the_tpu_hosts_would_cost_more():
-    """120 requests/s: one p5 (482,150.4) serves it; four TPU hosts would cost 529,804.8. The p5 runs at the AWS
-    site only."""
-    data = _chat(120)
+    """124 requests/s: one p5 (482,150.4) serves it (sizing: 124.6 requests/s per p5); three TPU hosts serve 123.1,
+    and four would cost 529,804.8. The p5 runs at the AWS site only."""
+    data = _chat(124)
     expected, served = _optimum(data)
-    assert 3 * served["gcp-tpu-v6e-8-1y"] < 120 <= served["aws-p5-48xlarge"]
+    assert 3 * served["gcp-tpu-v6e-8-1y"] < 124 <= served["aws-p5-48xlarge"]
     assert expected == pytest.approx(YEAR["aws-p5-48xlarge"])
     plan = check_optimal(data, expected, "highs")
     assert [(b.site, b.item, b.quantity) for b in plan.bom] == [("aws", "aws-p5-48xlarge", 1)]

@@ -218,11 +218,11 @@ def test_the_real_cli_prints_data_only_on_stdout_and_nothing_under_quiet(command
 # The bundled scenarios' optima (tco), proven at gap 0 by HiGHS, SCIP and CP-SAT inside OR-Tools and by CBC
 # through PuLP with the priced catalog; main's PuLP+HiGHS path gave the same values to the cent.
 BUNDLED_OPTIMA = {
-    "buildout-2027-2030": 37_060_688.42,
-    "enterprise-multisite": 6_366_617.99,
-    "frontier-pretraining": 275_993_355.31,
-    "inference-platform": 5_310_396.75,
-    "llama3-405b-worked-example": 715_109_209.16,
+    "buildout-2027-2030": 50_371_428.30,
+    "enterprise-multisite": 7_189_844.89,
+    "frontier-pretraining": 276_040_087.41,
+    "inference-platform": 9_693_289.39,
+    "llama3-405b-worked-example": 715_101_564.10,
 }
 
 

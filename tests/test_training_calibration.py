@@ -16,7 +16,20 @@ ROOT = Path(__file__).resolve().parent.parent
 # The project's YAML 1.2 loader: PyYAML's 1.1 rules would read `30.84e6` as a string.
 RUNS = {run["id"]: run for run in parse_text((ROOT / "calibration" / "training.yaml").read_text(), "training.yaml")
         .data["runs"]}
-CATALOG = builtin()
+
+
+def _with_h800_node(catalog):
+    """DeepSeek-V3 ran on HGX H800 nodes, which dcplan does not ship (no public price): defined here as a planner
+    would in `catalog.servers`, the HGX H100 node with the built-in H800 accelerator (same board, NVLink cut)."""
+    import dataclasses
+
+    h100 = catalog.servers["h100-sxm-8"]
+    h800 = h100.model_copy(update={"id": "h800-sxm-8", "price": None,
+                                   "accelerators": h100.accelerators.model_copy(update={"model": "h800-sxm"})})
+    return dataclasses.replace(catalog, servers={**catalog.servers, "h800-sxm-8": h800})
+
+
+CATALOG = _with_h800_node(builtin())
 
 
 def sized(run_id: str, model: str, server: str, gpu_hours: float, gpus: int, **kw):
