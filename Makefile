@@ -21,8 +21,11 @@ chromium:
 	@command -v chromium >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
 
 # DCPLAN_BROWSER_REQUIRED: without Chromium the browser tests fail here instead of skipping.
+# Two worker processes (pytest-xdist), a test file each at a time: most tests wait on a dcplan process, an
+# engine or a browser, so two cores run the suite in about two thirds of the time; a file's shared fixtures
+# (a Ray head, a browser, solved plans) are made once.
 test: $(STAMP) chromium
-	DCPLAN_BROWSER_REQUIRED=1 $(BIN)/python -m pytest
+	DCPLAN_BROWSER_REQUIRED=1 $(BIN)/python -m pytest -n 2 --dist loadfile
 
 # The pictures of docs/reports.md: the browser tests save the top of each kind of report.
 screenshots: $(STAMP) chromium

@@ -175,7 +175,8 @@ def test_price_change_is_a_change_description_change_is_not():
     assert "| s1 | switch | y | 1 | 1 | 0 | 5 | 7 | 5 | 7 | +2 |" in changed and "| server |" not in markdown
 
 
-def test_names_with_markup_and_pipes_are_data():
+def test_names_with_markup_and_pipes_are_data(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # a table as wide as a terminal: no cell is cut short ("gpu[bol…")
     a = _plan([("server", "gpu[bold]|x", "a | b", 1, 1.0)])
     b = _plan([("server", "gpu[bold]|x", "a | b", 2, 1.0)])
     d = diff_plans(a, b)

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,8 +25,10 @@ DCPLAN = [sys.executable, "-m", "dcplan"]
 
 
 @pytest.fixture(scope="module")
-def head(tmp_path_factory):
-    with local_head(tmp_path_factory.mktemp("ray")) as address:
+def head():
+    # A short directory of its own: Ray's socket paths (…/session_<date>/sockets/plasma_store) must stay under
+    # the 107 bytes of a Unix socket name, which pytest's temporary paths exceed under parallel workers.
+    with tempfile.TemporaryDirectory(prefix="dcray", dir="/tmp") as folder, local_head(Path(folder)) as address:
         yield address
 
 
