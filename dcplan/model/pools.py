@@ -21,9 +21,8 @@ def add_pools(built: BuiltModel) -> None:
     No pool stands where the item cannot: a liquid-cooled server at an air-cooled
     site, a rack-scale system where racks take less than its power
     (rules.placement_refusal). Items without a price or a lease are not bought: a warning says so for those a workload
-    names in `servers` (an unpriced item it merely could use, such as a cloud-only
-    TPU host of the built-in catalog, is left out quietly; validation refuses a
-    workload that only unpriced items could serve).
+    names in `servers` (an unpriced item it merely could use is left out quietly;
+    validation refuses a workload that only unpriced items could serve).
     """
     scenario, lm = built.scenario, built.lm
     unpriced: dict[str, list[str]] = {}
