@@ -42,6 +42,21 @@ def lease_years(term: float, starts: list[float], lengths: list[float], q: int) 
     return paid
 
 
+def on_market(item, year: float | None) -> bool:
+    """Can the item be bought or leased in `year` (a period's start): inside its `available` window.
+    None (a single purchase) is always on the market."""
+    window = getattr(item, "available", None)
+    if window is None or year is None:
+        return True
+    return ((window.start is None or year >= window.start - 1e-9)
+            and (window.until is None or year <= window.until + 1e-9))
+
+
+def price_after(item, years: float) -> float:
+    """The item's price `years` after the first period: its catalog price changing by `price_change` a year."""
+    return item.price * (1.0 + getattr(item, "price_change", 0.0)) ** years
+
+
 def serves_fabric(switch, kind: str) -> bool:
     """Can a switch serve a fabric of this kind: InfiniBand only in a training back-end, Ethernet in any."""
     return getattr(switch, "fabric", "ethernet") == "ethernet" or kind == "backend"

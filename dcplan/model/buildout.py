@@ -58,7 +58,8 @@ from dcplan.model.build import build
 from dcplan.model.built import BuiltModel, optics_count, switch_count
 from dcplan.model.linear import Expr, LinearModel, Owner, total
 from dcplan.model.totals import set_objective
-from dcplan.rules import HOURS_PER_YEAR, block_price, category_of, lease_years
+from dcplan.rules import HOURS_PER_YEAR, block_price, category_of, lease_years, price_after
+from dcplan.rules import on_market as rules_on_market
 from dcplan.scenario.catalog import Catalog
 from dcplan.scenario.periods import label_year
 from dcplan.scenario.schema import Scenario
@@ -173,12 +174,8 @@ def _leasable(out: Buildout, item, q: int) -> bool:
 
 def on_market(out: Buildout, item, q: int) -> bool:
     """Is period q inside the item's availability window (always, for a single purchase)?"""
-    window = getattr(item, "available", None)
-    if window is None or out.scenario.periods is None:
-        return True
-    year = out.scenario.periods.start + out.years[q]
-    return ((window.start is None or year >= window.start - 1e-9)
-            and (window.until is None or year <= window.until + 1e-9))
+    periods = out.scenario.periods
+    return rules_on_market(item, None if periods is None else periods.start + out.years[q])
 
 
 def alive(out: Buildout, item, q: int, p: int) -> bool:
@@ -214,19 +211,22 @@ def add_ownership(out: Buildout) -> None:
 
 
 def _purchase(out: Buildout, category: str, item_id: str, site: str, q: int) -> Expr:
-    key = (category, item_id, site, q)
-    if key not in out.purchases:
-        out.purchases[key] = out.lm.var(scoped(out, f"buy[item={item_id},site={site}]", q),
-                                        owner=_period_owner(out, q, item=item_id, site=site))
-    return out.purchases[key]
+    """b[c,k,q]: units of an item bought at a site in period q (made on first use)."""
+    return _per_period_variable(out, out.purchases, "buy", category, item_id, site, q)
 
 
 def _signing(out: Buildout, category: str, item_id: str, site: str, q: int) -> Expr:
+    """Leases of an item signed at a site in period q (made on first use)."""
+    return _per_period_variable(out, out.lease_signings, "lease", category, item_id, site, q)
+
+
+def _per_period_variable(out: Buildout, table: dict, symbol: str, category: str, item_id: str, site: str,
+                         q: int) -> Expr:
     key = (category, item_id, site, q)
-    if key not in out.lease_signings:
-        out.lease_signings[key] = out.lm.var(scoped(out, f"lease[item={item_id},site={site}]", q),
-                                             owner=_period_owner(out, q, item=item_id, site=site))
-    return out.lease_signings[key]
+    if key not in table:
+        table[key] = out.lm.var(scoped(out, f"{symbol}[item={item_id},site={site}]", q),
+                                owner=_period_owner(out, q, item=item_id, site=site))
+    return table[key]
 
 
 def lease_opex(out: Buildout) -> list[Expr]:
@@ -286,7 +286,7 @@ def _blocks_stay_built(out: Buildout, p: int, part: BuiltModel) -> None:
 
 def price_in(out: Buildout, item, q: int) -> float:
     """An item's price in period q: its catalog price changing by `price_change` per year."""
-    return item.price * (1.0 + getattr(item, "price_change", 0.0)) ** out.years[q]
+    return price_after(item, out.years[q])
 
 
 def discount(out: Buildout, p: int) -> float:

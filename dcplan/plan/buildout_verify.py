@@ -21,7 +21,7 @@ from collections import defaultdict
 
 from dcplan.plan.objects import Plan
 from dcplan.plan.verify import PlanVerificationError, period_energy, verify
-from dcplan.rules import HOURS_PER_YEAR, block_price, lease_years
+from dcplan.rules import HOURS_PER_YEAR, block_price, lease_years, on_market, price_after
 from dcplan.scenario.timeline import in_period
 
 REL_TOL = 1e-6
@@ -71,7 +71,7 @@ def _check_purchases(plan, scenario, catalog, labels, years, problems) -> None:
         if item.price is None:
             problems.append(f"BOM {line.site}/{line.item}: bought, but the catalog has no price for it")
             continue
-        expected = item.price * (1.0 + item.price_change) ** years[q]
+        expected = price_after(item, years[q])
         if not math.isclose(line.unit_price, expected, rel_tol=REL_TOL):
             problems.append(f"BOM {line.site}/{line.item}: unit price {line.unit_price:,.2f} in {line.period}, "
                             f"the catalog's price then is {expected:,.2f}")
@@ -79,13 +79,9 @@ def _check_purchases(plan, scenario, catalog, labels, years, problems) -> None:
 
 def _check_window(line, item, scenario, year: float, problems) -> None:
     """Bought or leased only while the item is on the market."""
-    window = getattr(item, "available", None)
-    if window is not None and scenario.periods is not None:
-        year += scenario.periods.start
-        if (window.start is not None and year < window.start - 1e-9) or \
-                (window.until is not None and year > window.until + 1e-9):
-            problems.append(f"BOM {line.site}/{line.item}: {line.sourcing or 'bought'} in {line.period}, "
-                            "outside its availability")
+    if scenario.periods is not None and not on_market(item, scenario.periods.start + year):
+        problems.append(f"BOM {line.site}/{line.item}: {line.sourcing or 'bought'} in {line.period}, "
+                        "outside its availability")
 
 
 def _check_lease(line, item, problems) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from dcplan.rules import on_market, price_after
 from dcplan.scenario.catalog import Catalog
 from dcplan.scenario.schema import Scenario
 from dcplan.sizing import Requirement
@@ -92,21 +93,11 @@ def _bought_as_cheaply(scenario: Scenario, a_item, b_item) -> bool:
         return True
     for q in range(periods.count):
         year, years = periods.start + periods.years_from_start(q), periods.years_from_start(q)
-        if not _for_sale(b_item, year):
+        if not on_market(b_item, year):
             continue
-        if not _for_sale(a_item, year) or _price(a_item, years) > _price(b_item, years):
+        if not on_market(a_item, year) or price_after(a_item, years) > price_after(b_item, years):
             return False
     return True
-
-
-def _for_sale(item, year: float) -> bool:
-    window = getattr(item, "available", None)
-    return window is None or ((window.start is None or year >= window.start - 1e-9)
-                              and (window.until is None or year <= window.until + 1e-9))
-
-
-def _price(item, years: float) -> float:
-    return item.price * (1.0 + getattr(item, "price_change", 0.0)) ** years
 
 
 def _without(req: Requirement, dropped: dict[str, str]) -> Requirement:
