@@ -263,8 +263,9 @@ class _Ledger:
         return low
 
 
-def greedy_plan(scenario, catalog, requirements) -> GreedyResult:
-    """Place every workload greedily (module docstring); never raises on a scenario that does not fit."""
+def greedy_plan(scenario, catalog, requirements, between=None) -> GreedyResult:
+    """Place every workload greedily (module docstring); never raises on a scenario that does not fit.
+    `between()`, when given, is called before each workload is placed (the time limit's check)."""
     ledger = _Ledger(scenario, catalog)
     workloads = {w.name: w for w in scenario.workloads}
     scores = _Scores(scenario, catalog)
@@ -284,6 +285,8 @@ def greedy_plan(scenario, catalog, requirements) -> GreedyResult:
               if getattr(workloads[p[3]], "colocate_with", None) in workloads}
     unplaced = []
     for *_, name, options in plans:
+        if between is not None:
+            between()
         w, req = workloads[name], requirements[name]
         if getattr(w, "colocate_with", None) is not None:
             req, options = _follow_cluster(ledger, w, req, options, requirements)

@@ -241,7 +241,8 @@ def _size_and_build(run: _Run) -> None:
     sized = time.perf_counter()
     with run.stages(Stage.PRUNE):
         candidates = run.requirements if run.options.reference else \
-            prune_dominated(run.scenario, run.catalog, run.requirements)[0]
+            prune_dominated(run.scenario, run.catalog, run.requirements,
+                            between=lambda: run.check_time("pruning the candidates"))[0]
     run.check_time("pruning the candidates")
     with run.stages(Stage.BUILD):
         try:
@@ -269,7 +270,8 @@ def _warm_start(run: _Run) -> list[float] | None:
     if run.options.reference:
         return None
     with run.stages(Stage.START):
-        placed = greedy.greedy_plan(run.scenario, run.catalog, run.built.requirements)
+        placed = greedy.greedy_plan(run.scenario, run.catalog, run.built.requirements,
+                                    between=lambda: run.check_time("finding a first plan"))
         start_plan = greedy_values.evaluate(run.built, placed)
     if not start_plan.feasible:
         # Without a start, a run stopped by its time limit may have no plan at all: say why.
