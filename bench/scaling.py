@@ -156,6 +156,9 @@ def section(results: dict) -> str:
     for entry in results["sizes"]:
         w, s, k = entry["size"]
         lines.append(_row(f"{w:,} × {s} × {k}", entry["run"], entry["time_limit"]))
+    if results.get("left_out"):
+        lines += ["", "Not measured in this run (`--max-workloads`): W = "
+                  + ", ".join(f"{w:,}" for w in results["left_out"]) + "."]
     if results["seeds"]:
         lines += ["", "Held-out seeds (same size and mix, other draws) against seed 1:", "",
                   "| scenario | T | time to 1 % | wall | build | peak memory | gap | status | verified |",
@@ -184,8 +187,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scaling", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     parser.add_argument("--json", help="also write the raw results to this file")
+    parser.add_argument("--max-workloads", type=int, default=None, metavar="W",
+                        help="measure only the sizes up to W workloads (the section names the sizes left out)")
     args = parser.parse_args(argv)
-    results = measure(log=lambda m: print(m, file=sys.stderr, flush=True))
+    sizes = [size for size in SIZES if args.max_workloads is None or size[0] <= args.max_workloads]
+    results = measure(log=lambda m: print(m, file=sys.stderr, flush=True), sizes=sizes)
+    results["left_out"] = [size[0] for size in SIZES if size not in sizes]
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
     target = Path(args.out)

@@ -37,3 +37,13 @@ def test_the_section_replaces_only_itself():
     twice = scaling.splice(once, scaling.section(results))
     assert once == twice and once.startswith(document) and once.count(scaling.BEGIN) == 1
     assert scaling.splice(once + "\nafter\n", "X\n").endswith("X\n\nafter\n")
+
+
+def test_sizes_left_out_are_named_and_their_targets_not_claimed():
+    results = _results(_run("optimal", 12.0, 0.008), _run("optimal", 100.0, 0.009), _run("optimal", 200.0, 0.01),
+                       _run("feasible", 20.5, 0.04))
+    results["sizes"] = [entry for entry in results["sizes"] if entry["size"][0] <= 5000]
+    results["left_out"] = [10000]
+    text = scaling.section(results)
+    assert "Not measured in this run (`--max-workloads`): W = 10,000." in text
+    assert "W=10,000, S=60, K=8" not in text
