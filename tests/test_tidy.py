@@ -42,3 +42,27 @@ def test_the_tidied_plan_costs_what_the_engine_found(engine):
     assert plan.status == "optimal" and plan.objective_value == pytest.approx(reference.objective_value)
     assert plan.objective_value <= plan.bound + 1e-6
     assert {line.item for line in plan.bom if line.category in ("switch", "optic")} == {"sw8", "sw8-optic"}
+
+
+def test_racks_an_engine_left_empty_are_not_bought():
+    """An engine may return racks above the least its units need (free racks here: rack_price 0), even racks
+    of a group with no units at all (HiGHS does, here); the plan keeps the least, and its site summary adds
+    up. The racks are tidied even when re-cabling the fabric is refused."""
+    from dcplan.model.build import build
+    from dcplan.plan.extract import tidy
+    from dcplan.scenario.catalog import effective
+    from dcplan.sizing import size_scenario
+    from dcplan.solve.engines import solve
+
+    sc = scenario()
+    catalog = effective(sc.catalog)
+    built = build(sc, catalog, size_scenario(sc, catalog))
+    values = solve(built.lm, engine="highs", gap=0.0).values
+    least = {key: racks.value(tidy(built, values)) for key, racks in built.racks.items()}
+    assert all(racks.value(values) >= least[key] for key, racks in built.racks.items())
+    slack = list(values)
+    for racks in built.racks.values():
+        slack[next(iter(racks.terms))] += 1.0  # one more rack in every group, used or not
+    tidied = tidy(built, slack)
+    assert {key: racks.value(tidied) for key, racks in built.racks.items()} == least
+    assert built.site_racks["s0"].value(tidied) == sum(least.values())

@@ -167,6 +167,21 @@ def test_the_unbroken_plan_verifies(solved):
     check(scenario, plan)
 
 
+def test_racks_left_empty_count_in_their_site(solved):
+    """A plan may hold racks of a group with no units (an engine's slack that tidying could not remove):
+    they count in the site's racks, so a summary that includes them verifies and one that does not fails.
+    Seen with CP-SAT on a build-out: 'summary says 103 racks, groups add up to 88'."""
+    scenario, plan = solved
+    empty = copy.deepcopy(plan)
+    empty.racks["gpu-4|s1|shared"] = 2  # no gpu-4 stands at s1
+    at = next(i for i, s in enumerate(empty.sites) if s.name == "s1")
+    with pytest.raises(PlanVerificationError) as raised:
+        check(scenario, empty)
+    assert any("summary says" in problem for problem in raised.value.problems)
+    empty.sites[at] = replace(empty.sites[at], racks=empty.sites[at].racks + 2)
+    check(scenario, empty)
+
+
 def _span_scenario(**workload) -> dict:
     """One inference workload whose replica spans two 4-GPU servers (405 GB of weights on 4 × 80 GB)."""
     return {"dcplan": 1, "name": "span", "objective": "capex",

@@ -35,10 +35,23 @@ def tidy(built: BuiltModel, values: list[float]) -> list[float]:
     and the objective is no worse (re-cabling may move links onto a switch type
     whose optics cost more than the engine's choice).
     """
-    tidied = list(values)
     index = lambda expr: next(iter(expr.terms))  # noqa: E731 - a variable's Expr has one term
-    for fabric in built.fabrics:
-        _tidy_fabric(built, fabric, tidied, index)
+    # Re-cabling may cost more than the engine's choice and be refused; the racks alone never break a row
+    # (fewer racks only loosen the site limits), so they are tidied on their own if the whole is refused.
+    for recable in (True, False):
+        tidied = list(values)
+        if recable:
+            for fabric in built.fabrics:
+                _tidy_fabric(built, fabric, tidied, index)
+        _tidy_racks(built, tidied, index)
+        before, after = built.lm.objective.value(values), built.lm.objective.value(tidied)
+        if after <= before + 1e-9 * max(1.0, abs(before)) and _all_rows_hold(built, tidied):
+            return tidied
+    return values
+
+
+def _tidy_racks(built: BuiltModel, tidied: list[float], index) -> None:
+    """Each rack group at the least racks its servers, spares and switches take."""
     sites = {s.name: s for s in built.scenario.sites}
     units: dict[tuple[str, str, str], float] = {}  # (item, site, group) -> units in racks, counted once
     for pool in built.pools:
@@ -52,9 +65,6 @@ def tidy(built: BuiltModel, values: list[float]) -> list[float]:
         count = units.get((item_id, site_name, group), 0.0)
         item = built.catalog.find(item_id)[1]
         tidied[index(racks)] = float(math.ceil(count * rack_share(sites[site_name], item) - 1e-9))
-    before, after = built.lm.objective.value(values), built.lm.objective.value(tidied)
-    no_worse = after <= before + 1e-9 * max(1.0, abs(before))
-    return tidied if no_worse and _all_rows_hold(built, tidied) else values
 
 
 def _tidy_fabric(built: BuiltModel, fabric: Fabric, values: list[float], index) -> None:

@@ -263,7 +263,8 @@ class _Checker:
             have = self.plan.racks.get(f"{item_id}|{site_name}|{group}", 0)
             if have < needed:
                 self.fail(f"{item_id} at {site_name} ({group}): {count} units need {needed} racks, plan has {have}")
-            used[site_name] += have
+        for key, have in self.plan.racks.items():  # every group's racks, also one an engine left empty
+            used[key.rsplit("|", 2)[1]] += have
         for site in self.scenario.sites:
             if used[site.name] > site.racks:
                 self.fail(f"site {site.name}: {used[site.name]} racks used, {site.racks} available")

@@ -381,7 +381,7 @@ def _shared():
     from types import SimpleNamespace
 
     return SimpleNamespace(refuse_absurd_pools=_refuse_absurd_pools, input_warnings=input_warnings,
-                           no_plan=_no_plan, UnsafeInput=UnsafeInput)
+                           no_plan=_no_plan, UnsafeInput=UnsafeInput, reserve=_reserve)
 
 
 LARGE_MODEL_POOLS = 1000
