@@ -147,6 +147,19 @@ def test_a_training_run_goes_where_its_storage_fits_beside_it():
     assert sorted((p.workload, p.site, p.active) for p in result.pools) == [("pre", "b", 3), ("pre.storage", "b", 9)]
 
 
+def test_a_workload_left_without_room_is_placed_first_on_the_next_try():
+    # Training goes first, to the cheaper site a (30 kW of its 33); the CPU service pinned to a then needs
+    # 4 kW there and finds 3. Tried again with the service first, a holds it and the run goes to b.
+    acc = accelerator("acc", bf16=1000, hbm=80, bandwidth=3000)
+    work = [{"name": "pre", "type": "training", "model": {"params": 1e9}, "tokens": 1e12, "deadline": 10,
+             "storage": None}, cpu_workload("web", 256, sites=["a"])]
+    sites = [site("a", power=33, electricity_price=0.05), site("b", power=100, electricity_price=0.10)]
+    sc = validate(scenario(work, sites=sites, accelerators=[acc],
+                           servers=[gpu_server("gpu", 100, "acc", 8, power=10.0), cpu_server("node", 10, vcpus=64)]))
+    result, _, _ = check_against_optimum(sc)
+    assert sorted((p.workload, p.site, p.active) for p in result.pools) == [("pre", "b", 3), ("web", "a", 4)]
+
+
 def test_incomplete_when_nothing_fits():
     sc = validate(scenario([cpu_workload("web", 640)], sites=[site(power=3)],
                            servers=[cpu_server("node", 1000, vcpus=64, power=1.0)]))

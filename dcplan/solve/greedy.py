@@ -263,10 +263,19 @@ class _Ledger:
         return low
 
 
+GREEDY_RETRIES = 3
+"""Placements tried when one leaves workloads unplaced, each with those put first (see greedy_plan)."""
+
+
 def greedy_plan(scenario, catalog, requirements, between=None) -> GreedyResult:
     """Place every workload greedily (module docstring); never raises on a scenario that does not fit.
-    `between()`, when given, is called before each workload is placed (the time limit's check)."""
-    ledger = _Ledger(scenario, catalog)
+    `between()`, when given, is called before each workload is placed (the time limit's check).
+
+    The order is fixed (training runs, then the workloads with the fewest sites, the largest first), so
+    cheap sites fill up with whatever comes early; a workload pinned to a full site (data residency) or one
+    that must survive the loss of a site may then find no room. When workloads are left unplaced, the
+    placement is tried again with them, and those of every earlier try, first (at most GREEDY_RETRIES
+    times): the first complete placement is kept, else the last."""
     workloads = {w.name: w for w in scenario.workloads}
     scores = _Scores(scenario, catalog)
     plans = []
@@ -279,10 +288,26 @@ def greedy_plan(scenario, catalog, requirements, between=None) -> GreedyResult:
     # storage colocated with a training run is placed right after the run, before the site fills up
     first = {p[3]: p[:3] for p in plans}
     plans = [(*first.get(getattr(workloads[p[3]], "colocate_with", None), p[:3]), *p[3:]) for p in plans]
-    plans.sort(key=lambda p: p[:4])
     # a run's colocated storage (name -> its workload, requirement and options), checked with the run
     beside = {workloads[p[3]].colocate_with: (workloads[p[3]], requirements[p[3]], p[4]) for p in plans
               if getattr(workloads[p[3]], "colocate_with", None) in workloads}
+    promoted: set[str] = set()
+    for _ in range(1 + GREEDY_RETRIES):
+        def rank(plan):
+            name = plan[3]
+            ahead = name in promoted or getattr(workloads[name], "colocate_with", None) in promoted
+            return (not ahead, *plan[:4])
+
+        result = _place_all(scenario, catalog, requirements, workloads, sorted(plans, key=rank), beside, between)
+        if result.complete:
+            return result
+        promoted |= set(result.unplaced)
+    return result
+
+
+def _place_all(scenario, catalog, requirements, workloads, plans, beside, between) -> GreedyResult:
+    """One placement of every workload in the order of `plans` on empty sites."""
+    ledger = _Ledger(scenario, catalog)
     unplaced = []
     for *_, name, options in plans:
         if between is not None:
