@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 from bench import scale, scaling, whatif
-from bench.report import report
+from bench.report import kept_sections, report
 
 ROOT = Path(__file__).resolve().parent.parent
 DCPLAN = [sys.executable, "-m", "dcplan"]
@@ -197,8 +197,9 @@ def main() -> None:
     results["engines"] = engines(1 if args.quick else 3)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
-    text = report(results)
-    Path(args.out).write_text(text, encoding="utf-8")
+    out = Path(args.out)
+    text = report(results) + kept_sections(out.read_text(encoding="utf-8") if out.exists() else "", results)
+    out.write_text(text, encoding="utf-8")
     sys.stdout.write(text)
 
 

@@ -33,6 +33,22 @@ def _size_name(size) -> str:
     return f"W={w}, S={s}, K={k}"
 
 
+def kept_sections(previous: str, results: dict) -> str:
+    """The sections of the last report that this run does not measure, as they were: the scaling of the
+    default path (between its markers, with any note that follows it) when `results` has none, and the
+    build-outs at scale (`python -m bench.buildout` writes it; `make bench-full` runs it after this)."""
+    from bench import scaling
+
+    kept = []
+    if not results.get("scaling") and scaling.BEGIN in previous and scaling.END in previous:
+        inside, after = previous.split(scaling.BEGIN, 1)[1].split(scaling.END, 1)
+        kept.append((scaling.BEGIN + inside + scaling.END + after.split("\n## ", 1)[0]).rstrip("\n"))
+    heading = "\n## Build-outs at scale"
+    if heading in previous:
+        kept.append(("## Build-outs at scale" + previous.split(heading, 1)[1]).split("\n## ", 1)[0].rstrip("\n"))
+    return "".join(f"\n{block}\n" for block in kept)
+
+
 def report(results: dict) -> str:
     m = results["machine"]
     lines = ["# Benchmarks", "",

@@ -47,3 +47,17 @@ def test_sizes_left_out_are_named_and_their_targets_not_claimed():
     text = scaling.section(results)
     assert "Not measured in this run (`--max-workloads`): W = 10,000." in text
     assert "W=10,000, S=60, K=8" not in text
+
+
+def test_a_quick_report_keeps_the_sections_it_does_not_measure():
+    """`make bench` rewrites docs/benchmarks.md without the scaling and build-out runs of `make bench-full`:
+    those sections (the scaling one with its markers and the note after it) are carried over as they were."""
+    from bench.report import kept_sections
+
+    previous = ("# Benchmarks\n\n## Engines\n\n| a |\n\n" + scaling.BEGIN + "\n## Scaling of the default path\n\nT\n"
+                + scaling.END + "\n\n### After this run\n\nnote\n\n## Build-outs at scale\n\nB\n")
+    kept = kept_sections(previous, {"scaling": None})
+    assert kept.count(scaling.BEGIN) == 1 and kept.count(scaling.END) == 1
+    assert "### After this run\n\nnote" in kept and "## Build-outs at scale\n\nB" in kept
+    assert "## Engines" not in kept
+    assert scaling.BEGIN not in kept_sections(previous, {"scaling": {"sizes": []}})  # measured again: not kept
