@@ -10,7 +10,8 @@ from dataclasses import replace
 from dcplan.model import switch_count
 from dcplan.model.linear import Owner
 from dcplan.rules import rack_share
-from dcplan.solve.greedy import GreedyEvaluation, GreedyResult, fabric_counts, owning_cost, switch_for
+from dcplan.solve.greedy import GreedyEvaluation, GreedyResult
+from dcplan.solve.greedy_costs import fabric_counts, owning_cost, switch_for
 
 _EPS = 1e-9  # counts within this of a whole number are that number
 
