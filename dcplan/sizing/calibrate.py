@@ -9,9 +9,10 @@ calibration points only. Two factors per (accelerator family, precision) group, 
 shares of memory bandwidth and of peak FLOP/s, are fitted per group on the dense models' points
 with Nelder-Mead in logit space (so they stay between 0 and CEILING); then one share for the
 routed experts of every mixture of experts, on the mixture-of-experts points with the groups'
-factors held (a golden-section search in (MOE_FLOOR, 1]). Both are done for each triple of the
-shared constants (exposed share of the roofline, all-reduce latency, per-step overhead) on a small
-grid; the triple with the least total error is kept. A group needs at least MIN_POINTS calibration
+factors held (a golden-section search in (MOE_FLOOR, 1]). Both are done for each combination of the
+shared constants (exposed share of the roofline, all-reduce latency, per-step overhead, and the
+compute a watt of board power sustains, efficiency.py) on a small grid; the combination with the
+least total error is kept. A group needs at least MIN_POINTS calibration
 points, so no factor rests on one measurement; other groups fall back as efficiency.py describes.
 The validation part is never read here.
 """
@@ -32,6 +33,10 @@ MIN_POINTS = 3
 ALLREDUCE_US = (5.0, 10.0, 20.0, 40.0)
 STEP_MS = (0.5, 1.0, 2.0, 4.0)
 EXPOSED = (0.0, 0.25, 0.5, 0.75, 1.0)
+POWER_TFLOPS_PER_W = (None, 1.0, 1.25, 1.5, 1.75, 2.0)
+"""k, dense BF16 TFLOP/s per watt of board power (None: no power limit). The fitted accelerators' datasheet
+peaks need 0.78 (A100) to 2.25 (B200) TFLOP/s per watt, so k = 2.25 or more limits none of them, and k ≤ 0.78
+limits every one (within a family only the ratios of board powers then count)."""
 CEILING = 0.95
 """Factors are kept in (0, 0.95]: no kernel sustains a datasheet peak, so a fit that wants more is
 absorbing something the model misses rather than measuring an efficiency."""
@@ -95,9 +100,9 @@ def _error(points, table: Table, models, catalog) -> float:
 
 
 def fit_groups(allreduce_us: float, step_ms: float, points, models, catalog,
-               exposed: float = 0.0) -> tuple[Table, float]:
+               exposed: float = 0.0, power: float | None = None) -> tuple[Table, float]:
     """Fit every group with enough calibration points, for fixed shared constants."""
-    shared = dict(allreduce_s=allreduce_us * 1e-6, step_s=step_ms * 1e-3, exposed=exposed)
+    shared = dict(allreduce_s=allreduce_us * 1e-6, step_s=step_ms * 1e-3, exposed=exposed, power_tflops_per_w=power)
     groups: dict[tuple[str, str], list] = {}
     for point in points:
         groups.setdefault(group_of(point, catalog), []).append(point)
@@ -151,22 +156,24 @@ def is_moe(point, models, catalog) -> bool:
 
 def fit(path: Path = MEASUREMENTS, log=print) -> Table:
     """Dense groups on the dense calibration points, then the experts' share on the mixture-of-experts ones
-    (whose dense part runs at the groups' factors), for each pair of shared constants; the best pair wins."""
+    (whose dense part runs at the groups' factors), for each combination of shared constants; the best wins."""
     points, models = load(path)
     catalog = builtin()
     calibration = [p for p in points if p.split == "calibration"]
     dense = [p for p in calibration if not is_moe(p, models, catalog)]
     experts = [p for p in calibration if is_moe(p, models, catalog)]
     best: tuple[float, Table] | None = None
-    for exposed in EXPOSED:
-        for allreduce_us in ALLREDUCE_US:
-            for step_ms in STEP_MS:
-                table, error = fit_groups(allreduce_us, step_ms, dense, models, catalog, exposed)
-                table, expert_error = fit_experts(table, experts, models, catalog)
-                log(f"exposed {exposed:g}, all-reduce {allreduce_us:g} us, step {step_ms:g} ms: error {error:.4f} "
-                    f"+ {expert_error:.4f} (experts at {table.moe:.3f})")
-                if best is None or error + expert_error < best[0] - 1e-12:
-                    best = (error + expert_error, table)
+    for power in POWER_TFLOPS_PER_W:
+        for exposed in EXPOSED:
+            for allreduce_us in ALLREDUCE_US:
+                for step_ms in STEP_MS:
+                    table, error = fit_groups(allreduce_us, step_ms, dense, models, catalog, exposed, power)
+                    table, expert_error = fit_experts(table, experts, models, catalog)
+                    log(f"power {'none' if power is None else f'{power:g} TFLOP/s per W'}, exposed {exposed:g}, "
+                        f"all-reduce {allreduce_us:g} us, step {step_ms:g} ms: error {error:.4f} "
+                        f"+ {expert_error:.4f} (experts at {table.moe:.3f})")
+                    if best is None or error + expert_error < best[0] - 1e-12:
+                        best = (error + expert_error, table)
     return best[1]
 
 
@@ -179,6 +186,7 @@ def factors_yaml(table: Table) -> str:
              f"  step_overhead_ms: {table.step_s * 1e3:g}",
              f"  moe_efficiency: {table.moe:.4f}",
              f"  exposed_share: {table.exposed:g}",
+             f"  power_tflops_per_w: {'null' if table.power_tflops_per_w is None else f'{table.power_tflops_per_w:g}'}",
              "factors:"]
     families: dict[str, list] = {}
     for (family, precision), factors in sorted(table.groups.items()):

@@ -112,7 +112,7 @@ def predict(point: Point, table: Table, models: dict[str, ModelSpec], catalog: C
     acc = catalog.accelerators[point.accelerator]
     model = models.get(point.model) or catalog.models[point.model]
     shape = shape_of(model, point.id)
-    eff, _ = table.efficiency(acc.family, point.precision)
+    eff, _ = table.efficiency(acc.family, point.precision, bf16_tflops=acc.bf16_flops, tdp_w=acc.tdp)
     chip = chip_of(acc, point.precision, point.kv_precision, NIC_PER_ACCELERATOR)
     serving = Serving(prompt=point.prompt, output=point.output, weight_bytes=WEIGHT_BYTES[point.precision],
                       kv_bytes=shape.kv_bytes_16bit * KV_BYTES[point.kv_precision] / 2.0, chunk=CHUNK,

@@ -8,6 +8,21 @@ Lookup, most specific first: the accelerator's family at the workload's precisio
 family at another precision (the kernels differ less than the hardware does); the lowest factors
 of the fitted groups, for families no published measurement covers (reported as uncalibrated):
 a plan should not favour hardware that no measurement backs.
+
+Board power. An accelerator running its tensor cores flat out draws more than its board power
+allows at the datasheet clock, and its firmware lowers the clock until it fits; the datasheet
+peak is a clock × units figure that says nothing of this. So the compute a step can use is
+
+    Π_sustained = η_flop · Π · s,    s = min(1, k · P / Π_bf16)
+
+with P the board power (the catalog's `tdp`, from the datasheets), Π_bf16 the dense BF16 peak
+and k one calibrated constant for every family, in BF16 TFLOP/s per watt (the clock scales every
+precision's peak alike, so one precision measures it). An accelerator whose peak its board power
+sustains (s = 1) keeps its datasheet peak; one without a stated board power is taken as
+unlimited. Within a family the fitted η_flop is then a share of the sustained peak: the MI325X
+(1,000 W) computes 4/3 of an MI300X (750 W) at the same datasheet peak, an H100 PCIe (350 W)
+less than half an H100 SXM (700 W) against 0.76 of it on the datasheets. The fit
+(calibrate.py) chooses k on the calibration part like the other shared constants.
 """
 
 from __future__ import annotations
@@ -36,6 +51,13 @@ class Table:
     step_s: float
     moe: float = 1.0  # the routed experts' share of the dense efficiencies (grouped GEMMs), every family
     exposed: float = 0.0  # share of the shorter roofline side of an operator not overlapped, every family
+    power_tflops_per_w: float | None = None  # k: dense BF16 TFLOP/s a watt of board power sustains (None: no limit)
+
+    def clock_share(self, bf16_tflops: float | None, tdp_w: float | None) -> float:
+        """s = min(1, k · P / Π_bf16): the share of its datasheet peak an accelerator's board power sustains."""
+        if self.power_tflops_per_w is None or not bf16_tflops or not tdp_w:
+            return 1.0
+        return min(1.0, self.power_tflops_per_w * tdp_w / bf16_tflops)
 
     def factors(self, family: str | None, precision: str) -> Factors:
         for candidate in PRECISION_PREFERENCE[precision]:
@@ -52,14 +74,22 @@ class Table:
 
     def efficiency(self, family: str | None, precision: str, hbm: float | None = None,
                    compute: float | None = None, allreduce_s: float | None = None,
-                   step_s: float | None = None) -> tuple[Efficiency, str]:
-        """The step model's efficiencies, the workload's own where it sets them, and where they come from."""
+                   step_s: float | None = None, bf16_tflops: float | None = None,
+                   tdp_w: float | None = None) -> tuple[Efficiency, str]:
+        """The step model's efficiencies, the workload's own where it sets them, and where they come from.
+
+        The fitted compute share applies to the peak the board power sustains (module docstring); a
+        workload's own `compute` is a share of the datasheet peak, as it always was."""
         found = self.factors(family, precision)
-        source = found.source if hbm is None and compute is None else "set by the workload" + (
-            "" if hbm is not None and compute is not None else f", the rest {found.source}")
+        share = self.clock_share(bf16_tflops, tdp_w)
+        fitted = found.source + (f", compute at {share:.2f} of the datasheet peak for {tdp_w:g} W of board power"
+                                 if share < 1.0 and compute is None else "")
+        source = fitted if hbm is None and compute is None else "set by the workload" + (
+            "" if hbm is not None and compute is not None else f", the rest {fitted}")
         # A workload that states both efficiencies states them for its whole model, experts included.
         own = hbm is not None and compute is not None
-        return Efficiency(hbm=found.hbm if hbm is None else hbm, compute=found.compute if compute is None else compute,
+        return Efficiency(hbm=found.hbm if hbm is None else hbm,
+                          compute=found.compute * share if compute is None else compute,
                           allreduce_s=self.allreduce_s if allreduce_s is None else allreduce_s,
                           step_s=self.step_s if step_s is None else step_s, moe=1.0 if own else self.moe,
                           exposed=self.exposed), source
@@ -73,9 +103,11 @@ def parse(data: dict) -> Table:
                 float(entry["hbm"]), float(entry["compute"]), int(entry["points"]),
                 f"{family}/{precision} ({int(entry['points'])} calibration points)")
     shared = data["shared"]
+    power = shared.get("power_tflops_per_w")
     return Table(groups=groups, allreduce_s=float(shared["allreduce_latency_us"]) * 1e-6,
                  step_s=float(shared["step_overhead_ms"]) * 1e-3, moe=float(shared.get("moe_efficiency", 1.0)),
-                 exposed=float(shared.get("exposed_share", 0.0)))
+                 exposed=float(shared.get("exposed_share", 0.0)),
+                 power_tflops_per_w=None if power is None else float(power))
 
 
 @lru_cache(maxsize=1)
