@@ -11,7 +11,10 @@ a plan should not favour hardware that no measurement backs.
 
 Board power. An accelerator running its tensor cores flat out draws more than its board power
 allows at the datasheet clock, and its firmware lowers the clock until it fits; the datasheet
-peak is a clock × units figure that says nothing of this. So the compute a step can use is
+peak is units × operations per cycle × the boost clock, reached only lightly loaded (AMD,
+"Understanding Peak, Max-Achievable & Delivered FLOPs", parts 1 and 2, ROCm blogs: GEMM
+throughput of the MI300X and MI325X with the clock of the run; docs/sizing.md, "Board power").
+So the compute a step can use is
 
     Π_sustained = η_flop · Π · s,    s = min(1, k · P / Π_bf16)
 
@@ -20,8 +23,8 @@ and k one calibrated constant for every family, in BF16 TFLOP/s per watt (the cl
 precision's peak alike, so one precision measures it). An accelerator whose peak its board power
 sustains (s = 1) keeps its datasheet peak; one without a stated board power is taken as
 unlimited. Within a family the fitted η_flop is then a share of the sustained peak: the MI325X
-(1,000 W) computes 4/3 of an MI300X (750 W) at the same datasheet peak, an H100 PCIe (350 W)
-less than half an H100 SXM (700 W) against 0.76 of it on the datasheets. The fit
+(1,000 W) computes 4/3 of an MI300X (750 W) at the same datasheet peak, and an H100 PCIe (350 W)
+half an H100 SXM (700 W), against 0.76 of it on the datasheets, once both are limited. The fit
 (calibrate.py) chooses k on the calibration part like the other shared constants.
 """
 
