@@ -132,6 +132,21 @@ def test_training_takes_the_cheapest_cluster_that_fits():
     assert [p.item for p in result.pools] == ["dear"]
 
 
+def test_a_training_run_goes_where_its_storage_fits_beside_it():
+    # The cluster (3 servers of 10 kW) fits site a, the cheaper one; its checkpoints and dataset need a
+    # whole 6+3 erasure set (9 storage nodes of 1 kW) at the same site, and a holds 35 kW: 30 + 9 do not
+    # fit. Placed alone, the run would take a and leave its storage nowhere; it must go to b with it.
+    acc = accelerator("acc", bf16=1000, hbm=80, bandwidth=3000)
+    work = [{"name": "pre", "type": "training", "model": {"params": 1e9}, "tokens": 1e12, "deadline": 10}]
+    sites = [site("a", power=35, electricity_price=0.05), site("b", power=100, electricity_price=0.10)]
+    sc = validate(scenario(work, sites=sites, servers=[gpu_server("gpu", 100, "acc", 8, power=10.0)],
+                           storage=[storage_node("hdd", 100, capacity=100, throughput=10, power=1.0)],
+                           accelerators=[acc]))
+    result, _, _ = check_against_optimum(sc)
+    assert result.complete
+    assert sorted((p.workload, p.site, p.active) for p in result.pools) == [("pre", "b", 3), ("pre.storage", "b", 9)]
+
+
 def test_incomplete_when_nothing_fits():
     sc = validate(scenario([cpu_workload("web", 640)], sites=[site(power=3)],
                            servers=[cpu_server("node", 1000, vcpus=64, power=1.0)]))

@@ -155,6 +155,19 @@ def test_time_limit_covers_sizing_and_building(tmp_path):
     assert "ran out while sizing" in run.stderr and "Traceback" not in run.stderr
 
 
+def test_validating_for_a_solve_sizes_within_the_time_limit_and_keeps_what_it_sized(tmp_path):
+    """`dcplan solve` validates with solving=True: sizing counts from the end of loading and stops when the
+    limit has passed; what was sized is handed to the solve instead of being sized again."""
+    from dcplan.usecases.validate import validate_scenario
+
+    path = _big_scenario(tmp_path)
+    late = validate_scenario(path, solving=True, time_limit=1e-9)
+    assert late.ok and late.loaded_at is not None and late.requirements == {}
+    sized = validate_scenario(path, solving=True, time_limit=600)
+    assert set(sized.requirements) == {w.name for w in sized.scenario.workloads}
+    assert validate_scenario(path).requirements is None  # `dcplan validate` always sizes everything
+
+
 def test_time_limit_during_the_solve_keeps_a_verified_plan_with_its_bound(tmp_path):
     """Stopped by the limit with a plan: `feasible`, with a proven bound and its gap, never `bound: null`."""
     from tests.test_faults import hard_scenario

@@ -8,6 +8,7 @@ sets the exit code. Heavy modules are imported inside the commands, so
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import sys
 from pathlib import Path
@@ -269,3 +270,17 @@ def load_or_exit(path: Path, overrides, *, for_solving: bool = True) -> object:
     if not result.ok:
         fail(dcplan.render_diagnostics(result.diagnostics, color=color(sys.stderr)), ExitCode.INVALID_INPUT)
     return result.scenario
+
+
+def load_for_solving(path: Path, overrides, options):
+    """(the validated scenario, `options` with the time limit's clock started, what validating sized).
+
+    The time limit covers everything after loading, and validating sizes every workload (the slow part
+    of a large scenario): so the clock starts when loading ends, validation stops sizing when it runs
+    out, and the solve reuses each requirement rather than sizing it again."""
+    import dcplan
+
+    result = dcplan.validate_scenario(path, overrides or (), solving=True, time_limit=options.time_limit)
+    if not result.ok:
+        fail(dcplan.render_diagnostics(result.diagnostics, color=color(sys.stderr)), ExitCode.INVALID_INPUT)
+    return result.scenario, dataclasses.replace(options, started=result.loaded_at), result.requirements

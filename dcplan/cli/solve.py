@@ -10,7 +10,7 @@ import typer
 
 from dcplan.cli.app import (Format, FormatOption, LiveStatus, check_output, GapOption, ObjectiveOption, OutputOption, QuietOption, SetOption,
                             SolverOption, SolverLogOption, ThreadsOption, TimeLimitOption, VerboseOption, color, emit, fail,
-                            html_needs_a_file, interrupted, load_or_exit, note, progress, set_levels, solve_options,
+                            html_needs_a_file, interrupted, load_for_solving, note, progress, set_levels, solve_options,
                             state)
 from dcplan.diagnostics import ExitCode
 from dcplan.vocab import Engine
@@ -44,12 +44,12 @@ def solve(
         check_output(str(save_model), [scenario])
     options = solve_options(objective, solver, time_limit, gap, threads, solver_log,
                             save_model=str(save_model) if save_model else None)
-    loaded = load_or_exit(scenario, set_)
+    loaded, options, requirements = load_for_solving(scenario, set_, options)
     live = LiveStatus(f"solving {scenario.name}")
     try:
         with progress(live.label, live):
             plan = dcplan.plan_scenario(loaded, options, on_progress=note if state["verbose"] else None,
-                                        on_status=live.update)
+                                        on_status=live.update, requirements=requirements)
     except dcplan.Interrupted:
         interrupted()
     except dcplan.UnsafeInput as err:

@@ -29,6 +29,8 @@ class LoadResult:
     scenario: Scenario | None = None
     positions: Positions | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    loaded_at: float | None = None  # time.perf_counter() when loading ended (validating for a solve)
+    requirements: dict | None = None  # the workloads sized while validating for a solve, by name
 
     @property
     def ok(self) -> bool:

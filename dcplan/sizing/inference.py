@@ -11,7 +11,7 @@ the model buys whole replicas (`units_per_replica`). docs/sizing.md has the equa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from dcplan.scenario.catalog import Catalog
@@ -109,10 +109,30 @@ def layouts(per_server: int, tensor_parallel: int | str, spans_network: bool):
             yield Layout(tp=per_server * servers, pp=1, per_server=per_server)
 
 
-@lru_cache(maxsize=65536)
 def best_plan(shape: Shape, chip: Chip, eff: Efficiency, serving: Serving, targets: Targets, per_server: int,
               tensor_parallel: int | str, spans_network: bool) -> tuple[Plan | None, str]:
-    """The layout serving the most requests per server, or None and why none can serve."""
+    """The layout serving the most requests per server, or None and why none can serve.
+
+    Layouts spanning servers are tried only when no layout within one server fits, and only they use
+    the network: so while one fits, the answer does not depend on the server's ports, and is found once
+    for every server type with the same accelerators and count (catalogs list one server with several
+    network options)."""
+    within = _best_plan(shape, replace(chip, scale_out=0.0), eff, serving, targets, per_server, tensor_parallel,
+                        False)
+    if not spans_network or within[0] is not None or _fits_one_server(shape, chip, eff, serving, per_server,
+                                                                      tensor_parallel):
+        return within
+    return _best_plan(shape, chip, eff, serving, targets, per_server, tensor_parallel, True)
+
+
+def _fits_one_server(shape: Shape, chip: Chip, eff: Efficiency, serving: Serving, per_server: int,
+                     tensor_parallel: int | str) -> bool:
+    return any(Replica(shape, chip, eff, layout, serving).fits() for layout in layouts(per_server, tensor_parallel, False))
+
+
+@lru_cache(maxsize=65536)
+def _best_plan(shape: Shape, chip: Chip, eff: Efficiency, serving: Serving, targets: Targets, per_server: int,
+               tensor_parallel: int | str, spans_network: bool) -> tuple[Plan | None, str]:
     best: Plan | None = None
     fitting: list[Replica] = []
     smallest_span = None

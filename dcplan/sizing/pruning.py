@@ -40,17 +40,37 @@ def _racks(scenario: Scenario, item, units: int) -> list[float]:
     return [math.ceil(units * rack_share(site, item) - 1e-9) for site in scenario.sites]
 
 
-def _service_dominates(a_item, a: Candidate, b_item, b: Candidate, demand: dict) -> bool:
+def _service_dominates(a_item, a: Candidate, b_item, b: Candidate, demand: dict, items_no_worse=None) -> bool:
+    """`items_no_worse`, when given, is `_unit_no_worse(a_item, b_item)` already known."""
     # A's units come in whole replicas of k_a servers: they replace B's (bought k_b at a time) unit for unit
     # only when k_a divides k_b; a pair of servers does not stand in for one.
     if b.units_per_replica % a.units_per_replica:
         return False
-    # every dimension a unit supplies, also those only coupled rows ask for (a training run's storage)
-    if any(a.per_unit.get(d, 0.0) < b.per_unit.get(d, 0.0) for d in set(demand) | set(a.per_unit) | set(b.per_unit)):
+    if not (_unit_no_worse(a_item, b_item) if items_no_worse is None else items_no_worse):
         return False
+    # every dimension a unit supplies, also those only coupled rows ask for (a training run's storage)
+    return not any(a.per_unit.get(d, 0.0) < b.per_unit.get(d, 0.0)
+                   for d in set(demand) | set(a.per_unit) | set(b.per_unit))
+
+
+def _unit_no_worse(a_item, b_item) -> bool:
+    """A unit of A costs no more than one of B in anything the model counts for it."""
     return (a_item.price <= b_item.price and a_item.power <= b_item.power and idle_kw(a_item) <= idle_kw(b_item)
             and a_item.rack_units <= b_item.rack_units and a_item.failure_rate <= b_item.failure_rate
             and _nics_no_worse(a_item, b_item))
+
+
+class _PairMemo:
+    """A function of two catalog items, remembered by their ids for one pruning pass."""
+
+    def __init__(self, function):
+        self.function, self.known = function, {}
+
+    def __call__(self, a_id: str, a_item, b_id: str, b_item) -> bool:
+        key = (a_id, b_id)
+        if key not in self.known:
+            self.known[key] = self.function(a_item, b_item)
+        return self.known[key]
 
 
 def _stands_wherever(scenario: Scenario, a_item, b_item) -> bool:
@@ -93,16 +113,22 @@ def _dominated_reason(kind: str, better: str) -> str:
             "rack space, failure rate or network ports")
 
 
-def prune_dominated(scenario: Scenario, catalog: Catalog,
-                    requirements: dict[str, Requirement]) -> tuple[dict[str, Requirement], int]:
+def prune_dominated(scenario: Scenario, catalog: Catalog, requirements: dict[str, Requirement],
+                    between=None) -> tuple[dict[str, Requirement], int]:
     """Requirements without dominated candidates (each listed in `excluded` with the candidate that
-    dominates it, so `--verbose` shows why it is gone), and how many candidates were dropped."""
+    dominates it, so `--verbose` shows why it is gone), and how many candidates were dropped.
+    `between()`, when given, is called before each workload (the time limit's check)."""
     if scenario.constraints:
         return requirements, 0
     workloads = {w.name: w for w in scenario.workloads}
     pruned: dict[str, Requirement] = {}
     dropped = 0
+    # What depends on the two items alone, asked for every workload they both serve, is asked once.
+    unit_no_worse = _PairMemo(_unit_no_worse)
+    stands = _PairMemo(lambda a_item, b_item: _stands_wherever(scenario, a_item, b_item))
     for name, req in requirements.items():
+        if between is not None:
+            between()
         section = catalog.storage if req.kind == "storage" else catalog.servers
         priced = [c for c in req.candidates if section[c.item].price is not None]
         keep = []
@@ -121,11 +147,13 @@ def prune_dominated(scenario: Scenario, catalog: Catalog,
                     better = _training_dominates(scenario, workloads[name], a_item, a, b_item, b)
                     worse_back = better and _training_dominates(scenario, workloads[name], b_item, b, a_item, a)
                 else:
-                    better = _service_dominates(a_item, a, b_item, b, req.demand)
-                    worse_back = better and _service_dominates(b_item, b, a_item, a, req.demand)
-                if better and not _stands_wherever(scenario, a_item, b_item):
+                    better = _service_dominates(a_item, a, b_item, b, req.demand,
+                                                unit_no_worse(a.item, a_item, b.item, b_item))
+                    worse_back = better and _service_dominates(b_item, b, a_item, a, req.demand,
+                                                               unit_no_worse(b.item, b_item, a.item, a_item))
+                if better and not stands(a.item, a_item, b.item, b_item):
                     better = False
-                worse_back = worse_back and _stands_wherever(scenario, b_item, a_item)
+                worse_back = worse_back and stands(b.item, b_item, a.item, a_item)
                 # Equal both ways: keep the smaller id only.
                 if better and (not worse_back or a.item < b.item):
                     beaten = True

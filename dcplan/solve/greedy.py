@@ -131,10 +131,10 @@ def switch_for(scenario, catalog, speed: float, oversubscription: float, kind: s
     return best
 
 
-def unit_score(scenario, item, load: float, site, spare: bool = False) -> float:
+def unit_score(scenario, item, load: float, site, spare: bool = False, owning: float | None = None) -> float:
     """One unit's contribution to the objective (add_metrics), active at `load` or a spare at idle: its
     energy (or colocation rent) and share of blocks built, plus owning it, bought or leased, whichever
-    costs the objective less."""
+    costs the objective less (`owning`, when the caller has it already)."""
     idle = idle_kw(item)
     kw = idle if spare else idle + load * (item.power - idle)
     energy = kw * HOURS_PER_YEAR * site.pue / 1000.0  # MWh per year
@@ -147,7 +147,7 @@ def unit_score(scenario, item, load: float, site, spare: bool = False) -> float:
     else:  # rent on the IT power it draws at most (a spare at idle), electricity included
         opex = (idle if spare else item.power) * colocation_per_kw_year(site)
     metrics["tco"] = building + scenario.horizon * opex
-    return _weighted(scenario, metrics) + min(owning_cost(scenario, item))
+    return _weighted(scenario, metrics) + (min(owning_cost(scenario, item)) if owning is None else owning)
 
 
 def owning_cost(scenario, item) -> tuple[float, ...]:
@@ -185,6 +185,7 @@ class _Ledger:
         self.units = defaultdict(int)  # (item, site, group) -> units in racks (servers and switches)
         self.ports = defaultdict(float)  # (fabric, switch) -> server links
         self.pools: dict[tuple[str, str, str], list[int]] = {}  # (workload, item, site) -> [active, spares]
+        self._switches: dict[tuple, str | None] = {}
 
     def _fabric(self, kind: str, workload: str, site: str, group: str) -> tuple[str, float]:
         policy = self.scenario.policies.network
@@ -211,8 +212,7 @@ class _Ledger:
         updates = [("units", (item_id, site_name, group), du)]
         if item.nics is not None and item.nics.count and du:
             fabric, oversub = self._fabric(kind, w.name, site_name, group)
-            s_id = switch_for(self.scenario, self.catalog, item.nics.speed, oversub,
-                              "backend" if kind == "training" else "frontend")
+            s_id = self.switch(item.nics.speed, oversub, "backend" if kind == "training" else "frontend")
             if s_id is not None:
                 sw = self.catalog.switches[s_id]
                 p0 = self.ports[(fabric, s_id)]
@@ -223,6 +223,13 @@ class _Ledger:
                 racks += self._racks_delta(site, (s_id, site_name, group), dswitches)
                 updates += [("ports", (fabric, s_id), p1 - p0), ("units", (s_id, site_name, group), dswitches)]
         return kw, racks, updates
+
+    def switch(self, speed: float, oversubscription: float, kind: str) -> str | None:
+        """switch_for, asked once per speed, oversubscription and kind of fabric."""
+        key = (speed, oversubscription, kind)
+        if key not in self._switches:
+            self._switches[key] = switch_for(self.scenario, self.catalog, speed, oversubscription, kind)
+        return self._switches[key]
 
     def fits(self, site_name: str, kw: float, racks: int) -> bool:
         site = self.sites[site_name]
@@ -256,14 +263,16 @@ class _Ledger:
         return low
 
 
-def greedy_plan(scenario, catalog, requirements) -> GreedyResult:
-    """Place every workload greedily (module docstring); never raises on a scenario that does not fit."""
+def greedy_plan(scenario, catalog, requirements, between=None) -> GreedyResult:
+    """Place every workload greedily (module docstring); never raises on a scenario that does not fit.
+    `between()`, when given, is called before each workload is placed (the time limit's check)."""
     ledger = _Ledger(scenario, catalog)
     workloads = {w.name: w for w in scenario.workloads}
+    scores = _Scores(scenario, catalog)
     plans = []
     for w in scenario.workloads:
         req = requirements[w.name]
-        options = _options(scenario, catalog, w, req)
+        options = _options(scenario, catalog, w, req, scores)
         size = options[0][3] if options else 0.0
         allowed = len(w.sites) if w.sites is not None else len(scenario.sites)
         plans.append((0 if req.kind == "training" else 1, allowed, -size, w.name, options))
@@ -271,12 +280,17 @@ def greedy_plan(scenario, catalog, requirements) -> GreedyResult:
     first = {p[3]: p[:3] for p in plans}
     plans = [(*first.get(getattr(workloads[p[3]], "colocate_with", None), p[:3]), *p[3:]) for p in plans]
     plans.sort(key=lambda p: p[:4])
+    # a run's colocated storage (name -> its workload, requirement and options), checked with the run
+    beside = {workloads[p[3]].colocate_with: (workloads[p[3]], requirements[p[3]], p[4]) for p in plans
+              if getattr(workloads[p[3]], "colocate_with", None) in workloads}
     unplaced = []
     for *_, name, options in plans:
+        if between is not None:
+            between()
         w, req = workloads[name], requirements[name]
         if getattr(w, "colocate_with", None) is not None:
             req, options = _follow_cluster(ledger, w, req, options, requirements)
-        placed = (_place_training(ledger, w, req, options) if req.kind == "training"
+        placed = (_place_training(ledger, w, req, options, beside.get(name)) if req.kind == "training"
                   else _place_service(ledger, scenario, w, req, options))
         if not placed:
             unplaced.append(name)
@@ -298,46 +312,111 @@ def _follow_cluster(ledger, w, req, options, requirements):
     return req, [o for o in options if o[2] == site]
 
 
-def _options(scenario, catalog, w, req) -> list[tuple]:
+class _Scores:
+    """What `_options` asks again for every workload, kept for one greedy run: per item its cheapest way
+    of owning a unit (None: no price, no lease), per item and site whether the site refuses it, the
+    score of a spare (idle, so the same for every workload) and of an active unit (affine in its load)."""
+
+    def __init__(self, scenario, catalog):
+        self.scenario, self.catalog = scenario, catalog
+        self._owning: dict[str, float | None] = {}
+        self._refused: dict[tuple[str, str], bool] = {}
+        self._spare: dict[tuple[str, str], float] = {}
+        self._active: dict[tuple[str, str], tuple[float, float]] = {}
+
+    def owning(self, item_id: str, item) -> float | None:
+        if item_id not in self._owning:
+            ways = owning_cost(self.scenario, item)
+            self._owning[item_id] = min(ways) if ways else None
+        return self._owning[item_id]
+
+    def refused(self, site, item_id: str, item) -> bool:
+        key = (item_id, site.name)
+        if key not in self._refused:
+            self._refused[key] = placement_refusal(site, item) is not None
+        return self._refused[key]
+
+    def active(self, site, item_id: str, item, load: float) -> float:
+        """unit_score of an active unit: affine in the load (energy, carbon and electricity grow with it,
+        nothing else does), so two evaluations per item and site serve every workload."""
+        key = (item_id, site.name)
+        if key not in self._active:
+            owning = self.owning(item_id, item)
+            idle = unit_score(self.scenario, item, 0.0, site, owning=owning)
+            self._active[key] = (idle, unit_score(self.scenario, item, 1.0, site, owning=owning) - idle)
+        idle, per_load = self._active[key]
+        return idle + load * per_load
+
+    def spare(self, site, item_id: str, item) -> float:
+        key = (item_id, site.name)
+        if key not in self._spare:
+            self._spare[key] = unit_score(self.scenario, item, 0.0, site, spare=True,
+                                          owning=self.owning(item_id, item))
+        return self._spare[key]
+
+
+def _options(scenario, catalog, w, req, scores: _Scores | None = None) -> list[tuple]:
     """(cost, candidate, site, IT kW of the option alone) for each priced candidate at each allowed site."""
+    scores = scores or _Scores(scenario, catalog)
     out = []
     mttr = scenario.policies.redundancy.mttr
-    for site in scenario.sites:
-        if w.sites is not None and site.name not in w.sites:
+    sites = [site for site in scenario.sites if w.sites is None or site.name in w.sites]
+    for cand in req.candidates:
+        item = item_of(catalog, req.kind, cand.item)
+        owning = scores.owning(cand.item, item)
+        if owning is None:
             continue
-        for cand in req.candidates:
-            item = item_of(catalog, req.kind, cand.item)
-            if not owning_cost(scenario, item) or placement_refusal(site, item) is not None:
-                continue
-            if req.kind == "training":
-                n = cand.fixed_count
-                k = spares_for(w, item, n, mttr)
-                cost = n * unit_score(scenario, item, cand.load, site) + k * unit_score(
-                    scenario, item, cand.load, site, spare=True)
-                out.append((cost, cand, site.name, n * item.power))
-                continue
+        if req.kind == "training":
+            n = cand.fixed_count
+        else:
             counts = [math.ceil(req.demand[d] * (1 - DEMAND_TOLERANCE) / cand.per_unit[d] - _EPS)
                       if cand.per_unit.get(d, 0) > 0 else None for d in req.demand if req.demand[d] > 0]
-            if None in counts:  # cannot meet every dimension alone: used last, for what it can add
+            n = None if None in counts else max(counts + [req.min_units, 1])
+        k = 0 if n is None else spares_for(w, item, n, mttr)
+        for site in sites:
+            if scores.refused(site, cand.item, item):
+                continue
+            if n is None:  # cannot meet every dimension alone: used last, for what it can add
                 out.append((math.inf, cand, site.name, 0.0))
                 continue
-            n = max(counts + [req.min_units, 1])
-            k = spares_for(w, item, n, mttr)
-            cost = n * unit_score(scenario, item, cand.load, site) + k * unit_score(
-                scenario, item, cand.load, site, spare=True)
+            cost = n * scores.active(site, cand.item, item, cand.load) + k * scores.spare(site, cand.item, item)
             out.append((cost, cand, site.name, n * item.power))
     out.sort(key=lambda o: (o[0], o[2], o[1].item))
     return out
 
 
-def _place_training(ledger: _Ledger, w, req, options) -> bool:
-    for _, cand, site, _ in options:
-        item = item_of(ledger.catalog, "training", cand.item)
-        n = cand.fixed_count
-        k = spares_for(w, item, n, ledger.mttr)
-        kw, racks, _ = ledger.change(w, "training", cand.item, site, n, k)
-        if ledger.fits(site, kw, racks):
-            ledger.apply(w, "training", cand.item, site, n, k)
+def _place_training(ledger: _Ledger, w, req, options, storage=None) -> bool:
+    """The run's cluster at the first option whose site holds it. With `storage` (the workload,
+    requirement and options of the storage colocated with the run), a site that could not also hold
+    the least of that storage is passed over while another site can hold both: otherwise a small run
+    would take the last room of a site and leave its checkpoints nowhere to go."""
+    for with_storage in ((True, False) if storage is not None else (False,)):
+        for _, cand, site, _ in options:
+            item = item_of(ledger.catalog, "training", cand.item)
+            n = cand.fixed_count
+            k = spares_for(w, item, n, ledger.mttr)
+            kw, racks, _ = ledger.change(w, "training", cand.item, site, n, k)
+            if with_storage and not _storage_fits_beside(ledger, storage, site, kw, racks):
+                continue
+            if ledger.fits(site, kw, racks):
+                ledger.apply(w, "training", cand.item, site, n, k)
+                return True
+    return False
+
+
+def _storage_fits_beside(ledger: _Ledger, storage, site: str, kw: float, racks: int) -> bool:
+    """Whether some storage option at `site` meets the storage's capacity alone (its least nodes, at least
+    one erasure set) within the room left after adding `kw` and `racks`."""
+    w, req, options = storage
+    for _, cand, option_site, _ in options:
+        if option_site != site:
+            continue
+        needed = [math.ceil(a / cand.per_unit[d] - _EPS) for d, a in req.demand.items()
+                  if a > 0 and cand.per_unit.get(d, 0) > 0]
+        n = max(needed + [req.min_units, 1])
+        item = item_of(ledger.catalog, req.kind, cand.item)
+        more_kw, more_racks, _ = ledger.change(w, req.kind, cand.item, site, n, spares_for(w, item, n, ledger.mttr))
+        if ledger.fits(site, kw + more_kw, racks + more_racks):
             return True
     return False
 

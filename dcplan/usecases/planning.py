@@ -27,6 +27,7 @@ class SolveOptions:
     save_model: str | None = None  # write the model (LP, or MPS for *.mps) before solving
     reference: bool = False  # the plain formulation: no pruning, strengthening or warm start (for tests)
     deadline: float | None = None  # time.perf_counter() by which the whole run must end (benchmarks)
+    started: float | None = None  # time.perf_counter() the time limit counts from (default: the call)
     engine_log: Callable[[str], None] | None = None  # hears each line the engines print (else they are quiet)
 
 
@@ -184,16 +185,17 @@ def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_pr
     verification. `on_progress(message)` hears what each stage did (the CLI prints it with --verbose);
     `on_stage(stage, seconds)` hears how long each dcplan.vocab.Stage took (the benchmark times runs
     with it); `on_status(progress)` gets the Progress whenever it changes (the CLI's spinner).
-    `requirements`, when given, is this scenario's sizing already done
-    (`dcplan.sizing.size_scenario`'s result, by workload name): a sweep sizes its scenario once and
-    re-sizes per point only the workloads a point changes (dcplan/studies/sizing.py); it must cover
-    the storage derived from training runs (dcplan.sizing.derived.with_derived_workloads), else the
-    scenario is sized afresh.
+    `requirements`, when given, is sizing already done for this scenario, by workload name: a sweep
+    sizes its scenario once and re-sizes per point only the workloads a point changes
+    (dcplan/studies/sizing.py), and `dcplan solve` passes what validating sized
+    (`validate_scenario(..., solving=True)`). Workloads it lacks (the storage derived from training
+    runs, or those validation left when the time ran out) are sized here.
     """
     options = options or SolveOptions()
     if options.objective:
         scenario = scenario.model_copy(update={"objective": options.objective})
-    run = _Run(scenario, options, catalog_module.effective(scenario.catalog), time.perf_counter(),
+    start = time.perf_counter() if options.started is None else options.started
+    run = _Run(scenario, options, catalog_module.effective(scenario.catalog), start,
                _Stages(on_progress, on_stage, on_status), requirements=requirements)
     run.ends = run.start + run.setting("time_limit")
     if options.deadline is not None:
@@ -221,22 +223,26 @@ def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_pr
 def _size_and_build(run: _Run) -> None:
     """Size every workload, drop dominated candidates, build the model (and save it if asked)."""
     from dcplan import model as model_module
-    from dcplan.sizing import size_scenario
-    from dcplan.sizing.derived import with_derived_workloads
+    from dcplan.sizing import size_workload
+    from dcplan.sizing.derived import couple, with_derived_workloads
     from dcplan.sizing.pruning import prune_dominated
 
     with run.stages(Stage.SIZE):
         run.scenario = with_derived_workloads(run.scenario, run.catalog)  # the storage each training run needs
-        if run.requirements is None or any(w.name not in run.requirements for w in run.scenario.workloads):
-            # not sized beforehand (plan_scenario's `requirements`), or sized without the derived storage
-            run.requirements = size_scenario(run.scenario, run.catalog)
+        sized = dict(run.requirements or {})  # sized beforehand: by a sweep, or while validating (`requirements`)
+        for workload in run.scenario.workloads:
+            if workload.name not in sized:
+                run.check_time("sizing the workloads")
+                sized[workload.name] = size_workload(workload, run.catalog)
+        run.requirements = couple({w.name: sized[w.name] for w in run.scenario.workloads}, run.scenario, run.catalog)
         _refuse_absurd_pools(run.requirements)
     run.notes = sizing_warnings(run.requirements)
     run.check_time("sizing the workloads")
     sized = time.perf_counter()
     with run.stages(Stage.PRUNE):
         candidates = run.requirements if run.options.reference else \
-            prune_dominated(run.scenario, run.catalog, run.requirements)[0]
+            prune_dominated(run.scenario, run.catalog, run.requirements,
+                            between=lambda: run.check_time("pruning the candidates"))[0]
     run.check_time("pruning the candidates")
     with run.stages(Stage.BUILD):
         try:
@@ -264,7 +270,8 @@ def _warm_start(run: _Run) -> list[float] | None:
     if run.options.reference:
         return None
     with run.stages(Stage.START):
-        placed = greedy.greedy_plan(run.scenario, run.catalog, run.built.requirements)
+        placed = greedy.greedy_plan(run.scenario, run.catalog, run.built.requirements,
+                                    between=lambda: run.check_time("finding a first plan"))
         start_plan = greedy_values.evaluate(run.built, placed)
     if not start_plan.feasible:
         # Without a start, a run stopped by its time limit may have no plan at all: say why.

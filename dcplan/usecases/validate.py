@@ -16,6 +16,7 @@ which is cheap (no model, no solver, no numpy), and refuses:
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 
 from dcplan.diagnostics import Diagnostic
@@ -25,49 +26,66 @@ from dcplan.scenario.load import LoadResult, load_scenario
 MAX_PRICED_HINTS = 3
 
 
-def validate_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> LoadResult:
+def validate_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = (), *, solving: bool = False,
+                      time_limit: float | None = None) -> LoadResult:
     """Load one scenario (`-` reads stdin) and check what sizing reveals; never raises on bad input.
 
     The result is `load_scenario`'s, with the extra diagnostics; `scenario` is None when any is an error.
+    Sizing is the slow part of validating (a large scenario's inference workloads take seconds), and a
+    solve counts it in its time limit: when `solving`, sizing stops once the time limit (`time_limit`, else
+    the scenario's own `solver.time_limit`) has passed since loading, and the result
+    keeps when the clock started (`loaded_at`) and what was sized (`requirements`, by workload), so
+    that the solve neither sizes twice nor runs past its limit.
     """
     result = load_scenario(path, overrides)
     if not result.ok:
         return result
-    result.diagnostics.extend(_every_period(result.scenario, result.positions))
+    deadline = None
+    if solving:
+        result.loaded_at = time.perf_counter()
+        deadline = result.loaded_at + (time_limit if time_limit is not None else result.scenario.solver.time_limit)
+        result.requirements = {}
+    result.diagnostics.extend(_every_period(result.scenario, result.positions, deadline, result.requirements))
     result.diagnostics.sort(key=lambda d: (d.line is None, d.line or 0, d.column or 0, d.path))
     if any(d.is_error for d in result.diagnostics):
         result.scenario = None
     return result
 
 
-def _every_period(scenario, positions) -> list[Diagnostic]:
+def _every_period(scenario, positions, deadline: float | None = None, sized: dict | None = None) -> list[Diagnostic]:
     """Sizing diagnostics of each period of a build-out (demand and prices change over periods), each
     problem once: a workload too large in three periods is one message, at its place in the file."""
     if scenario.periods is None:
-        return sizing_diagnostics(scenario, positions)
+        return sizing_diagnostics(scenario, positions, deadline, sized)
     from dcplan.scenario.timeline import in_period
 
     found: dict[tuple, Diagnostic] = {}
     for index in range(scenario.periods.count):
-        for problem in sizing_diagnostics(in_period(scenario, index), positions):
+        for problem in sizing_diagnostics(in_period(scenario, index), positions, deadline):
             found.setdefault((problem.code, problem.path, problem.message), problem)
     return list(found.values())
 
 
-def sizing_diagnostics(scenario, positions) -> list[Diagnostic]:
-    """Input problems that only sizing shows (see the module docstring)."""
+def sizing_diagnostics(scenario, positions, deadline: float | None = None, sized: dict | None = None) -> list[Diagnostic]:
+    """Input problems that only sizing shows (see the module docstring). Past `deadline` (a
+    time.perf_counter()) the remaining workloads are left unchecked: the solve that set it stops at
+    once. Each requirement sized is recorded in `sized`, by workload name, when given."""
     from dcplan.scenario import catalog as catalog_module
     from dcplan.sizing import SizingError, size_workload
 
     catalog = catalog_module.effective(scenario.catalog)
     problems: list[Diagnostic] = []
     for index, workload in enumerate(scenario.workloads):
+        if deadline is not None and time.perf_counter() > deadline:
+            return problems
         at = ("workloads", index)
         try:
             req = size_workload(workload, catalog)
         except SizingError as err:  # the reference checks should have caught it; never a traceback
             problems.append(positions.diagnostic("sizing", str(err), at))
             continue
+        if sized is not None:
+            sized[workload.name] = req
         problems += _unpriced(workload, req, catalog, positions, at)
         problems += _unplaceable(scenario, workload, req, catalog, positions, at)
         problems += _too_large(workload, req, positions, at)
