@@ -59,7 +59,8 @@ def test_a_cloud_tpu_lease_is_chosen_when_it_is_cheaper():
 
 
 def test_a_gpu_instance_wins_when_the_tpu_hosts_would_cost_more():
-    """124 requests/s: one p5 (482,150.4) serves it (sizing: 124.6 requests/s per p5); three TPU hosts serve 123.1,
+    """124 requests/s: one p5 (482,150.4) serves it (sizing: 128.6 requests/s per p5); three TPU hosts serve 114.4
+    (no measurement covers TPUs: their compute is the lowest share of a datasheet peak any measured family reaches),
     and four would cost 529,804.8. The p5 runs at the AWS site only."""
     data = _chat(124)
     expected, served = _optimum(data)

@@ -103,12 +103,9 @@ def fit_groups(allreduce_us: float, step_ms: float, points, models, catalog,
                exposed: float = 0.0, power: float | None = None) -> tuple[Table, float]:
     """Fit every group with enough calibration points, for fixed shared constants."""
     shared = dict(allreduce_s=allreduce_us * 1e-6, step_s=step_ms * 1e-3, exposed=exposed, power_tflops_per_w=power)
-    groups: dict[tuple[str, str], list] = {}
-    for point in points:
-        groups.setdefault(group_of(point, catalog), []).append(point)
-    fitted: dict[tuple[str, str], Factors] = {}
+    fitted: dict[tuple, Factors] = {}
     total = 0.0
-    for key, members in sorted(groups.items()):
+    for key, members in sorted(engine_groups(points, catalog).items(), key=lambda kv: tuple(map(str, kv[0]))):
         if len(members) < MIN_POINTS:
             continue
 
@@ -117,10 +114,38 @@ def fit_groups(allreduce_us: float, step_ms: float, points, models, catalog,
             return _error(members, trial, models, catalog)
 
         best, value = nelder_mead(error, [_logit(START[0]), _logit(START[1])])
-        fitted[key] = Factors(_logistic(best[0]), _logistic(best[1]), len(members),
-                              f"{key[0]}/{key[1]} ({len(members)} calibration points)")
+        fitted[key] = Factors(_logistic(best[0]), _logistic(best[1]), len(members), "/".join(filter(None, key)))
         total += value
     return Table(groups=fitted, **shared), total
+
+
+def engine_groups(points, catalog) -> dict[tuple, list]:
+    """The points of each (family, precision, engine class) where every engine class among a family's points at a
+    precision has MIN_POINTS of them, else of (family, precision, None): one set of factors for every class."""
+    by_class: dict[tuple, dict[str, list]] = {}
+    for point in points:
+        family, precision, engine = group_of(point, catalog)
+        by_class.setdefault((family, precision), {}).setdefault(engine, []).append(point)
+    groups: dict[tuple, list] = {}
+    for (family, precision), classes in by_class.items():
+        if len(classes) > 1 and all(len(members) >= MIN_POINTS for members in classes.values()):
+            groups.update({(family, precision, engine): members for engine, members in classes.items()})
+        else:
+            groups[(family, precision, None)] = [p for members in classes.values() for p in members]
+    return groups
+
+
+def uncalibrated_compute(table: Table, points, catalog) -> float:
+    """The lowest compute share of the datasheet peak, η·s, any fitted group reaches on its calibration points'
+    accelerators: what a family no measurement covers is given (efficiency.py)."""
+    shares = []
+    for point in points:
+        acc = catalog.accelerators[point.accelerator]
+        family, precision, engine = group_of(point, catalog)
+        found = table.groups.get((family, precision, engine)) or table.groups.get((family, precision, None))
+        if found is not None:
+            shares.append(found.compute * table.clock_share(acc.bf16_flops, acc.tdp))
+    return min(shares)
 
 
 def fit_experts(table: Table, points, models, catalog) -> tuple[Table, float]:
@@ -174,7 +199,7 @@ def fit(path: Path = MEASUREMENTS, log=print) -> Table:
                         f"+ {expert_error:.4f} (experts at {table.moe:.3f})")
                     if best is None or error + expert_error < best[0] - 1e-12:
                         best = (error + expert_error, table)
-    return best[1]
+    return replace(best[1], uncalibrated_compute=uncalibrated_compute(best[1], calibration, catalog))
 
 
 def factors_yaml(table: Table) -> str:
@@ -188,14 +213,24 @@ def factors_yaml(table: Table) -> str:
              f"  exposed_share: {table.exposed:g}",
              f"  power_tflops_per_w: {'null' if table.power_tflops_per_w is None else f'{table.power_tflops_per_w:g}'}",
              "factors:"]
-    families: dict[str, list] = {}
-    for (family, precision), factors in sorted(table.groups.items()):
-        families.setdefault(family, []).append((precision, factors))
-    for family, entries in families.items():
+    if table.uncalibrated_compute is not None:
+        lines.insert(-1, f"  uncalibrated_compute: {table.uncalibrated_compute:.4f}")
+    families: dict[str, dict] = {}
+    for (family, precision, engine), factors in sorted(table.groups.items(), key=lambda kv: tuple(map(str, kv[0]))):
+        families.setdefault(family, {}).setdefault(precision, []).append((engine, factors))
+    for family, precisions in families.items():
         lines.append(f"  {family}:")
-        for precision, f in entries:
-            lines.append(f"    {precision}: {{hbm: {f.hbm:.4f}, compute: {f.compute:.4f}, points: {f.points}}}")
+        for precision, entries in precisions.items():
+            if entries[0][0] is None:
+                lines.append(f"    {precision}: {_factors_yaml(entries[0][1])}")
+                continue
+            lines.append(f"    {precision}:")
+            lines.extend(f"      {engine}: {_factors_yaml(f)}" for engine, f in entries)
     return "\n".join(lines) + "\n"
+
+
+def _factors_yaml(f: Factors) -> str:
+    return f"{{hbm: {f.hbm:.4f}, compute: {f.compute:.4f}, points: {f.points}}}"
 
 
 def main(argv: list[str] | None = None) -> int:
