@@ -45,8 +45,9 @@ from functools import lru_cache
 from importlib import resources
 
 from dcplan.sizing.serving import Efficiency
+from dcplan.vocab import SERVING_ENGINES
 
-ENGINE_CLASSES = ("released", "tuned")
+ENGINE_CLASSES = SERVING_ENGINES
 PRECISION_PREFERENCE = {"bf16": ("bf16", "fp8", "fp4"), "fp8": ("fp8", "bf16", "fp4"), "fp4": ("fp4", "fp8", "bf16")}
 
 
