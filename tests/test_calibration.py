@@ -25,8 +25,8 @@ FIRST_BATCH = 109
 """The points of the first hand-off; the fidelity targets were set on its validation part (54 points)."""
 
 WORST = 1.8
-"""No point of either part is predicted further than this factor from its measurement (present worst: 1.78 in the
-calibration part, 1.75 in the validation part, docs/sizing.md)."""
+"""No point of either part is predicted further than this factor from its measurement (present worst: 1.56 in the
+calibration part, 1.72 in the validation part, docs/sizing.md)."""
 
 
 def test_the_measurement_set_is_large_independent_and_split_before_fitting():
@@ -54,13 +54,13 @@ def test_the_mixture_of_experts_batch_is_split_by_the_same_rule_within_itself():
 
 
 def test_validation_part_meets_the_fidelity_targets():
-    # The 80 % target holds on the validation part it was set on (the first batch: 45 of 54 points); on the whole
-    # validation part, with the mixture-of-experts batch, 55 of 69 points are within ±30 % (docs/sizing.md): both
-    # held at their present figures.
+    # The issue's target, 80 % within ±30 %, is 56 of the 69 validation points; with factors per serving engine
+    # build for CDNA3 (docs/sizing.md) 61 are, and 50 of the 54 of the first batch the target was set on: both held
+    # at their present figures.
     first = summarise("validation", [p for p in VALIDATION if _position(p) < FIRST_BATCH])
-    assert first.within_30 >= 45 / 54 - 1e-9, first
+    assert first.within_30 >= 50 / 54 - 1e-9, first
     s = summarise("validation", VALIDATION)
-    assert s.within_30 >= 55 / 69 - 1e-9, s
+    assert s.within_30 >= 61 / 69 - 1e-9 and s.within_30 >= 0.8, s
     assert 0.9 <= s.median <= 1.1, s
 
 
@@ -76,7 +76,7 @@ def test_no_point_is_off_by_2x():
 
 def test_calibration_part_is_reported_and_fits_no_worse_than_the_targets():
     s = summarise("calibration", CALIBRATION)
-    assert s.within_30 >= 57 / 68 - 1e-9 and s.off_2x == 0 and 0.9 <= s.median <= 1.1, s
+    assert s.within_30 >= 60 / 68 - 1e-9 and s.off_2x == 0 and 0.9 <= s.median <= 1.1, s
 
 
 def test_interactive_targets_cost_llama2_70b_what_mlperf_runs_show():
