@@ -223,7 +223,7 @@ BUNDLED_OPTIMA = {
     "buildout-2027-2030": 50_130_693.25,
     "enterprise-multisite": 7_189_844.89,
     "frontier-pretraining": 276_040_087.41,
-    "inference-platform": 9_673_656.29,
+    "inference-platform": 11_152_988.55,
     "llama3-405b-worked-example": 715_101_564.10,
 }
 
