@@ -149,6 +149,10 @@ class Category(_Words):
 SECURITY_LEVELS = ("public", "internal", "confidential", "restricted")
 """In increasing order; confidential and above need confidential computing / encryption at rest."""
 
+SERVING_ENGINES = ("released", "tuned")
+"""Serving engine classes an inference workload's efficiencies come from: the engine as its publisher ships it
+(the default), or a vendor's own benchmark-submission build (dcplan/sizing/efficiency.py)."""
+
 
 class Stage(_Words):
     """Stages of planning a scenario, as reported to a timing callback (`on_stage`)."""

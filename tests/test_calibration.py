@@ -24,14 +24,9 @@ CALIBRATION = [p for p in PREDICTIONS if p.point.split == "calibration"]
 FIRST_BATCH = 109
 """The points of the first hand-off; the fidelity targets were set on its validation part (54 points)."""
 
-KNOWN_LIMITS = {
-    # AMD's MLPerf Mixtral 8x7B runs on MI325X: Mixtral's eight large experts run at the single experts' share
-    # fitted mostly on fine-grained NVIDIA rows (0.59), and MI325X shares CDNA3 factors with MI300X at the same
-    # datasheet peaks while its MLPerf runs are ~1.3x faster. Predicted at 0.47 and 0.50 of measured; documented
-    # in docs/sizing.md, held at their present error so that they cannot silently get worse.
-    "mlperf-v5.1-amd-mi325xx8-mixtral-8x7b-offline": 2.2,
-    "mlperf-v5.1-amd-mi325xx8-mixtral-8x7b-server": 2.2,
-}
+WORST = 1.8
+"""No point of either part is predicted further than this factor from its measurement (present worst: 1.56 in the
+calibration part, 1.72 in the validation part, docs/sizing.md)."""
 
 
 def test_the_measurement_set_is_large_independent_and_split_before_fitting():
@@ -59,12 +54,13 @@ def test_the_mixture_of_experts_batch_is_split_by_the_same_rule_within_itself():
 
 
 def test_validation_part_meets_the_fidelity_targets():
-    # The 80 % target holds on the validation part it was set on (the first batch); on the whole validation
-    # part, with the mixture-of-experts batch, 55 of 69 points are within ±30 % (docs/sizing.md): held there.
+    # The issue's target, 80 % within ±30 %, is 56 of the 69 validation points; with factors per serving engine
+    # build for CDNA3 (docs/sizing.md) 61 are, and 50 of the 54 of the first batch the target was set on: both held
+    # at their present figures.
     first = summarise("validation", [p for p in VALIDATION if _position(p) < FIRST_BATCH])
-    assert first.within_30 >= 0.80, first
+    assert first.within_30 >= 50 / 54 - 1e-9, first
     s = summarise("validation", VALIDATION)
-    assert s.within_30 >= 55 / 69 - 1e-9, s
+    assert s.within_30 >= 61 / 69 - 1e-9 and s.within_30 >= 0.8, s
     assert 0.9 <= s.median <= 1.1, s
 
 
@@ -72,15 +68,15 @@ def _position(prediction) -> int:
     return [p.point.id for p in PREDICTIONS].index(prediction.point.id)
 
 
-def test_no_validation_point_is_off_by_2x_beyond_the_documented_limits():
-    for p in VALIDATION:
-        bound = KNOWN_LIMITS.get(p.point.id, 2.0)
-        assert 1 / bound < p.ratio < bound, (p.point.id, p.ratio)
+def test_no_point_is_off_by_2x():
+    assert summarise("validation", VALIDATION).off_2x == 0
+    for p in PREDICTIONS:
+        assert 1 / WORST < p.ratio < WORST, (p.point.id, p.ratio)
 
 
 def test_calibration_part_is_reported_and_fits_no_worse_than_the_targets():
     s = summarise("calibration", CALIBRATION)
-    assert s.within_30 >= 0.75 and s.off_2x == 0 and 0.9 <= s.median <= 1.1, s
+    assert s.within_30 >= 60 / 68 - 1e-9 and s.off_2x == 0 and 0.9 <= s.median <= 1.1, s
 
 
 def test_interactive_targets_cost_llama2_70b_what_mlperf_runs_show():
@@ -122,3 +118,22 @@ def test_nelder_mead_finds_a_known_minimum():
     best, value = calibrate.nelder_mead(lambda x: (x[0] - 1.5) ** 2 + (x[1] + 0.5) ** 2 + 2.0, [0.0, 0.0],
                                         iterations=200)
     assert best == pytest.approx([1.5, -0.5], abs=1e-3) and value == pytest.approx(2.0, abs=1e-6)
+
+
+def test_board_power_limits_the_compute_of_a_power_limited_accelerator_only():
+    # s = min(1, k · P / Π_bf16) (dcplan/sizing/efficiency.py): at the same datasheet peak the MI325X (1,000 W)
+    # sustains 4/3 of an MI300X (750 W) once both are power-limited; an accelerator whose board power sustains its
+    # peak, or without a stated board power, keeps its datasheet peak; a workload's own compute share is a share of
+    # the datasheet peak and is not reduced.
+    from dataclasses import replace
+
+    table = replace(calibrated(), power_tflops_per_w=1.0)
+    mi300x, _ = table.efficiency("cdna3", "fp8", bf16_tflops=1307.4, tdp_w=750.0)
+    mi325x, source = table.efficiency("cdna3", "fp8", bf16_tflops=1307.4, tdp_w=1000.0)
+    assert mi325x.compute / mi300x.compute == pytest.approx(4 / 3) and mi325x.hbm == mi300x.hbm
+    assert mi300x.compute == pytest.approx(table.factors("cdna3", "fp8").compute * 750.0 / 1307.4)
+    assert "1000 W of board power" in source
+    assert table.clock_share(312.0, 400.0) == 1.0 and table.clock_share(197.0, None) == 1.0
+    own, _ = table.efficiency("cdna3", "fp8", hbm=0.5, compute=0.4, bf16_tflops=1307.4, tdp_w=750.0)
+    assert own.compute == 0.4
+    assert replace(table, power_tflops_per_w=None).clock_share(1307.4, 750.0) == 1.0

@@ -22,9 +22,9 @@ from dcplan.usecases.diff import TOTAL_KEYS, DiffInputError, diff_plans, load_pl
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "inference-platform.yaml"
-# Serving the Mixtral service on B200 only: a server type comes in, the rest changes around it (the calibrated
-# sizing buys MI300X and H200 for this scenario, and more traffic alone only grows their counts).
-BIGGER = "workloads.code-mixtral.servers=[b200-8]"
+# Serving the Mixtral service on L40S only: a server type comes in, the rest changes around it (the calibrated
+# sizing buys MI300X, MI325X, H200, H100 and B200 for this scenario, and more traffic alone only grows their counts).
+BIGGER = "workloads.code-mixtral.servers=[l40s-8]"
 # The tests compare plans of the same scenario solved twice: only proven optima are the same plan every time
 # (within a gap the engine may stop at any plan inside it, depending on what it found first).
 EXACT = ("--gap", "0")
@@ -42,7 +42,7 @@ def no_traceback(result) -> bool:
 
 @pytest.fixture(scope="module")
 def plans(tmp_path_factory) -> tuple[Path, Path]:
-    """A: the bundled scenario; B: the same with its Mixtral service on B200 only; both as plan JSON files."""
+    """A: the bundled scenario; B: the same with its Mixtral service on L40S only; both as plan JSON files."""
     folder = tmp_path_factory.mktemp("plans")
     a, b = folder / "a.json", folder / "b.json"
     assert run("solve", SCENARIO, "--format", "json", "-o", a, *EXACT).exit_code == 0

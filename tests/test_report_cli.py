@@ -88,7 +88,7 @@ def test_report_refuses_what_it_cannot_render(tmp_path, content, message):
     assert run("report", tmp_path / "missing.json").exit_code == 2
 
 
-BINDING = ["--set", "sites.0.racks=14", "--set", "limits.carbon=1500"]  # inference-platform: racks and carbon bind
+BINDING = ["--set", "sites.0.racks=10", "--set", "limits.carbon=1100"]  # inference-platform (11 racks, 1,149 t): both bind
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from typing import Annotated, Literal, Optional, Union
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from dcplan.rules import SPARES_RULE
-from dcplan.vocab import SECURITY_LEVELS
+from dcplan.vocab import SECURITY_LEVELS, SERVING_ENGINES
 from dcplan.scenario.fields import (
     ACCELERATORS, BATCH, CAPACITY_WORKLOAD_TB, DEADLINE_D, LATENCY_MS, MEMORY_WORKLOAD_GB, PROMPT_TOKENS, REPLICAS,
     REQUESTS, STATE_BYTES, THROUGHPUT_WORKLOAD, TOKENS, VCPUS_WORKLOAD, Ceiling, Efficiency, Fraction, Q,
@@ -190,6 +190,11 @@ class InferenceWorkload(ServiceBase):
     compute_efficiency: Optional[Efficiency] = describe(
         "Achieved share of peak FLOP/s; default: calibrated per accelerator family and precision "
         "(docs/sizing.md)", default=None)
+    serving_engine: Literal[SERVING_ENGINES] = describe(
+        "Serving engine build the calibrated efficiencies describe: released (the engine as its publisher ships "
+        "it, e.g. vLLM's release images) or tuned (a vendor's benchmark-submission build, as in AMD's MLPerf runs "
+        "of vLLM). Default released: what a buyer runs without the vendor's own tuning. It differs only for "
+        "accelerator families measured with both builds, CDNA3 in FP8 (docs/sizing.md)", default="released")
     step_overhead: Optional[Q("ms")] = describe(
         "Fixed time of one engine step (scheduling, launches, sampling); default: calibrated (docs/sizing.md)",
         default=None, ge=0, ceiling=LATENCY_MS)

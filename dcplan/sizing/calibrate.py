@@ -9,9 +9,10 @@ calibration points only. Two factors per (accelerator family, precision) group, 
 shares of memory bandwidth and of peak FLOP/s, are fitted per group on the dense models' points
 with Nelder-Mead in logit space (so they stay between 0 and CEILING); then one share for the
 routed experts of every mixture of experts, on the mixture-of-experts points with the groups'
-factors held (a golden-section search in (MOE_FLOOR, 1]). Both are done for each triple of the
-shared constants (exposed share of the roofline, all-reduce latency, per-step overhead) on a small
-grid; the triple with the least total error is kept. A group needs at least MIN_POINTS calibration
+factors held (a golden-section search in (MOE_FLOOR, 1]). Both are done for each combination of the
+shared constants (exposed share of the roofline, all-reduce latency, per-step overhead, and the
+compute a watt of board power sustains, efficiency.py) on a small grid; the combination with the
+least total error is kept. A group needs at least MIN_POINTS calibration
 points, so no factor rests on one measurement; other groups fall back as efficiency.py describes.
 The validation part is never read here.
 """
@@ -32,6 +33,10 @@ MIN_POINTS = 3
 ALLREDUCE_US = (5.0, 10.0, 20.0, 40.0)
 STEP_MS = (0.5, 1.0, 2.0, 4.0)
 EXPOSED = (0.0, 0.25, 0.5, 0.75, 1.0)
+POWER_TFLOPS_PER_W = (None, 1.0, 1.25, 1.5, 1.75, 2.0)
+"""k, dense BF16 TFLOP/s per watt of board power (None: no power limit). The fitted accelerators' datasheet
+peaks need 0.78 (A100) to 2.25 (B200) TFLOP/s per watt, so k = 2.25 or more limits none of them, and k ≤ 0.78
+limits every one (within a family only the ratios of board powers then count)."""
 CEILING = 0.95
 """Factors are kept in (0, 0.95]: no kernel sustains a datasheet peak, so a fit that wants more is
 absorbing something the model misses rather than measuring an efficiency."""
@@ -95,15 +100,12 @@ def _error(points, table: Table, models, catalog) -> float:
 
 
 def fit_groups(allreduce_us: float, step_ms: float, points, models, catalog,
-               exposed: float = 0.0) -> tuple[Table, float]:
+               exposed: float = 0.0, power: float | None = None) -> tuple[Table, float]:
     """Fit every group with enough calibration points, for fixed shared constants."""
-    shared = dict(allreduce_s=allreduce_us * 1e-6, step_s=step_ms * 1e-3, exposed=exposed)
-    groups: dict[tuple[str, str], list] = {}
-    for point in points:
-        groups.setdefault(group_of(point, catalog), []).append(point)
-    fitted: dict[tuple[str, str], Factors] = {}
+    shared = dict(allreduce_s=allreduce_us * 1e-6, step_s=step_ms * 1e-3, exposed=exposed, power_tflops_per_w=power)
+    fitted: dict[tuple, Factors] = {}
     total = 0.0
-    for key, members in sorted(groups.items()):
+    for key, members in sorted(engine_groups(points, catalog).items(), key=lambda kv: tuple(map(str, kv[0]))):
         if len(members) < MIN_POINTS:
             continue
 
@@ -112,10 +114,38 @@ def fit_groups(allreduce_us: float, step_ms: float, points, models, catalog,
             return _error(members, trial, models, catalog)
 
         best, value = nelder_mead(error, [_logit(START[0]), _logit(START[1])])
-        fitted[key] = Factors(_logistic(best[0]), _logistic(best[1]), len(members),
-                              f"{key[0]}/{key[1]} ({len(members)} calibration points)")
+        fitted[key] = Factors(_logistic(best[0]), _logistic(best[1]), len(members), "/".join(filter(None, key)))
         total += value
     return Table(groups=fitted, **shared), total
+
+
+def engine_groups(points, catalog) -> dict[tuple, list]:
+    """The points of each (family, precision, engine class) where every engine class among a family's points at a
+    precision has MIN_POINTS of them, else of (family, precision, None): one set of factors for every class."""
+    by_class: dict[tuple, dict[str, list]] = {}
+    for point in points:
+        family, precision, engine = group_of(point, catalog)
+        by_class.setdefault((family, precision), {}).setdefault(engine, []).append(point)
+    groups: dict[tuple, list] = {}
+    for (family, precision), classes in by_class.items():
+        if len(classes) > 1 and all(len(members) >= MIN_POINTS for members in classes.values()):
+            groups.update({(family, precision, engine): members for engine, members in classes.items()})
+        else:
+            groups[(family, precision, None)] = [p for members in classes.values() for p in members]
+    return groups
+
+
+def uncalibrated_compute(table: Table, points, catalog) -> float:
+    """The lowest compute share of the datasheet peak, η·s, any fitted group reaches on its calibration points'
+    accelerators: what a family no measurement covers is given (efficiency.py)."""
+    shares = []
+    for point in points:
+        acc = catalog.accelerators[point.accelerator]
+        family, precision, engine = group_of(point, catalog)
+        found = table.groups.get((family, precision, engine)) or table.groups.get((family, precision, None))
+        if found is not None:
+            shares.append(found.compute * table.clock_share(acc.bf16_flops, acc.tdp))
+    return min(shares)
 
 
 def fit_experts(table: Table, points, models, catalog) -> tuple[Table, float]:
@@ -151,23 +181,25 @@ def is_moe(point, models, catalog) -> bool:
 
 def fit(path: Path = MEASUREMENTS, log=print) -> Table:
     """Dense groups on the dense calibration points, then the experts' share on the mixture-of-experts ones
-    (whose dense part runs at the groups' factors), for each pair of shared constants; the best pair wins."""
+    (whose dense part runs at the groups' factors), for each combination of shared constants; the best wins."""
     points, models = load(path)
     catalog = builtin()
     calibration = [p for p in points if p.split == "calibration"]
     dense = [p for p in calibration if not is_moe(p, models, catalog)]
     experts = [p for p in calibration if is_moe(p, models, catalog)]
     best: tuple[float, Table] | None = None
-    for exposed in EXPOSED:
-        for allreduce_us in ALLREDUCE_US:
-            for step_ms in STEP_MS:
-                table, error = fit_groups(allreduce_us, step_ms, dense, models, catalog, exposed)
-                table, expert_error = fit_experts(table, experts, models, catalog)
-                log(f"exposed {exposed:g}, all-reduce {allreduce_us:g} us, step {step_ms:g} ms: error {error:.4f} "
-                    f"+ {expert_error:.4f} (experts at {table.moe:.3f})")
-                if best is None or error + expert_error < best[0] - 1e-12:
-                    best = (error + expert_error, table)
-    return best[1]
+    for power in POWER_TFLOPS_PER_W:
+        for exposed in EXPOSED:
+            for allreduce_us in ALLREDUCE_US:
+                for step_ms in STEP_MS:
+                    table, error = fit_groups(allreduce_us, step_ms, dense, models, catalog, exposed, power)
+                    table, expert_error = fit_experts(table, experts, models, catalog)
+                    log(f"power {'none' if power is None else f'{power:g} TFLOP/s per W'}, exposed {exposed:g}, "
+                        f"all-reduce {allreduce_us:g} us, step {step_ms:g} ms: error {error:.4f} "
+                        f"+ {expert_error:.4f} (experts at {table.moe:.3f})")
+                    if best is None or error + expert_error < best[0] - 1e-12:
+                        best = (error + expert_error, table)
+    return replace(best[1], uncalibrated_compute=uncalibrated_compute(best[1], calibration, catalog))
 
 
 def factors_yaml(table: Table) -> str:
@@ -179,15 +211,26 @@ def factors_yaml(table: Table) -> str:
              f"  step_overhead_ms: {table.step_s * 1e3:g}",
              f"  moe_efficiency: {table.moe:.4f}",
              f"  exposed_share: {table.exposed:g}",
+             f"  power_tflops_per_w: {'null' if table.power_tflops_per_w is None else f'{table.power_tflops_per_w:g}'}",
              "factors:"]
-    families: dict[str, list] = {}
-    for (family, precision), factors in sorted(table.groups.items()):
-        families.setdefault(family, []).append((precision, factors))
-    for family, entries in families.items():
+    if table.uncalibrated_compute is not None:
+        lines.insert(-1, f"  uncalibrated_compute: {table.uncalibrated_compute:.4f}")
+    families: dict[str, dict] = {}
+    for (family, precision, engine), factors in sorted(table.groups.items(), key=lambda kv: tuple(map(str, kv[0]))):
+        families.setdefault(family, {}).setdefault(precision, []).append((engine, factors))
+    for family, precisions in families.items():
         lines.append(f"  {family}:")
-        for precision, f in entries:
-            lines.append(f"    {precision}: {{hbm: {f.hbm:.4f}, compute: {f.compute:.4f}, points: {f.points}}}")
+        for precision, entries in precisions.items():
+            if entries[0][0] is None:
+                lines.append(f"    {precision}: {_factors_yaml(entries[0][1])}")
+                continue
+            lines.append(f"    {precision}:")
+            lines.extend(f"      {engine}: {_factors_yaml(f)}" for engine, f in entries)
     return "\n".join(lines) + "\n"
+
+
+def _factors_yaml(f: Factors) -> str:
+    return f"{{hbm: {f.hbm:.4f}, compute: {f.compute:.4f}, points: {f.points}}}"
 
 
 def main(argv: list[str] | None = None) -> int:

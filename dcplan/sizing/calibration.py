@@ -5,11 +5,19 @@ performance tables, serving-engine publications) with a fixed calibration/valida
 `predict` runs each one through the same sizing code a scenario uses (dcplan/sizing/serving.py,
 latency.py and the layout search of inference.py) with a given efficiency table, so the fit
 (calibrate.py), the tests and the table in docs/sizing.md all judge the shipped code.
+
+Serving engine class of a measurement (efficiency.ENGINE_CLASSES), read from its recorded `engine`
+by one rule: `tuned` when the version of the engine it names first is a build of its own, a PEP 440
+development release or local build ("vLLM 0.9.0.2.dev108+g71faa1880...", "vLLM 0.4.3+rocm614",
+"vLLM 0.6.5.dev964+mlperf50": AMD's MLPerf submissions), `released` otherwise (a numbered release,
+"TensorRT-LLM v1.0", "vLLM 0.10.2 (ROCm 7.0.0 image)", or no version stated). The version of a
+library named later (PyTorch) does not count.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +35,13 @@ NIC_PER_ACCELERATOR = 400e9 / 8.0
 """Multi-server measurements (2 x 8 H100) use 400 Gb/s per GPU, the DGX/HGX H100 compute fabric."""
 CHUNK = 8192
 HEADROOM = 0.9
+OWN_BUILD = re.compile(r"^\D*?\d+(?:\.\d+)*(?:\.dev\d+|\+)")
+"""The first version in an engine string, when it is a development release (.devN) or has a local label (+...)."""
+
+
+def engine_class(engine: str | None) -> str:
+    """`tuned` for an engine string naming a build of its own, `released` for a release (module docstring)."""
+    return "tuned" if engine and OWN_BUILD.match(engine) else "released"
 
 
 @dataclass(frozen=True)
@@ -51,6 +66,7 @@ class Point:
     concurrency: int | None
     measured: float      # output tokens/s per GPU
     confidence: str
+    engine: str = "released"  # serving engine class (engine_class of the recorded engine)
 
 
 @dataclass(frozen=True)
@@ -98,12 +114,13 @@ def _point(entry: dict) -> Point:
                  tp=parallel.get("tp"), pp=parallel.get("pp"), prompt=round(entry["input_tokens"]),
                  output=round(entry["output_tokens"]), output_cv=float(entry.get("output_cv") or 0.0),
                  scenario=entry["scenario"], targets=targets, concurrency=entry.get("concurrency"),
-                 measured=float(entry["output_tokens_per_s_per_gpu"]), confidence=entry["confidence"])
+                 measured=float(entry["output_tokens_per_s_per_gpu"]), confidence=entry["confidence"],
+                 engine=engine_class(entry.get("engine")))
 
 
-def group_of(point: Point, catalog: Catalog | None = None) -> tuple[str, str]:
-    """(accelerator family, precision): the efficiency factors a point is fitted with."""
-    return (catalog or builtin()).accelerators[point.accelerator].family, point.precision
+def group_of(point: Point, catalog: Catalog | None = None) -> tuple[str, str, str]:
+    """(accelerator family, precision, serving engine class): the efficiency factors a point is fitted with."""
+    return (catalog or builtin()).accelerators[point.accelerator].family, point.precision, point.engine
 
 
 def predict(point: Point, table: Table, models: dict[str, ModelSpec], catalog: Catalog | None = None) -> Prediction:
@@ -112,7 +129,8 @@ def predict(point: Point, table: Table, models: dict[str, ModelSpec], catalog: C
     acc = catalog.accelerators[point.accelerator]
     model = models.get(point.model) or catalog.models[point.model]
     shape = shape_of(model, point.id)
-    eff, _ = table.efficiency(acc.family, point.precision)
+    eff, _ = table.efficiency(acc.family, point.precision, bf16_tflops=acc.bf16_flops, tdp_w=acc.tdp,
+                              engine=point.engine)
     chip = chip_of(acc, point.precision, point.kv_precision, NIC_PER_ACCELERATOR)
     serving = Serving(prompt=point.prompt, output=point.output, weight_bytes=WEIGHT_BYTES[point.precision],
                       kv_bytes=shape.kv_bytes_16bit * KV_BYTES[point.kv_precision] / 2.0, chunk=CHUNK,

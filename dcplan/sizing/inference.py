@@ -204,7 +204,8 @@ def size_inference(workload: InferenceWorkload, catalog: Catalog,
             continue
         eff, eff_source = table.efficiency(acc.family, workload.precision, workload.hbm_efficiency,
                                            workload.compute_efficiency, _seconds(workload.allreduce_latency),
-                                           _seconds(workload.step_overhead))
+                                           _seconds(workload.step_overhead), acc.bf16_flops, acc.tdp,
+                                           workload.serving_engine)
         if eff.hbm <= 0 or eff.compute <= 0:
             excluded[item_id] = "hbm_efficiency or compute_efficiency is 0: no usable bandwidth or compute"
             continue

@@ -27,14 +27,17 @@ def _targets(prediction: Prediction) -> str:
 
 
 def factor_table(table: Table) -> list[str]:
-    lines = ["| accelerator family | precision | memory bandwidth share | compute share | calibration points |",
-             "|---|---|---:|---:|---:|"]
-    for (family, precision), f in sorted(table.groups.items()):
-        lines.append(f"| {family} | {precision} | {f.hbm:.3f} | {f.compute:.3f} | {f.points} |")
+    lines = ["| accelerator family | precision | serving engine | memory bandwidth share | compute share | "
+             "calibration points |", "|---|---|---|---:|---:|---:|"]
+    for (family, precision, engine), f in sorted(table.groups.items(), key=lambda kv: tuple(map(str, kv[0]))):
+        lines.append(f"| {family} | {precision} | {engine or 'any'} | {f.hbm:.3f} | {f.compute:.3f} | {f.points} |")
+    floor = ("" if table.uncalibrated_compute is None else
+             f" A family no measurement covers gets the lowest memory bandwidth share above and "
+             f"{table.uncalibrated_compute:.3f} of its datasheet compute peak.")
     lines += ["", f"Shared by every family: synchronisation {table.allreduce_s * 1e6:g} µs per all-reduce or "
               f"all-to-all, fixed cost {table.step_s * 1e3:g} ms per (micro-batch) step, exposed share "
               f"κ = {table.exposed:g} of the shorter side of each operator's roofline, routed experts at "
-              f"{table.moe:.3f} of the dense efficiencies.", ""]
+              f"{table.moe:.3f} of the dense efficiencies." + floor, ""]
     return lines
 
 
