@@ -266,10 +266,16 @@ def load_or_exit(path: Path, overrides, *, for_solving: bool = True) -> object:
     import dcplan
 
     load = dcplan.validate_scenario if for_solving else dcplan.load_scenario
-    result = load(path, overrides or ())
+    return _valid_or_exit(load(path, overrides or ())).scenario
+
+
+def _valid_or_exit(result):
+    """The load result, or its diagnostics on stderr and exit 2."""
+    import dcplan
+
     if not result.ok:
         fail(dcplan.render_diagnostics(result.diagnostics, color=color(sys.stderr)), ExitCode.INVALID_INPUT)
-    return result.scenario
+    return result
 
 
 def load_for_solving(path: Path, overrides, options):
@@ -280,7 +286,5 @@ def load_for_solving(path: Path, overrides, options):
     out, and the solve reuses each requirement rather than sizing it again."""
     import dcplan
 
-    result = dcplan.validate_scenario(path, overrides or (), solving=True, time_limit=options.time_limit)
-    if not result.ok:
-        fail(dcplan.render_diagnostics(result.diagnostics, color=color(sys.stderr)), ExitCode.INVALID_INPUT)
+    result = _valid_or_exit(dcplan.validate_scenario(path, overrides or (), solving=True, time_limit=options.time_limit))
     return result.scenario, dataclasses.replace(options, started=result.loaded_at), result.requirements

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from dcplan.diagnostics import Diagnostic, ExitCode
@@ -233,7 +233,9 @@ def check_file(path: str | Path, overrides=(), baseline: str | Path | dict | Non
 
     start = time.perf_counter()
     result = CheckResult(str(path))
-    loaded = validate_scenario(path, overrides)
+    options = options or api.SolveOptions()
+    # As `dcplan solve`: the time limit counts from the end of loading, sizing (done while validating) in it.
+    loaded = validate_scenario(path, overrides, solving=True, time_limit=options.time_limit)
     if not loaded.ok:
         result.outcome = "invalid"
         result.diagnostics = [d for d in loaded.diagnostics if d.is_error]
@@ -243,7 +245,8 @@ def check_file(path: str | Path, overrides=(), baseline: str | Path | dict | Non
     scenario = loaded.scenario
     result.scenario, result.currency = scenario.name, scenario.currency
     try:
-        plan = api.plan_scenario(scenario, options, on_status=on_status)
+        plan = api.plan_scenario(scenario, replace(options, started=loaded.loaded_at), on_status=on_status,
+                                 requirements=loaded.requirements)
     except api.NoPlan as no_plan:
         result.status = no_plan.status
         result.outcome = "failed" if no_plan.status == "infeasible" else "no_solution"
