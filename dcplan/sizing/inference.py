@@ -125,6 +125,7 @@ def best_plan(shape: Shape, chip: Chip, eff: Efficiency, serving: Serving, targe
     return _best_plan(shape, chip, eff, serving, targets, per_server, tensor_parallel, True)
 
 
+@lru_cache(maxsize=65536)
 def _fits_one_server(shape: Shape, chip: Chip, eff: Efficiency, serving: Serving, per_server: int,
                      tensor_parallel: int | str) -> bool:
     return any(Replica(shape, chip, eff, layout, serving).fits() for layout in layouts(per_server, tensor_parallel, False))

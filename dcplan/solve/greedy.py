@@ -295,6 +295,14 @@ class _Scores:
         return self._spare[key]
 
 
+def _units_alone(req, cand) -> int | None:
+    """Units of `cand` that alone meet every dimension of the demand (at least its minimum and one);
+    None if it supplies nothing of some dimension asked for."""
+    counts = [math.ceil(req.demand[d] * (1 - DEMAND_TOLERANCE) / cand.per_unit[d] - _EPS)
+              if cand.per_unit.get(d, 0) > 0 else None for d in req.demand if req.demand[d] > 0]
+    return None if None in counts else max(counts + [req.min_units, 1])
+
+
 def _options(scenario, catalog, w, req, scores: _Scores | None = None) -> list[tuple]:
     """(cost, candidate, site, IT kW of the option alone) for each priced candidate at each allowed site."""
     scores = scores or _Scores(scenario, catalog)
@@ -309,9 +317,7 @@ def _options(scenario, catalog, w, req, scores: _Scores | None = None) -> list[t
         if req.kind == "training":
             n = cand.fixed_count
         else:
-            counts = [math.ceil(req.demand[d] * (1 - DEMAND_TOLERANCE) / cand.per_unit[d] - _EPS)
-                      if cand.per_unit.get(d, 0) > 0 else None for d in req.demand if req.demand[d] > 0]
-            n = None if None in counts else max(counts + [req.min_units, 1])
+            n = _units_alone(req, cand)
         k = 0 if n is None else spares_for(w, item, n, mttr)
         for site in sites:
             if scores.refused(site, cand.item, item):
@@ -351,9 +357,9 @@ def _storage_fits_beside(ledger: _Ledger, storage, site: str, kw: float, racks: 
     for _, cand, option_site, _ in options:
         if option_site != site:
             continue
-        needed = [math.ceil(a / cand.per_unit[d] - _EPS) for d, a in req.demand.items()
-                  if a > 0 and cand.per_unit.get(d, 0) > 0]
-        n = max(needed + [req.min_units, 1])
+        n = _units_alone(req, cand)
+        if n is None:
+            continue
         item = item_of(ledger.catalog, req.kind, cand.item)
         more_kw, more_racks, _ = ledger.change(w, req.kind, cand.item, site, n, spares_for(w, item, n, ledger.mttr))
         if ledger.fits(site, kw + more_kw, racks + more_racks):
