@@ -230,3 +230,40 @@ def test_with_some_workloads_unsolved_the_bound_is_the_better_of_theirs_and_the_
     assert partial <= result.bound <= optimum * (1 + 1e-9)
     assert any("LP relaxation with the workload cuts" in m for m in messages)  # it was the better one here
     assert result.objective >= optimum * (1 - 1e-6) and _all_rows_hold(built, result.values)
+
+
+def test_both_engines_answers_keep_the_higher_bound_and_the_cheaper_point():
+    import numpy as np
+
+    scip = blocks.BlockResult(90.0, np.array([1.0]), 100.0)
+    highs = blocks.BlockResult(95.0, np.array([2.0]), 120.0)
+    best = blocks.better_of(scip, highs)
+    assert (best.bound, best.value, best.solution.tolist()) == (95.0, 100.0, [1.0])
+    assert not best.closed(1e-4) and blocks.BlockResult(99.995, None, 100.0).closed(1e-4)
+    assert blocks.better_of(blocks.BlockResult(None, None, None), highs).bound == 95.0
+    assert blocks.BlockResult(float("inf"), None, None).closed(1e-4)  # infeasible: nothing left to prove
+
+
+@pytest.mark.parametrize("engines", [("scip", "highs"), ("highs", "scip")])
+def test_each_block_result_brackets_the_block_optimum_whichever_engine_goes_first(monkeypatch, engines):
+    """The bound of every block is at most its exact optimum (HiGHS, no gap) and its point is feasible for
+    the block and costs that much; with a limit too short to close any block, the second engine runs from
+    the first one's point and the bracket still holds."""
+    monkeypatch.setattr(blocks, "BLOCK_ENGINES", engines)
+    *_, built = built_model(seed=3, workloads=12)
+    found = blocks.find_blocks(built)
+    for limit in (0.2, 0.002):
+        monkeypatch.setattr(blocks, "BLOCK_TIME_LIMIT", limit)
+        results = blocks.solve_blocks(built, found, 60)
+        assert set(results) == set(found)
+        for name, result in results.items():
+            sub = blocks.block_matrix(built.lm, found[name]).with_cost(found[name].costs)
+            optimum = solve(sub, "highs", time_limit=60, gap=0.0)
+            assert optimum.status == "optimal"
+            assert result.bound is None or result.bound <= optimum.objective * (1 + 1e-9) + 1e-6, name
+            if result.solution is not None:
+                assert not len(sub.violated(result.solution)), name
+                assert result.value == pytest.approx(float(sub.cost @ result.solution))
+                assert result.value >= optimum.objective * (1 - 1e-9) - 1e-6, name
+        if limit == 0.2:  # small blocks: each closes well within the usual limit
+            assert sum(r.closed(blocks.BLOCK_GAP) for r in results.values()) == len(found)
