@@ -69,21 +69,22 @@ def price(built, blocks, master, lp: SolveResult, time_budget: float, threads: i
 
 
 def solve_large(built, blocks, hint, deadline: float, engine: str, threads: int, gap: float,
-                bound: float | None = None, on_progress=None, log=None) -> SolveResult:
-    """Columns, pricing, master, search: a plan of the full model and a proven bound, by `deadline`."""
+                bound: float | None = None, on_progress=None, log=None, round_seconds: float = 0.0) -> SolveResult:
+    """Columns, pricing, master, search: a plan of the full model and a proven bound, by `deadline`.
+    `round_seconds`: what solving every block once took before (a pricing round takes about as long)."""
     start = time.perf_counter()
     try:
         return _solve_large(built, blocks, hint, deadline, engine_of(engine), threads, gap, bound,
-                            on_progress or (lambda message: None), log)
+                            on_progress or (lambda message: None), log, round_seconds)
     except (Interrupted, KeyboardInterrupt):
         return SolveResult(Status.INTERRUPTED, engine, solve_seconds=time.perf_counter() - start)
 
 
-def _pricing(built, blocks, chosen, master, deadline, threads, gap, bound, say):
-    """Pricing rounds while time allows; returns (master, best bound)."""
+def _pricing(built, blocks, chosen, master, deadline, threads, gap, bound, say, round_seconds: float = 0.0):
+    """Pricing rounds while time allows (a round is expected to take `round_seconds`, then what the last
+    one took); returns (master, best bound)."""
     from dcplan.solve import master as master_module
 
-    round_seconds = 0.0
     for round_number in range(1, MAX_PRICING_ROUNDS + 1):
         began = time.perf_counter()
         lp = solve(master.relaxation(), "highs", time_limit=deadline - began, gap=0.0, threads=threads, relax=True,
@@ -108,7 +109,7 @@ def _pricing(built, blocks, chosen, master, deadline, threads, gap, bound, say):
     return master, bound
 
 
-def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say, log) -> SolveResult:
+def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say, log, round_seconds) -> SolveResult:
     from dcplan.solve import lns
     from dcplan.solve import master as master_module
 
@@ -116,7 +117,7 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
     full = built.lm.matrix()
     chosen = master_module.columns(built, blocks, [hint] if hint is not None else [])
     master = master_module.build_master(built.lm, blocks, chosen)
-    master, bound = _pricing(built, blocks, chosen, master, deadline, threads, gap, bound, say)
+    master, bound = _pricing(built, blocks, chosen, master, deadline, threads, gap, bound, say, round_seconds)
     values = None if hint is None else np.asarray(hint, dtype=float)
     start_values = master.from_full(hint, blocks) if hint is not None else None
     start_values, master_lp, note = rins(master.matrix, start_values, deadline, engine, threads, gap, say)

@@ -153,6 +153,7 @@ class _Run:
     built: object = None
     build_seconds: float = 0.0  # from the start of planning to a built model (sizing included)
     model_seconds: float = 0.0  # pruning and building the model alone
+    cuts_seconds: float = 0.0  # solving the workloads' blocks once (a pricing round takes about as long)
     ends: float = 0.0  # time.perf_counter() by which the whole run (verification included) must end
     bound: float | None = None  # a proven lower bound found before the engine (the workloads' own bounds)
     notes: list = field(default_factory=list)  # warnings known before the model exists (said if time runs out)
@@ -284,27 +285,41 @@ def _warm_start(run: _Run) -> list[float] | None:
 
 def _workload_cuts(run: _Run):
     """Solve each workload's own problem, add its lower bound as a cut (dcplan/solve/blocks.py), and
-    add the bounds up: a proven bound on every plan before any engine runs on the whole model."""
+    add the bounds up: a proven bound on every plan before any engine runs on the whole model. A large
+    model's blocks are priced at its LP relaxation's duals instead, which proves more (dcplan/solve/lagrange.py)."""
     from dcplan.solve import blocks as blocks_module
+    from dcplan.solve import lagrange
 
     if run.options.reference or run.built.leases:
         # A leased unit costs less than its pool's price says: a workload's own optimum, priced by
         # its pools, would not bound it. Leases are planned on the whole model, without cuts.
         return None
     budget = min(WORKLOAD_CUT_SHARE * run.setting("time_limit"), 0.5 * (run.left() - _reserve(run)))
+    threads, deadline = min(2, run.setting("threads") or 2), run.ends - _reserve(run)
     with run.stages(Stage.CUTS):
         began = time.perf_counter()
         try:
             blocks = blocks_module.find_blocks(run.built)
-            solved = blocks_module.solve_for_cuts(run.built, blocks, budget, threads=min(2, run.setting("threads") or 2),
-                                                  deadline=run.ends - _reserve(run))
-            run.bound = blocks_module.sum_of_bounds(run.built, blocks)
+            priced = lagrange.cuts_at_lp_prices(run.built, blocks, budget, threads, deadline) \
+                if _is_large(run) else None
+            if priced is not None:
+                (solved, run.bound), how = priced, "at the LP relaxation's prices"
+            else:
+                solved = blocks_module.solve_for_cuts(run.built, blocks, budget - (time.perf_counter() - began),
+                                                      threads=threads, deadline=deadline)
+                run.bound, how = blocks_module.sum_of_bounds(run.built, blocks), "alone"
             added = blocks_module.add_cuts(run.built, blocks)
         except KeyboardInterrupt:
             raise Interrupted() from None
-    run.stages.say(f"solved {solved:,} of {len(blocks):,} workloads alone in {time.perf_counter() - began:.2f} s: "
+    run.cuts_seconds = time.perf_counter() - began
+    run.stages.say(f"solved {solved:,} of {len(blocks):,} workloads {how} in {time.perf_counter() - began:.2f} s: "
                    f"{added:,} workload cuts" + ("" if run.bound is None else f", bound {run.bound:,.0f}"))
     return blocks
+
+
+def _is_large(run: _Run) -> bool:
+    """Planned by decomposition rather than by one engine on the whole model."""
+    return not run.options.reference and not run.built.leases and len(run.built.pools) > LARGE_MODEL_POOLS
 
 
 def _reserve(run: _Run) -> float:
@@ -325,11 +340,12 @@ def _solve(run: _Run, blocks, hint):
     threads, gap = run.setting("threads"), run.setting("gap")
     deadline = run.ends - _reserve(run)
     with run.stages(Stage.SOLVE):
-        if not run.options.reference and not run.built.leases and len(run.built.pools) > LARGE_MODEL_POOLS:
+        if _is_large(run):
             from dcplan.solve.decompose import solve_large
 
             result = solve_large(run.built, blocks, hint, deadline, engine, threads, gap, bound=run.bound,
-                                 on_progress=run.stages.on_progress, log=run.options.engine_log)
+                                 on_progress=run.stages.on_progress, log=run.options.engine_log,
+                                 round_seconds=run.cuts_seconds)
         else:
             result = engines.solve(lm, engine=engine, time_limit=deadline - time.perf_counter(), gap=gap,
                                    threads=threads, hint=hint, log=run.options.engine_log, deadline=deadline)
@@ -387,8 +403,9 @@ def _shared():
 LARGE_MODEL_POOLS = 1000
 """Models with more pools than this are planned by decomposition (dcplan/solve/decompose.py): pricing
 over per-workload configurations, a restricted master, then large-neighbourhood search."""
-WORKLOAD_CUT_SHARE = 0.25
-"""Of the time limit, the per-workload problems (dcplan/solve/blocks.py) may use at most this share."""
+WORKLOAD_CUT_SHARE = 0.35
+"""Of the time limit, the per-workload problems (dcplan/solve/blocks.py), with the LP that prices them for a
+large model, may use at most this share (W=1000 × 60 × 4: LP 3 s, blocks 13 s on two threads)."""
 
 
 def _no_plan_message(status: str, engine: str) -> str:

@@ -1,0 +1,51 @@
+"""The Lagrangian bound at the LP relaxation's prices (dcplan/solve/lagrange.py) against exact optima on
+small generated scenarios: never above the optimum, never below the LP, its cuts hold at the optimum."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+
+from dcplan.solve import blocks, lagrange
+from dcplan.solve.engines import solve
+from tests.test_decomposition import built_model, exact
+
+
+@pytest.mark.parametrize("seed", (1, 2, 3, 4))
+def test_the_bound_lies_between_the_lp_and_the_optimum_and_its_cuts_hold_at_the_optimum(seed):
+    *_, built = built_model(seed, workloads=12)
+    optimum = exact(built.lm)
+    found = blocks.find_blocks(built)
+    lp = solve(built.lm, "highs", time_limit=60, gap=0.0, relax=True)
+    bound, rc, results = lagrange.lagrangian(built, found, lp.row_duals, 60, threads=2)
+    assert bound is not None and len(results) == len(found)
+    assert lp.objective * (1 - 1e-6) <= bound <= optimum.objective * (1 + 1e-9)
+    solved, proven = lagrange.cuts_at_lp_prices(built, found, 60, threads=2, deadline=time.perf_counter() + 60)
+    assert solved == len(found) and proven == pytest.approx(bound, rel=1e-6)
+    first_cut = len(built.lm.rows)
+    assert blocks.add_cuts(built, found) > 0
+    for row in built.lm.rows[first_cut:]:
+        activity = sum(c * optimum.values[i] for i, c in row.terms.items())
+        assert activity >= row.lo - 1e-9, row.name
+    assert exact(built.lm).objective == pytest.approx(optimum.objective, rel=1e-6)
+
+
+def test_the_bound_is_valid_at_any_prices_not_only_the_lps():
+    """L(y) bounds every plan for any signed prices: scaled, halved or random duals never exceed the optimum."""
+    *_, built = built_model(2, workloads=10)
+    optimum = exact(built.lm).objective
+    found = blocks.find_blocks(built)
+    duals = solve(built.lm, "highs", time_limit=60, gap=0.0, relax=True).row_duals
+    rng = np.random.default_rng(5)
+    for prices in (0.5 * duals, 1.5 * duals, duals * rng.uniform(0, 2, len(duals)), np.zeros_like(duals)):
+        bound, *_ = lagrange.lagrangian(built, found, prices, 60, threads=2)
+        assert bound is None or bound <= optimum * (1 + 1e-9)
+
+
+def test_a_shared_variable_that_pays_to_grow_without_limit_leaves_no_bound():
+    assert lagrange._box_minimum(np.array([2.0, -1.0]), np.array([1.0, 0.0]), np.array([5.0, math.inf])) == -math.inf
+    assert lagrange._box_minimum(np.array([2.0, -1.0, 0.0]), np.array([1.0, 0.0, 0.0]),
+                                 np.array([5.0, 3.0, math.inf])) == pytest.approx(2.0 - 3.0)
