@@ -121,8 +121,10 @@ def workload_of_variables(model: LinearModel, names: list[str]) -> np.ndarray:
                         for o in model._vowner), dtype=np.int64, count=len(model._vowner))
 
 
-def find_blocks(built) -> dict[str, Block]:
-    """One block per workload, with the rows that touch only its variables and its cost function."""
+def find_blocks(built, priced: bool = True) -> dict[str, Block]:
+    """One block per workload, with the rows that touch only its variables and its cost function: the
+    objective's coefficients plus, when `priced`, the port and rack prices of a single purchase (a
+    build-out's blocks are priced by the LP relaxation instead, dcplan/solve/lagrange.py)."""
     model = built.lm
     matrix = model.matrix()
     owned = owners(model)
@@ -130,7 +132,7 @@ def find_blocks(built) -> dict[str, Block]:
     of_variable = workload_of_variables(model, names)
     row_owner = rows_owned(matrix, of_variable)
     rows_by_block = _group(row_owner, len(names))
-    costs = matrix.cost + port_and_rack_prices(built, matrix.cost)
+    costs = matrix.cost + port_and_rack_prices(built, matrix.cost) if priced else matrix.cost.copy()
     floors = row_floors(matrix, costs, row_owner, of_variable, len(names))
     blocks = {}
     for k, name in enumerate(names):

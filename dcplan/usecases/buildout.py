@@ -4,8 +4,10 @@ purchase, period by period where they are per period.
 size each period's scenario → prune items dominated in every period → build one model over all periods (dcplan/model/buildout.py)
 → warm start (the greedy plan of each period, with the purchases it needs) → solve → extract
 (dcplan/plan/buildout.py) → verify every period and the purchases (dcplan/plan/buildout_verify.py).
-Workload cuts and the decomposition of very large models are not used for build-outs: their
-costs sit on purchases that several periods and workloads share.
+A large build-out (more pools than a single purchase solves whole) is planned by the same decomposition
+as a large single purchase (dcplan/solve/decompose.py): each workload's pools over all periods form its
+block, priced at the LP relaxation's duals (dcplan/solve/lagrange.py), since the purchases they need are
+shared by periods and workloads; the master then buys for the chosen configurations.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ def plan_buildout(run, planning):
     requirements, candidates = _size(run, planning)
     out = _build(run, planning, candidates)
     hint = _warm_start(run, out)
-    result = _solve(run, out, hint, planning.reserve(run))
+    large = not run.options.reference and not out.leases and len(out.pools) > planning.large_model_pools
+    result = (_solve_large(run, out, hint, planning) if large else _solve(run, out, hint, planning.reserve(run)))
     warnings = list(out.warnings) + result.messages
     if result.status == "interrupted":
         raise Interrupted()
@@ -126,6 +129,44 @@ def _solve(run, out, hint, reserve: float):
 
 LP_SHARE = 0.25
 """Of the time left for the solve, the LP relaxation of a build-out may take at most this share."""
+
+
+def _solve_large(run, out, hint, planning):
+    """Decomposition (dcplan/solve/decompose.py) from the blocks priced at the LP relaxation's duals.
+
+    Measured at W=200 × 4 periods (60 types, 4 sites): the whole model stays at the greedy start, 24.7 %
+    above its LP bound after 123 s; priced blocks bound every plan by 94.9 M (LP: 91.1 M) in 4 s, and the
+    master plans 100.6 M in 30 s (greedy 119.8 M).
+    """
+    from dcplan.solve import blocks as blocks_module
+    from dcplan.solve import lagrange
+    from dcplan.solve.decompose import solve_large
+
+    reserve = planning.reserve(run)
+    deadline = run.ends - reserve
+    threads = min(2, run.setting("threads") or 2)
+    budget = min(planning.cut_share * run.setting("time_limit"), 0.5 * (deadline - time.perf_counter()))
+    with run.stages(Stage.CUTS):
+        began = time.perf_counter()
+        try:
+            blocks = blocks_module.find_blocks(out, priced=False)
+            priced = lagrange.cuts_at_lp_prices(out, blocks, budget, threads, deadline)
+        except KeyboardInterrupt:
+            raise Interrupted() from None
+        seconds = time.perf_counter() - began
+    if priced is None:  # no LP prices in time: the whole model, as for a small build-out
+        return _solve(run, out, hint, reserve)
+    solved, bound = priced
+    run.stages.say(f"solved {solved:,} of {len(blocks):,} workloads at the LP relaxation's prices in {seconds:.2f} s"
+                   + ("" if bound is None else f": every plan costs at least {bound:,.0f}"))
+    run.stages.update(bound=bound)
+    with run.stages(Stage.SOLVE):
+        result = solve_large(out, blocks, hint, deadline, run.setting("engine"), run.setting("threads"),
+                             run.setting("gap"), bound=bound, on_progress=run.stages.on_progress,
+                             log=run.options.engine_log, round_seconds=seconds)
+    from dcplan.solve import engines
+
+    return engines.or_warm_start(result, out.lm, hint)
 
 
 def _extract_and_verify(run, out, result, warnings, requirements):

@@ -397,7 +397,8 @@ def _shared():
     from types import SimpleNamespace
 
     return SimpleNamespace(refuse_absurd_pools=_refuse_absurd_pools, input_warnings=input_warnings,
-                           no_plan=_no_plan, UnsafeInput=UnsafeInput, reserve=_reserve)
+                           no_plan=_no_plan, UnsafeInput=UnsafeInput, reserve=_reserve,
+                           large_model_pools=LARGE_MODEL_POOLS, cut_share=WORKLOAD_CUT_SHARE)
 
 
 LARGE_MODEL_POOLS = 1000
