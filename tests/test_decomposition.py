@@ -267,3 +267,25 @@ def test_each_block_result_brackets_the_block_optimum_whichever_engine_goes_firs
                 assert result.value >= optimum.objective * (1 - 1e-9) - 1e-6, name
         if limit == 0.2:  # small blocks: each closes well within the usual limit
             assert sum(r.closed(blocks.BLOCK_GAP) for r in results.values()) == len(found)
+
+
+def test_building_checks_the_time_inside_long_constraint_families(monkeypatch):
+    """The time check runs every TICK workloads or pools inside a family, not only between families:
+    at W=5000 one family (the pools) takes ten seconds, which a 20 s limit cannot wait for."""
+    from dcplan.model import built as built_module
+
+    monkeypatch.setattr(built_module, "TICK", 5)
+    scenario, effective, _, reduced, _ = built_model(seed=1, workloads=30)
+    calls = []
+    model.build(scenario, effective, reduced, between=lambda: calls.append(1))
+    families = 12  # the steps of dcplan.model.build.build for a single purchase with valid inequalities
+    assert len(calls) > families + 30 // 5
+
+    class OutOfTime(Exception):
+        pass
+
+    def stop():
+        raise OutOfTime()
+
+    with pytest.raises(OutOfTime):
+        model.build(scenario, effective, reduced, between=stop)

@@ -34,7 +34,7 @@ def build(scenario: Scenario, catalog: Catalog, requirements: dict[str, Requirem
     build-out sets over all periods. `between()`, when given, is called after each constraint family
     (the planner checks its time limit there and may raise to stop)."""
     built = BuiltModel(scenario, catalog, requirements, lm if lm is not None else LinearModel(),
-                       strengthen=strengthen, period=None if lm is None else lm.period)
+                       strengthen=strengthen, period=None if lm is None else lm.period, between=between)
     steps = [add_pools, add_demand, add_site_failure, add_storage_durability, add_colocation, add_spares,
              *([add_valid_inequalities] if strengthen else []), add_network, add_racks, add_power,
              *([add_leases] if whole else []),  # a build-out buys what it uses: leases are for single purchases

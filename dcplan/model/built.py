@@ -60,6 +60,10 @@ class Fabric:
     period: str | None = None  # the build-out period the fabric belongs to
 
 
+TICK = 250
+"""Items of a loop between two time checks while building (a few tenths of a second at most)."""
+
+
 @dataclass
 class BuiltModel:
     scenario: Scenario
@@ -77,9 +81,17 @@ class BuiltModel:
     objective_name: str = "tco"
     warnings: list[str] = field(default_factory=list)
     by_workload: dict[str, list[Pool]] = field(default_factory=dict)  # pools of each workload, in order
+    between: object = None  # the planner's time check, called now and then in long loops (see tick)
     strengthen: bool = True  # clip demand coefficients and add valid inequalities
     tables: dict = field(default_factory=dict)  # arrays derived from the pools (see pool_table), built once
     period: str | None = None  # the period of a build-out this model stands for (None: a single purchase)
+
+    def tick(self, count: int, every: int | None = None) -> None:
+        """Call the planner's time check (`between`) once every `every` items of a long loop: one constraint
+        family takes seconds at thousands of workloads (W=5000: the pools 9.7 s), too long between checks."""
+        every = every or TICK
+        if self.between is not None and count % every == every - 1:
+            self.between()
 
     def workload(self, name: str) -> tuple[int, object]:
         """(index in the scenario, workload) by name, without scanning the list."""

@@ -25,7 +25,8 @@ def add_valid_inequalities(built: BuiltModel) -> None:
     scenario = built.scenario
     mttr = scenario.policies.redundancy.mttr
     rows = RowBatch()
-    for workload in scenario.workloads:
+    for index, workload in enumerate(scenario.workloads):
+        built.tick(index)
         req = built.requirements[workload.name]
         pools = pools_of(built, workload.name)
         if not pools or req.kind == "training":

@@ -19,6 +19,7 @@ def add_demand(built: BuiltModel) -> None:
     """
     rows = RowBatch()
     for index, workload in enumerate(built.scenario.workloads):
+        built.tick(index)
         req = built.requirements[workload.name]
         pools = pools_of(built, workload.name)
         origin, owner = f"workloads[{index}]", Owner(workload.name)
@@ -47,6 +48,7 @@ def add_site_failure(built: BuiltModel) -> None:
     """
     rows = RowBatch()
     for index, workload in enumerate(built.scenario.workloads):
+        built.tick(index)
         if not getattr(workload, "survive_site_failure", False):
             continue
         req = built.requirements[workload.name]
@@ -70,6 +72,7 @@ def add_storage_durability(built: BuiltModel) -> None:
     """
     new, rows = VarBatch(built.lm), RowBatch()
     for index, workload in enumerate(built.scenario.workloads):
+        built.tick(index)
         req = built.requirements[workload.name]
         if req.kind != "storage" or req.min_units <= 0:
             continue

@@ -94,6 +94,7 @@ def _fabric_ports(built: BuiltModel, homing: int) -> dict[tuple, dict[float, Exp
     pair_of_pool = np.full(len(built.pools), -1, dtype=np.int64)
     pairs: dict[tuple, int] = {}  # (fabric, speed) -> position
     for p, pool in enumerate(built.pools):
+        built.tick(p)
         item = item_of(built.catalog, pool.kind, pool.item)
         if item.nics is None or item.nics.count == 0:
             continue

@@ -29,7 +29,8 @@ def add_pools(built: BuiltModel) -> None:
     new, rows = VarBatch(lm), RowBatch()
     owned = {(entry.item, entry.site) for entry in scenario.installed}  # usable even without a price
     site_of = {s.name: s for s in scenario.sites}
-    for workload in scenario.workloads:
+    for index, workload in enumerate(scenario.workloads):
+        built.tick(index)
         req = built.requirements[workload.name]
         sites = [s.name for s in scenario.sites if workload.sites is None or s.name in workload.sites]
         named = set(getattr(workload, "servers", None) or ())

@@ -24,7 +24,8 @@ def add_spares(built: BuiltModel) -> None:
     mttr = scenario.policies.redundancy.mttr
     new, rows = VarBatch(lm), RowBatch()
     zero_ub = []  # spare variables of pools that never need a spare
-    for pool in built.pools:
+    for count, pool in enumerate(built.pools):
+        built.tick(count)
         w_index, workload = built.workload(pool.workload)
         if workload.spares is None and workload.availability is None:
             continue

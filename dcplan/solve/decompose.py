@@ -1,7 +1,7 @@
 """Plan a model too large to solve whole within the time limit (docs/model.md, "Planning at scale").
 
-1. Columns: each workload's block optimum (dcplan/solve/blocks.py), its moves to other sites, and its part
-   of the greedy plan.
+1. Columns: each workload's block optimum (dcplan/solve/blocks.py; for a large model, at the LP
+   relaxation's prices, dcplan/solve/lagrange.py), its moves to other sites, and its part of the greedy plan.
 2. Pricing: the restricted master's LP relaxation (dcplan/solve/master.py) prices every block again at
    reduced costs; each round adds the new configurations and gives the Lagrangian bound.
 3. A plan: the master as a MILP picks one configuration per workload and prices the shared network,
@@ -10,8 +10,9 @@
    model for the rest of the time.
 
 Every step keeps a plan that is feasible for the full model; the greedy warm start is the fallback when
-a step finds nothing. The bound reported is the best proven one: the caller's (the workloads' own bounds
-added up), the Lagrangian bound, or the LP relaxation of the full model with its workload cuts. All
+a step finds nothing. The bound reported is the best proven one: the caller's (the Lagrangian bound at the
+LP's prices, or the workloads' own bounds added up), pricing's, or the LP relaxation of the full model with
+its workload cuts. All
 engine calls run through OR-Tools and end by `deadline` (a time.perf_counter()).
 """
 
