@@ -49,3 +49,34 @@ def test_a_shared_variable_that_pays_to_grow_without_limit_leaves_no_bound():
     assert lagrange._box_minimum(np.array([2.0, -1.0]), np.array([1.0, 0.0]), np.array([5.0, math.inf])) == -math.inf
     assert lagrange._box_minimum(np.array([2.0, -1.0, 0.0]), np.array([1.0, 0.0, 0.0]),
                                  np.array([5.0, 3.0, math.inf])) == pytest.approx(2.0 - 3.0)
+
+
+@pytest.mark.parametrize("scale", (3.0, 10.0))
+def test_prices_that_make_buying_without_end_pay_are_repaired_into_a_finite_valid_bound(scale):
+    """Duals scaled up (as an LP stopped early may give) make some unbounded variables' reduced costs
+    negative; the repair scales those rows' prices back, so the bound is finite and still at most the
+    optimum, and the LP's own optimal duals pass unchanged."""
+    *_, built = built_model(1, workloads=10)
+    optimum = exact(built.lm).objective
+    found = blocks.find_blocks(built)
+    full = built.lm.matrix()
+    duals = solve(built.lm, "highs", time_limit=60, gap=0.0, relax=True).row_duals
+    rough = scale * duals
+    rc = full.cost - full.transposed_product(rough)
+    assert ((rc < -1e-6) & ~np.isfinite(full.ub)).any()  # the case the repair is for
+    fixed = lagrange.repaired(full, rough)
+    assert not ((full.cost - full.transposed_product(fixed) < -1e-6) & ~np.isfinite(full.ub)).any()
+    assert np.all(fixed * rough >= 0) and np.all(np.abs(fixed) <= np.abs(rough) + 1e-12)  # towards zero only
+    bound, *_ = lagrange.lagrangian(built, found, rough, 60, threads=2)
+    assert bound is not None and bound <= optimum * (1 + 1e-9)
+    assert np.array_equal(lagrange.repaired(full, np.zeros_like(duals)), np.zeros_like(duals))
+
+
+def test_pdlp_duals_price_the_blocks_into_a_valid_bound():
+    *_, built = built_model(4, workloads=12)
+    optimum = exact(built.lm).objective
+    found = blocks.find_blocks(built)
+    rough = solve(built.lm, "pdlp", time_limit=30, gap=None, relax=True)
+    assert rough.row_duals is not None and rough.engine == "ortools-pdlp"
+    bound, *_ = lagrange.lagrangian(built, found, rough.row_duals, 60, threads=2)
+    assert bound is not None and bound <= optimum * (1 + 1e-9)

@@ -35,10 +35,10 @@ from dcplan.model.matrix import Matrix
 from dcplan.vocab import UNKNOWN_BOUND, Status, relative_gap
 
 AUTO_ENGINE = "highs"  # measured: docs/model.md, "Choice of engine"
-MATHOPT_ENGINES = ("highs", "scip", "cp-sat", "glop")
+MATHOPT_ENGINES = ("highs", "scip", "cp-sat", "glop", "pdlp")
 PULP_ENGINES = ("cbc", "pulp-highs")
 ENGINE_NAMES = {"highs": "ortools-highs", "scip": "ortools-scip", "cp-sat": "ortools-cp-sat",
-                "glop": "ortools-glop", "cbc": "pulp-cbc", "pulp-highs": "pulp-highs"}
+                "glop": "ortools-glop", "pdlp": "ortools-pdlp", "cbc": "pulp-cbc", "pulp-highs": "pulp-highs"}
 """What a plan's `solver.engine` says: the library that ran the engine, and the engine."""
 OVERRUN_GRACE = 0.25
 """Seconds an engine may run past the caller's deadline before it is abandoned."""
@@ -144,8 +144,10 @@ def _solve_mathopt(matrix: Matrix, engine: str, time_limit: float, gap: float, t
         return SolveResult(Status.NO_SOLUTION, name, solve_seconds=seconds,
                            messages=[f"{engine} ran past its time limit and was abandoned"])
     result = SolveResult(raw["status"], name, bound=raw["bound"], solve_seconds=seconds, row_duals=raw["duals"])
-    if raw["interrupted"] and result.status == Status.NO_SOLUTION:
-        result.status = Status.INTERRUPTED
+    if raw["interrupted"]:
+        # Only the watchdog of run_watched interrupts an engine that returns (Ctrl-C raises Interrupted
+        # there): the engine ran past its time limit and was stopped, which is a time limit, not the user.
+        result.messages.append(f"{engine} ran past its time limit and was stopped")
     if result.status == Status.ERROR:
         result.messages.append(f"{engine}: {raw['detail']}")
     if raw["values"] is not None and result.status.has_plan:

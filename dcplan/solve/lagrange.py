@@ -55,7 +55,7 @@ def lagrangian(built, blocks, duals: np.ndarray, time_budget: float, threads: in
     block_of_variable = np.full(full.shape[1], -1, dtype=np.int64)
     for k, name in enumerate(names):
         block_of_variable[blocks[name].variables] = k
-    y = shared_prices(full, duals, block_of_variable)
+    y = repaired(full, shared_prices(full, duals, block_of_variable))
     rc = full.cost - full.transposed_product(y)
     rc = np.where((rc < 0) & (rc > -NOISE * max(1.0, float(np.abs(full.cost).max(initial=0.0)))), 0.0, rc)
     results = solve_blocks(built, blocks, time_budget, threads=threads, costs=lambda block: rc[block.variables],
@@ -74,6 +74,38 @@ def lagrangian(built, blocks, duals: np.ndarray, time_budget: float, threads: in
     if not math.isfinite(bound):
         return None, rc, results
     return bound - BOUND_SAFETY * abs(bound), rc, results
+
+
+REPAIR_PASSES = 50
+
+
+def repaired(matrix, y: np.ndarray) -> np.ndarray:
+    """Prices under which no variable without an upper bound pays to grow (rc_j ≥ 0 wherever ub_j = ∞),
+    so L(y) is finite. Duals of an LP stopped early (PDLP's iterate) can make buying without end look
+    profitable, which sends L to −∞. For each such variable, the prices of the rows that lower its rc
+    are scaled towards zero just enough, θ = (c_j − N_j)/P_j with P_j, N_j its rc's lowering and raising
+    parts; scaling towards zero keeps every price's sign, and so L(y) a valid bound. That may lower
+    another variable's rc, so passes repeat; with no price left on those rows rc = c, which is never
+    negative for dcplan's objectives. Optimal LP duals pass unchanged."""
+    y = y.copy()
+    unbounded = ~np.isfinite(matrix.ub)
+    rows, cols, data = matrix.row_ids, matrix.indices, matrix.data
+    for _ in range(REPAIR_PASSES):
+        pushes = data * y[rows]  # a_rj·y_r: positive terms lower rc_j
+        lowering = np.bincount(cols, weights=np.where(pushes > 0, pushes, 0.0), minlength=len(matrix.lb))
+        raising = np.bincount(cols, weights=np.where(pushes < 0, pushes, 0.0), minlength=len(matrix.lb))
+        rc = matrix.cost - lowering - raising
+        scale = 1e-9 * max(1.0, float(np.abs(matrix.cost).max(initial=0.0)))
+        bad = unbounded & (rc < -scale) & (lowering > 0)
+        if not bad.any():
+            break
+        theta = np.ones(len(matrix.lb))
+        theta[bad] = np.clip((matrix.cost[bad] - raising[bad]) / lowering[bad], 0.0, 1.0)
+        on_bad = bad[cols] & (pushes > 0)
+        factor = np.ones(len(y))
+        np.minimum.at(factor, rows[on_bad], theta[cols[on_bad]])
+        y *= factor
+    return y
 
 
 def _row_terms(matrix, y: np.ndarray) -> float:
@@ -112,12 +144,20 @@ def cuts_at_lp_prices(built, blocks, budget: float, threads: int, deadline: floa
                deadline=deadline)
     if lp.status == Status.INTERRUPTED:
         raise Interrupted()
-    if lp.status != Status.OPTIMAL or lp.row_duals is None:
+    proven = lp.bound if lp.status == Status.OPTIMAL else None
+    if lp.row_duals is None:
+        # HiGHS stopped by its limit gives no duals; PDLP's iterate at any time is prices enough (never
+        # its objective: at a loose tolerance it is no bound).
+        lp = solve(built.lm, "pdlp", time_limit=LP_SHARE * budget, gap=None, threads=threads, relax=True,
+                   deadline=deadline)
+        if lp.status == Status.INTERRUPTED:
+            raise Interrupted()
+    if lp.row_duals is None:
         return None
     left = budget - (time.perf_counter() - began)
     bound, rc, results = lagrangian(built, blocks, lp.row_duals, left, threads, deadline)
-    if bound is not None and lp.bound is not None:
-        bound = max(bound, lp.bound)
+    if bound is not None and proven is not None:
+        bound = max(bound, proven)
     for name, result in results.items():
         block = blocks[name]
         block.costs, block.bound, block.solution = rc[block.variables], result.bound, result.solution
