@@ -301,7 +301,7 @@ def _workload_cuts(run: _Run):
         try:
             blocks = blocks_module.find_blocks(run.built)
             priced = lagrange.cuts_at_lp_prices(run.built, blocks, budget, threads, deadline) \
-                if _is_large(run) else None
+                if _is_large(run) and len(run.built.lm.variables) <= lagrange.LP_PRICES_MAX_VARIABLES else None
             if priced is not None:
                 (solved, run.bound), how = priced, "at the LP relaxation's prices"
             else:
