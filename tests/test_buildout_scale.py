@@ -15,7 +15,7 @@ def generated_buildout(seed: int, workloads: int = 8, periods: int = 3) -> Scena
     return Scenario.model_validate(to_buildout(data, periods, seed=seed))
 
 
-@pytest.mark.parametrize("seed", (2, 5))
+@pytest.mark.parametrize("seed", (2,))
 def test_the_decomposed_buildout_brackets_the_exact_optimum_and_verifies(monkeypatch, seed):
     """Forced onto the decomposition path, a small build-out gets a plan that verifies period by period
     (plan_scenario verifies every plan it returns), costs no less than the whole model's optimum, and a
