@@ -22,10 +22,14 @@ choose, and rc·v ≥ min is a valid cut of the block, like the workload cuts.
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 
+from dcplan.errors import Interrupted
 from dcplan.solve.blocks import BlockResult, row_floors, rows_owned, solve_blocks
+from dcplan.solve.engines import solve
+from dcplan.vocab import Status
 
 NOISE = 1e-7
 """Reduced costs of shared variables this close below zero are engine noise (seen: 1e-11 on fabric
@@ -34,11 +38,10 @@ BOUND_SAFETY = 1e-6
 """Relative slack taken off the bound, for engine tolerances in the blocks' bounds and the prices."""
 
 
-def shared_prices(matrix, duals: np.ndarray, block_of_variable: np.ndarray) -> np.ndarray:
-    """The LP duals of the shared rows (zero on the blocks' own rows), each with the sign its finite row
-    bound allows: y_r > 0 prices a lower bound, y_r < 0 an upper one."""
-    owner = rows_owned(matrix, block_of_variable)
-    y = np.where(owner < 0, np.asarray(duals, dtype=float), 0.0)
+def shared_prices(matrix, duals: np.ndarray, row_owner: np.ndarray) -> np.ndarray:
+    """The LP duals of the shared rows (row_owner −1; zero on the blocks' own rows), each with the sign its
+    finite row bound allows: y_r > 0 prices a lower bound, y_r < 0 an upper one."""
+    y = np.where(row_owner < 0, np.asarray(duals, dtype=float), 0.0)
     y = np.where((y > 0) & ~np.isfinite(matrix.row_lo), 0.0, y)
     return np.where((y < 0) & ~np.isfinite(matrix.row_hi), 0.0, y)
 
@@ -55,14 +58,15 @@ def lagrangian(built, blocks, duals: np.ndarray, time_budget: float, threads: in
     block_of_variable = np.full(full.shape[1], -1, dtype=np.int64)
     for k, name in enumerate(names):
         block_of_variable[blocks[name].variables] = k
-    y = repaired(full, shared_prices(full, duals, block_of_variable))
+    row_owner = rows_owned(full, block_of_variable)
+    y = repaired(full, shared_prices(full, duals, row_owner))
     rc = full.cost - full.transposed_product(y)
     rc = np.where((rc < 0) & (rc > -NOISE * max(1.0, float(np.abs(full.cost).max(initial=0.0)))), 0.0, rc)
     results = solve_blocks(built, blocks, time_budget, threads=threads, costs=lambda block: rc[block.variables],
                            deadline=deadline)
     shared = block_of_variable < 0
     bound = _row_terms(full, y) + full.offset + _box_minimum(rc[shared], full.lb[shared], full.ub[shared])
-    floors = row_floors(full, rc, rows_owned(full, block_of_variable), block_of_variable, len(names))
+    floors = row_floors(full, rc, row_owner, block_of_variable, len(names))
     for k, name in enumerate(names):
         result = results.get(name)
         block_bound = result.bound if result is not None and result.bound is not None else None
@@ -138,26 +142,20 @@ def cuts_at_lp_prices(built, blocks, budget: float, threads: int, deadline: floa
     reduced costs, proven minimum and point (a cut and a column, dcplan/solve/blocks.py), and return
     (blocks solved, L(y) or None); None, leaving the blocks as they were, when the LP gives no prices in
     its share of `budget` (the caller then falls back on the workload cuts at port and rack prices)."""
-    import time
-
-    from dcplan.errors import Interrupted
-    from dcplan.solve.engines import solve
-    from dcplan.vocab import Status
-
     began = time.perf_counter()
-    lp = solve(built.lm, "highs", time_limit=LP_SHARE * budget, gap=0.0, threads=threads, relax=True,
-               deadline=deadline)
-    if lp.status == Status.INTERRUPTED:
-        raise Interrupted()
-    proven = lp.bound if lp.status == Status.OPTIMAL else None
-    if lp.row_duals is None:
-        # HiGHS stopped by its limit gives no duals; PDLP's iterate at any time is prices enough (never
-        # its objective: at a loose tolerance it is no bound).
-        lp = solve(built.lm, "pdlp", time_limit=LP_SHARE * budget, gap=None, threads=threads, relax=True,
-                   deadline=deadline)
+    proven = None
+    # HiGHS stopped by its limit gives no duals; PDLP's iterate at any time is prices enough (never its
+    # objective: at a loose tolerance that is no bound).
+    for engine in ("highs", "pdlp"):
+        lp = solve(built.lm, engine, time_limit=LP_SHARE * budget, gap=0.0 if engine == "highs" else None,
+                   threads=threads, relax=True, deadline=deadline)
         if lp.status == Status.INTERRUPTED:
             raise Interrupted()
-    if lp.row_duals is None:
+        if engine == "highs" and lp.status == Status.OPTIMAL:
+            proven = lp.bound
+        if lp.row_duals is not None:
+            break
+    else:
         return None
     left = budget - (time.perf_counter() - began)
     bound, rc, results = lagrangian(built, blocks, lp.row_duals, left, threads, deadline)

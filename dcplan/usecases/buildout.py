@@ -28,8 +28,8 @@ def plan_buildout(run, planning):
     requirements, candidates = _size(run, planning)
     out = _build(run, planning, candidates)
     hint = _warm_start(run, out)
-    large = not run.options.reference and not out.leases and len(out.pools) > planning.large_model_pools
-    result = (_solve_large(run, out, hint, planning) if large else _solve(run, out, hint, planning.reserve(run)))
+    result = (_solve_large(run, out, hint, planning) if planning.is_large(run)
+              else _solve(run, out, hint, planning.reserve(run)))
     warnings = list(out.warnings) + result.messages
     if result.status == "interrupted":
         raise Interrupted()
@@ -139,7 +139,7 @@ def _solve_large(run, out, hint, planning):
     master plans 100.6 M in 30 s (greedy 119.8 M).
     """
     from dcplan.solve import blocks as blocks_module
-    from dcplan.solve import lagrange
+    from dcplan.solve import engines, lagrange
     from dcplan.solve.decompose import solve_large
 
     reserve = planning.reserve(run)
@@ -164,8 +164,6 @@ def _solve_large(run, out, hint, planning):
         result = solve_large(out, blocks, hint, deadline, run.setting("engine"), run.setting("threads"),
                              run.setting("gap"), bound=bound, on_progress=run.stages.on_progress,
                              log=run.options.engine_log, round_seconds=seconds)
-    from dcplan.solve import engines
-
     return engines.or_warm_start(result, out.lm, hint)
 
 

@@ -312,7 +312,7 @@ def _workload_cuts(run: _Run):
         except KeyboardInterrupt:
             raise Interrupted() from None
     run.cuts_seconds = time.perf_counter() - began
-    run.stages.say(f"solved {solved:,} of {len(blocks):,} workloads {how} in {time.perf_counter() - began:.2f} s: "
+    run.stages.say(f"solved {solved:,} of {len(blocks):,} workloads {how} in {run.cuts_seconds:.2f} s: "
                    f"{added:,} workload cuts" + ("" if run.bound is None else f", bound {run.bound:,.0f}"))
     return blocks
 
@@ -397,8 +397,8 @@ def _shared():
     from types import SimpleNamespace
 
     return SimpleNamespace(refuse_absurd_pools=_refuse_absurd_pools, input_warnings=input_warnings,
-                           no_plan=_no_plan, UnsafeInput=UnsafeInput, reserve=_reserve,
-                           large_model_pools=LARGE_MODEL_POOLS, cut_share=WORKLOAD_CUT_SHARE)
+                           no_plan=_no_plan, UnsafeInput=UnsafeInput, reserve=_reserve, is_large=_is_large,
+                           cut_share=WORKLOAD_CUT_SHARE)
 
 
 LARGE_MODEL_POOLS = 1000
