@@ -195,3 +195,23 @@ def test_a_larger_generated_scenario_is_placed_in_full_and_verified():
                    build_seconds=0.0, warnings=[])
     verify(plan, sc, catalog, requirements)
     assert {a.workload for a in plan.assignments} == {w.name for w in sc.workloads}
+
+
+@pytest.mark.parametrize("name", ["enterprise-multisite.yaml", "inference-platform.yaml"])
+def test_pool_counts_read_every_pool_as_its_own_expressions_do(name):
+    """pool_counts (two bulk gathers, used by the warm start and the extraction) gives each pool the
+    active and spare units its expressions give, at any values: a pool whose terms were missed or
+    misattributed would buy the wrong racks and show the wrong assignments."""
+    import numpy as np
+
+    from dcplan.model.built import pool_counts
+
+    sc = load_scenario(ROOT / "scenarios" / name).scenario
+    _, built, *_ = run_greedy(sc)
+    values = np.random.default_rng(7).integers(0, 9, size=len(built.lm.variables)).astype(float)
+    active, spares = pool_counts(built, values)
+    assert len(active) == len(built.pools) > 10
+    for pool, a, s in zip(built.pools, active, spares):
+        assert a == pytest.approx(pool.active.value(values.tolist()), abs=1e-9)
+        assert s == pytest.approx(pool.spares.value(values.tolist()), abs=1e-9)
+    assert spares.any() and active.any()

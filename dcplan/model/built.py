@@ -161,6 +161,16 @@ def pool_table(built: "BuiltModel") -> PoolTable:
     return built.tables["pools"]
 
 
+def pool_counts(built: "BuiltModel", values) -> tuple[np.ndarray, np.ndarray]:
+    """(active units, spare units) of every pool at `values`, in the order of built.pools: two weighted
+    gathers, where reading each pool's expressions costs seconds at 10,000 workloads (a pool's
+    expressions have no constant term)."""
+    table, x, count = pool_table(built), np.asarray(values, dtype=float), len(built.pools)
+    active = np.bincount(table.active_pool, weights=table.active_coef * x[table.active_var], minlength=count)
+    spares = np.bincount(table.spare_pool, weights=table.spare_coef * x[table.spare_var], minlength=count)
+    return active, spares
+
+
 def pool_values(built: "BuiltModel", read) -> np.ndarray:
     """One number per pool, `read(pool)`."""
     return np.fromiter((read(pool) for pool in built.pools), dtype=float, count=len(built.pools))

@@ -182,9 +182,10 @@ class LinearModel:
 
     def find(self, symbol: str, owner: Owner) -> int | None:
         """The variable of this symbol and owner, if the model has one."""
-        for i in range(self._owned_upto, len(self._vname)):  # index the variables added since the last call
-            if self._vowner[i] is not None:
-                self._owned[(self._vname[i].split("[", 1)[0], self._vowner[i])] = i
+        start = self._owned_upto  # index the variables added since the last call (once: 900,000 at W=5000)
+        self._owned.update(((name.split("[", 1)[0], owner), i) for i, name, owner in
+                           zip(range(start, len(self._vname)), self._vname[start:], self._vowner[start:])
+                           if owner is not None)
         self._owned_upto = len(self._vname)
         return self._owned.get((symbol, owner))
 

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from dcplan.model import BuiltModel, Fabric, constraint_name, optics_count, switch_count
+from dcplan.model.built import pool_counts
 from dcplan.rules import BOM_ORDER, HOURS_PER_YEAR, POWER_BLOCK, block_price, item_of, leaf_split, rack_share
 from dcplan.vocab import Status, relative_gap
 from dcplan.model.linear import INF
@@ -54,9 +55,10 @@ def _tidy_racks(built: BuiltModel, tidied: list[float], index) -> None:
     """Each rack group at the least racks its servers, spares and switches take."""
     sites = {s.name: s for s in built.scenario.sites}
     units: dict[tuple[str, str, str], float] = {}  # (item, site, group) -> units in racks, counted once
-    for pool in built.pools:
+    active, spares = pool_counts(built, tidied)
+    for pool, in_racks in zip(built.pools, (active + spares).tolist()):
         key = (pool.item, pool.site, pool.group)
-        units[key] = units.get(key, 0.0) + pool.active.value(tidied) + pool.spares.value(tidied)
+        units[key] = units.get(key, 0.0) + in_racks
     for fabric in built.fabrics:
         for s_id in fabric.leaves:
             key = (s_id, fabric.site, fabric.group)
@@ -117,6 +119,7 @@ def extract(built: BuiltModel, values: list[float], *, status: str, engine: str,
     scenario = built.scenario
     x = np.asarray(values, dtype=float)
     val = lambda expr: expr.value(x if expr.held_as_arrays else values)  # noqa: E731 - short local reader
+    val.values = x  # what values_of_pools reads the pools at
     objective_value = val(built.lm.objective)
     gap = relative_gap(objective_value, bound, status)
     plan = Plan(scenario.name, Status(status).value, built.objective_name, objective_value, bound, gap, engine,
@@ -151,10 +154,17 @@ def block_description(site) -> str:
     return f"Facility power block of {site.build.block / 1000.0:g} MW at {site.build.cost_per_mw:,.0f} per MW"
 
 
+def values_of_pools(built: BuiltModel, val) -> tuple[list[float], list[float]]:
+    """(active, spare units) of every pool, read in bulk at the values `val` reads at."""
+    active, spares = pool_counts(built, val.values)
+    return active.tolist(), spares.tolist()
+
+
 def _assignments(built: BuiltModel, val) -> list[Assignment]:
     out = []
-    for pool in built.pools:
-        servers, spares = int(round(val(pool.active))), int(round(val(pool.spares)))
+    actives, spare_counts = values_of_pools(built, val)
+    for pool, active, spare in zip(built.pools, actives, spare_counts):
+        servers, spares = int(round(active)), int(round(spare))
         if servers == 0 and spares == 0:
             continue
         item = item_of(built.catalog, pool.kind, pool.item)
@@ -173,8 +183,9 @@ def _bom(built: BuiltModel, val) -> list[BomLine]:
             lines[key] = [description, 0, price, power_kw, rack_units]
         lines[key][1] += quantity
 
-    for pool in built.pools:
-        quantity = int(round(val(pool.active) + val(pool.spares)))
+    actives, spares = values_of_pools(built, val)
+    for pool, active, spare in zip(built.pools, actives, spares):
+        quantity = int(round(active + spare))
         if quantity:
             item = item_of(built.catalog, pool.kind, pool.item)
             add(pool.site, "storage" if pool.kind == "storage" else "server", pool.item, item.description,

@@ -69,6 +69,12 @@ class _Checker:
                                                                             problems)
         self.workloads = {w.name: w for w in scenario.workloads}
         self.sites = {s.name: s for s in scenario.sites}
+        # Each workload's assignments, grouped once: the checks below look them up per workload, and
+        # scanning every assignment per workload costs minutes at 10,000 workloads.
+        self.assigned: dict[str, list] = defaultdict(list)
+        for a in plan.assignments:
+            self.assigned[a.workload].append(a)
+        self._candidates = {name: {c.item: c for c in req.candidates} for name, req in requirements.items()}
 
     def fail(self, message: str) -> None:
         self.problems.append(message)
@@ -77,11 +83,11 @@ class _Checker:
         return self.catalog.find(item_id)[1]
 
     def candidate(self, workload: str, item_id: str):
-        return next((c for c in self.reqs[workload].candidates if c.item == item_id), None)
+        return self._candidates[workload].get(item_id)
 
     def demand(self) -> None:
         for name, req in self.reqs.items():
-            rows = [a for a in self.plan.assignments if a.workload == name]
+            rows = self.assigned.get(name, [])
             for a in rows:
                 if self.candidate(name, a.item) is None:
                     self.fail(f"{name}: assigned to {a.item}, which sizing ruled out")
@@ -139,9 +145,8 @@ class _Checker:
             if req.kind != "storage":
                 continue
             per_site = defaultdict(int)
-            for a in self.plan.assignments:
-                if a.workload == name:
-                    per_site[a.site] += a.servers
+            for a in self.assigned.get(name, []):
+                per_site[a.site] += a.servers
             for site, nodes in per_site.items():
                 if 0 < nodes < req.min_units:
                     self.fail(f"{name}: {nodes} storage nodes at {site}, durability needs at least {req.min_units}")
@@ -152,17 +157,17 @@ class _Checker:
             target = getattr(workload, "colocate_with", None)
             if target is None or name not in self.reqs:
                 continue
-            cluster = [a for a in self.plan.assignments if a.workload == target]
+            cluster = self.assigned.get(target, [])
             sites = {a.site for a in cluster}
-            for a in self.plan.assignments:
-                if a.workload == name and a.site not in sites:
+            for a in self.assigned.get(name, []):
+                if a.site not in sites:
                     self.fail(f"{name}: storage at {a.site}, but training {target} runs at {sorted(sites)}")
             if name != target + ".storage" or len(cluster) != 1:
                 continue
             chosen = self.candidate(target, cluster[0].item)
             need = chosen.detail.get("storage_throughput_GBps", 0.0) if chosen else 0.0
-            supply = sum(a.servers * self.item(a.item).throughput for a in self.plan.assignments
-                         if a.workload == name and a.site == cluster[0].site)
+            supply = sum(a.servers * self.item(a.item).throughput for a in self.assigned.get(name, [])
+                         if a.site == cluster[0].site)
             if not _close_enough(supply, need, ">="):
                 self.fail(f"{name}: {supply:g} GB/s at {cluster[0].site}, training {target} needs {need:g} GB/s")
 

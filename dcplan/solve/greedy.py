@@ -101,6 +101,7 @@ class _Ledger:
         self.ports = defaultdict(float)  # (fabric, switch) -> server links
         self.pools: dict[tuple[str, str, str], list[int]] = {}  # (workload, item, site) -> [active, spares]
         self._switches: dict[tuple, str | None] = {}
+        self._rack_shares: dict[tuple[str, str], float] = {}  # (item, site) -> rack positions per unit
 
     def _fabric(self, kind: str, workload: str, site: str, group: str) -> tuple[str, float]:
         policy = self.scenario.policies.network
@@ -111,8 +112,9 @@ class _Ledger:
     def _racks_delta(self, site, key, delta: int) -> int:
         if not delta:
             return 0
-        item = self.catalog.find(key[0])[1]
-        factor = rack_share(site, item)
+        factor = self._rack_shares.get((key[0], site.name))
+        if factor is None:  # asked for every placement tried: computed once per item and site
+            factor = self._rack_shares[(key[0], site.name)] = rack_share(site, self.catalog.find(key[0])[1])
         before = self.units[key]
         return math.ceil((before + delta) * factor - _EPS) - math.ceil(before * factor - _EPS)
 

@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import replace
 
 from dcplan.model import switch_count
+from dcplan.model.built import pool_counts
 from dcplan.model.linear import Owner
 from dcplan.rules import rack_share
 from dcplan.solve.greedy import GreedyEvaluation, GreedyResult
@@ -79,8 +80,9 @@ def _rack_values(built, values, index) -> None:
     """Least racks per (item, site, group) for the units placed, switches included."""
     sites = {s.name: s for s in built.scenario.sites}
     units = defaultdict(float)
-    for pool in built.pools:
-        units[(pool.item, pool.site, pool.group)] += pool.active.value(values) + pool.spares.value(values)
+    active, spares = pool_counts(built, values)
+    for pool, in_racks in zip(built.pools, (active + spares).tolist()):
+        units[(pool.item, pool.site, pool.group)] += in_racks
     for fabric in built.fabrics:
         for s_id in fabric.leaves:
             units[(s_id, fabric.site, fabric.group)] += switch_count(fabric, s_id).value(values)
@@ -101,9 +103,12 @@ def _block_values(built, values, index) -> None:
 
 def _lease_values(built, values, index) -> None:
     """Lease every unit of an item whose lease costs the objective less than buying it (or that has no price)."""
+    if not built.leases:
+        return
     units = defaultdict(float)
-    for pool in built.pools:
-        units[(pool.item, pool.site)] += pool.active.value(values) + pool.spares.value(values)
+    active, spares = pool_counts(built, values)
+    for pool, in_racks in zip(built.pools, (active + spares).tolist()):
+        units[(pool.item, pool.site)] += in_racks
     for (item_id, site), leased in built.leases.items():
         options = owning_cost(built.scenario, built.catalog.find(item_id)[1])
         if len(options) == 1 or options[1] < options[0]:
