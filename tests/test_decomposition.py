@@ -289,3 +289,40 @@ def test_building_checks_the_time_inside_long_constraint_families(monkeypatch):
 
     with pytest.raises(OutOfTime):
         model.build(scenario, effective, reduced, between=stop)
+
+
+def test_a_plan_within_the_gap_before_pricing_ends_the_decomposition_without_pricing_rounds():
+    """When RINS on the first master already lands within the gap of the bound, no pricing round runs
+    (each costs as much as solving every block again); the plan keeps the bound and verifies. With no
+    gap to spare, the rounds do run."""
+    scenario, effective, requirements, reduced, built = built_model(seed=1)
+    start = greedy_values.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
+    found = blocks.find_blocks(built)
+    blocks.solve_for_cuts(built, found, 60)
+    bound = blocks.sum_of_bounds(built, found)
+    blocks.add_cuts(built, found)
+    heard = []
+    result = decompose.solve_large(built, found, start.values, deadline=time.perf_counter() + 30, engine="highs",
+                                   threads=0, gap=0.5, bound=bound, on_progress=heard.append)
+    assert result.status == "optimal" and result.objective - result.bound <= 0.5 * result.objective
+    assert result.bound == bound
+    assert not any("pricing round" in m for m in heard) and "before any pricing round" in result.messages[0]
+    plan = extract(built, result.values, status=result.status, engine="highs", bound=result.bound,
+                   solve_seconds=0, build_seconds=0, warnings=[])
+    verify(plan, scenario, effective, requirements)
+    heard.clear()
+    decompose.solve_large(built, found, start.values, deadline=time.perf_counter() + 30, engine="highs", threads=0,
+                          gap=0.0, bound=bound, on_progress=heard.append)
+    assert any("pricing round" in m for m in heard)
+
+
+def test_blocks_left_when_the_budget_is_spent_are_not_even_cut_out(monkeypatch):
+    """Out of time, the queued blocks return at once: cutting each one out of a model of a million
+    variables made the cuts of W=5000 take 35 s for a 20 s budget."""
+    *_, built = built_model(seed=1)
+    found = blocks.find_blocks(built)
+    cut_out = []
+    real = blocks.block_matrix
+    monkeypatch.setattr(blocks, "block_matrix", lambda lm, block: cut_out.append(block) or real(lm, block))
+    assert blocks.solve_blocks(built, found, time_budget=0.0) == {} and cut_out == []
+    assert len(blocks.solve_blocks(built, found, time_budget=60.0)) == len(found) == len(cut_out)

@@ -263,6 +263,8 @@ def solve_blocks(built, blocks: dict[str, Block], time_budget: float, threads: i
     results: dict[str, BlockResult] = {}
 
     def solve_one(block: Block) -> None:
+        if stop_at - time.perf_counter() <= 0.01:
+            return  # out of time: not even cut out (thousands of queued blocks cost seconds each at W=5000)
         sub = block_matrix(built.lm, block).with_cost(block.costs if costs is None else costs(block))
         result = None
         for engine in BLOCK_ENGINES:

@@ -118,9 +118,18 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
     full = built.lm.matrix()
     chosen = master_module.columns(built, blocks, [hint] if hint is not None else [])
     master = master_module.build_master(built.lm, blocks, chosen)
-    master, bound = _pricing(built, blocks, chosen, master, deadline, threads, gap, bound, say, round_seconds)
     values = None if hint is None else np.asarray(hint, dtype=float)
-    start_values = master.from_full(hint, blocks) if hint is not None else None
+    if bound is not None and values is not None:
+        values = _before_pricing(master, blocks, values, bound, deadline, engine, threads, gap, say, round_seconds)
+        objective = full.objective(values)
+        if objective - bound <= gap * abs(objective):
+            return SolveResult(Status.OPTIMAL, ENGINE_NAMES[engine], values=list(values), objective=objective,
+                               bound=bound, solve_seconds=time.perf_counter() - start,
+                               messages=[f"large model: chose among {sum(map(len, chosen.values())):,} "
+                                         f"configurations of {len(chosen):,} workloads, within the gap before "
+                                         "any pricing round"])
+    master, bound = _pricing(built, blocks, chosen, master, deadline, threads, gap, bound, say, round_seconds)
+    start_values = master.from_full(values, blocks) if values is not None else None
     start_values, master_lp, note = rins(master.matrix, start_values, deadline, engine, threads, gap, say)
     if start_values is not None:
         candidate = master.to_full(start_values)
@@ -170,6 +179,18 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
                        objective=objective, bound=bound, solve_seconds=time.perf_counter() - start, messages=messages)
 
 
+def _before_pricing(master, blocks, values, bound: float, deadline, engine, threads, gap, say, round_seconds):
+    """The better of `values` and RINS on the first master, within what a pricing round would take: when
+    that plan is already within the gap of the bound, the rounds (18 s each at W=1000 × 60 × 4, moving the
+    master's LP by 0.01 %) are skipped. The plan is a full-model vector, kept for the master after pricing."""
+    early, _, _ = rins(master.matrix, master.from_full(values, blocks), deadline, engine, threads, gap, say,
+                       budget=max(1.0, round_seconds))
+    if early is None:
+        return values
+    candidate = master.to_full(early)
+    return candidate if master.full.matrix().objective(candidate) < master.full.matrix().objective(values) else values
+
+
 LP_AFTER = 4.0
 """Seconds that must be left after the master for the full LP bound to be tried (it needs several at W=1000)."""
 LP_SHARE = 0.5
@@ -178,7 +199,7 @@ RINS_SHARE = 0.25
 """Of the time left before the master MIP, the master's LP and its RINS sub-problem take at most this share."""
 
 
-def rins(matrix, start, deadline: float, engine: str, threads: int, gap: float, say):
+def rins(matrix, start, deadline: float, engine: str, threads: int, gap: float, say, budget: float | None = None):
     """Relaxation-induced neighbourhood search on the master (Danna, Rothberg & Le Pape, 2005): solve its
     LP relaxation, fix every integer variable on which the LP and the incumbent `start` agree, and solve
     the rest as a MIP from `start`. The sub-problem contains `start`, so its plan is never worse; most
@@ -192,7 +213,7 @@ def rins(matrix, start, deadline: float, engine: str, threads: int, gap: float, 
     if start is None:
         return None, None, "no start for RINS"
     began = time.perf_counter()
-    budget = RINS_SHARE * (deadline - began)
+    budget = RINS_SHARE * (deadline - began) if budget is None else min(budget, RINS_SHARE * (deadline - began))
     lp = solve(matrix, "highs", time_limit=budget, gap=0.0, threads=threads, relax=True, deadline=deadline)
     if lp.status == Status.INTERRUPTED:
         raise Interrupted()
