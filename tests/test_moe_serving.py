@@ -111,3 +111,19 @@ def test_a_workload_that_sets_both_efficiencies_sets_them_for_its_experts_too():
     half, _ = table.efficiency("hopper", "fp8", hbm=0.6)
     assert (calibrated.moe, own.moe, half.moe) == (0.5, 1.0, 0.5)
     assert calibrated.exposed == own.exposed == 1.0
+
+
+@pytest.mark.parametrize("exposed", [0.0, 0.5, 1.0])
+def test_the_written_out_step_time_is_the_step_models_bit_for_bit(exposed):
+    # Replica.seconds spells out _parts and the rooflines that step() adds up (it is sizing's inner loop):
+    # the two must agree exactly, dense and mixture of experts, expert parallel or not, pipelined or not.
+    dense = Shape(params=70e9, active=70e9, layers=80, hidden=8192, attention_width=8192, kv_bytes_16bit=327680.0)
+    eff = Efficiency(hbm=0.8, compute=0.6, allreduce_s=4e-5, step_s=5e-4, moe=0.57, exposed=exposed)
+    batches = (0.01, 0.5, 1.0, 3.7, 64.0, 800.0, 5000.0)
+    prefills = (None, 0.0, 0.3, 700.0, 1000.0, 2500.0, 8000.0)
+    for shape in (dense, DEEPSEEK):
+        for tp, pp, per_server in ((1, 1, 8), (8, 1, 8), (4, 2, 8), (8, 2, 4), (16, 1, 8)):
+            r = Replica(shape, CHIP, eff, Layout(tp=tp, pp=pp, per_server=per_server), SERVING)
+            for m in batches:
+                for q in prefills:
+                    assert r.seconds(m, q) == r.step(m, q).seconds, (shape.experts, tp, pp, m, q)

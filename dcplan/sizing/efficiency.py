@@ -40,7 +40,7 @@ half an H100 SXM (700 W), against 0.76 of it on the datasheets, once both are li
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 
@@ -69,6 +69,9 @@ class Table:
     exposed: float = 0.0  # share of the shorter roofline side of an operator not overlapped, every family
     power_tflops_per_w: float | None = None  # k: dense BF16 TFLOP/s a watt of board power sustains (None: no limit)
     uncalibrated_compute: float | None = None  # lowest η·s of the fitted groups, a share of the datasheet peak
+    # factors() by (family, precision, engine): sizing asks for each workload and server type, thousands of
+    # times in a large scenario, and a lookup with its source text costs more than the rest of a cached sizing.
+    _found: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def clock_share(self, bf16_tflops: float | None, tdp_w: float | None) -> float:
         """s = min(1, k · P / Π_bf16): the share of its datasheet peak an accelerator's board power sustains."""
@@ -77,6 +80,13 @@ class Table:
         return min(1.0, self.power_tflops_per_w * tdp_w / bf16_tflops)
 
     def factors(self, family: str | None, precision: str, engine: str = "released") -> Factors:
+        key = (family, precision, engine)
+        found = self._found.get(key)
+        if found is None:
+            found = self._found[key] = self._factors(family, precision, engine)
+        return found
+
+    def _factors(self, family: str | None, precision: str, engine: str) -> Factors:
         for candidate in PRECISION_PREFERENCE[precision]:
             found, scope = self._group(family, candidate, engine)
             if found is not None:

@@ -117,12 +117,18 @@ def best_plan(shape: Shape, chip: Chip, eff: Efficiency, serving: Serving, targe
     the network: so while one fits, the answer does not depend on the server's ports, and is found once
     for every server type with the same accelerators and count (catalogs list one server with several
     network options)."""
-    within = _best_plan(shape, replace(chip, scale_out=0.0), eff, serving, targets, per_server, tensor_parallel,
-                        False)
+    within = _best_plan(shape, _without_network(chip), eff, serving, targets, per_server, tensor_parallel, False)
     if not spans_network or within[0] is not None or _fits_one_server(shape, chip, eff, serving, per_server,
                                                                       tensor_parallel):
         return within
     return _best_plan(shape, chip, eff, serving, targets, per_server, tensor_parallel, True)
+
+
+@lru_cache(maxsize=4096)
+def _without_network(chip: Chip) -> Chip:
+    """The chip without its network ports, as the layouts within one server see it (cached: best_plan runs for
+    every workload and server type, mostly answered from its cache, and dataclasses.replace costs more)."""
+    return replace(chip, scale_out=0.0)
 
 
 @lru_cache(maxsize=65536)
@@ -135,25 +141,28 @@ def _fits_one_server(shape: Shape, chip: Chip, eff: Efficiency, serving: Serving
 def _best_plan(shape: Shape, chip: Chip, eff: Efficiency, serving: Serving, targets: Targets, per_server: int,
                tensor_parallel: int | str, spans_network: bool) -> tuple[Plan | None, str]:
     best: Plan | None = None
+    best_rate = 0.0  # best.requests_per_server, kept rather than recomputed at every layout
     fitting: list[Replica] = []
     smallest_span = None
     for layout in layouts(per_server, tensor_parallel, spans_network):
-        if smallest_span is not None and layout.servers > smallest_span:
+        servers = layout.servers
+        if smallest_span is not None and servers > smallest_span:
             break  # spanning more servers than the first fit only adds network hops
         replica = Replica(shape, chip, eff, layout, serving)
         if not replica.fits():
             continue
-        smallest_span = layout.servers if smallest_span is None else smallest_span
+        smallest_span = servers if smallest_span is None else smallest_span
         fitting.append(replica)
-        share = (layout.per_server // layout.gpus) if layout.servers == 1 else 1.0 / layout.servers
-        if best is not None and ceiling(replica) * share / serving.output <= best.requests_per_server:
+        share = (layout.per_server // layout.gpus) if servers == 1 else 1.0 / servers
+        if best is not None and ceiling(replica) * share / serving.output <= best_rate:
             continue  # even unconstrained this layout serves no more than the best so far
         point = operating_point(replica, targets)
         if point is None:
             continue
         plan = Plan(layout, point, replica)
-        if best is None or plan.requests_per_server > best.requests_per_server * (1 + 1e-9):
-            best = plan
+        rate = plan.requests_per_server
+        if best is None or rate > best_rate * (1 + 1e-9):
+            best, best_rate = plan, rate
     if best is not None:
         return best, ""
     if not fitting:
@@ -228,15 +237,15 @@ def _seconds(milliseconds: float | None) -> float | None:
 
 
 def _candidate(workload: InferenceWorkload, item_id: str, acc: Accelerator, plan: Plan, eff_source: str) -> Candidate:
-    point, layout = plan.point, plan.layout
+    point, servers = plan.point, plan.layout.servers
     per_server = plan.requests_per_server
     pct = f"p{workload.percentile * 100:g}"
     detail = {"accelerator": acc.id, "efficiency": eff_source, **_plan_detail(plan),
               f"tpot_{pct}_ms": point.tpot_s * 1000, f"ttft_{pct}_ms": point.ttft_s * 1000,
-              "servers_for_demand": layout.servers * ceil_count(workload.requests_per_s / (per_server * layout.servers)),
+              "servers_for_demand": servers * ceil_count(workload.requests_per_s / (per_server * servers)),
               "bound": point.bound, "step_bound": point.step_bound}
     return Candidate(item=item_id, per_unit={"requests_per_s": per_server}, fixed_count=None,
-                     load=workload.average_load, detail=detail, units_per_replica=layout.servers)
+                     load=workload.average_load, detail=detail, units_per_replica=servers)
 
 
 @lru_cache(maxsize=65536)

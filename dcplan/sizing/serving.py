@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 ACTIVATION_BYTES = 2.0  # activations travel in 16-bit between GPUs
 DISPATCH_BYTES = 1.0    # tokens dispatched to experts in FP8 (DeepSeek-V3 technical report, arXiv:2412.19437)
@@ -60,14 +61,17 @@ class Shape:
     experts: int = 0            # routed experts (0 = dense)
     experts_per_token: int = 0
 
-    @property
+    # The derived sizes below are cached_property: sizing reads them for each of thousands of replicas. On a
+    # frozen dataclass the cached value sits in the instance's __dict__, outside its fields, eq and hash.
+
+    @cached_property
     def expert_params(self) -> float:
         """Parameters in routed experts: params − active = experts_params × (1 − k/E)."""
         if not self.experts or not self.experts_per_token:
             return 0.0
         return (self.params - self.active) / (1.0 - self.experts_per_token / self.experts)
 
-    @property
+    @cached_property
     def dense_params(self) -> float:
         """Parameters every token uses: attention, dense layers, shared experts, embeddings."""
         return self.params - self.expert_params
@@ -186,6 +190,7 @@ class Replica:
         if self._moe:
             self._set_experts()
         self._fixed_s = eff.step_s * pp  # each stage runs pp micro-batches per step, each with its launch cost
+        self._exposed = eff.exposed
 
     def _set_experts(self) -> None:
         """Coefficients of a mixture-of-experts step (module docstring, "Mixture of experts").
@@ -202,6 +207,8 @@ class Replica:
         shape, serving, layout, moe = self.shape, self.serving, self.layout, self.eff.moe
         tp, pp, g = layout.tp, layout.pp, layout.gpus
         copies = tp if self.expert_parallel else 1
+        self._ranks = copies  # ranks the dense part of a step is split over (by sequence)
+        self._missed = 1.0 - shape.experts_per_token / shape.experts  # a token's chance of missing a given expert
         self._dense_flop_s = 2.0 * shape.dense_params * copies / self.compute       # s per token on its rank
         self._expert_flop_s = 2.0 * (shape.active - shape.dense_params) / self.compute / moe  # s per token, spread
         self._dense_weights_s = shape.dense_params * serving.weight_bytes / (tp / copies) / self.bandwidth
@@ -221,21 +228,29 @@ class Replica:
             return shape.params * self.serving.weight_bytes
         return (shape.dense_params + experts * self._touched(tokens)) * self.serving.weight_bytes
 
+    # The two helpers below run in every step time of a mixture of experts (see `seconds`): they spell
+    # max() and min() of two floats as conditional expressions, which return the same operand (a builtin
+    # call costs more than the rest of the arithmetic). max(a, b) is `b if b > a else a`, min(a, b) is
+    # `b if b < a else a`: the first argument wins ties and comparisons with NaN, as in the builtins.
+
     def _touched(self, tokens: float) -> float:
-        return 1.0 - (1.0 - self.shape.experts_per_token / self.shape.experts) ** max(tokens, 1.0)
+        """Share of the routed experts a step of `tokens` tokens (at least one) runs: 1 − (1 − k/E)^n."""
+        return 1.0 - self._missed ** (1.0 if 1.0 > tokens else tokens)
 
     def critical_prefill(self, prefill: float) -> float:
         """Prompt tokens of a step on its busiest rank. With data-parallel attention a prompt is processed
         on one rank, and every rank waits for the slowest at the next all-to-all: up to one prompt per rank
         the busiest carries a whole prompt (or the step's prefill, if less), beyond that an even share."""
-        tp = self.layout.tp
-        return max(prefill / tp, min(prefill, float(self.serving.prompt)))
+        prompt = float(self.serving.prompt)
+        whole = prompt if prompt < prefill else prefill            # min(prefill, prompt)
+        share = prefill / self.layout.tp
+        return whole if whole > share else share                   # max(share, whole)
 
     def _parts(self, batch: float, q: float) -> tuple[float, float, float, float, float]:
         """(weight-read s, GEMM FLOP s, KV-read s, attention FLOP s, communication s) of one step."""
         tokens = batch + q
         if self._moe:
-            ranks = self.layout.tp if self.expert_parallel else 1
+            ranks = self._ranks
             critical = self.critical_prefill(q) if self.expert_parallel else q
             weights = self._dense_weights_s + self._expert_weights_s * self._touched(tokens)
             flops = (batch / ranks + critical) * self._dense_flop_s + tokens * self._expert_flop_s
@@ -248,17 +263,38 @@ class Replica:
         return weights, flops, batch * self._kv_s, attention_flops, comm
 
     def seconds(self, batch: float, prefill: float | None = None) -> float:
-        """Time of one step with `batch` decoding sequences and `prefill` prompt tokens (see `step`)."""
+        """Time of one step with `batch` decoding sequences and `prefill` prompt tokens: `step(...).seconds`.
+
+        The same operations in the same order as `_parts` and `_roofline` in `step`, written out in one
+        function: sizing calls this about a million times for a large scenario (operating_point's
+        bisection), and there a Python call costs as much as the arithmetic. Change both together;
+        tests/test_moe_serving.py checks that they agree bit for bit.
+        """
         q = batch * self.prefill_ratio if prefill is None else prefill
-        weights, flops, kv, attention_flops, comm = self._parts(batch, q)
-        return self._roofline(weights, flops) + self._roofline(kv, attention_flops) + comm + self._fixed_s
+        tokens = batch + q
+        if self._moe:
+            ranks = self._ranks
+            critical = self.critical_prefill(q) if self.expert_parallel else q
+            weights = self._dense_weights_s + self._expert_weights_s * self._touched(tokens)
+            flops = (batch / ranks + critical) * self._dense_flop_s + tokens * self._expert_flop_s
+            attention_flops = batch * self._attention_decode_s + critical * ranks * self._attention_prefill_s
+        else:
+            weights = self._dense_weights_s
+            flops = tokens * self._gemm_flop_s
+            attention_flops = batch * self._attention_decode_s + q * self._attention_prefill_s
+        kv = batch * self._kv_s
+        comm = self._comm_fixed_s + tokens * self._comm_per_token_s
+        exposed = self._exposed
+        gemm = weights + exposed * flops if weights >= flops else flops + exposed * weights
+        attention = kv + exposed * attention_flops if kv >= attention_flops else attention_flops + exposed * kv
+        return gemm + attention + comm + self._fixed_s
 
     def _roofline(self, memory: float, arithmetic: float) -> float:
         """An operator's time: the longer of its memory and arithmetic times, plus the exposed share of the
         shorter (0: perfect overlap, the classic roofline; 1: none, the two one after the other)."""
         if memory >= arithmetic:
-            return memory + self.eff.exposed * arithmetic
-        return arithmetic + self.eff.exposed * memory
+            return memory + self._exposed * arithmetic
+        return arithmetic + self._exposed * memory
 
     def step(self, batch: float, prefill: float | None = None) -> Step:
         """One step with `batch` decoding sequences and `prefill` prompt tokens, and its parts.
@@ -269,7 +305,8 @@ class Replica:
         """
         q = batch * self.prefill_ratio if prefill is None else prefill
         weights, flops, kv, attention_flops, comm = self._parts(batch, q)
-        return Step(batch, q, weights + kv, flops + attention_flops, comm, self.seconds(batch, prefill))
+        seconds = self._roofline(weights, flops) + self._roofline(kv, attention_flops) + comm + self._fixed_s
+        return Step(batch, q, weights + kv, flops + attention_flops, comm, seconds)
 
     def pipeline_delay(self, prompt: float) -> float:
         """Extra latency of one prompt in a pipeline: it crosses the pp stages one after another, so
