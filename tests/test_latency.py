@@ -81,6 +81,21 @@ def test_ttft_is_the_md1_wait_plus_the_prompt_step_plus_a_running_step():
     assert ttft_at(replica, point.batch, 0.99) == pytest.approx(0.5, rel=1e-3)  # the batch is found to 0.01 %
 
 
+@pytest.mark.parametrize("ttft", [0.2, 0.5, 2.0])
+def test_a_search_that_cannot_beat_the_best_layout_stops_and_one_that_can_finds_the_same_point(ttft):
+    """operating_point(..., beat): None when the layout serves no more than `beat` output tokens per second,
+    else exactly the point found without a bar (the bar only saves the search of a layout that loses)."""
+    shape = Shape(params=5e9, active=5e9, layers=0, hidden=0, attention_width=0, kv_bytes_16bit=2.0)
+    chip = Chip(peak_flops=1e15, attention_flops=1e15, hbm_bytes=1e12, hbm_bandwidth=1e12, scale_up=1e11,
+                scale_out=0.0)
+    serving = Serving(prompt=1000, output=100, weight_bytes=2.0, kv_bytes=1.0, chunk=8192, headroom=0.9)
+    replica = Replica(shape, chip, Efficiency(1.0, 1.0, 0.0, 0.0), Layout(tp=1), serving)
+    free = operating_point(replica, Targets(ttft_s=ttft))
+    assert free is not None and free.bound == "max_ttft"
+    assert operating_point(replica, Targets(ttft_s=ttft), beat=free.tokens_per_s * 1.001) is None
+    assert operating_point(replica, Targets(ttft_s=ttft), beat=free.tokens_per_s * 0.999) == free
+
+
 def _run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "dcplan", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=300)

@@ -156,7 +156,9 @@ def _best_plan(shape: Shape, chip: Chip, eff: Efficiency, serving: Serving, targ
         share = (layout.per_server // layout.gpus) if servers == 1 else 1.0 / servers
         if best is not None and ceiling(replica) * share / serving.output <= best_rate:
             continue  # even unconstrained this layout serves no more than the best so far
-        point = operating_point(replica, targets)
+        # The bar in output tokens per second of this replica: even a few 1e-16 of rounding off it would
+        # leave the layout far below the 1e-9 it needs to replace the best.
+        point = operating_point(replica, targets, None if best is None else best_rate / share * serving.output)
         if point is None:
             continue
         plan = Plan(layout, point, replica)

@@ -140,8 +140,13 @@ def _limits(replica: Replica) -> tuple[float, str]:
     return min(limits)
 
 
-def operating_point(replica: Replica, targets: Targets) -> Operating | None:
-    """The busiest operating point within memory and the targets; None if even one sequence misses them."""
+def operating_point(replica: Replica, targets: Targets, beat: float | None = None) -> Operating | None:
+    """The busiest operating point within memory and the targets; None if even one sequence misses them.
+
+    With `beat` (output tokens per second): also None as soon as even the top of the batches left to
+    search serves no more than that. Throughput m/τ(m) grows with m (as `ceiling` assumes), so the point
+    the search would have found serves no more either: a caller looking for the busiest layout skips it.
+    """
     top, bound = _limits(replica)
     probe = Probe(replica, targets)
     if top < MIN_BATCH or probe.meets(MIN_BATCH) is not None:
@@ -158,6 +163,8 @@ def operating_point(replica: Replica, targets: Targets) -> Operating | None:
                 low = middle
             else:
                 high, missed = middle, reason  # what `high` misses: the bound, when the bisection ends
+                if beat is not None and high / replica.seconds(high) <= beat:
+                    return None
         batch, bound = low, missed
     return _point(probe, replica, batch, bound)
 
