@@ -173,6 +173,8 @@ class _Ledger:
 
         if ok(extra):
             return extra
+        if extra > 1 and not ok(1):
+            return 0  # not one more unit fits (a full site): no search (the common case once cheap sites fill)
         low, high = 0, extra  # ok(low) holds (no change), ok(high) does not
         while high - low > 1:
             mid = (low + high) // 2
