@@ -121,13 +121,8 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
     values = None if hint is None else np.asarray(hint, dtype=float)
     if bound is not None and values is not None:
         values = _before_pricing(master, blocks, values, bound, deadline, engine, threads, gap, say, round_seconds)
-        objective = full.objective(values)
-        if objective - bound <= gap * abs(objective):
-            return SolveResult(Status.OPTIMAL, ENGINE_NAMES[engine], values=list(values), objective=objective,
-                               bound=bound, solve_seconds=time.perf_counter() - start,
-                               messages=[f"large model: chose among {sum(map(len, chosen.values())):,} "
-                                         f"configurations of {len(chosen):,} workloads, within the gap before "
-                                         "any pricing round"])
+        if full.objective(values) - bound <= gap * abs(full.objective(values)):
+            return _within_gap_before_pricing(full, values, bound, engine, chosen, start)
     master, bound = _pricing(built, blocks, chosen, master, deadline, threads, gap, bound, say, round_seconds)
     start_values = master.from_full(values, blocks) if values is not None else None
     start_values, master_lp, note = rins(master.matrix, start_values, deadline, engine, threads, gap, say)
@@ -189,6 +184,14 @@ def _before_pricing(master, blocks, values, bound: float, deadline, engine, thre
         return values
     candidate = master.to_full(early)
     return candidate if master.full.matrix().objective(candidate) < master.full.matrix().objective(values) else values
+
+
+def _within_gap_before_pricing(full, values, bound: float, engine: str, chosen, start: float) -> SolveResult:
+    objective = full.objective(values)
+    return SolveResult(Status.OPTIMAL, ENGINE_NAMES[engine], values=list(values), objective=objective, bound=bound,
+                       solve_seconds=time.perf_counter() - start,
+                       messages=[f"large model: chose among {sum(map(len, chosen.values())):,} configurations of "
+                                 f"{len(chosen):,} workloads, within the gap before any pricing round"])
 
 
 LP_AFTER = 4.0
