@@ -1,6 +1,6 @@
 """The schema is the single source: descriptions, JSON Schema, docs tables and starter must agree with it.
 
-STYLE.md habit 3: JSON Schema (`dcplan schema`), docs/scenario-format.md and the
+JSON Schema (`dcplan schema`), docs/scenario-format.md and the
 starter template all come from the pydantic models, and these tests fail when
 they drift apart.
 """
