@@ -80,3 +80,21 @@ def test_pdlp_duals_price_the_blocks_into_a_valid_bound():
     assert rough.row_duals is not None and rough.engine == "ortools-pdlp"
     bound, *_ = lagrange.lagrangian(built, found, rough.row_duals, 60, threads=2)
     assert bound is not None and bound <= optimum * (1 + 1e-9)
+
+
+def test_blocks_left_unsolved_are_finished_later_at_the_same_prices(monkeypatch):
+    """cuts_at_lp_prices out of time for the blocks keeps its prices (built.priced); `finish` then solves
+    the blocks left, and the bound rises to the one all blocks prove at once, never above the optimum."""
+    *_, built = built_model(1, workloads=12)
+    optimum = exact(built.lm).objective
+    found = blocks.find_blocks(built)
+    lp = solve(built.lm, "highs", time_limit=60, gap=0.0, relax=True)
+    whole, *_ = lagrange.lagrangian(built, found, lp.row_duals, 60, threads=2)
+    real = lagrange.priced_blocks
+    monkeypatch.setattr(lagrange, "priced_blocks", lambda b, f, d, budget, t, deadline=None: real(b, f, d, 0.0, t, deadline))
+    solved, early = lagrange.cuts_at_lp_prices(built, found, 60, threads=2, deadline=time.perf_counter() + 60)
+    assert solved == 0 and len(built.priced.unsolved()) == len(found)
+    assert early is None or early < whole
+    finished = lagrange.finish(built, found, 60, threads=2)
+    assert not built.priced.unsolved() and all(block.bound is not None for block in found.values())
+    assert finished == pytest.approx(max(whole, lp.objective), rel=1e-6) and finished <= optimum * (1 + 1e-9)

@@ -85,6 +85,7 @@ class BuiltModel:
     strengthen: bool = True  # clip demand coefficients and add valid inequalities
     tables: dict = field(default_factory=dict)  # arrays derived from the pools (see pool_table), built once
     period: str | None = None  # the period of a build-out this model stands for (None: a single purchase)
+    priced: object = None  # the Lagrangian bound at the LP's prices (dcplan/solve/lagrange.py), to finish later
 
     def tick(self, count: int, every: int | None = None) -> None:
         """Call the planner's time check (`between`) once every `every` items of a long loop: one constraint

@@ -121,6 +121,8 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
     values = None if hint is None else np.asarray(hint, dtype=float)
     if bound is not None and values is not None:
         values = _before_pricing(master, blocks, values, bound, deadline, engine, threads, gap, say, round_seconds)
+        if full.objective(values) - bound > gap * abs(full.objective(values)):
+            bound = _finished_bound(built, blocks, bound, deadline, threads, say)
         if full.objective(values) - bound <= gap * abs(full.objective(values)):
             return _within_gap_before_pricing(full, values, bound, engine, chosen, start)
     master, bound = _pricing(built, blocks, chosen, master, deadline, threads, gap, bound, say, round_seconds)
@@ -184,6 +186,27 @@ def _before_pricing(master, blocks, values, bound: float, deadline, engine, thre
         return values
     candidate = master.to_full(early)
     return candidate if master.full.matrix().objective(candidate) < master.full.matrix().objective(values) else values
+
+
+def _finished_bound(built, blocks, bound: float, deadline: float, threads: int, say) -> float:
+    """The Lagrangian bound at the LP's prices with the blocks it did not reach solved now, within
+    FINISH_SHARE of the time left (lagrange.finish), when that proves more than `bound`."""
+    from dcplan.solve import lagrange
+
+    priced = getattr(built, "priced", None)
+    if priced is None or not priced.unsolved():
+        return bound
+    missing = len(priced.unsolved())
+    finished = lagrange.finish(built, blocks, FINISH_SHARE * (deadline - time.perf_counter()), threads, deadline)
+    if finished is None or finished <= bound:
+        return bound
+    say(f"solved {missing - len(priced.unsolved()):,} of the {missing:,} workloads left at the LP relaxation's "
+        f"prices: every plan costs at least {finished:,.0f}")
+    return finished
+
+
+FINISH_SHARE = 0.25
+"""Of the time left after the first plan, the workloads the Lagrangian bound did not reach may take this share."""
 
 
 def _within_gap_before_pricing(full, values, bound: float, engine: str, chosen, start: float) -> SolveResult:
