@@ -265,25 +265,12 @@ class Replica:
     def seconds(self, batch: float, prefill: float | None = None) -> float:
         """Time of one step with `batch` decoding sequences and `prefill` prompt tokens: `step(...).seconds`.
 
-        The same operations in the same order as `_parts` and `_roofline` in `step`, written out in one
-        function: sizing calls this about a million times for a large scenario (operating_point's
-        bisection), and there a Python call costs as much as the arithmetic. Change both together;
-        tests/test_moe_serving.py checks that they agree bit for bit.
+        The same operations in the same order as `step`, with `_roofline` written out: sizing calls this
+        about a million times for a large scenario (operating_point's bisection), and there a Python call
+        costs as much as the arithmetic. tests/test_moe_serving.py checks that the two agree bit for bit.
         """
         q = batch * self.prefill_ratio if prefill is None else prefill
-        tokens = batch + q
-        if self._moe:
-            ranks = self._ranks
-            critical = self.critical_prefill(q) if self.expert_parallel else q
-            weights = self._dense_weights_s + self._expert_weights_s * self._touched(tokens)
-            flops = (batch / ranks + critical) * self._dense_flop_s + tokens * self._expert_flop_s
-            attention_flops = batch * self._attention_decode_s + critical * ranks * self._attention_prefill_s
-        else:
-            weights = self._dense_weights_s
-            flops = tokens * self._gemm_flop_s
-            attention_flops = batch * self._attention_decode_s + q * self._attention_prefill_s
-        kv = batch * self._kv_s
-        comm = self._comm_fixed_s + tokens * self._comm_per_token_s
+        weights, flops, kv, attention_flops, comm = self._parts(batch, q)
         exposed = self._exposed
         gemm = weights + exposed * flops if weights >= flops else flops + exposed * weights
         attention = kv + exposed * attention_flops if kv >= attention_flops else attention_flops + exposed * kv
