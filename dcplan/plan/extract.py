@@ -119,13 +119,13 @@ def extract(built: BuiltModel, values: list[float], *, status: str, engine: str,
     scenario = built.scenario
     x = np.asarray(values, dtype=float)
     val = lambda expr: expr.value(x if expr.held_as_arrays else values)  # noqa: E731 - short local reader
-    val.values = x  # what values_of_pools reads the pools at
     objective_value = val(built.lm.objective)
     gap = relative_gap(objective_value, bound, status)
     plan = Plan(scenario.name, Status(status).value, built.objective_name, objective_value, bound, gap, engine,
                 solve_seconds, build_seconds, warnings=list(warnings), currency=scenario.currency)
-    plan.assignments = _assignments(built, val)
-    plan.bom = _bom(built, val)
+    units = [counts.tolist() for counts in pool_counts(built, x)]  # (active, spares) per pool, read once
+    plan.assignments = _assignments(built, *units)
+    plan.bom = _bom(built, val, *units)
     plan.fabrics = [FabricReport(f.name, f.kind, f.site, f.group, f.oversubscription, val(f.ports),
                                  {s: int(val(e)) for s, e in f.leaves.items() if val(e)},
                                  {s: int(val(e)) for s, e in f.spines.items() if val(e)},
@@ -154,15 +154,8 @@ def block_description(site) -> str:
     return f"Facility power block of {site.build.block / 1000.0:g} MW at {site.build.cost_per_mw:,.0f} per MW"
 
 
-def values_of_pools(built: BuiltModel, val) -> tuple[list[float], list[float]]:
-    """(active, spare units) of every pool, read in bulk at the values `val` reads at."""
-    active, spares = pool_counts(built, val.values)
-    return active.tolist(), spares.tolist()
-
-
-def _assignments(built: BuiltModel, val) -> list[Assignment]:
+def _assignments(built: BuiltModel, actives: list[float], spare_counts: list[float]) -> list[Assignment]:
     out = []
-    actives, spare_counts = values_of_pools(built, val)
     for pool, active, spare in zip(built.pools, actives, spare_counts):
         servers, spares = int(round(active)), int(round(spare))
         if servers == 0 and spares == 0:
@@ -174,7 +167,7 @@ def _assignments(built: BuiltModel, val) -> list[Assignment]:
     return out
 
 
-def _bom(built: BuiltModel, val) -> list[BomLine]:
+def _bom(built: BuiltModel, val, actives: list[float], spares: list[float]) -> list[BomLine]:
     lines: dict[tuple[str, str, str], list] = {}
 
     def add(site, category, item_id, description, quantity, price, power_kw, rack_units):
@@ -183,7 +176,6 @@ def _bom(built: BuiltModel, val) -> list[BomLine]:
             lines[key] = [description, 0, price, power_kw, rack_units]
         lines[key][1] += quantity
 
-    actives, spares = values_of_pools(built, val)
     for pool, active, spare in zip(built.pools, actives, spares):
         quantity = int(round(active + spare))
         if quantity:

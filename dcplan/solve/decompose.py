@@ -194,9 +194,9 @@ def _finished_bound(built, blocks, bound: float, deadline: float, threads: int, 
     from dcplan.solve import lagrange
 
     priced = getattr(built, "priced", None)
-    if priced is None or not priced.unsolved():
+    missing = 0 if priced is None else len(priced.unsolved())
+    if not missing:
         return bound
-    missing = len(priced.unsolved())
     finished = lagrange.finish(built, blocks, FINISH_SHARE * (deadline - time.perf_counter()), threads, deadline)
     if finished is None or finished <= bound:
         return bound
