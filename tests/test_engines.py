@@ -242,3 +242,22 @@ def test_every_engine_proves_the_same_optimum_on_the_bundled_scenarios(name):
         assert plan.engine == engines.ENGINE_NAMES[engine]
         assert plan.objective_value == pytest.approx(BUNDLED_OPTIMA[name], abs=0.01), engine
         assert plan.bound == pytest.approx(plan.objective_value, rel=1e-5), engine  # CP-SAT: scaled rows
+
+
+def test_what_an_engine_prints_on_fd_1_reaches_neither_stdout_nor_stderr():
+    """HiGHS's MIP solver prints a debugging line with C printf on some block solves at W=5000; it must
+    not land in the data on stdout, nor on stderr under --quiet. The redirection works on the file
+    descriptor, as a C library writes, and stdout is whole again afterwards."""
+    script = ("import os, sys\n"
+              "from dcplan.solve.engines import engine_stdout_discarded\n"
+              "print('before', flush=True)\n"
+              "with engine_stdout_discarded():\n"
+              "    os.write(1, b'HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();\\n')\n"
+              "    with engine_stdout_discarded():\n"  # nested, as two engine threads at once
+              "        os.write(1, b'second engine\\n')\n"
+              "    os.write(1, b'still inside\\n')\n"
+              "print('after', flush=True)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "before\nafter\n"
+    assert done.stderr == ""

@@ -255,7 +255,7 @@ def solve_blocks(built, blocks: dict[str, Block], time_budget: float, threads: i
     missing from the result.
     """
     from dcplan.solve import mathopt
-    from dcplan.solve.engines import engine_output_to_stderr
+    from dcplan.solve.engines import engine_stdout_discarded
 
     stop_at = time.perf_counter() + time_budget
     if deadline is not None:
@@ -285,7 +285,7 @@ def solve_blocks(built, blocks: dict[str, Block], time_budget: float, threads: i
     ordered = sorted(blocks.values(), key=lambda b: len(b.variables))
     executor = ThreadPoolExecutor(max(1, threads), thread_name_prefix="dcplan-engine")
     try:
-        with engine_output_to_stderr():
+        with engine_stdout_discarded():
             for future in [executor.submit(solve_one, block) for block in ordered]:
                 future.result()
     except KeyboardInterrupt:

@@ -133,7 +133,7 @@ def _solve_mathopt(matrix: Matrix, engine: str, time_limit: float, gap: float, t
     stop = mathopt.interrupter()
     start = time.perf_counter()
     try:
-        with engine_output_to_stderr():
+        with engine_stdout_discarded():
             raw = run_watched(lambda: mathopt.solve_matrix(matrix, engine, time_limit, gap, threads, hint, relax, log,
                                                            stop),
                               stop.interrupt, start + time_limit + OVERRUN_GRACE)
@@ -217,17 +217,23 @@ _redirect = {"depth": 0, "saved": None}
 
 
 @contextlib.contextmanager
-def engine_output_to_stderr():
-    """Engines print on file descriptor 1 (C++ printf, CBC's child process); stdout is for data only.
+def engine_stdout_discarded():
+    """Engines print on file descriptor 1 now and then (C++ printf: HiGHS's MIP solver prints
+    `HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();` on some blocks of
+    W=5000 × 60 × 8); stdout is for data only and `--quiet` means nothing but errors.
 
-    Point fd 1 at stderr while any engine runs (C libraries write to the fd, not to sys.stdout), then
-    restore it. Counted, so engine calls on several threads at once share one redirection.
+    Their logs come through callbacks (MathOpt) or log files (CBC through PuLP, `msg` off), so whatever
+    reaches fd 1 while an engine runs is the library's own debugging output: point fd 1 at /dev/null
+    (C libraries write to the fd, not to sys.stdout), then restore it. Counted, so engine calls on
+    several threads at once share one redirection.
     """
     with _redirect_lock:
         if _redirect["depth"] == 0:
             sys.stdout.flush()
             _redirect["saved"] = os.dup(1)
-            os.dup2(2, 1)
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 1)
+            os.close(null)
         _redirect["depth"] += 1
     try:
         yield
@@ -364,7 +370,7 @@ def _solve_pulp(matrix: Matrix, engine: str, time_limit: float, gap: float, thre
         if hasattr(solver, "tmpDir"):
             solver.tmpDir = scratch
         try:
-            with engine_output_to_stderr():
+            with engine_stdout_discarded():
                 run_watched(lambda: problem.solve(solver), _terminate_child_processes)
         except Interrupted:
             return SolveResult(Status.INTERRUPTED, name, solve_seconds=time.perf_counter() - start)
