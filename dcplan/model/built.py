@@ -34,6 +34,10 @@ class Pool:
     choice: Expr | None = None  # training: 1 if this (server, site) is the chosen cluster
     bound: int = 0  # services: most units the pool may hold (for big-M rows)
     period: str | None = None  # the build-out period the pool belongs to
+    unit: tuple[int, float] | None = None
+    """(variable, units per unit of it) of `active`: (x, 1), (replicas, k) for replicas of k servers, (z, n)
+    for a training cluster of n. Set with `active` (once, by add_pools): the demand rows, cuts and spares of
+    a large model read it millions of times."""
 
     @property
     def owner(self) -> Owner:
@@ -41,6 +45,7 @@ class Pool:
         if owner is None:
             owner = self.__dict__["_owner"] = Owner(self.workload, self.item, self.site, self.group, self.period)
         return owner
+
 
 
 @dataclass
@@ -150,15 +155,19 @@ class PoolTable:
 def pool_table(built: "BuiltModel") -> PoolTable:
     """The pools' terms as arrays, once their spares are final (after add_spares)."""
     if "pools" not in built.tables:
-        columns: tuple[list, ...] = ([], [], [], [], [], [])
-        for p, pool in enumerate(built.pools):
-            for offset, expr in ((0, pool.active), (3, pool.spares)):
-                for i, c in expr.terms.items():
-                    columns[offset].append(p)
-                    columns[offset + 1].append(i)
-                    columns[offset + 2].append(c)
-        built.tables["pools"] = PoolTable(*(np.array(c, dtype=np.int64 if k % 3 != 2 else float)
-                                            for k, c in enumerate(columns)))
+        pools, count = built.pools, len(built.pools)
+        # A pool's active units are one term, its `unit`; its spares none, one (y, or k·z) or two (a training
+        # cluster's k·z plus a top-up for generic minimums).
+        active = (np.arange(count, dtype=np.int64), np.fromiter((p.unit[0] for p in pools), np.int64, count),
+                  np.fromiter((p.unit[1] for p in pools), float, count))
+        spare: tuple[list, ...] = ([], [], [])
+        for p, pool in enumerate(pools):
+            for i, c in pool.spares.terms.items():
+                spare[0].append(p)
+                spare[1].append(i)
+                spare[2].append(c)
+        built.tables["pools"] = PoolTable(*active, np.array(spare[0], dtype=np.int64),
+                                          np.array(spare[1], dtype=np.int64), np.array(spare[2], dtype=float))
     return built.tables["pools"]
 
 
@@ -175,6 +184,25 @@ def pool_counts(built: "BuiltModel", values) -> tuple[np.ndarray, np.ndarray]:
 def pool_values(built: "BuiltModel", read) -> np.ndarray:
     """One number per pool, `read(pool)`."""
     return np.fromiter((read(pool) for pool in built.pools), dtype=float, count=len(built.pools))
+
+
+def item_values(built: "BuiltModel", read) -> np.ndarray:
+    """One number per pool, `read(item)` of the catalog item it holds: read once per item, not per pool
+    (W=1000 × 60 × 4 has 52,000 pools of 60 items)."""
+    if "items" not in built.tables:
+        keys: dict[tuple[str, str], int] = {}
+        index = np.fromiter((keys.setdefault((p.kind, p.item), len(keys)) for p in built.pools), dtype=np.int64,
+                            count=len(built.pools))
+        built.tables["items"] = (index, [item_of(built.catalog, kind, item) for kind, item in keys])
+    index, items = built.tables["items"]
+    return np.array([float(read(item)) for item in items] + [0.0])[index]
+
+
+def pool_sites(built: "BuiltModel") -> np.ndarray:
+    """The site of every pool, as an array to compare with a site's name."""
+    if "sites" not in built.tables:
+        built.tables["sites"] = np.array([p.site for p in built.pools], dtype=object)
+    return built.tables["sites"]
 
 
 def switch_count(fabric: Fabric, s_id: str) -> Expr:

@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 
-from dcplan.model.built import BuiltModel, optics_count, pool_table, pool_values, switch_count
+from dcplan.model.built import BuiltModel, item_values, optics_count, pool_sites, pool_table, switch_count
 from dcplan.model.linear import Expr, Owner, RowBatch, VarBatch, total
-from dcplan.rules import idle_kw, item_of, rack_power_for, rack_share
+from dcplan.rules import idle_kw, rack_power_for, rack_share
 
 
 def add_racks(built: BuiltModel) -> None:
@@ -66,9 +66,8 @@ def add_power(built: BuiltModel) -> None:
     """
     scenario, lm = built.scenario, built.lm
     table = pool_table(built)
-    power = pool_values(built, lambda p: item_of(built.catalog, p.kind, p.item).power)
-    idle = pool_values(built, lambda p: idle_kw(item_of(built.catalog, p.kind, p.item)))
-    site_of = np.array([p.site for p in built.pools], dtype=object)
+    power, idle = item_values(built, lambda item: item.power), item_values(built, idle_kw)
+    site_of = pool_sites(built)
     rows = RowBatch()
     for index, site in enumerate(scenario.sites):
         it = table.sum(power, idle, site_of == site.name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from dcplan.model.built import BuiltModel, Pool, pools_of, term
+from dcplan.model.built import BuiltModel, Pool, pools_of
 from dcplan.model.linear import Owner, RowBatch, total
 from dcplan.rules import DEMAND_TOLERANCE, item_of, pool_bound
 from dcplan.sizing import spares as spares_math
@@ -35,8 +35,8 @@ def add_valid_inequalities(built: BuiltModel) -> None:
         origin = f"workloads[{built.workload(workload.name)[0]}]"
         _add_rounding_cuts(built, rows, workload.name, req, pools, origin)
         if req.kind == "storage" and req.min_units > 0:
-            rows.add(f"cut.erasure_set[workload={workload.name}]", "cuts", [term(p.active)[0] for p in pools],
-                     [term(p.active)[1] for p in pools], lo=float(req.min_units * (2 if survive else 1)), origin=origin,
+            rows.add(f"cut.erasure_set[workload={workload.name}]", "cuts", [p.unit[0] for p in pools],
+                     [p.unit[1] for p in pools], lo=float(req.min_units * (2 if survive else 1)), origin=origin,
                      owner=Owner(workload.name))
         if workload.availability is None or workload.spares is not None:
             continue
@@ -71,17 +71,18 @@ def _add_rounding_cuts(built: BuiltModel, rows: RowBatch, name: str, req: Requir
     instead of D/a_j. Added for the few candidates with the lowest price per
     unit of supply, where the LP optimum tends to sit.
     """
+    variables, units = [p.unit[0] for p in pools], [p.unit[1] for p in pools]
     for dim, amount in req.demand.items():
         need = amount * (1 - DEMAND_TOLERANCE)
         supplies = {p.candidate.item: p.candidate.per_unit.get(dim, 0.0) for p in pools}
         ranked = sorted((c for c in supplies if supplies[c] > 0),
                         key=lambda c: (item_of(built.catalog, req.kind, c).price or 0.0) / min(supplies[c], need))
+        clipped = [min(p.candidate.per_unit.get(dim, 0.0), need) for p in pools]
         for j in ranked[:ROUNDING_CUTS_PER_DEMAND]:
             a_j = supplies[j]
             if a_j >= need:
                 continue  # ⌈D/a_j⌉ = 1: the clipped demand row already says it
             rhs = math.ceil(need / a_j - 1e-9)
-            rows.add(f"cut.rounding[workload={name},need={dim},by={j}]", "cuts", [term(p.active)[0] for p in pools],
-                     [math.ceil(min(p.candidate.per_unit.get(dim, 0.0), need) / a_j - 1e-9) * term(p.active)[1]
-                      for p in pools],
+            rows.add(f"cut.rounding[workload={name},need={dim},by={j}]", "cuts", variables,
+                     [math.ceil(a / a_j - 1e-9) * k for a, k in zip(clipped, units)],
                      lo=float(rhs), origin=origin, owner=Owner(name))

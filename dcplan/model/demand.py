@@ -29,8 +29,11 @@ def add_demand(built: BuiltModel) -> None:
             continue
         for dim, amount in req.demand.items():
             need = amount * (1 - DEMAND_TOLERANCE)
-            rows.add(f"demand[workload={workload.name},need={dim}]", "demand", [term(p.active)[0] for p in pools],
-                     [_coefficient(built, p.candidate.per_unit.get(dim, 0.0), need) * term(p.active)[1] for p in pools],
+            supplies = [p.candidate.per_unit.get(dim, 0.0) for p in pools]
+            if built.strengthen:
+                supplies = [min(a, need) for a in supplies]  # _coefficient, inlined: a row per need of every workload
+            rows.add(f"demand[workload={workload.name},need={dim}]", "demand", [p.unit[0] for p in pools],
+                     [a * p.unit[1] for a, p in zip(supplies, pools)],
                      lo=need,
                      origin=origin, owner=owner)
     built.lm.add_batch(rows)
@@ -58,8 +61,8 @@ def add_site_failure(built: BuiltModel) -> None:
                 need = amount * (1 - DEMAND_TOLERANCE)
                 others = [p for p in pools if p.site != site.name]
                 rows.add(f"site_failure[workload={workload.name},down={site.name},need={dim}]", "site_failure",
-                         [term(p.active)[0] for p in others],
-                         [_coefficient(built, p.candidate.per_unit.get(dim, 0.0), need) * term(p.active)[1]
+                         [p.unit[0] for p in others],
+                         [_coefficient(built, p.candidate.per_unit.get(dim, 0.0), need) * p.unit[1]
                           for p in others], lo=need,
                          origin=f"workloads[{index}].survive_site_failure", owner=Owner(workload.name, site=site.name))
     built.lm.add_batch(rows)
@@ -85,7 +88,7 @@ def add_storage_durability(built: BuiltModel) -> None:
                 continue
             owner = Owner(workload.name, site=site.name, period=built.period)
             used = new.add(f"u[workload={workload.name},site={site.name}]", ub=1, owner=owner)
-            nodes, units = zip(*(term(p.active) for p in pools))  # units per variable (k for replicas)
+            nodes, units = zip(*(p.unit for p in pools))  # units per variable (k for replicas)
             nodes, units = list(nodes), list(units)
             bound = sum(p.bound for p in pools)
             origin, key = f"workloads[{index}].durability", f"workload={workload.name},site={site.name}"

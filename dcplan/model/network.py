@@ -93,19 +93,30 @@ def _fabric_ports(built: BuiltModel, homing: int) -> dict[tuple, dict[float, Exp
     ports = np.zeros(len(built.pools))
     pair_of_pool = np.full(len(built.pools), -1, dtype=np.int64)
     pairs: dict[tuple, int] = {}  # (fabric, speed) -> position
+    nics: dict[tuple[str, str], object] = {}  # (kind, item) -> its NICs, or None: looked up once per item
+    frontends: dict[tuple[str, str], tuple] = {}  # (group, site) -> the front-end fabric's key, made once
     for p, pool in enumerate(built.pools):
         built.tick(p)
-        item = item_of(built.catalog, pool.kind, pool.item)
-        if item.nics is None or item.nics.count == 0:
+        key = (pool.kind, pool.item)
+        if key not in nics:
+            item = item_of(built.catalog, pool.kind, pool.item)
+            nics[key] = None if item.nics is None or item.nics.count == 0 else item.nics
+        nic = nics[key]
+        if nic is None:
             continue
         if pool.kind == "training":  # a back-end fabric belongs to its training workload
             fabric = ("backend", f"train:{pool.workload}", pool.site, pool.group, pool.workload)
         else:
-            fabric = ("frontend", f"frontend:{pool.group}", pool.site, pool.group, None)
-        if item.nics.speed not in speeds.setdefault(fabric, []):
-            speeds[fabric].append(item.nics.speed)
-        pair_of_pool[p] = pairs.setdefault((fabric, item.nics.speed), len(pairs))
-        ports[p] = float(item.nics.count * homing)
+            fabric = frontends.get((pool.group, pool.site))
+            if fabric is None:
+                fabric = frontends[pool.group, pool.site] = ("frontend", f"frontend:{pool.group}", pool.site,
+                                                             pool.group, None)
+        pair = pairs.get((fabric, nic.speed))
+        if pair is None:
+            pair = pairs[fabric, nic.speed] = len(pairs)
+            speeds.setdefault(fabric, []).append(nic.speed)
+        pair_of_pool[p] = pair
+        ports[p] = float(nic.count * homing)
     sums = pool_table(built).grouped(pair_of_pool, len(pairs), ports, ports)
     return {fabric: {v: sums[pairs[(fabric, v)]] for v in listed} for fabric, listed in speeds.items()}
 

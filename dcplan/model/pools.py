@@ -29,6 +29,14 @@ def add_pools(built: BuiltModel) -> None:
     new, rows = VarBatch(lm), RowBatch()
     owned = {(entry.item, entry.site) for entry in scenario.installed}  # usable even without a price
     site_of = {s.name: s for s in scenario.sites}
+    refusals: dict[tuple[str, str], bool] = {}  # (site, item): asked once, not per workload
+
+    def stands(site: str, item) -> bool:
+        key = (site, item.id)
+        if key not in refusals:
+            refusals[key] = placement_refusal(site_of[site], item) is None
+        return refusals[key]
+
     for index, workload in enumerate(scenario.workloads):
         built.tick(index)
         req = built.requirements[workload.name]
@@ -43,7 +51,7 @@ def add_pools(built: BuiltModel) -> None:
                 continue
             # An item without a price is used only where it is installed (a build-out's installed base).
             usable = [s for s in sites if (obtainable(item) or (cand.item, s) in owned)
-                      and placement_refusal(site_of[s], item) is None]  # cooling, or a rack-scale item's power
+                      and stands(s, item)]  # cooling, or a rack-scale item's power
             if req.kind == "training":
                 _training_pools(built, new, rows, workload.name, cand, item, usable, group)
                 continue
@@ -57,9 +65,10 @@ def add_pools(built: BuiltModel) -> None:
                     # A replica spans several servers: buy whole replicas, x = k · replicas.
                     replicas = new.add(f"replicas[{key}]", ub=math.ceil(bound / cand.units_per_replica),
                                        owner=pool.owner)
-                    pool.active = Expr({replicas: float(cand.units_per_replica)})
+                    pool.unit = (replicas, float(cand.units_per_replica))
                 else:
-                    pool.active = Expr({new.add(f"x[{key}]", ub=bound, owner=pool.owner): 1.0})
+                    pool.unit = (new.add(f"x[{key}]", ub=bound, owner=pool.owner), 1.0)
+                pool.active = Expr({pool.unit[0]: pool.unit[1]})
                 built.pools.append(pool)
     new.commit()
     lm.add_batch(rows)
@@ -81,7 +90,8 @@ def _training_pools(built: BuiltModel, new: VarBatch, rows: RowBatch, name: str,
         key = f"workload={name},item={cand.item},site={site}"
         pool = Pool(name, "training", cand.item, site, group, cand, None, Expr(), period=built.period)
         choice = new.add(f"z[{key}]", ub=1, owner=pool.owner)
-        pool.choice, pool.active = Expr({choice: 1.0}), Expr({choice: float(cand.fixed_count)})
+        pool.unit = (choice, float(cand.fixed_count))
+        pool.choice, pool.active = Expr({choice: 1.0}), Expr({choice: pool.unit[1]})
         if extra:
             # A generic minimum may ask for more servers than the cluster: they join it as spares.
             top_up = new.add(f"extra[{key}]", ub=extra, owner=pool.owner)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from dcplan.model.built import BuiltModel, term
-from dcplan.model.linear import Expr, RowBatch, VarBatch
+from dcplan.model.built import BuiltModel
+from dcplan.model.linear import Expr, Owner, RowBatch, VarBatch
 from dcplan.rules import item_of
 from dcplan.sizing import spares as spares_math
 
@@ -24,13 +22,16 @@ def add_spares(built: BuiltModel) -> None:
     mttr = scenario.policies.redundancy.mttr
     new, rows = VarBatch(lm), RowBatch()
     zero_ub = []  # spare variables of pools that never need a spare
+    down_share: dict[tuple[str, str], float] = {}  # (kind, item) -> share of time a unit is down
     for count, pool in enumerate(built.pools):
         built.tick(count)
         w_index, workload = built.workload(pool.workload)
         if workload.spares is None and workload.availability is None:
             continue
-        item = item_of(built.catalog, pool.kind, pool.item)
-        p = spares_math.unavailability(item.failure_rate, mttr)
+        key = (pool.kind, pool.item)
+        if key not in down_share:
+            down_share[key] = spares_math.unavailability(item_of(built.catalog, *key).failure_rate, mttr)
+        p = down_share[key]
         if pool.kind == "training":
             n = pool.candidate.fixed_count
             k = (spares_math.explicit_spares(workload.spares, n) if workload.spares is not None
@@ -40,7 +41,7 @@ def add_spares(built: BuiltModel) -> None:
         key = f"workload={pool.workload},item={pool.item},site={pool.site}"
         spare = new.add(f"y[{key}]", owner=pool.owner)
         pool.spares = Expr({spare: 1.0})
-        active = term(pool.active)  # (x, 1), or (replicas, k) for a replica of k servers
+        active = pool.unit  # (x, 1), or (replicas, k) for a replica of k servers
         origin = f"workloads[{w_index}]"
         if workload.spares is not None:
             _explicit(new, rows, pool, workload.spares, key, spare, active, origin + ".spares")
@@ -84,7 +85,8 @@ def _availability(new: VarBatch, rows: RowBatch, pool, p: float, availability: f
         return True
     steps = []
     for j, n_j in enumerate(spares_math.breakpoints(bound, p, availability), start=1):
-        step = new.add(f"b[{key},j={j}]", ub=1, owner=replace(owner, detail=(("j", j),)))
+        step = new.add(f"b[{key},j={j}]", ub=1, owner=Owner(owner.workload, owner.item, owner.site, owner.group,
+                                                                  owner.period, (("j", j),)))
         # x ≤ (N_j − 1) + (U − N_j + 1)·b_j
         rows.add(f"spares.step[{key},j={j}]", "spares", [active[0], step], [active[1], -float(bound - n_j + 1)],
                  hi=float(n_j - 1), origin=origin, owner=owner)

@@ -7,10 +7,10 @@ import math
 
 import numpy as np
 
-from dcplan.model.built import BuiltModel, bought_units, optics_count, pool_table, switch_count
+from dcplan.model.built import BuiltModel, bought_units, item_values, optics_count, pool_sites, pool_table, switch_count
 from dcplan.model.leases import lease_costs
 from dcplan.model.linear import Expr, total
-from dcplan.rules import HOURS_PER_YEAR, attribute, block_price, colocation_per_kw_year, pays_electricity, idle_kw, item_of, where_matches
+from dcplan.rules import HOURS_PER_YEAR, attribute, block_price, colocation_per_kw_year, pays_electricity, idle_kw, where_matches
 
 
 def add_metrics(built: BuiltModel) -> None:
@@ -28,13 +28,12 @@ def add_metrics(built: BuiltModel) -> None:
     """
     scenario = built.scenario
     table = pool_table(built)
-    items = [item_of(built.catalog, p.kind, p.item) for p in built.pools]
     # An installed item without a catalog price costs nothing here (build-outs price purchases).
-    price = np.fromiter((item.price or 0.0 for item in items), dtype=float, count=len(items))
-    idle = np.fromiter((idle_kw(item) for item in items), dtype=float, count=len(items))
-    loaded = idle + np.fromiter((p.candidate.load * (item.power - idle_kw(item)) for p, item in zip(built.pools, items)),
-                                dtype=float, count=len(items))
-    site_of = np.array([p.site for p in built.pools], dtype=object)
+    price = item_values(built, lambda item: item.price or 0.0)
+    idle = item_values(built, idle_kw)
+    load = np.fromiter((p.candidate.load for p in built.pools), dtype=float, count=len(built.pools))
+    loaded = idle + load * (item_values(built, lambda item: item.power) - idle)
+    site_of = pool_sites(built)
     capex, energy, energy_cost, carbon, facility, rent = Expr(), Expr(), Expr(), Expr(), Expr(), Expr()
     for site in scenario.sites:
         here = site_of == site.name
