@@ -241,3 +241,38 @@ def test_json_has_the_documented_keys(data):
     for row in out["bom"]:
         assert list(row) == CSV_COLUMNS
     assert isinstance(out["warnings"], list)
+
+
+def test_the_collector_is_paused_while_the_model_is_made_and_back_after(monkeypatch):
+    """planning.collection_paused: off while sizing, building and the greedy start run (they allocate
+    millions of long-lived objects), on again after, also when a stage raises; left off when it was off."""
+    import gc
+
+    from dcplan.usecases import planning
+
+    from planner_cases import cpu_server, cpu_workload, scenario, solve
+
+    seen = {}
+    original = planning._warm_start
+
+    def watched(run):
+        seen["during"] = gc.isenabled()
+        return original(run)
+
+    monkeypatch.setattr(planning, "_warm_start", watched)
+    assert gc.isenabled()
+    plan = solve(scenario([cpu_workload("api", 96)], servers=[cpu_server("c64", 1000.0)]))
+    assert plan.status == "optimal"
+    assert seen["during"] is False and gc.isenabled()
+
+    with pytest.raises(RuntimeError), planning.collection_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("a stage failed")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with planning.collection_paused():
+            pass
+        assert not gc.isenabled()  # the caller's choice stands
+    finally:
+        gc.enable()

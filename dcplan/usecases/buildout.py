@@ -25,9 +25,10 @@ def plan_buildout(run, planning):
     from dcplan.sizing.derived import with_derived_workloads
 
     run.scenario = with_derived_workloads(run.scenario, run.catalog)  # the storage each training run needs
-    requirements, candidates = _size(run, planning)
-    out = _build(run, planning, candidates)
-    hint = _warm_start(run, out)
+    with planning.collection_paused():  # the model's objects are made: see planning.collection_paused
+        requirements, candidates = _size(run, planning)
+        out = _build(run, planning, candidates)
+        hint = _warm_start(run, out)
     result = (_solve_large(run, out, hint, planning) if planning.is_large(run)
               else _solve(run, out, hint, planning.reserve(run)))
     warnings = list(out.warnings) + result.messages

@@ -206,8 +206,9 @@ def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_pr
         from dcplan.usecases.buildout import plan_buildout
 
         return plan_buildout(run, _shared())
-    _size_and_build(run)
-    hint = _warm_start(run)
+    with collection_paused():
+        _size_and_build(run)
+        hint = _warm_start(run)
     blocks = _workload_cuts(run)
     result = _solve(run, blocks, hint)
     run.stages.update(incumbent=result.objective, bound=result.bound)
@@ -219,6 +220,27 @@ def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_pr
     if result.status == "feasible":
         warnings.append("the time limit stopped the solver before it proved optimality; see objective.gap")
     return _extract_and_verify(run, result, warnings)
+
+
+@contextlib.contextmanager
+def collection_paused():
+    """Python's cyclic garbage collector off while the model is made, on again after.
+
+    Sizing, pruning, building and the greedy start allocate millions of small objects that live as long
+    as the run (pools, owners, expressions, names) and make few reference cycles; the collector scans
+    the growing heap again and again meanwhile. Measured (one run each, 2 cores): the build of W=1000 ×
+    60 × 4 0.82 s → 0.62 s, of W=5000 × 60 × 8 11.5 s → 7.2 s, the same peak memory. What is garbage is
+    still freed at once by reference counting; cycles wait until the collector is back on.
+    """
+    import gc
+
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _size_and_build(run: _Run) -> None:
@@ -396,7 +418,8 @@ def _shared():
     over rather than imported back, so the two modules stay one-way."""
     from types import SimpleNamespace
 
-    return SimpleNamespace(refuse_absurd_pools=_refuse_absurd_pools, input_warnings=input_warnings,
+    return SimpleNamespace(collection_paused=collection_paused, refuse_absurd_pools=_refuse_absurd_pools,
+                           input_warnings=input_warnings,
                            no_plan=_no_plan, UnsafeInput=UnsafeInput, reserve=_reserve, is_large=_is_large,
                            cut_share=WORKLOAD_CUT_SHARE)
 
