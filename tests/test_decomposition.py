@@ -326,3 +326,20 @@ def test_blocks_left_when_the_budget_is_spent_are_not_even_cut_out(monkeypatch):
     monkeypatch.setattr(blocks, "block_matrix", lambda lm, block: cut_out.append(block) or real(lm, block))
     assert blocks.solve_blocks(built, found, time_budget=0.0) == {} and cut_out == []
     assert len(blocks.solve_blocks(built, found, time_budget=60.0)) == len(found) == len(cut_out)
+
+
+@pytest.mark.parametrize("seed", (1, 2))
+def test_blocks_cut_out_together_equal_blocks_cut_out_one_by_one(seed):
+    """blocks.cut_out numbers every block's variables in one shared array (blocks are disjoint); each
+    block's matrix must be exactly what cutting it out alone gives: bounds, costs, rows and non-zeros."""
+    import numpy as np
+
+    *_, built = built_model(seed, workloads=30)
+    together, alone = blocks.find_blocks(built), blocks.find_blocks(built)
+    blocks.cut_out(built.lm, together)
+    assert len(together) >= 30
+    for name, block in alone.items():
+        mine, theirs = together[name].matrix, blocks.block_matrix(built.lm, block)
+        assert mine is not None
+        for field in ("lb", "ub", "integer", "cost", "row_lo", "row_hi", "indptr", "indices", "data"):
+            assert np.array_equal(getattr(mine, field), getattr(theirs, field)), (name, field)

@@ -76,16 +76,19 @@ class Matrix:
         return np.flatnonzero((outside_per_row == 0) & (counts > 0))
 
     def sub(self, columns: np.ndarray, rows: np.ndarray, cost: np.ndarray | None = None,
-            fixed: np.ndarray | None = None) -> "Matrix":
+            fixed: np.ndarray | None = None, local: np.ndarray | None = None) -> "Matrix":
         """The model over `columns` and `rows`, numbered afresh.
 
         Terms of columns left out are moved into the row bounds at their `fixed` values (0 when
-        None), so a neighbourhood keeps every other variable where the incumbent has it.
+        None), so a neighbourhood keeps every other variable where the incumbent has it. `local`, when
+        given, is the new number of every column these rows touch (-1: left out), made once for many
+        cuts of disjoint parts (dcplan.solve.blocks.cut_out) instead of a model-sized array per cut.
         """
         columns = np.asarray(columns, dtype=np.int64)
         rows = np.asarray(rows, dtype=np.int64)
-        local = np.full(len(self.lb), -1, dtype=np.int64)
-        local[columns] = np.arange(len(columns))
+        if local is None:
+            local = np.full(len(self.lb), -1, dtype=np.int64)
+            local[columns] = np.arange(len(columns))
         starts, ends = self.indptr[rows], self.indptr[rows + 1]
         counts = ends - starts
         offsets = np.concatenate(([0], np.cumsum(counts)[:-1])) if len(counts) else np.zeros(0, dtype=np.int64)

@@ -69,6 +69,22 @@ def block_matrix(model: LinearModel, block: Block):
     return block.matrix
 
 
+def cut_out(model: LinearModel, blocks: dict[str, Block]) -> None:
+    """Every block's matrix (block_matrix) cut out in one pass. Blocks share no variable, and a block's
+    rows touch its own variables only, so one numbering of all their variables serves every cut. Cut
+    one at a time, each made a model-sized cost vector and index map: quadratic in the workloads, 8.4 s
+    at W=5000 × 60 × 8 for the master's columns alone."""
+    todo = [block for block in blocks.values() if block.matrix is None]
+    if not todo:
+        return
+    full = model.matrix()
+    local = np.full(len(full.lb), -1, dtype=np.int64)
+    for block in todo:
+        local[block.variables] = np.arange(len(block.variables))
+    for block in todo:
+        block.matrix = full.sub(block.variables, block.rows, local=local)
+
+
 @dataclass
 class BlockResult:
     bound: float | None  # proven minimum of the block's objective (None: not solved in time)
@@ -283,6 +299,7 @@ def solve_blocks(built, blocks: dict[str, Block], time_budget: float, threads: i
     # 1,050 blocks of W=1000 × 60 × 4 take 13 s on two threads). A block is capped at BLOCK_TIME_LIMIT per
     # engine, so a large one last leaves at most that tail.
     ordered = sorted(blocks.values(), key=lambda b: len(b.variables))
+    cut_out(built.lm, blocks)
     executor = ThreadPoolExecutor(max(1, threads), thread_name_prefix="dcplan-engine")
     try:
         with engine_stdout_discarded():

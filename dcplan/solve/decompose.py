@@ -116,6 +116,14 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
 
     start = time.perf_counter()
     full = built.lm.matrix()
+    if deadline - start <= 0.0:
+        # Out of time already (a short --time-limit on a large model): the greedy plan, with the bound known.
+        if hint is None:
+            return SolveResult(Status.NO_SOLUTION, ENGINE_NAMES[engine], bound=bound)
+        values = np.asarray(hint, dtype=float)
+        return SolveResult(Status.FEASIBLE, ENGINE_NAMES[engine], values=list(hint), objective=full.objective(values),
+                           bound=bound, messages=["large model: the time ran out before the decomposition; this is "
+                                                  "the greedy plan"])
     chosen = master_module.columns(built, blocks, [hint] if hint is not None else [])
     master = master_module.build_master(built.lm, blocks, chosen)
     values = None if hint is None else np.asarray(hint, dtype=float)

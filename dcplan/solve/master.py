@@ -23,7 +23,7 @@ import numpy as np
 
 from dcplan.model.linear import LinearModel
 from dcplan.model.matrix import Matrix, csr
-from dcplan.solve.blocks import block_matrix
+from dcplan.solve.blocks import block_matrix, cut_out
 
 
 def satisfies(model: LinearModel, block, column: np.ndarray) -> bool:
@@ -69,6 +69,7 @@ def add_columns(built, blocks, chosen: dict[str, list[np.ndarray]], solutions: d
     """Add each workload's configuration (and, with `shifts`, its moves along the site list) to `chosen`,
     if new and valid for the workload's rows; return how many were added."""
     model = built.lm
+    cut_out(model, {name: blocks[name] for name in solutions if name in blocks})
     site_names = [s.name for s in built.scenario.sites]
     added = 0
     for name, solution in solutions.items():
