@@ -28,15 +28,7 @@ def add_pools(built: BuiltModel) -> None:
     unpriced: dict[str, list[str]] = {}
     new, rows = VarBatch(lm), RowBatch()
     owned = {(entry.item, entry.site) for entry in scenario.installed}  # usable even without a price
-    site_of = {s.name: s for s in scenario.sites}
-    refusals: dict[tuple[str, str], bool] = {}  # (site, item): asked once, not per workload
-
-    def stands(site: str, item) -> bool:
-        key = (site, item.id)
-        if key not in refusals:
-            refusals[key] = placement_refusal(site_of[site], item) is None
-        return refusals[key]
-
+    stands = _placements(scenario)
     for index, workload in enumerate(scenario.workloads):
         built.tick(index)
         req = built.requirements[workload.name]
@@ -75,11 +67,29 @@ def add_pools(built: BuiltModel) -> None:
     for pool in built.pools:
         built.by_workload.setdefault(pool.workload, []).append(pool)
     if unpriced:
-        def users(names: list[str]) -> str:
-            return ", ".join(names) if len(names) <= 3 else f"{', '.join(names[:2])} and {len(names) - 2} more"
-        listed = "; ".join(f"{item} (for {users(names)})" for item, names in sorted(unpriced.items()))
-        built.warnings.append(f"not considered because the catalog has no price for them: {listed}; "
-                              f"set catalog.prices to include them")
+        built.warnings.append(_unpriced_warning(unpriced))
+
+
+def _placements(scenario):
+    """stands(site name, item): can the item stand at the site (rules.placement_refusal), asked once per
+    (site, item) rather than once per workload."""
+    site_of = {s.name: s for s in scenario.sites}
+    known: dict[tuple[str, str], bool] = {}
+
+    def stands(site: str, item) -> bool:
+        key = (site, item.id)
+        if key not in known:
+            known[key] = placement_refusal(site_of[site], item) is None
+        return known[key]
+
+    return stands
+
+
+def _unpriced_warning(unpriced: dict[str, list[str]]) -> str:
+    def users(names: list[str]) -> str:
+        return ", ".join(names) if len(names) <= 3 else f"{', '.join(names[:2])} and {len(names) - 2} more"
+    listed = "; ".join(f"{item} (for {users(names)})" for item, names in sorted(unpriced.items()))
+    return f"not considered because the catalog has no price for them: {listed}; set catalog.prices to include them"
 
 
 def _training_pools(built: BuiltModel, new: VarBatch, rows: RowBatch, name: str, cand, item, sites: list[str],

@@ -134,75 +134,88 @@ def prune_dominated(scenario: Scenario, catalog: Catalog, requirements: dict[str
     `between()`, when given, is called before each workload (the time limit's check)."""
     if scenario.constraints:
         return requirements, 0
-    workloads = {w.name: w for w in scenario.workloads}
+    pruner = _Pruner(scenario, catalog)
     pruned: dict[str, Requirement] = {}
     dropped = 0
-    # What depends on the two items alone, asked for every workload they both serve, is asked once.
-    unit_no_worse = _PairMemo(_unit_no_worse)
-    no_worse: dict[tuple[int, str], frozenset] = {}
-
-    def no_worse_than(section, b_id: str) -> frozenset:
-        """The priced items of `section` whose unit costs no more than one of b_id in anything counted."""
-        key = (id(section), b_id)
-        if key not in no_worse:
-            b_item = section[b_id]
-            no_worse[key] = frozenset(a_id for a_id, a_item in section.items() if a_item.price is not None
-                                      and unit_no_worse(a_id, a_item, b_id, b_item))
-        return no_worse[key]
-
-    stands = _PairMemo(lambda a_item, b_item: _stands_wherever(scenario, a_item, b_item))
-    racks_known: dict[tuple[str, int], list[float]] = {}
-
-    def cluster_racks(item, units: int) -> list[float]:
-        if (item.id, units) not in racks_known:
-            racks_known[item.id, units] = _racks(scenario, item, units)
-        return racks_known[item.id, units]
-
     for name, req in requirements.items():
         if between is not None:
             between()
-        section = catalog.storage if req.kind == "storage" else catalog.servers
+        pruned[name], count = pruner.prune(name, req)
+        dropped += count
+    return pruned, dropped
+
+
+class _Pruner:
+    """One pruning pass: what depends on two items alone, asked for every workload they both serve, is
+    asked once (unit costs, placement, a cluster's racks)."""
+
+    def __init__(self, scenario: Scenario, catalog: Catalog):
+        self.scenario, self.catalog = scenario, catalog
+        self.workloads = {w.name: w for w in scenario.workloads}
+        self.unit_no_worse = _PairMemo(_unit_no_worse)
+        self.stands = _PairMemo(lambda a_item, b_item: _stands_wherever(scenario, a_item, b_item))
+        self._no_worse: dict[tuple[int, str], frozenset] = {}
+        self._racks: dict[tuple[str, int], list[float]] = {}
+
+    def prune(self, name: str, req: Requirement) -> tuple[Requirement, int]:
+        """The requirement without its dominated candidates, and how many were dropped."""
+        section = self.catalog.storage if req.kind == "storage" else self.catalog.servers
         priced = [c for c in req.candidates if section[c.item].price is not None]
         keep = []
         excluded = dict(req.excluded)
         covers = None if req.kind == "training" else _supply_covers(req, priced)
         for ib, b in enumerate(priced):
-            b_item = section[b.item]
-            beaten = False
-            if getattr(b_item, "lease", None) is not None:
+            if getattr(section[b.item], "lease", None) is not None:
                 keep.append(b)  # leased, it may cost less than its price says
                 continue
-            # A service candidate that supplies less of something per unit than B, or whose unit costs
-            # more of something, cannot replace B: only the others are tried (W=1000: 420,000 pairs, of
-            # which a few thousand pass).
-            if req.kind == "training":
-                rivals = priced
-            else:
-                cheaper = no_worse_than(section, b.item)
-                rivals = [priced[ia] for ia in np.flatnonzero(covers[:, ib]) if priced[ia].item in cheaper]
-            for a in rivals:
-                if a is b:
-                    continue
-                a_item = section[a.item]
-                if req.kind == "training":
-                    better = _training_dominates(scenario, workloads[name], a_item, a, b_item, b, cluster_racks)
-                    worse_back = better and _training_dominates(scenario, workloads[name], b_item, b, a_item, a,
-                                                                cluster_racks)
-                else:
-                    better = _service_dominates(a_item, a, b_item, b, req.demand, True)
-                    worse_back = better and _service_dominates(b_item, b, a_item, a, req.demand,
-                                                               unit_no_worse(b.item, b_item, a.item, a_item))
-                if better and not stands(a.item, a_item, b.item, b_item):
-                    better = False
-                worse_back = worse_back and stands(b.item, b_item, a.item, a_item)
-                # Equal both ways: keep the smaller id only.
-                if better and (not worse_back or a.item < b.item):
-                    beaten = True
-                    excluded[b.item] = _dominated_reason(req.kind, a.item)
-                    break
-            if not beaten:
+            better = self._dominated_by(name, req, section, priced, b, None if covers is None else covers[:, ib])
+            if better is None:
                 keep.append(b)
+            else:
+                excluded[b.item] = _dominated_reason(req.kind, better)
         unpriced = [c for c in req.candidates if section[c.item].price is None]
-        dropped += len(priced) - len(keep)
-        pruned[name] = replace(req, candidates=tuple(keep + unpriced), excluded=excluded)
-    return pruned, dropped
+        return replace(req, candidates=tuple(keep + unpriced), excluded=excluded), len(priced) - len(keep)
+
+    def _dominated_by(self, name: str, req: Requirement, section, priced: list[Candidate], b: Candidate,
+                      covers_b) -> str | None:
+        """The first candidate that dominates b (ties: the smaller id wins), or None."""
+        b_item = section[b.item]
+        if covers_b is None:
+            rivals = priced
+        else:
+            # A service candidate that supplies less of something per unit than B, or whose unit costs more
+            # of something, cannot replace B: only the others are tried (W=1000: 420,000 pairs, of which a
+            # few thousand pass).
+            cheaper = self.no_worse_than(section, b.item)
+            rivals = [priced[ia] for ia in np.flatnonzero(covers_b) if priced[ia].item in cheaper]
+        for a in rivals:
+            if a is b:
+                continue
+            a_item = section[a.item]
+            better = self._dominates(name, req, a_item, a, b_item, b) and self.stands(a.item, a_item, b.item, b_item)
+            if not better:
+                continue
+            worse_back = self._dominates(name, req, b_item, b, a_item, a) and \
+                self.stands(b.item, b_item, a.item, a_item)
+            if not worse_back or a.item < b.item:  # equal both ways: keep the smaller id only
+                return a.item
+        return None
+
+    def _dominates(self, name: str, req: Requirement, a_item, a: Candidate, b_item, b: Candidate) -> bool:
+        if req.kind == "training":
+            return _training_dominates(self.scenario, self.workloads[name], a_item, a, b_item, b, self.cluster_racks)
+        return _service_dominates(a_item, a, b_item, b, req.demand, self.unit_no_worse(a.item, a_item, b.item, b_item))
+
+    def no_worse_than(self, section, b_id: str) -> frozenset:
+        """The priced items of `section` whose unit costs no more than one of b_id in anything counted."""
+        key = (id(section), b_id)
+        if key not in self._no_worse:
+            b_item = section[b_id]
+            self._no_worse[key] = frozenset(a_id for a_id, a_item in section.items() if a_item.price is not None
+                                            and self.unit_no_worse(a_id, a_item, b_id, b_item))
+        return self._no_worse[key]
+
+    def cluster_racks(self, item, units: int) -> list[float]:
+        if (item.id, units) not in self._racks:
+            self._racks[item.id, units] = _racks(self.scenario, item, units)
+        return self._racks[item.id, units]

@@ -116,14 +116,8 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
 
     start = time.perf_counter()
     full = built.lm.matrix()
-    if deadline - start <= 0.0:
-        # Out of time already (a short --time-limit on a large model): the greedy plan, with the bound known.
-        if hint is None:
-            return SolveResult(Status.NO_SOLUTION, ENGINE_NAMES[engine], bound=bound)
-        values = np.asarray(hint, dtype=float)
-        return SolveResult(Status.FEASIBLE, ENGINE_NAMES[engine], values=list(hint), objective=full.objective(values),
-                           bound=bound, messages=["large model: the time ran out before the decomposition; this is "
-                                                  "the greedy plan"])
+    if deadline - start <= 0.0:  # a short --time-limit on a large model
+        return _out_of_time(full, hint, bound, engine)
     chosen = master_module.columns(built, blocks, [hint] if hint is not None else [])
     master = master_module.build_master(built.lm, blocks, chosen)
     values = None if hint is None else np.asarray(hint, dtype=float)
@@ -182,6 +176,16 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
     proven = bound is not None and objective - bound <= gap * abs(objective)
     return SolveResult(Status.OPTIMAL if proven else Status.FEASIBLE, result.engine, values=list(values),
                        objective=objective, bound=bound, solve_seconds=time.perf_counter() - start, messages=messages)
+
+
+def _out_of_time(full, hint, bound: float | None, engine: str) -> SolveResult:
+    """The deadline passed before the decomposition began: the greedy plan (if any), with the bound known."""
+    if hint is None:
+        return SolveResult(Status.NO_SOLUTION, ENGINE_NAMES[engine], bound=bound)
+    values = np.asarray(hint, dtype=float)
+    return SolveResult(Status.FEASIBLE, ENGINE_NAMES[engine], values=list(hint), objective=full.objective(values),
+                       bound=bound, messages=["large model: the time ran out before the decomposition; this is the "
+                                              "greedy plan"])
 
 
 def _before_pricing(master, blocks, values, bound: float, deadline, engine, threads, gap, say, round_seconds):
