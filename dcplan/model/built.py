@@ -47,7 +47,6 @@ class Pool:
         return owner
 
 
-
 @dataclass
 class Fabric:
     name: str
@@ -179,11 +178,6 @@ def pool_counts(built: "BuiltModel", values) -> tuple[np.ndarray, np.ndarray]:
     active = np.bincount(table.active_pool, weights=table.active_coef * x[table.active_var], minlength=count)
     spares = np.bincount(table.spare_pool, weights=table.spare_coef * x[table.spare_var], minlength=count)
     return active, spares
-
-
-def pool_values(built: "BuiltModel", read) -> np.ndarray:
-    """One number per pool, `read(pool)`."""
-    return np.fromiter((read(pool) for pool in built.pools), dtype=float, count=len(built.pools))
 
 
 def item_values(built: "BuiltModel", read) -> np.ndarray:

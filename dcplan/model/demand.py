@@ -29,19 +29,20 @@ def add_demand(built: BuiltModel) -> None:
             continue
         for dim, amount in req.demand.items():
             need = amount * (1 - DEMAND_TOLERANCE)
-            supplies = [p.candidate.per_unit.get(dim, 0.0) for p in pools]
-            if built.strengthen:
-                supplies = [min(a, need) for a in supplies]  # _coefficient, inlined: a row per need of every workload
             rows.add(f"demand[workload={workload.name},need={dim}]", "demand", [p.unit[0] for p in pools],
-                     [a * p.unit[1] for a, p in zip(supplies, pools)],
+                     _coefficients(built, pools, dim, need),
                      lo=need,
                      origin=origin, owner=owner)
     built.lm.add_batch(rows)
 
 
-def _coefficient(built: BuiltModel, per_unit: float, need: float) -> float:
-    """A demand row's coefficient, clipped at the right-hand side when strengthening."""
-    return min(per_unit, need) if built.strengthen else per_unit
+def _coefficients(built: BuiltModel, pools: list[Pool], dim: str, need: float) -> list[float]:
+    """A demand row's coefficient per pool: its supply of `dim` per unit, clipped at the right-hand side when
+    strengthening, times the units its variable stands for (k for a replica of k servers)."""
+    supplies = [p.candidate.per_unit.get(dim, 0.0) for p in pools]
+    if built.strengthen:
+        supplies = [min(a, need) for a in supplies]
+    return [a * p.unit[1] for a, p in zip(supplies, pools)]
 
 
 def add_site_failure(built: BuiltModel) -> None:
@@ -61,9 +62,7 @@ def add_site_failure(built: BuiltModel) -> None:
                 need = amount * (1 - DEMAND_TOLERANCE)
                 others = [p for p in pools if p.site != site.name]
                 rows.add(f"site_failure[workload={workload.name},down={site.name},need={dim}]", "site_failure",
-                         [p.unit[0] for p in others],
-                         [_coefficient(built, p.candidate.per_unit.get(dim, 0.0), need) * p.unit[1]
-                          for p in others], lo=need,
+                         [p.unit[0] for p in others], _coefficients(built, others, dim, need), lo=need,
                          origin=f"workloads[{index}].survive_site_failure", owner=Owner(workload.name, site=site.name))
     built.lm.add_batch(rows)
 

@@ -56,6 +56,11 @@ class Owner:
     def at(self, site: str) -> "Owner":
         return Owner(self.workload, self.item, site, self.group, self.period, self.detail)
 
+    def with_detail(self, detail: tuple) -> "Owner":
+        """The same owner with `detail` ((name, value) pairs: a spare step, a port speed); cheaper than
+        dataclasses.replace, which a large model would call once per spare step."""
+        return Owner(self.workload, self.item, self.site, self.group, self.period, detail)
+
 
 class Variable:
     """One variable of a model: a view of its columns (setting `lb`, `ub` or `integer` writes through)."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from dcplan.model.built import BuiltModel, Fabric, Pool, pool_table
@@ -131,7 +129,7 @@ def _add_switch_type(built: BuiltModel, new: VarBatch, rows: RowBatch, fabric: F
     leaves, spines, uplinks = (new.add(f"{symbol}[{name}]", owner=owner) for symbol in ("L", "S", "U"))
     links = []
     for speed in speeds:
-        link = new.add(f"a[{name},speed={speed:g}]", owner=replace(owner, detail=(("speed", speed),)))
+        link = new.add(f"a[{name},speed={speed:g}]", owner=owner.with_detail((("speed", speed),)))
         links_by_speed[speed].append(link)
         links.append(link)
     ones = [1.0] * len(links)

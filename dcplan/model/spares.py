@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dcplan.model.built import BuiltModel
-from dcplan.model.linear import Expr, Owner, RowBatch, VarBatch
+from dcplan.model.linear import Expr, RowBatch, VarBatch
 from dcplan.rules import item_of
 from dcplan.sizing import spares as spares_math
 
@@ -85,8 +85,7 @@ def _availability(new: VarBatch, rows: RowBatch, pool, p: float, availability: f
         return True
     steps = []
     for j, n_j in enumerate(spares_math.breakpoints(bound, p, availability), start=1):
-        step = new.add(f"b[{key},j={j}]", ub=1, owner=Owner(owner.workload, owner.item, owner.site, owner.group,
-                                                                  owner.period, (("j", j),)))
+        step = new.add(f"b[{key},j={j}]", ub=1, owner=owner.with_detail((("j", j),)))
         # x ≤ (N_j − 1) + (U − N_j + 1)·b_j
         rows.add(f"spares.step[{key},j={j}]", "spares", [active[0], step], [active[1], -float(bound - n_j + 1)],
                  hi=float(n_j - 1), origin=origin, owner=owner)

@@ -84,10 +84,8 @@ def _stands_wherever(scenario: Scenario, a_item, b_item) -> bool:
     return True
 
 
-def _training_dominates(scenario: Scenario, workload, a_item, a: Candidate, b_item, b: Candidate,
-                        racks=None) -> bool:
-    """`racks(item, units)`, when given, is `_racks(scenario, item, units)` remembered."""
-    racks = racks or (lambda item, units: _racks(scenario, item, units))
+def _training_dominates(scenario: Scenario, workload, a_item, a: Candidate, b_item, b: Candidate, racks) -> bool:
+    """`racks(item, units)` is `_racks(scenario, item, units)`, remembered by the pruning pass."""
     na, nb = a.fixed_count, b.fixed_count
     if not (na * a_item.price <= nb * b_item.price and na * a_item.power <= nb * b_item.power
             and na * idle_kw(a_item) <= nb * idle_kw(b_item)):

@@ -280,7 +280,7 @@ def solve_blocks(built, blocks: dict[str, Block], time_budget: float, threads: i
 
     def solve_one(block: Block) -> None:
         if stop_at - time.perf_counter() <= 0.01:
-            return  # out of time: not even cut out (thousands of queued blocks cost seconds each at W=5000)
+            return  # out of time: blocks still queued return at once
         sub = block_matrix(built.lm, block).with_cost(block.costs if costs is None else costs(block))
         result = None
         for engine in BLOCK_ENGINES:
