@@ -104,9 +104,10 @@ def _pricing(built, blocks, chosen, master, deadline, threads, gap, bound, say, 
         round_seconds = time.perf_counter() - began
         say(f"pricing round {round_number}: master LP {lp.objective:,.0f}, bound "
             f"{'-' if bound is None else f'{bound:,.0f}'}, {added:,} new configurations ({round_seconds:.1f} s)")
+        if added:  # the new configurations serve the master MIP even when pricing stops here
+            master = master_module.build_master(built.lm, blocks, chosen)
         if not added or (bound is not None and lp.objective - bound <= gap * abs(lp.objective)):
             break
-        master = master_module.build_master(built.lm, blocks, chosen)
     return master, bound
 
 
