@@ -98,3 +98,27 @@ def test_blocks_left_unsolved_are_finished_later_at_the_same_prices(monkeypatch)
     finished = lagrange.finish(built, found, 60, threads=2)
     assert not built.priced.unsolved() and all(block.bound is not None for block in found.values())
     assert finished == pytest.approx(max(whole, lp.objective), rel=1e-6) and finished <= optimum * (1 + 1e-9)
+
+
+def test_a_model_too_large_for_highs_in_time_is_priced_by_pdlp_alone_with_both_shares(monkeypatch):
+    """Above LP_PRICES_MAX_VARIABLES HiGHS is not asked for the prices (it cannot finish there, and its
+    time would be lost): PDLP gets twice its usual share, and the bound its prices give stays valid."""
+    *_, built = built_model(1, workloads=12)
+    optimum = exact(built.lm).objective
+    asked = []
+    real = lagrange.solve
+
+    def recording(model, engine, **options):
+        asked.append((engine, options["time_limit"]))
+        return real(model, engine, **options)
+
+    monkeypatch.setattr(lagrange, "solve", recording)
+    lagrange.cuts_at_lp_prices(built, blocks.find_blocks(built), 20, threads=2, deadline=time.perf_counter() + 60)
+    assert asked == [("highs", pytest.approx(lagrange.LP_SHARE * 20))]  # small: HiGHS's optimal duals
+    asked.clear()
+    monkeypatch.setattr(lagrange, "LP_PRICES_MAX_VARIABLES", len(built.lm.variables) - 1)
+    solved, bound = lagrange.cuts_at_lp_prices(built, blocks.find_blocks(built), 20, threads=2,
+                                               deadline=time.perf_counter() + 60)
+    assert asked == [("pdlp", pytest.approx(2 * lagrange.LP_SHARE * 20))]
+    assert built.priced.proven is None  # PDLP's objective is never taken as a bound
+    assert solved > 0 and bound is not None and bound <= optimum * (1 + 1e-9)
