@@ -101,8 +101,9 @@ def test_blocks_left_unsolved_are_finished_later_at_the_same_prices(monkeypatch)
 
 
 def test_a_model_too_large_for_highs_in_time_is_priced_by_pdlp_alone_with_both_shares(monkeypatch):
-    """Above LP_PRICES_MAX_VARIABLES HiGHS is not asked for the prices (it cannot finish there, and its
-    time would be lost): PDLP gets twice its usual share, and the bound its prices give stays valid."""
+    """Above LP_PRICES_MAX_VARIABLES, with a share too short for HiGHS to finish, HiGHS is not asked for the
+    prices (its time would be lost): PDLP gets twice its usual share, and the bound its prices give stays
+    valid. With a long enough share HiGHS is asked first again."""
     *_, built = built_model(1, workloads=12)
     optimum = exact(built.lm).objective
     asked = []
@@ -122,3 +123,8 @@ def test_a_model_too_large_for_highs_in_time_is_priced_by_pdlp_alone_with_both_s
     assert asked == [("pdlp", pytest.approx(2 * lagrange.LP_SHARE * 20))]
     assert built.priced.proven is None  # PDLP's objective is never taken as a bound
     assert solved > 0 and bound is not None and bound <= optimum * (1 + 1e-9)
+    asked.clear()  # with a share long enough for HiGHS to finish, it is asked first again
+    long_budget = 1.01 * lagrange.HIGHS_LARGE_LP_SECONDS / lagrange.LP_SHARE
+    lagrange.cuts_at_lp_prices(built, blocks.find_blocks(built), long_budget, threads=2,
+                               deadline=time.perf_counter() + 60)
+    assert [engine for engine, _ in asked] == ["highs"] and built.priced.proven is not None

@@ -204,7 +204,7 @@ def cuts_at_lp_prices(built, blocks, budget: float, threads: int, deadline: floa
     proven = None
     # HiGHS stopped by its limit gives no duals; PDLP's iterate at any time is prices enough (never its
     # objective: at a loose tolerance that is no bound).
-    engines = _lp_engines(len(built.lm.variables))
+    engines = _lp_engines(len(built.lm.variables), LP_SHARE * budget)
     for engine in engines:
         lp = solve(built.lm, engine, time_limit=LP_SHARE * budget * 2 / len(engines),
                    gap=0.0 if engine == "highs" else None, threads=threads, relax=True, deadline=deadline)
@@ -227,12 +227,21 @@ def cuts_at_lp_prices(built, blocks, budget: float, threads: int, deadline: floa
     return len(priced.results), bound
 
 
-def _lp_engines(variables: int) -> tuple[str, ...]:
-    """The engines asked in turn for the prices, each with an equal part of twice LP_SHARE of the budget.
+def _lp_engines(variables: int, share: float) -> tuple[str, ...]:
+    """The engines asked in turn for the prices, each with an equal part of twice `share` (LP_SHARE of the
+    budget).
 
-    Up to LP_PRICES_MAX_VARIABLES, HiGHS first (optimal duals, and the LP's own bound) and PDLP when HiGHS
-    runs out of time. Above it, only PDLP, with both parts: HiGHS cannot finish there in time and its part
-    would be lost. Measured on the W=1000 × 60 × 4 build-out over 4 periods (410,463 variables; the dual
-    simplex needs 93 s): PDLP's iterate after 13 s, behind a HiGHS attempt of 13 s, prices the blocks into
-    a bound of 262.5 M; after 26 s alone, 312.8 M (HiGHS's optimal duals: 394.9 M)."""
-    return ("pdlp",) if variables > LP_PRICES_MAX_VARIABLES else ("highs", "pdlp")
+    HiGHS first (optimal duals, and the LP's own bound), and PDLP when HiGHS runs out of time. Above
+    LP_PRICES_MAX_VARIABLES, with a share shorter than HIGHS_LARGE_LP_SECONDS, only PDLP, with both parts:
+    HiGHS cannot finish there and its part would be lost. Measured on the W=1000 × 60 × 4 build-out over 4
+    periods at --time-limit 120: PDLP's iterate after 13 s, behind a HiGHS attempt of 13 s, prices the
+    blocks into a bound of 262.5 M; after 26 s alone, 312.8 M (HiGHS's optimal duals: 394.9 M)."""
+    if variables > LP_PRICES_MAX_VARIABLES and share < HIGHS_LARGE_LP_SECONDS:
+        return ("pdlp",)
+    return ("highs", "pdlp")
+
+
+HIGHS_LARGE_LP_SECONDS = 93.0
+"""What HiGHS's dual simplex needs for the smallest LP above LP_PRICES_MAX_VARIABLES that was measured (the
+W=1000 × 60 × 4 build-out over 4 periods, 410,463 variables; its interior point method, its primal simplex
+and GLOP gave no answer in 150 s). A larger LP needs longer, so a shorter share is never enough."""
