@@ -35,6 +35,15 @@ def built_model(seed: int, workloads: int = 10, policies: bool = True):
     return scenario, effective, requirements, reduced, model.build(scenario, effective, reduced)
 
 
+def first_columns(seed: int):
+    """(built, blocks solved for their cuts, the master's first configurations: block optima and greedy)."""
+    scenario, effective, _, reduced, built = built_model(seed=seed)
+    start = greedy_values.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
+    found = blocks.find_blocks(built)
+    blocks.solve_for_cuts(built, found, 60)
+    return built, found, master.columns(built, found, [start.values])
+
+
 def exact(lm) -> float:
     result = solve(lm, "highs", time_limit=120, gap=0.0)
     assert result.status == "optimal"
@@ -120,11 +129,7 @@ def test_decomposition_bound_is_below_the_optimum_and_its_plan_verifies(seed):
 
 def test_lagrangian_bound_equals_lp_bound_of_the_master_when_pricing_finds_nothing():
     """After pricing has nothing better to offer, z_RMP + Σ min(0, rc) is z_RMP itself."""
-    scenario, effective, requirements, reduced, built = built_model(seed=2)
-    start = greedy_values.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
-    found = blocks.find_blocks(built)
-    blocks.solve_for_cuts(built, found, 60)
-    chosen = master.columns(built, found, [start.values])
+    built, found, chosen = first_columns(seed=2)
     for _ in range(10):
         restricted = master.build_master(built.lm, found, chosen)
         lp = solve(restricted.relaxation(), "highs", time_limit=60, gap=0.0, relax=True)
@@ -349,11 +354,7 @@ def test_configurations_priced_in_the_last_round_reach_the_master():
     """Pricing stops once the master's LP is within the gap of the bound, but the configurations that
     last round found still go into the master the MIP solves (they were dropped before: W=1000 × 60 × 4,
     held-out seed 2, the master's LP with them is 538.2 M against 540.8 M without)."""
-    scenario, effective, requirements, reduced, built = built_model(seed=1)
-    start = greedy_values.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
-    found = blocks.find_blocks(built)
-    blocks.solve_for_cuts(built, found, 60)
-    chosen = master.columns(built, found, [start.values])
+    built, found, chosen = first_columns(seed=1)
     before = sum(map(len, chosen.values()))
     restricted = master.build_master(built.lm, found, chosen)
     heard = []

@@ -188,8 +188,12 @@ LP_PRICES_MAX_VARIABLES = 300_000
 """A single purchase larger than this is priced by the workload cuts at port and rack prices without
 trying the LP: at W=1000 × 60 × 4 (85,000 variables) HiGHS solves it in 3.5 s, but at W=5000 × 60 × 8
 (875,000) neither HiGHS nor PDLP gave prices in their 10 s, and the blocks then had no time left (none
-solved, where the cuts alone solve some). A build-out has no such fallback: above this size its prices
-come from PDLP alone, which gets HiGHS's share as well (see `_lp_engines`)."""
+solved, where the cuts alone solve some). A build-out has no such fallback: above this size, unless the
+LP's share is at least HIGHS_LARGE_LP_SECONDS, its prices come from PDLP alone (`_lp_attempts`)."""
+HIGHS_LARGE_LP_SECONDS = 93.0
+"""What HiGHS's dual simplex needs for the smallest LP above LP_PRICES_MAX_VARIABLES that was measured (the
+W=1000 × 60 × 4 build-out over 4 periods, 410,463 variables; its interior point method, its primal simplex
+and GLOP gave no answer in 150 s). A larger LP needs longer, so a shorter share is never enough."""
 LP_SHARE = 0.3
 """Of the workloads' budget, the LP relaxation that gives the prices may take at most this share (W=1000
 × 60 × 4: 3 s of 21 s); the blocks get the rest."""
@@ -204,10 +208,9 @@ def cuts_at_lp_prices(built, blocks, budget: float, threads: int, deadline: floa
     proven = None
     # HiGHS stopped by its limit gives no duals; PDLP's iterate at any time is prices enough (never its
     # objective: at a loose tolerance that is no bound).
-    engines = _lp_engines(len(built.lm.variables), LP_SHARE * budget)
-    for engine in engines:
-        lp = solve(built.lm, engine, time_limit=LP_SHARE * budget * 2 / len(engines),
-                   gap=0.0 if engine == "highs" else None, threads=threads, relax=True, deadline=deadline)
+    for engine, seconds in _lp_attempts(len(built.lm.variables), LP_SHARE * budget):
+        lp = solve(built.lm, engine, time_limit=seconds, gap=0.0 if engine == "highs" else None,
+                   threads=threads, relax=True, deadline=deadline)
         if lp.status == Status.INTERRUPTED:
             raise Interrupted()
         if engine == "highs" and lp.status == Status.OPTIMAL:
@@ -227,21 +230,15 @@ def cuts_at_lp_prices(built, blocks, budget: float, threads: int, deadline: floa
     return len(priced.results), bound
 
 
-def _lp_engines(variables: int, share: float) -> tuple[str, ...]:
-    """The engines asked in turn for the prices, each with an equal part of twice `share` (LP_SHARE of the
-    budget).
 
-    HiGHS first (optimal duals, and the LP's own bound), and PDLP when HiGHS runs out of time. Above
-    LP_PRICES_MAX_VARIABLES, with a share shorter than HIGHS_LARGE_LP_SECONDS, only PDLP, with both parts:
-    HiGHS cannot finish there and its part would be lost. Measured on the W=1000 × 60 × 4 build-out over 4
-    periods at --time-limit 120: PDLP's iterate after 13 s, behind a HiGHS attempt of 13 s, prices the
-    blocks into a bound of 262.5 M; after 26 s alone, 312.8 M (HiGHS's optimal duals: 394.9 M)."""
+def _lp_attempts(variables: int, share: float) -> tuple[tuple[str, float], ...]:
+    """(engine, seconds) asked in turn for the prices, until one gives duals.
+
+    HiGHS first (optimal duals, and the LP's own bound), then PDLP, each within `share`. Above
+    LP_PRICES_MAX_VARIABLES with a share shorter than HIGHS_LARGE_LP_SECONDS HiGHS cannot finish, so PDLP
+    alone gets both shares. Measured on the W=1000 × 60 × 4 build-out over 4 periods at --time-limit 120:
+    PDLP's iterate after 13 s, behind a HiGHS attempt of 13 s, prices the blocks into a bound of 262.5 M;
+    after 26 s alone, 312.8 M (HiGHS's optimal duals: 394.9 M)."""
     if variables > LP_PRICES_MAX_VARIABLES and share < HIGHS_LARGE_LP_SECONDS:
-        return ("pdlp",)
-    return ("highs", "pdlp")
-
-
-HIGHS_LARGE_LP_SECONDS = 93.0
-"""What HiGHS's dual simplex needs for the smallest LP above LP_PRICES_MAX_VARIABLES that was measured (the
-W=1000 × 60 × 4 build-out over 4 periods, 410,463 variables; its interior point method, its primal simplex
-and GLOP gave no answer in 150 s). A larger LP needs longer, so a shorter share is never enough."""
+        return (("pdlp", 2 * share),)
+    return (("highs", share), ("pdlp", share))
