@@ -100,6 +100,44 @@ def test_blocks_left_unsolved_are_finished_later_at_the_same_prices(monkeypatch)
     assert finished == pytest.approx(max(whole, lp.objective), rel=1e-6) and finished <= optimum * (1 + 1e-9)
 
 
+def test_blocks_left_open_are_solved_longer_later_and_the_bound_rises_back():
+    """Blocks the first quick look left open (here: each result's bound put 10 % below its point) are solved
+    again by `finish` from their points: the bound rises back to the one all blocks closed prove, never
+    above the optimum, and no block's point gets dearer."""
+    *_, built = built_model(1, workloads=12)
+    optimum = exact(built.lm).objective
+    found = blocks.find_blocks(built)
+    _, whole = lagrange.cuts_at_lp_prices(built, found, 60, threads=2, deadline=time.perf_counter() + 60)
+    priced = built.priced
+    assert not priced.still_open() and not priced.unsolved()
+    for name, result in list(priced.results.items()):
+        if result.value is not None and result.value > 0:
+            priced.results[name] = blocks.BlockResult(0.9 * result.value, result.solution, result.value)
+    weakened = dict(priced.results)
+    assert priced.still_open() and priced.bound() < whole * (1 - 1e-6)
+    finished = lagrange.finish(built, found, 60, threads=2)
+    assert not priced.still_open()
+    assert finished == pytest.approx(whole, rel=1e-6) and finished <= optimum * (1 + 1e-9)
+    for name, result in priced.results.items():
+        assert result.value <= weakened[name].value + 1e-6 and found[name].bound == result.bound
+
+
+def test_blocks_without_a_bound_go_first_smallest_first_then_the_widest_open_gap():
+    import numpy as np
+
+    def block(size):
+        return blocks.Block("w", np.arange(size), np.arange(1))
+
+    small, large = block(3), block(30)
+    keys = {"unsolved small": blocks._urgency(small, None), "unsolved large": blocks._urgency(large, None),
+            "no bound": blocks._urgency(large, blocks.BlockResult(None, None, None)),
+            "gap 5": blocks._urgency(small, blocks.BlockResult(95.0, None, 100.0)),
+            "gap 40": blocks._urgency(small, blocks.BlockResult(60.0, None, 100.0)),
+            "no point": blocks._urgency(small, blocks.BlockResult(60.0, None, None))}
+    assert sorted(keys, key=keys.get) == ["unsolved small", "unsolved large", "no bound", "no point", "gap 40",
+                                          "gap 5"]
+
+
 def test_a_model_too_large_for_highs_in_time_is_priced_by_pdlp_alone_with_both_shares(monkeypatch):
     """Above LP_PRICES_MAX_VARIABLES, with a share too short for HiGHS to finish, HiGHS is not asked for the
     prices (its time would be lost): PDLP gets twice its usual share, and the bound its prices give stays

@@ -125,7 +125,10 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
     if bound is not None and values is not None:
         values = _before_pricing(master, blocks, values, bound, deadline, engine, threads, gap, say, round_seconds)
         if full.objective(values) - bound > gap * abs(full.objective(values)):
-            bound = _finished_bound(built, blocks, bound, deadline, threads, say)
+            bound, resolved = _finished_bound(built, blocks, bound, deadline, threads, say)
+            # The blocks solved now may have cheaper configurations: they serve the master too.
+            if master_module.add_columns(built, blocks, chosen, {name: blocks[name].solution for name in resolved}):
+                master = master_module.build_master(built.lm, blocks, chosen)
         if full.objective(values) - bound <= gap * abs(full.objective(values)):
             return _within_gap_before_pricing(full, values, bound, engine, chosen, start)
     master, bound = _pricing(built, blocks, chosen, master, deadline, threads, gap, bound, say, round_seconds)
@@ -201,21 +204,27 @@ def _before_pricing(master, blocks, values, bound: float, deadline, engine, thre
     return candidate if master.full.matrix().objective(candidate) < master.full.matrix().objective(values) else values
 
 
-def _finished_bound(built, blocks, bound: float, deadline: float, threads: int, say) -> float:
-    """The Lagrangian bound at the LP's prices with the blocks it did not reach solved now, within
-    FINISH_SHARE of the time left (lagrange.finish), when that proves more than `bound`."""
+def _finished_bound(built, blocks, bound: float, deadline: float, threads: int, say) -> tuple[float, list[str]]:
+    """The Lagrangian bound at the LP's prices with the blocks it did not reach solved now and the blocks
+    it left open solved longer, within FINISH_SHARE of the time left (lagrange.finish), if that proves
+    more than `bound`; and the workloads whose blocks were solved again."""
     from dcplan.solve import lagrange
 
     priced = getattr(built, "priced", None)
-    missing = 0 if priced is None else len(priced.unsolved())
-    if not missing:
-        return bound
+    if priced is None:
+        return bound, []
+    missing, still_open = priced.unsolved(), priced.still_open()
+    if not missing and not still_open:
+        return bound, []
     finished = lagrange.finish(built, blocks, FINISH_SHARE * (deadline - time.perf_counter()), threads, deadline)
-    if finished is None or finished <= bound:
-        return bound
-    say(f"solved {missing - len(priced.unsolved()):,} of the {missing:,} workloads left at the LP relaxation's "
-        f"prices: every plan costs at least {finished:,.0f}")
-    return finished
+    if finished is not None and finished > bound:
+        done = [f"solved {len(missing) - len(priced.unsolved()):,} of the {len(missing):,} workloads left"] \
+            if missing else []
+        if still_open:
+            done.append(f"closed {len(still_open) - len(priced.still_open()):,} of the {len(still_open):,} left open")
+        say(f"{' and '.join(done)} at the LP relaxation's prices: every plan costs at least {finished:,.0f}")
+        bound = finished
+    return bound, missing + still_open
 
 
 FINISH_SHARE = 0.25
