@@ -245,7 +245,8 @@ def test_json_has_the_documented_keys(data):
 
 def test_the_collector_is_paused_while_the_model_is_made_and_back_after(monkeypatch):
     """planning.collection_paused: off while sizing, building and the greedy start run (they allocate
-    millions of long-lived objects), on again after, also when a stage raises; left off when it was off."""
+    millions of long-lived objects), on again after with those objects frozen until the run ends, also
+    when a stage raises; left off when it was off."""
     import gc
 
     from dcplan.usecases import planning
@@ -253,17 +254,25 @@ def test_the_collector_is_paused_while_the_model_is_made_and_back_after(monkeypa
     from planner_cases import cpu_server, cpu_workload, scenario, solve
 
     seen = {}
-    original = planning._warm_start
+    original, original_cuts = planning._warm_start, planning._workload_cuts
 
     def watched(run):
         seen["during"] = gc.isenabled()
         return original(run)
 
+    def after(run):
+        seen["frozen after"] = gc.get_freeze_count()
+        return original_cuts(run)
+
     monkeypatch.setattr(planning, "_warm_start", watched)
-    assert gc.isenabled()
+    monkeypatch.setattr(planning, "_workload_cuts", after)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
     plan = solve(scenario([cpu_workload("api", 96)], servers=[cpu_server("c64", 1000.0)]))
     assert plan.status == "optimal"
     assert seen["during"] is False and gc.isenabled()
+    # The model's objects are frozen once made (the collector's first pass would scan them all), and
+    # handed back to the collector when the run is over.
+    assert seen["frozen after"] > 0 and gc.get_freeze_count() == 0
 
     with pytest.raises(RuntimeError), planning.collection_paused():
         assert not gc.isenabled()
@@ -276,3 +285,4 @@ def test_the_collector_is_paused_while_the_model_is_made_and_back_after(monkeypa
         assert not gc.isenabled()  # the caller's choice stands
     finally:
         gc.enable()
+        gc.unfreeze()  # what the bare pauses above froze
