@@ -9,9 +9,9 @@ import time
 import numpy as np
 import pytest
 
-from dcplan.solve import blocks, lagrange
+from dcplan.solve import blocks, decompose, lagrange, master
 from dcplan.solve.engines import solve
-from tests.test_decomposition import built_model, exact
+from tests.test_decomposition import built_model, exact, first_columns
 
 
 @pytest.mark.parametrize("seed", (1, 3))
@@ -120,6 +120,27 @@ def test_blocks_left_open_are_solved_longer_later_and_the_bound_rises_back():
     assert finished == pytest.approx(whole, rel=1e-6) and finished <= optimum * (1 + 1e-9)
     for name, result in priced.results.items():
         assert result.value <= weakened[name].value + 1e-6 and found[name].bound == result.bound
+
+
+def test_the_points_blocks_find_when_solved_longer_become_columns_of_the_master():
+    """decompose._finished_bound: blocks left open are solved again (here each was given a poor point: its
+    share of the greedy plan, and a weak bound), and the better points they find join the master's columns."""
+    built, found, _ = first_columns(seed=2)
+    lagrange.cuts_at_lp_prices(built, found, 60, threads=2, deadline=time.perf_counter() + 60)
+    priced = built.priced
+    chosen = {name: [] for name in found}  # no configuration yet: each block's point must be added
+    for name, result in list(priced.results.items()):
+        if result.value is not None and result.value > 0:
+            priced.results[name] = blocks.BlockResult(0.5 * result.value, None, None)
+    resolved = priced.still_open()
+    assert resolved
+    first = master.build_master(built.lm, found, chosen)
+    bound, again = decompose._finished_bound(built, found, chosen, first, -math.inf, time.perf_counter() + 60,
+                                             threads=2, say=lambda message: None)
+    assert again is not first and bound > -math.inf
+    for name in resolved:
+        point = found[name].solution
+        assert point is not None and any(np.array_equal(point, column) for column in chosen[name]), name
 
 
 def test_blocks_without_a_bound_go_first_smallest_first_then_the_widest_open_gap():

@@ -125,10 +125,7 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
     if bound is not None and values is not None:
         values = _before_pricing(master, blocks, values, bound, deadline, engine, threads, gap, say, round_seconds)
         if full.objective(values) - bound > gap * abs(full.objective(values)):
-            bound, resolved = _finished_bound(built, blocks, bound, deadline, threads, say)
-            # The blocks solved now may have cheaper configurations: they serve the master too.
-            if master_module.add_columns(built, blocks, chosen, {name: blocks[name].solution for name in resolved}):
-                master = master_module.build_master(built.lm, blocks, chosen)
+            bound, master = _finished_bound(built, blocks, chosen, master, bound, deadline, threads, say)
         if full.objective(values) - bound <= gap * abs(full.objective(values)):
             return _within_gap_before_pricing(full, values, bound, engine, chosen, start)
     master, bound = _pricing(built, blocks, chosen, master, deadline, threads, gap, bound, say, round_seconds)
@@ -204,18 +201,19 @@ def _before_pricing(master, blocks, values, bound: float, deadline, engine, thre
     return candidate if master.full.matrix().objective(candidate) < master.full.matrix().objective(values) else values
 
 
-def _finished_bound(built, blocks, bound: float, deadline: float, threads: int, say) -> tuple[float, list[str]]:
-    """The Lagrangian bound at the LP's prices with the blocks it did not reach solved now and the blocks
+def _finished_bound(built, blocks, chosen, master, bound: float, deadline: float, threads: int, say):
+    """(The Lagrangian bound at the LP's prices with the blocks it did not reach solved now and the blocks
     it left open solved longer, within FINISH_SHARE of the time left (lagrange.finish), if that proves
-    more than `bound`; and the workloads whose blocks were solved again."""
+    more than `bound`; the master, with the configurations those blocks found added to `chosen`)."""
     from dcplan.solve import lagrange
+    from dcplan.solve import master as master_module
 
     priced = getattr(built, "priced", None)
     if priced is None:
-        return bound, []
+        return bound, master
     missing, still_open = priced.unsolved(), priced.still_open()
     if not missing and not still_open:
-        return bound, []
+        return bound, master
     finished = lagrange.finish(built, blocks, FINISH_SHARE * (deadline - time.perf_counter()), threads, deadline)
     if finished is not None and finished > bound:
         done = [f"solved {len(missing) - len(priced.unsolved()):,} of the {len(missing):,} workloads left"] \
@@ -224,7 +222,9 @@ def _finished_bound(built, blocks, bound: float, deadline: float, threads: int, 
             done.append(f"closed {len(still_open) - len(priced.still_open()):,} of the {len(still_open):,} left open")
         say(f"{' and '.join(done)} at the LP relaxation's prices: every plan costs at least {finished:,.0f}")
         bound = finished
-    return bound, missing + still_open
+    if master_module.add_columns(built, blocks, chosen, {name: blocks[name].solution for name in missing + still_open}):
+        master = master_module.build_master(built.lm, blocks, chosen)
+    return bound, master
 
 
 FINISH_SHARE = 0.25

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dcplan.errors import Interrupted
-from dcplan.usecases.collector import collection_paused, objects_released
 from dcplan.scenario import catalog as catalog_module
 from dcplan.scenario.schema import Scenario
+from dcplan.usecases.collector import collection_paused, objects_released
 from dcplan.vocab import Stage
 
 
