@@ -123,8 +123,8 @@ def test_blocks_left_open_are_solved_longer_later_and_the_bound_rises_back():
 
 
 def test_the_points_blocks_find_when_solved_longer_become_columns_of_the_master():
-    """decompose._finished_bound: blocks left open are solved again (here each was given a poor point: its
-    share of the greedy plan, and a weak bound), and the better points they find join the master's columns."""
+    """decompose._finished_bound: blocks left open are solved again (here each lost its point and kept half
+    its bound), and the points they find join the master's columns."""
     built, found, _ = first_columns(seed=2)
     lagrange.cuts_at_lp_prices(built, found, 60, threads=2, deadline=time.perf_counter() + 60)
     priced = built.priced
