@@ -45,8 +45,10 @@ BLOCK_PASSES = (("scip", 0.2), ("highs", 0.2))
 short of BLOCK_GAP, from its point. Almost every block closes in milliseconds; a slow one keeps its
 proven bound (see the module's docstring for the measurements behind the order)."""
 FIRST_PASSES = (("scip", 0.2),)
-"""The passes of a first, quick look at every block, when the blocks left open can be solved longer later
-if the plan needs a higher bound (DEEPER_PASSES; dcplan/solve/lagrange.py, `finish`). On the 1,050 blocks
+"""The passes of a first, quick look at every block of a decomposed model: at the LP relaxation's prices
+the blocks left open can be solved longer later if the plan needs a higher bound (DEEPER_PASSES;
+dcplan/solve/lagrange.py, `finish`), and without those prices more blocks are solved in the budget
+(dcplan/usecases/planning.py, `_workload_cuts`). On the 1,050 blocks
 of W=1000 × 60 × 4 at the LP relaxation's prices: 12.0 s of CPU against 17.4 s for BLOCK_PASSES (seed 1),
 and the sum of their bounds lower by 0.02 % (seed 1), 0.12 % (held-out seed 2) and 0.29 % (seed 3)."""
 DEEPER_PASSES = (("highs", 0.5), ("scip", 2.0))
@@ -334,9 +336,9 @@ def _urgency(block: Block, known: BlockResult | None) -> tuple:
 
 
 def solve_for_cuts(built, blocks: dict[str, Block], time_budget: float, threads: int = 2,
-                   deadline: float | None = None) -> int:
+                   deadline: float | None = None, passes=BLOCK_PASSES) -> int:
     """Solve each block for its f_w: record its proven bound and optimum; return how many were solved."""
-    results = solve_blocks(built, blocks, time_budget, threads, deadline=deadline)
+    results = solve_blocks(built, blocks, time_budget, threads, deadline=deadline, passes=passes)
     for name, result in results.items():
         blocks[name].bound, blocks[name].solution = result.bound, result.solution
     return len(results)

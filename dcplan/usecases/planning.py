@@ -313,8 +313,12 @@ def _workload_cuts(run: _Run):
             if priced is not None:
                 (solved, run.bound), how = priced, "at the LP relaxation's prices"
             else:
+                # Decomposed, a model gains more from every block solved (a bound and a column each) than
+                # from a second engine on the blocks SCIP leaves open: W=5000 × 60 × 8 at 120 s solved
+                # 5,233 of 5,250 blocks against 4,792, and ended 5.3 % from its bound against 10.1 %.
+                passes = blocks_module.FIRST_PASSES if _is_large(run) else blocks_module.BLOCK_PASSES
                 solved = blocks_module.solve_for_cuts(run.built, blocks, budget - (time.perf_counter() - began),
-                                                      threads=threads, deadline=deadline)
+                                                      threads=threads, deadline=deadline, passes=passes)
                 run.bound, how = blocks_module.sum_of_bounds(run.built, blocks), "alone"
             added = blocks_module.add_cuts(run.built, blocks)
         except KeyboardInterrupt:
