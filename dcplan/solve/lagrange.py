@@ -241,7 +241,6 @@ def cuts_at_lp_prices(built, blocks, budget: float, threads: int, deadline: floa
     return len(priced.results), bound
 
 
-
 def _lp_attempts(variables: int, share: float) -> tuple[tuple[str, float], ...]:
     """(engine, seconds) asked in turn for the prices, until one gives duals.
 
