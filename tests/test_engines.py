@@ -74,6 +74,43 @@ def test_a_full_hint_is_taken_as_the_start():
     assert result.status == Status.OPTIMAL and result.objective <= 9 + 1e-9
 
 
+def hard_packing() -> tuple[LinearModel, float]:
+    """A 0-1 packing of 400 items under 20 capacities, as a minimum (−value): HiGHS finds plans at once and
+    then spends minutes proving the optimum; and a target any reasonable plan meets (a fifth of the
+    items' whole value, most of which a greedy packing takes)."""
+    from dcplan.model.expr import Expr
+
+    rng = np.random.default_rng(3)
+    values, sizes = rng.integers(10, 61, 400), rng.integers(5, 41, (20, 400))
+    lm = LinearModel()
+    for item in range(400):
+        lm.var(f"x{item}", ub=1)
+    for row in range(20):
+        lm.le(f"cap{row}", "limits", Expr({item: float(sizes[row, item]) for item in range(400)}), 1500)
+    lm.objective = Expr({item: -float(values[item]) for item in range(400)})
+    return lm, -0.2 * float(values.sum())
+
+
+def test_highs_stops_at_the_first_plan_within_the_target():
+    """`target` is HiGHS's objective_target: it stops once a plan costs at most that, unproven."""
+    lm, target = hard_packing()
+    raw = mathopt.solve_matrix(lm.matrix(), "highs", 60, 0.0, target=target)
+    assert "LIMIT_OBJECTIVE" in raw["detail"]  # not the time limit: the target stopped it
+    assert raw["status"] == Status.FEASIBLE
+    assert lm.matrix().objective(raw["values"]) <= target
+    assert raw["bound"] < lm.matrix().objective(raw["values"])  # far from proven
+
+
+def test_solve_hands_the_target_to_the_engine(monkeypatch):
+    heard = []
+    real = mathopt.solve_matrix
+    monkeypatch.setattr(mathopt, "solve_matrix", lambda *args, **kwargs: heard.append(kwargs.get("target"))
+                        or real(*args, **kwargs))
+    result = engines.solve(knapsack(), "highs", time_limit=30, gap=0.0, target=9.0)
+    assert heard == [9.0]
+    assert result.status.has_plan and result.objective <= 9.0
+
+
 def test_infeasible_is_a_proof_and_says_so():
     from dcplan.model.expr import Expr
 

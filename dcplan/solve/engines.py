@@ -104,12 +104,14 @@ def engine_of(engine: str | None) -> str:
 
 
 def solve(model: LinearModel | Matrix, engine: str = "auto", time_limit: float = 60.0, gap: float = 1e-3,
-          threads: int = 0, hint=None, log=None, deadline: float | None = None, relax: bool = False) -> SolveResult:
+          threads: int = 0, hint=None, log=None, deadline: float | None = None, relax: bool = False,
+          target: float | None = None) -> SolveResult:
     """Solve `model`; `hint` is a full value vector the engine may start from (a warm start).
 
     `log(line)` hears the engine's output (nothing is printed otherwise); `deadline` is a
     time.perf_counter() after which the call is abandoned; `relax` solves the LP relaxation (with
-    row duals from HiGHS and GLOP)."""
+    row duals from HiGHS and GLOP); `target`: HiGHS stops once it has a plan costing at most this
+    (its `objective_target`; the other engines stop at `gap` only)."""
     engine = engine_of(engine)
     log = _default_log if log is None else log
     matrix = model.matrix() if isinstance(model, LinearModel) else model
@@ -119,14 +121,14 @@ def solve(model: LinearModel | Matrix, engine: str = "auto", time_limit: float =
         return SolveResult(Status.NO_SOLUTION, ENGINE_NAMES.get(engine, engine),
                            messages=["no time was left for the engine"])
     if engine in MATHOPT_ENGINES:
-        return _solve_mathopt(matrix, engine, time_limit, gap, threads, hint, log, relax)
+        return _solve_mathopt(matrix, engine, time_limit, gap, threads, hint, log, relax, target)
     if engine in PULP_ENGINES:
         return _solve_pulp(matrix, engine, time_limit, gap, threads, hint, log)
     raise ValueError(f"unknown engine {engine!r}")
 
 
 def _solve_mathopt(matrix: Matrix, engine: str, time_limit: float, gap: float, threads: int, hint, log,
-                   relax: bool) -> SolveResult:
+                   relax: bool, target: float | None = None) -> SolveResult:
     from dcplan.solve import mathopt
 
     name = ENGINE_NAMES[engine]
@@ -135,7 +137,7 @@ def _solve_mathopt(matrix: Matrix, engine: str, time_limit: float, gap: float, t
     try:
         with engine_stdout_discarded():
             raw = run_watched(lambda: mathopt.solve_matrix(matrix, engine, time_limit, gap, threads, hint, relax, log,
-                                                           stop),
+                                                           stop, target=target),
                               stop.interrupt, start + time_limit + OVERRUN_GRACE)
     except Interrupted:
         return SolveResult(Status.INTERRUPTED, name, solve_seconds=time.perf_counter() - start)

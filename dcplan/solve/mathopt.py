@@ -76,7 +76,7 @@ def highs_threads(requested: int) -> int:
 
 
 def parameters(engine: str, time_limit: float, gap: float | None, threads: int = 0, log: bool = False,
-               relax: bool = False):
+               relax: bool = False, target: float | None = None):
     from ortools.math_opt import parameters_pb2
 
     params = parameters_pb2.SolveParametersProto()
@@ -89,6 +89,9 @@ def parameters(engine: str, time_limit: float, gap: float | None, threads: int =
         count = highs_threads(threads)
         if count:
             params.highs.int_options["threads"] = count
+        if target is not None and not relax:
+            # Stop at the first plan costing at most this (MathOpt's own objective_limit is not offered for HiGHS).
+            params.highs.double_options["objective_target"] = float(target)
     elif engine == "cp-sat":
         params.threads = int(threads) if threads else 2
         params.cp_sat.catch_sigint_signal = False  # Ctrl-C is dcplan's to handle
@@ -104,7 +107,7 @@ def parameters(engine: str, time_limit: float, gap: float | None, threads: int =
 
 
 def solve_matrix(matrix: Matrix, engine: str, time_limit: float, gap: float | None, threads: int = 0,
-                 hint=None, relax: bool = False, log=None, interrupter=None) -> dict:
+                 hint=None, relax: bool = False, log=None, interrupter=None, target: float | None = None) -> dict:
     """One solve on the calling thread. Returns {status, values, bound, duals, detail}; values are
     rounded on integer variables (not with `relax`), and status is a vocab.Status."""
     from ortools.math_opt import callback_pb2, model_parameters_pb2, parameters_pb2, result_pb2
@@ -118,7 +121,7 @@ def solve_matrix(matrix: Matrix, engine: str, time_limit: float, gap: float | No
         values.values.extend(np.asarray(hint, dtype=float).tolist())
     solver_type = parameters_pb2.SolverTypeProto.Value(SOLVER_TYPES[engine])
     raw = solver.solve(proto, solver_type, parameters_pb2.SolverInitializerProto(),
-                       parameters(engine, time_limit, gap, threads, relax=relax), model_params,
+                       parameters(engine, time_limit, gap, threads, relax=relax, target=target), model_params,
                        None if log is None else _never_raising(log), callback_pb2.CallbackRegistrationProto(), None,
                        None if interrupter is None or engine == "scip" else interrupter.pybind_interrupter)
     if not isinstance(raw, result_pb2.SolveResultProto):
