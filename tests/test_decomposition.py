@@ -412,10 +412,12 @@ def test_the_master_runs_until_its_plan_is_within_the_gap_of_the_proven_bound():
     """The master's own bound lies above the proven one, so the master MIP gets a target (a plan within the
     gap of the proven bound) and a tenth of the gap for itself; without a proven bound, just the gap."""
     gap, bound = 0.01, 536.6e6
-    master_gap, target = decompose._master_stop(bound, gap)
+    master_gap, target = decompose._master_stop(bound, gap, master_lp=538.2e6)
     assert master_gap == pytest.approx(gap / 10)
     assert (target - bound) / target == pytest.approx(gap)  # the costliest plan that is within the gap
-    assert decompose._master_stop(None, gap) == (gap, None)
+    assert decompose._master_stop(None, gap, 538.2e6) == (gap, None)
+    assert decompose._master_stop(bound, gap, None) == (gap, None)  # its LP unsolved: no hope of the target
+    assert decompose._master_stop(bound, gap, target * 1.001) == (gap, None)  # no master plan can reach it
 
 
 def test_the_master_mip_is_asked_for_that_target(monkeypatch):
@@ -424,19 +426,23 @@ def test_the_master_mip_is_asked_for_that_target(monkeypatch):
     built, found, _ = first_columns(seed=3)
     scenario, effective, *_ = built_model(seed=3)
     start = greedy_values.evaluate(built, greedy.greedy_plan(scenario, effective, built.requirements))
-    bound, gap = blocks.sum_of_bounds(built, found), 0.0
-    asked, real = [], decompose.solve
+    bound, gap = blocks.sum_of_bounds(built, found), 0.05  # the first plans are 6-15 % above the bound
+    asked, lps, real = [], [], decompose.solve
 
     def spied(matrix, engine, **kwargs):
         fixed = (matrix.lb == matrix.ub) & matrix.integer
-        if not kwargs.get("relax") and kwargs.get("hint") is not None and not fixed.any():
+        result = real(matrix, engine, **kwargs)
+        if kwargs.get("relax"):
+            lps.append(result.objective)
+        elif kwargs.get("hint") is not None and not fixed.any():
             asked.append((kwargs["gap"], kwargs.get("target")))
-        return real(matrix, engine, **kwargs)
+        return result
 
     monkeypatch.setattr(decompose, "solve", spied)
     result = decompose.solve_large(built, found, start.values, deadline=time.perf_counter() + 30, engine="highs",
                                    threads=0, gap=gap, bound=bound)
-    assert asked == [decompose._master_stop(result.bound, gap)]
+    assert asked == [decompose._master_stop(result.bound, gap, lps[-1])]  # the last LP: the master's for RINS
+    assert asked[0][1] is not None
     assert result.bound <= exact(built.lm).objective * (1 + 1e-9)
 
 
