@@ -462,3 +462,14 @@ def test_pricing_rounds_take_the_quick_first_look_at_each_block(monkeypatch):
     bound, results = decompose.price(built, found, restricted, lp, 60, threads=2, deadline=time.perf_counter() + 60)
     assert asked == [blocks.FIRST_PASSES]
     assert len(results) == len(restricted.columns) and bound <= exact(built.lm).objective * (1 + 1e-9)
+
+
+def test_pricing_goes_on_while_the_bound_can_still_rise_by_a_tenth_of_the_gap():
+    """The plan lies above the master's LP by the master's integrality gap (2-3 % on build-outs), so a
+    bound that can still rise by up to the whole gap is worth more rounds (W=200 x 4 periods: 94.85 M after
+    3 rounds, 94.99 M after 8); pricing stops at a tenth of the gap, or when a round finds nothing new."""
+    gap, master_lp = 0.01, 100.0
+    assert not decompose._pricing_done(5, master_lp, master_lp * (1 - gap / 2), gap)  # the old rule stopped here
+    assert decompose._pricing_done(5, master_lp, master_lp * (1 - gap / 20), gap)
+    assert decompose._pricing_done(0, master_lp, master_lp * (1 - gap / 2), gap)  # nothing new
+    assert not decompose._pricing_done(5, master_lp, None, gap)  # no bound yet
