@@ -102,7 +102,7 @@ def section(data: dict) -> list[str]:
 
 def update(path: Path, data: dict) -> None:
     """Replace (or append) this section of docs/benchmarks.md."""
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
     start = next((i for i, ln in enumerate(lines) if ln.startswith(HEADING)), None)
     if start is None:
         lines += [""] + section(data)
