@@ -418,6 +418,7 @@ def test_the_master_runs_until_its_plan_is_within_the_gap_of_the_proven_bound():
     assert decompose._master_stop(None, gap, 538.2e6) == (gap, None)
     assert decompose._master_stop(bound, gap, None) == (gap, None)  # its LP unsolved: no hope of the target
     assert decompose._master_stop(bound, gap, target * 1.001) == (gap, None)  # no master plan can reach it
+    assert decompose._master_stop(bound, gap, 538.2e6, "scip") == (gap, None)  # SCIP takes no target
 
 
 def test_the_master_mip_is_asked_for_that_target(monkeypatch):
@@ -441,7 +442,7 @@ def test_the_master_mip_is_asked_for_that_target(monkeypatch):
     monkeypatch.setattr(decompose, "solve", spied)
     result = decompose.solve_large(built, found, start.values, deadline=time.perf_counter() + 30, engine="highs",
                                    threads=0, gap=gap, bound=bound)
-    assert asked == [decompose._master_stop(result.bound, gap, lps[-1])]  # the last LP: the master's for RINS
+    assert asked == [decompose._master_stop(result.bound, gap, lps[-1], "highs")]  # the last LP: RINS's
     assert asked[0][1] is not None
     assert result.bound <= exact(built.lm).objective * (1 + 1e-9)
 

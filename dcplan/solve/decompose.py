@@ -30,9 +30,10 @@ from dcplan.vocab import Status
 MIP_SHARE = 0.35
 """Of the time left after the bound, the master MIP gets at least this share; pricing rounds use the rest."""
 MAX_PRICING_ROUNDS = 12
-"""Rounds stop before this when the master's LP meets the bound, a round no longer fits, or nothing is new.
-W=200 × 20 × 2 over 4 periods, rounds of 1.2–2.2 s: the bound rose from 94.85 M to 94.99 M in 8 rounds
-and to 95.07 M in 12; a single purchase at W=100 to 1,000 stops after one or two rounds."""
+"""Rounds stop before this when the master's LP comes near the bound (PRICING_STOP_SHARE), a round no
+longer fits, or nothing is new. W=200 × 20 × 2 over 4 periods, rounds of 1.2–2.2 s: the bound rose from
+94.85 M to 94.99 M in 8 rounds, and to 95.07 M in 12. Single purchases at W=100 and 300 stop after one
+round; at W=1,000 a second round does not fit."""
 PRICING_STOP_SHARE = 0.1
 """Pricing stops once the master's LP is within this share of the gap of the bound: the bound can rise by
 no more than that. The plan usually lies further above the master's LP (its integrality gap: 2–3 % on
@@ -148,7 +149,7 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
         if values is None or full.objective(candidate) < full.objective(values):
             values = candidate
     left = deadline - time.perf_counter()
-    master_gap, target = _master_stop(bound, gap, master_lp)
+    master_gap, target = _master_stop(bound, gap, master_lp, engine)
     if start_values is not None and master_lp is not None and \
             master.matrix.objective(start_values) - master_lp <= master_gap * abs(master_lp):
         # Within the master MIP's own gap of its LP: it would stop at once; search gets the time.
@@ -197,15 +198,17 @@ MASTER_GAP_SHARE = 0.1
 gap of that bound (`_master_stop`)."""
 
 
-def _master_stop(bound: float | None, gap: float, master_lp: float | None) -> tuple[float, float | None]:
+def _master_stop(bound: float | None, gap: float, master_lp: float | None,
+                 engine: str = "highs") -> tuple[float, float | None]:
     """(relative gap, target cost) for the master MIP. The master's own bound is its LP or above, which
     lies above the proven bound (held-out seed 2 at W=1000 × 60 × 4: 538.2 M against 536.6 M); at the full
     gap HiGHS stopped after 0.2 s at 543.6 M, a plan 1.3 % above the proven bound, and left the rest of the
     time to the search. So the master keeps going until a plan is within the gap of the proven bound,
     cost ≤ bound / (1 − gap), or it is within a tenth of the gap of its own. When no master plan can
     reach that (its LP is above the target) or its LP was not solved in time (W ≥ 3,000: the master then
-    spent 6–8 s finding nothing), it stops at the gap, as before, and the search gets the time."""
-    if bound is None or bound <= 0.0 or master_lp is None:
+    spent 6–8 s finding nothing), it stops at the gap, as before, and the search gets the time; so it
+    does with an engine other than HiGHS, which takes no target."""
+    if bound is None or bound <= 0.0 or master_lp is None or engine != "highs":
         return gap, None
     target = bound / (1.0 - gap)
     return (MASTER_GAP_SHARE * gap, target) if master_lp < target else (gap, None)
