@@ -412,12 +412,12 @@ def test_the_master_runs_until_its_plan_is_within_the_gap_of_the_proven_bound():
     """The master's own bound lies above the proven one, so the master MIP gets a target (a plan within the
     gap of the proven bound) and a tenth of the gap for itself; without a proven bound, just the gap."""
     gap, bound = 0.01, 536.6e6
-    master_gap, target = decompose._master_stop(bound, gap, master_lp=538.2e6)
+    master_gap, target = decompose._master_stop(bound, gap, 538.2e6, "highs")
     assert master_gap == pytest.approx(gap / 10)
     assert (target - bound) / target == pytest.approx(gap)  # the costliest plan that is within the gap
-    assert decompose._master_stop(None, gap, 538.2e6) == (gap, None)
-    assert decompose._master_stop(bound, gap, None) == (gap, None)  # its LP unsolved: no hope of the target
-    assert decompose._master_stop(bound, gap, target * 1.001) == (gap, None)  # no master plan can reach it
+    assert decompose._master_stop(None, gap, 538.2e6, "highs") == (gap, None)
+    assert decompose._master_stop(bound, gap, None, "highs") == (gap, None)  # its LP unsolved: no hope of the target
+    assert decompose._master_stop(bound, gap, target * 1.001, "highs") == (gap, None)  # no master plan can reach it
     assert decompose._master_stop(bound, gap, 538.2e6, "scip") == (gap, None)  # SCIP takes no target
 
 

@@ -198,8 +198,7 @@ MASTER_GAP_SHARE = 0.1
 gap of that bound (`_master_stop`)."""
 
 
-def _master_stop(bound: float | None, gap: float, master_lp: float | None,
-                 engine: str = "highs") -> tuple[float, float | None]:
+def _master_stop(bound: float | None, gap: float, master_lp: float | None, engine: str) -> tuple[float, float | None]:
     """(relative gap, target cost) for the master MIP. The master's own bound is its LP or above, which
     lies above the proven bound (held-out seed 2 at W=1000 × 60 × 4: 538.2 M against 536.6 M); at the full
     gap HiGHS stopped after 0.2 s at 543.6 M, a plan 1.3 % above the proven bound, and left the rest of the

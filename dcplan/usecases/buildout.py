@@ -25,7 +25,7 @@ def plan_buildout(run, planning):
     from dcplan.sizing.derived import with_derived_workloads
 
     run.scenario = with_derived_workloads(run.scenario, run.catalog)  # the storage each training run needs
-    with planning.collection_paused():  # the model's objects are made: see planning.collection_paused
+    with planning.collection_paused():  # the model's objects are made: see dcplan/usecases/collector.py
         requirements, candidates = _size(run, planning)
         out = _build(run, planning, candidates)
         hint = _warm_start(run, out)
