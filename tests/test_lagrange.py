@@ -136,7 +136,7 @@ def test_the_points_blocks_find_when_solved_longer_become_columns_of_the_master(
     assert resolved
     first = master.build_master(built.lm, found, chosen)
     bound, again = decompose._finished_bound(built, found, chosen, first, -math.inf, time.perf_counter() + 60,
-                                             threads=2, say=lambda message: None)
+                                             threads=2, say=lambda message: None, first_lp=None)
     assert again is not first and bound > -math.inf
     for name in resolved:
         point = found[name].solution

@@ -45,12 +45,18 @@ BLOCK_PASSES = (("scip", 0.2), ("highs", 0.2))
 short of BLOCK_GAP, from its point. Almost every block closes in milliseconds; a slow one keeps its
 proven bound (see the module's docstring for the measurements behind the order)."""
 FIRST_PASSES = (("scip", 0.2),)
-"""The passes of a first, quick look at every block of a decomposed model: at the LP relaxation's prices
-the blocks left open can be solved longer later if the plan needs a higher bound (DEEPER_PASSES;
-dcplan/solve/lagrange.py, `finish`), and without those prices more blocks are solved in the budget
-(dcplan/usecases/planning.py, `_workload_cuts`). On the 1,050 blocks
+"""The passes of a first, quick look at every block of a decomposed model at the LP relaxation's prices
+(and of each pricing round): the blocks left open can be solved longer later if the plan needs a higher
+bound (DEEPER_PASSES; dcplan/solve/lagrange.py, `finish`). On the 1,050 blocks
 of W=1000 × 60 × 4 at the LP relaxation's prices: 12.0 s of CPU against 17.4 s for BLOCK_PASSES (seed 1),
 and the sum of their bounds lower by 0.02 % (seed 1), 0.12 % (held-out seed 2) and 0.29 % (seed 3)."""
+QUICK_PASSES = (("scip", 0.05),)
+"""The passes of a large model's blocks priced without the LP relaxation (a single purchase above
+lagrange.LP_PRICES_MAX_VARIABLES), first at port and rack prices and again at site power and rack prices
+(dcplan/solve/limits.py). There the bound needs every block, and a few slow blocks take most of the time:
+of the 5,247 blocks of W=5000 × 60 × 8 solved again, 257 reached 0.2 s, took 52.6 s of the 101 s of CPU
+and gained 9.5 M of the 171.0 M. At 120 s, with 0.05 s instead of FIRST_PASSES' 0.2 s for both: all
+5,250 blocks solved in 27.5 s (5,173 in 42.2 s), 4,267 solved again (3,402), bound 2,783.7 M (2,762.0 M)."""
 DEEPER_PASSES = (("highs", 0.5), ("scip", 2.0))
 """The passes for the blocks FIRST_PASSES left open, from their points. Measured on those blocks of
 W=1000 × 60 × 4 at the LP relaxation's prices (CPU seconds; the sum of all bounds against BLOCK_PASSES
@@ -276,13 +282,14 @@ def port_and_rack_prices(built, cost: np.ndarray) -> np.ndarray:
 
 def solve_blocks(built, blocks: dict[str, Block], time_budget: float, threads: int = 2,
                  costs=None, deadline: float | None = None, passes=BLOCK_PASSES,
-                 start: dict[str, BlockResult] | None = None) -> dict[str, BlockResult]:
+                 start: dict[str, BlockResult] | None = None, order=None) -> dict[str, BlockResult]:
     """Solve every block alone, two at a time, within `time_budget` seconds (and before `deadline`).
 
     The objective is each block's f_w, or `costs(block)` (an array aligned with its variables, e.g.
     reduced costs when pricing columns for dcplan/solve/master.py). Each block goes through `passes`
     ((engine, seconds) in turn) until it closes, from its result in `start` if it has one (then at the
-    same objective). Blocks not reached in time are missing from the result.
+    same objective). Blocks are taken lowest `order(block, its result in start or None)` first (by
+    default `_urgency`). Blocks not reached in time are missing from the result.
     """
     from dcplan.solve import mathopt
     from dcplan.solve.engines import engine_stdout_discarded
@@ -307,7 +314,8 @@ def solve_blocks(built, blocks: dict[str, Block], time_budget: float, threads: i
         if result is not None:
             results[block.workload] = result
 
-    ordered = sorted(blocks.values(), key=lambda b: _urgency(b, None if start is None else start.get(b.workload)))
+    order = order or _urgency
+    ordered = sorted(blocks.values(), key=lambda b: order(b, None if start is None else start.get(b.workload)))
     cut_out(built.lm, blocks)
     executor = ThreadPoolExecutor(max(1, threads), thread_name_prefix="dcplan-engine")
     try:

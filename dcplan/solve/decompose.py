@@ -136,14 +136,16 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
     master = master_module.build_master(built.lm, blocks, chosen)
     values = None if hint is None else np.asarray(hint, dtype=float)
     if bound is not None and values is not None:
-        values = _before_pricing(master, blocks, values, bound, deadline, engine, threads, gap, say, round_seconds)
+        values, first_lp = _before_pricing(master, blocks, values, bound, deadline, engine, threads, gap, say,
+                                           round_seconds)
         if full.objective(values) - bound > gap * abs(full.objective(values)):
-            bound, master = _finished_bound(built, blocks, chosen, master, bound, deadline, threads, say)
+            bound, master = _finished_bound(built, blocks, chosen, master, bound, deadline, threads, say, first_lp)
         if full.objective(values) - bound <= gap * abs(full.objective(values)):
             return _within_gap_before_pricing(full, values, bound, engine, chosen, start)
     master, bound = _pricing(built, blocks, chosen, master, deadline, threads, gap, bound, say, round_seconds)
     start_values = master.from_full(values, blocks) if values is not None else None
-    start_values, master_lp, note = rins(master.matrix, start_values, deadline, engine, threads, gap, say)
+    start_values, relaxed, note = rins(master.matrix, start_values, deadline, engine, threads, gap, say)
+    master_lp = None if relaxed is None else relaxed.objective
     if start_values is not None:
         candidate = master.to_full(start_values)
         if values is None or full.objective(candidate) < full.objective(values):
@@ -226,25 +228,28 @@ def _out_of_time(full, hint, bound: float | None, engine: str) -> SolveResult:
 def _before_pricing(master, blocks, values, bound: float, deadline, engine, threads, gap, say, round_seconds):
     """The better of `values` and RINS on the first master, within what a pricing round would take: when
     that plan is already within the gap of the bound, the rounds (18 s each at W=1000 × 60 × 4, moving the
-    master's LP by 0.01 %) are skipped. The plan is a full-model vector, kept for the master after pricing."""
-    early, _, _ = rins(master.matrix, master.from_full(values, blocks), deadline, engine, threads, gap, say,
-                       budget=max(1.0, round_seconds))
+    master's LP by 0.01 %) are skipped. Returns (the plan, a full-model vector kept for the master after
+    pricing; the first master's LP relaxation as RINS solved it, or None)."""
+    early, relaxed, _ = rins(master.matrix, master.from_full(values, blocks), deadline, engine, threads, gap, say,
+                             budget=max(1.0, round_seconds))
     if early is None:
-        return values
+        return values, relaxed
     candidate = master.to_full(early)
-    return candidate if master.full.matrix().objective(candidate) < master.full.matrix().objective(values) else values
+    better = master.full.matrix().objective(candidate) < master.full.matrix().objective(values)
+    return (candidate if better else values), relaxed
 
 
-def _finished_bound(built, blocks, chosen, master, bound: float, deadline: float, threads: int, say):
+def _finished_bound(built, blocks, chosen, master, bound: float, deadline: float, threads: int, say, first_lp):
     """(The Lagrangian bound at the LP's prices with the blocks it did not reach solved now and the blocks
     it left open solved longer, within FINISH_SHARE of the time left (lagrange.finish), if that proves
-    more than `bound`; the master, with the configurations those blocks found added to `chosen`)."""
+    more than `bound`; the master, with the configurations those blocks found added to `chosen`). Blocks
+    priced without the LP get site power and rack prices from the first master's LP `first_lp` instead."""
     from dcplan.solve import lagrange
     from dcplan.solve import master as master_module
 
     priced = getattr(built, "priced", None)
     if priced is None:
-        return bound, master
+        return _limit_priced_bound(built, blocks, chosen, master, bound, deadline, threads, say, first_lp)
     missing, still_open = priced.unsolved(), priced.still_open()
     if not missing and not still_open:
         return bound, master
@@ -261,6 +266,31 @@ def _finished_bound(built, blocks, chosen, master, bound: float, deadline: float
     return bound, master
 
 
+def _limit_priced_bound(built, blocks, chosen, master, bound: float, deadline: float, threads: int, say, first_lp):
+    """(The workloads' bound with site power and racks priced by the first master's LP duals
+    (dcplan/solve/limits.py), within LIMIT_SHARE of the time left, if that proves more than `bound`; the
+    master, with the configurations of the blocks solved again added to `chosen`)."""
+    from dcplan.solve import limits
+    from dcplan.solve import master as master_module
+
+    y = None if first_lp is None or first_lp.row_duals is None else \
+        limits.limit_prices(built, master.row_source, first_lp.row_duals)
+    if y is None:
+        return bound, master
+    began = time.perf_counter()
+    priced, again = limits.priced_bound(built, blocks, y, LIMIT_SHARE * (deadline - began), threads, deadline)
+    if priced is not None and priced > bound:
+        say(f"site power and racks priced by the master's LP ({len(again):,} workloads solved again in "
+            f"{time.perf_counter() - began:.1f} s): every plan costs at least {priced:,.0f}")
+        bound = priced
+    if master_module.add_columns(built, blocks, chosen, {name: result.solution for name, result in again.items()}):
+        master = master_module.build_master(built.lm, blocks, chosen)
+    return bound, master
+
+
+LIMIT_SHARE = 0.85
+"""Of the time left after the first plan, the blocks solved again at site power and rack prices may take
+this share (at W=5000 × 60 × 8 the master MIP found no better plan in the rest anyway)."""
 FINISH_SHARE = 0.25
 """Of the time left after the first plan, the workloads the Lagrangian bound did not reach may take this share."""
 
@@ -289,8 +319,8 @@ def rins(matrix, start, deadline: float, engine: str, threads: int, gap: float, 
     master's root cuts before its own heuristics run (W=1000 × 60 × 4: 428.2 M in 2.7 s, the master MIP
     the same plan in 12.9 s, greedy 445.2 M).
 
-    Returns (master values: the better plan, or `start`; the master's LP optimum, a lower bound on every
-    master plan, or None; what happened, in words).
+    Returns (master values: the better plan, or `start`; the master's LP relaxation solved, whose
+    optimum bounds every master plan, or None; what happened, in words).
     """
     if start is None:
         return None, None, "no start for RINS"
@@ -316,7 +346,7 @@ def rins(matrix, start, deadline: float, engine: str, threads: int, gap: float, 
     note = (f"RINS fixed {int(agree.sum()):,} of {int(matrix.integer.sum()):,} integer variables: "
             f"{matrix.objective(best):,.0f} against the master LP {lp.objective:,.0f}")
     say(f"{note} ({time.perf_counter() - began:.1f} s)")
-    return best, lp.objective, note
+    return best, lp, note
 
 
 def _without_plan(built, chosen, result, bound, deadline, engine, threads, gap, log, messages, start) -> SolveResult:
