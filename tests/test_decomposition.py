@@ -475,3 +475,17 @@ def test_pricing_goes_on_while_the_bound_can_still_rise_by_a_tenth_of_the_gap():
     assert decompose._pricing_done(5, master_lp, master_lp * (1 - gap / 20), gap)
     assert decompose._pricing_done(0, master_lp, master_lp * (1 - gap / 2), gap)  # nothing new
     assert not decompose._pricing_done(5, master_lp, None, gap)  # no bound yet
+
+
+def test_no_pricing_round_starts_when_it_cannot_fit_not_even_its_lp(monkeypatch):
+    """A round is expected to take as long as the last one (here 100 s) and needs the master's share
+    beside it: with 10 s left, pricing ends before solving the master's LP (W=5000 × 60 × 8 spent 5.8 s in
+    that LP only to find no round fits)."""
+    built, found, chosen = first_columns(seed=1)
+    restricted = master.build_master(built.lm, found, chosen)
+    solved = []
+    monkeypatch.setattr(decompose, "solve", lambda *args, **kwargs: solved.append(args) or solve(*args, **kwargs))
+    result, bound = decompose._pricing(built, found, chosen, restricted, time.perf_counter() + 10, threads=2,
+                                       gap=0.01, bound=1.0, say=lambda message: None, round_seconds=100.0)
+    assert solved == [] and result is restricted and bound == 1.0
+    assert decompose._round_fits(10.0, 6.0) and not decompose._round_fits(10.0, 7.0)  # 65 % of 10 s
