@@ -489,3 +489,32 @@ def test_no_pricing_round_starts_when_it_cannot_fit_not_even_its_lp(monkeypatch)
                                        gap=0.01, bound=1.0, say=lambda message: None, round_seconds=100.0)
     assert solved == [] and result is restricted and bound == 1.0
     assert decompose._round_fits(10.0, 6.0) and not decompose._round_fits(10.0, 7.0)  # 65 % of 10 s
+
+
+def test_pricing_stops_when_the_last_round_moved_neither_the_master_lp_nor_the_bound():
+    """Held-out seed 3 at W=1000 × 60 × 4: a third round lowered the master's LP by 0.006 % (the second by
+    0.39 %) and left the bound; a build-out's rounds lowered it by 0.025 % or more each."""
+    gap = 0.01
+    assert decompose._stalled(561.206, 560.34, 561.173, 560.34, gap)  # seed 3's third round: stop
+    assert not decompose._stalled(563.379, 560.34, 561.206, 560.34, gap)  # its second round: go on
+    assert not decompose._stalled(95.109, 94.849, 95.085, 94.849, gap)  # the build-out's 0.025 %: go on
+    assert not decompose._stalled(561.206, 560.34, 561.20, 560.50, gap)  # the bound rose by 0.029 %: go on
+    assert not decompose._stalled(561.206, None, 561.20, 560.0, gap)  # a first bound: go on
+
+
+def test_blocks_are_solved_two_at_a_time_unless_fewer_threads_are_asked_for(monkeypatch):
+    """threads 0 means all cores (the scenario's and the command line's meaning): the decomposition's
+    pricing rounds, the finishing of its bound and its site prices once ran on one thread with it."""
+    assert [blocks.block_workers(t) for t in (0, 1, 2, 8)] == [2, 1, 2, 2]
+    built, found, _ = first_columns(seed=1)
+    workers, real = [], blocks.ThreadPoolExecutor
+
+    def spied(count, **kwargs):
+        workers.append(count)
+        return real(count, **kwargs)
+
+    monkeypatch.setattr(blocks, "ThreadPoolExecutor", spied)
+    for name in found:
+        found[name].solution = found[name].bound = None
+    results = blocks.solve_blocks(built, found, 60, threads=0)
+    assert workers == [2] and len(results) == len(found)

@@ -38,6 +38,12 @@ PRICING_STOP_SHARE = 0.1
 """Pricing stops once the master's LP is within this share of the gap of the bound: the bound can rise by
 no more than that. The plan usually lies further above the master's LP (its integrality gap: 2–3 % on
 build-outs), so a rise of up to the whole gap (the rule before) is still worth having."""
+PRICING_MOVE_SHARE = 0.02
+"""Pricing also stops when the last round moved neither the master's LP nor the bound by this share of
+the gap (`_stalled`). W=1000 × 60 × 4 at 60 s, rounds of 8.3 s: a third round on held-out seed 3 lowered
+the master's LP by 0.006 % (the second by 0.39 %), on seed 2 by 0.013 % (0.47 %), and left the bound
+where it was. On the W=200 × 20 × 2 build-out over 4 periods each of its 8 rounds lowered the LP by
+0.025 % or more."""
 BOUND_SAFETY = 1e-6  # relative slack on the Lagrangian bound, for engine tolerances
 
 
@@ -94,6 +100,7 @@ def _pricing(built, blocks, chosen, master, deadline, threads, gap, bound, say, 
     one took); returns (master, best bound)."""
     from dcplan.solve import master as master_module
 
+    last = None  # (the master's LP, the bound) before the last round
     for round_number in range(1, MAX_PRICING_ROUNDS + 1):
         began = time.perf_counter()
         if not _round_fits(deadline - began, round_seconds):
@@ -104,6 +111,9 @@ def _pricing(built, blocks, chosen, master, deadline, threads, gap, bound, say, 
             raise Interrupted()
         if lp.status != Status.OPTIMAL or lp.row_duals is None:
             break
+        if last is not None and _stalled(*last, lp.objective, bound, gap):
+            break  # the last round's configurations barely moved the master's LP, nor the bound
+        last = (lp.objective, bound)
         left = deadline - time.perf_counter()
         if not _round_fits(left, round_seconds):
             break  # the master MIP needs the rest
@@ -119,6 +129,16 @@ def _pricing(built, blocks, chosen, master, deadline, threads, gap, bound, say, 
         if _pricing_done(added, lp.objective, bound, gap):
             break
     return master, bound
+
+
+def _stalled(previous_lp: float, previous_bound: float | None, master_lp: float, bound: float | None,
+             gap: float) -> bool:
+    """Did the last round lower the master's LP (from `previous_lp` to `master_lp`) and raise the bound
+    each by less than PRICING_MOVE_SHARE of the gap? Then further rounds mostly take the master MIP's time."""
+    moved = PRICING_MOVE_SHARE * gap
+    lowered = previous_lp - master_lp >= moved * abs(master_lp)
+    raised = bound is not None and (previous_bound is None or bound - previous_bound >= moved * abs(bound))
+    return not lowered and not raised
 
 
 def _round_fits(left: float, round_seconds: float) -> bool:
