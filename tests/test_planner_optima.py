@@ -584,7 +584,7 @@ def test_generic_min_can_require_more_than_the_demand(engine):
 
 @engines
 def test_security_floor_by_a_bare_attribute_name(engine):
-    """The contract's worked example: Σ security_score ≥ 500 over servers scoring 1, 2 and 3 at costs 1, 10 and 100
+    """A worked example of a generic constraint: Σ security_score ≥ 500 over servers scoring 1, 2 and 3 at costs 1, 10 and 100
     (called cpu, gpu and tpu; all serve the workload's one vCPU, so only the floor decides). Cost per point is 1, 5
     and 33.3, so the optimum is 500 of the first at 500. `sum: security_score` (no `attrs.`) is the attribute:
     it used to count 0, and the scenario was called infeasible."""

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 PLAN_KEYS = ["dcplan", "scenario", "status", "objective", "solver", "totals", "sites", "bom", "assignments",
              "constraints", "warnings"]
-# After the contract's keys, what a report needs to draw the plan from its JSON alone (docs/cli.md).
+# After the plan's documented keys (docs/cli.md), what a report needs to draw the plan from its JSON alone.
 REPORT_KEYS = ["currency", "site_details", "racks", "fabrics"]
 CSV_HEADER = ["site", "category", "item", "description", "quantity", "unit_price", "extended_price", "power_kw",
               "rack_units"]

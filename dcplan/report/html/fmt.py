@@ -19,7 +19,7 @@ import re
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 MAX_LABEL = 40  # characters of a name drawn inside a chart before it is shortened
 
-# Totals of a plan (SPEC §4) with a label and the kind of unit they carry.
+# Totals of a plan (docs/cli.md, the plan's `totals`) with a label and the kind of unit they carry.
 TOTALS = {
     "capex": ("Capex", "money"),
     "opex_per_year": ("Opex per year", "money/yr"),
@@ -32,7 +32,7 @@ TOTALS = {
     "racks": ("Racks", "count"),
     "accelerators": ("Accelerators", "count"),
 }
-# Objective names (SPEC §2) mapped onto the total that measures them.
+# Objective names (docs/scenario-format.md) mapped onto the total that measures them.
 OBJECTIVE_TOTAL = {"tco": "tco", "capex": "capex", "energy": "energy_mwh_per_year",
                    "carbon": "carbon_t_per_year", "power": "facility_power_kw", "npv": "npv",
                    "opex": "opex_per_year"}

@@ -1,4 +1,4 @@
-"""render_pareto: the frontier between two objectives (SPEC §6), the knee marked, each point's plan one click away.
+"""render_pareto: the frontier between two objectives (docs/whatif.md), the knee marked, each point's plan one click away.
 
 Every point in the chart is a link to its own <details> section (#point-N),
 which the page's small script opens and highlights; without the script the

@@ -1,4 +1,4 @@
-"""A build-out (SPEC §5): spend, purchases and installed base per period (plan["periods"])."""
+"""A build-out (docs/buildout.md): spend, purchases and installed base per period (plan["periods"])."""
 
 from __future__ import annotations
 

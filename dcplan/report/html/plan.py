@@ -1,4 +1,4 @@
-"""render_plan: the report of one plan (SPEC §7), from the plan JSON alone."""
+"""render_plan: the report of one plan (docs/reports.md), from the plan JSON alone."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""render_sweep: every total of a sweep (SPEC §6) against the varied values, or its distribution for samples.
+"""render_sweep: every total of a sweep (docs/whatif.md) against the varied values, or its distribution for samples.
 
 A grid sweep plots each total against the first varied path, one line per
 combination of the other paths (up to MAX_SERIES; beyond that, points only);
