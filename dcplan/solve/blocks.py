@@ -336,7 +336,8 @@ BLOCK_WORKERS = 2
 
 def block_workers(threads: int) -> int:
     """Blocks solved at a time for a `threads` setting: 0 means all cores (the scenario's and the command
-    line's meaning), so BLOCK_WORKERS, as for the workload cuts; a positive count caps it. Read as
+    line's meaning), so BLOCK_WORKERS; a positive count caps it. The workload cuts' pass and the LP that
+    prices it take their threads from here too. Read as
     max(1, threads) before, 0 left the decomposition's pricing rounds, the finishing of its bound and
     its site prices on one thread (W=5000 × 60 × 8: 51.7 s of wall for 52.1 s of CPU)."""
     return min(BLOCK_WORKERS, threads) if threads > 0 else BLOCK_WORKERS

@@ -30,10 +30,11 @@ from dcplan.vocab import Status
 MIP_SHARE = 0.35
 """Of the time left after the bound, the master MIP gets at least this share; pricing rounds use the rest."""
 MAX_PRICING_ROUNDS = 12
-"""Rounds stop before this when the master's LP comes near the bound (PRICING_STOP_SHARE), a round no
-longer fits, or nothing is new. W=200 × 20 × 2 over 4 periods, rounds of 1.2–2.2 s: the bound rose from
-94.85 M to 94.99 M in 8 rounds, and to 95.07 M in 12. Single purchases at W=100 and 300 stop after one
-round; at W=1,000 a second round does not fit."""
+"""Rounds stop before this when the master's LP comes near the bound (PRICING_STOP_SHARE), the last round
+moved nothing (PRICING_MOVE_SHARE), a round no longer fits, or nothing is new. W=200 × 20 × 2 over 4
+periods, rounds of 0.7–1.2 s (1.2–2.2 s on one thread): the bound rose from 94.85 M to 94.99 M in 8 rounds,
+and to 95.07 M in 12. Single purchases at W=100 and 300 stop after one round; at W=1,000 (rounds of
+about 8 s) after two."""
 PRICING_STOP_SHARE = 0.1
 """Pricing stops once the master's LP is within this share of the gap of the bound: the bound can rise by
 no more than that. The plan usually lies further above the master's LP (its integrality gap: 2–3 % on

@@ -145,7 +145,7 @@ def _solve_large(run, out, hint, planning):
 
     reserve = planning.reserve(run)
     deadline = run.ends - reserve
-    threads = min(2, run.setting("threads") or 2)
+    threads = blocks_module.block_workers(run.setting("threads"))
     budget = min(planning.cut_share * run.setting("time_limit"), 0.5 * (deadline - time.perf_counter()))
     with run.stages(Stage.CUTS):
         began = time.perf_counter()

@@ -303,7 +303,7 @@ def _workload_cuts(run: _Run):
         # its pools, would not bound it. Leases are planned on the whole model, without cuts.
         return None
     budget = min(WORKLOAD_CUT_SHARE * run.setting("time_limit"), 0.5 * (run.left() - _reserve(run)))
-    threads, deadline = min(2, run.setting("threads") or 2), run.ends - _reserve(run)
+    threads, deadline = blocks_module.block_workers(run.setting("threads")), run.ends - _reserve(run)
     with run.stages(Stage.CUTS):
         began = time.perf_counter()
         try:
