@@ -518,3 +518,28 @@ def test_blocks_are_solved_two_at_a_time_unless_fewer_threads_are_asked_for(monk
         found[name].solution = found[name].bound = None
     results = blocks.solve_blocks(built, found, 60, threads=0)
     assert workers == [2] and len(results) == len(found)
+
+
+def test_the_full_lp_is_not_tried_for_the_bound_when_highs_cannot_finish_it(monkeypatch):
+    """As in the test above, some workloads unsolved; but the model is above LP_PRICES_MAX_VARIABLES and the
+    time left is below what HiGHS needs for such an LP (W=5000 × 60 × 8: 13.7 s and 1.2 GB for nothing), so
+    the bound stays the workloads' own and no LP is started."""
+    from dcplan.solve import lagrange
+
+    assert lagrange.highs_lp_fits(lagrange.LP_PRICES_MAX_VARIABLES, 0.0)
+    assert not lagrange.highs_lp_fits(lagrange.LP_PRICES_MAX_VARIABLES + 1, lagrange.HIGHS_LARGE_LP_SECONDS - 1)
+    assert lagrange.highs_lp_fits(lagrange.LP_PRICES_MAX_VARIABLES + 1, lagrange.HIGHS_LARGE_LP_SECONDS)
+    monkeypatch.setattr(decompose, "MAX_PRICING_ROUNDS", 0)
+    monkeypatch.setattr(lagrange, "LP_PRICES_MAX_VARIABLES", 0)
+    scenario, effective, requirements, reduced, built = built_model(seed=2)
+    start = greedy_values.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
+    found = blocks.find_blocks(built)
+    blocks.solve_for_cuts(built, dict(list(found.items())[:3]), 60)
+    partial = blocks.sum_of_bounds(built, found)
+    started = []
+    monkeypatch.setattr(decompose, "lp_bound", lambda *args, **kwargs: started.append(args))
+    messages = []
+    result = decompose.solve_large(built, found, start.values, deadline=time.perf_counter() + 20, engine="highs",
+                                   threads=0, gap=0.0, bound=partial, on_progress=messages.append)
+    assert started == [] and result.bound >= partial
+    assert not any("LP relaxation with the workload cuts" in m for m in messages)

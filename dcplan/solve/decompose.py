@@ -25,6 +25,7 @@ import numpy as np
 
 from dcplan.errors import Interrupted
 from dcplan.solve.engines import ENGINE_NAMES, SolveResult, engine_of, solve
+from dcplan.solve.lagrange import highs_lp_fits
 from dcplan.vocab import Status
 
 MIP_SHARE = 0.35
@@ -199,9 +200,11 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
         # Neither the workloads' bounds nor pricing gave one: the LP relaxation of the full model with its
         # workload cuts is the bound.
         bound = lp_bound(built.lm, deadline - time.perf_counter(), threads, deadline=deadline)
-    elif any(block.bound is None for block in blocks.values()) and deadline - time.perf_counter() > LP_AFTER:
+    elif any(block.bound is None for block in blocks.values()) and deadline - time.perf_counter() > LP_AFTER \
+            and highs_lp_fits(len(built.lm.variables), LP_SHARE * (deadline - time.perf_counter())):
         # Some workloads were not solved in time: their row floors keep the sum of bounds weak (W=1000 under
-        # load: 344 M with 40 % of the blocks solved, where the LP with the cuts proves 387 M in 9 s).
+        # load: 344 M with 40 % of the blocks solved, where the LP with the cuts proves 387 M in 9 s). Not
+        # when the LP cannot finish: at W=5000 × 60 × 8 it ran 13.7 s for nothing and took 1.2 GB.
         lp = lp_bound(built.lm, LP_SHARE * (deadline - time.perf_counter()), threads, deadline=deadline)
         if lp is not None and lp > bound:
             say(f"the LP relaxation with the workload cuts bounds every plan by {lp:,.0f} (the workloads' own "

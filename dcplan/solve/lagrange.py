@@ -249,6 +249,12 @@ def _lp_attempts(variables: int, share: float) -> tuple[tuple[str, float], ...]:
     alone gets both shares. Measured on the W=1000 × 60 × 4 build-out over 4 periods at --time-limit 120:
     PDLP's iterate after 13 s, behind a HiGHS attempt of 13 s, prices the blocks into a bound of 262.5 M;
     after 26 s alone, 312.8 M (HiGHS's optimal duals: 394.9 M)."""
-    if variables > LP_PRICES_MAX_VARIABLES and share < HIGHS_LARGE_LP_SECONDS:
+    if not highs_lp_fits(variables, share):
         return (("pdlp", 2 * share),)
     return (("highs", share), ("pdlp", share))
+
+
+def highs_lp_fits(variables: int, seconds: float) -> bool:
+    """Can HiGHS solve the LP relaxation of a model this size in `seconds`? Not above
+    LP_PRICES_MAX_VARIABLES in less than HIGHS_LARGE_LP_SECONDS (measured); below it, it is tried."""
+    return variables <= LP_PRICES_MAX_VARIABLES or seconds >= HIGHS_LARGE_LP_SECONDS
