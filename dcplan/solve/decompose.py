@@ -196,20 +196,7 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
             values = candidate
     messages = [f"large model: chose among {sum(map(len, chosen.values())):,} configurations of "
                 f"{len(chosen):,} workloads ({note}; master {result.status} in {result.solve_seconds:.0f} s)"]
-    if bound is None:
-        # Neither the workloads' bounds nor pricing gave one: the LP relaxation of the full model with its
-        # workload cuts is the bound.
-        bound = lp_bound(built.lm, deadline - time.perf_counter(), threads, deadline=deadline)
-    elif any(block.bound is None for block in blocks.values()) and deadline - time.perf_counter() > LP_AFTER \
-            and highs_lp_fits(len(built.lm.variables), LP_SHARE * (deadline - time.perf_counter())):
-        # Some workloads were not solved in time: their row floors keep the sum of bounds weak (W=1000 under
-        # load: 344 M with 40 % of the blocks solved, where the LP with the cuts proves 387 M in 9 s). Not
-        # when the LP cannot finish: at W=5000 × 60 × 8 it ran 13.7 s for nothing and took 1.2 GB.
-        lp = lp_bound(built.lm, LP_SHARE * (deadline - time.perf_counter()), threads, deadline=deadline)
-        if lp is not None and lp > bound:
-            say(f"the LP relaxation with the workload cuts bounds every plan by {lp:,.0f} (the workloads' own "
-                f"bounds: {bound:,.0f})")
-            bound = lp
+    bound = _bound_after_master(built, blocks, bound, deadline, threads, say)
     if values is None:
         return _without_plan(built, chosen, result, bound, deadline, engine, threads, gap, log, messages, start)
     objective = full.objective(values)
@@ -224,6 +211,25 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
     proven = bound is not None and objective - bound <= gap * abs(objective)
     return SolveResult(Status.OPTIMAL if proven else Status.FEASIBLE, result.engine, values=list(values),
                        objective=objective, bound=bound, solve_seconds=time.perf_counter() - start, messages=messages)
+
+
+def _bound_after_master(built, blocks, bound: float | None, deadline: float, threads: int, say) -> float | None:
+    """The bound once the master has run: the LP relaxation of the full model with its workload cuts when
+    neither the workloads' bounds nor pricing gave one, or when some workloads were not solved in time
+    and their row floors keep the sum of bounds weak (W=1000 under load: 344 M with 40 % of the blocks
+    solved, where the LP with the cuts proves 387 M in 9 s); the better bound is kept. Not that LP when it
+    cannot finish: at W=5000 × 60 × 8 it ran 13.7 s for nothing and took 1.2 GB."""
+    if bound is None:
+        return lp_bound(built.lm, deadline - time.perf_counter(), threads, deadline=deadline)
+    share = LP_SHARE * (deadline - time.perf_counter())
+    if any(block.bound is None for block in blocks.values()) and deadline - time.perf_counter() > LP_AFTER \
+            and highs_lp_fits(len(built.lm.variables), share):
+        lp = lp_bound(built.lm, share, threads, deadline=deadline)
+        if lp is not None and lp > bound:
+            say(f"the LP relaxation with the workload cuts bounds every plan by {lp:,.0f} (the workloads' own "
+                f"bounds: {bound:,.0f})")
+            return lp
+    return bound
 
 
 MASTER_GAP_SHARE = 0.1
