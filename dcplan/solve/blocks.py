@@ -202,6 +202,14 @@ def row_floors(matrix, costs: np.ndarray, row_owner: np.ndarray, of_variable: np
     return floors
 
 
+def block_of_variables(variable_count: int, blocks: dict[str, Block]) -> np.ndarray:
+    """For each variable, the position in `blocks` (in its order) of the block owning it (-1: shared)."""
+    of_variable = np.full(variable_count, -1, dtype=np.int64)
+    for k, block in enumerate(blocks.values()):
+        of_variable[block.variables] = k
+    return of_variable
+
+
 def rows_owned(matrix, of_variable: np.ndarray) -> np.ndarray:
     """For each row, the block all its variables belong to (-1: a shared row, or an empty one)."""
     owner = of_variable[matrix.indices]

@@ -25,7 +25,7 @@ import numpy as np
 
 from dcplan.errors import Interrupted
 from dcplan.solve.engines import ENGINE_NAMES, SolveResult, engine_of, solve
-from dcplan.solve.lagrange import highs_lp_fits
+from dcplan.solve.lagrange import BOUND_SAFETY, highs_lp_fits
 from dcplan.vocab import Status
 
 MIP_SHARE = 0.35
@@ -46,7 +46,6 @@ the gap (`_stalled`). W=1000 × 60 × 4 at 60 s, rounds of 8.3 s: a third round 
 the master's LP by 0.006 % (the second by 0.39 %), on seed 2 by 0.013 % (0.47 %), and left the bound
 where it was. On the W=200 × 20 × 2 build-out over 4 periods each of its 8 rounds lowered the LP by
 0.025 % or more."""
-BOUND_SAFETY = 1e-6  # relative slack on the Lagrangian bound, for engine tolerances
 
 
 def lp_bound(model, time_limit: float, threads: int = 0, deadline: float | None = None) -> float | None:

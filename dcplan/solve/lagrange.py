@@ -28,8 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from dcplan.errors import Interrupted
-from dcplan.solve.blocks import (BLOCK_GAP, DEEPER_PASSES, FIRST_PASSES, BlockResult, row_floors, rows_owned,
-                                  solve_blocks)
+from dcplan.solve.blocks import (BLOCK_GAP, DEEPER_PASSES, FIRST_PASSES, BlockResult, block_of_variables,
+                                  row_floors, rows_owned, solve_blocks)
 from dcplan.solve.engines import solve
 from dcplan.vocab import Status
 
@@ -102,9 +102,7 @@ def priced_blocks(built, blocks, duals: np.ndarray, time_budget: float, threads:
     within `time_budget`: L(y) and what it needs to be finished later (PricedBlocks)."""
     full = built.lm.matrix()
     names = list(blocks)
-    block_of_variable = np.full(full.shape[1], -1, dtype=np.int64)
-    for k, name in enumerate(names):
-        block_of_variable[blocks[name].variables] = k
+    block_of_variable = block_of_variables(full.shape[1], blocks)
     row_owner = rows_owned(full, block_of_variable)
     y = repaired(full, shared_prices(full, duals, row_owner))
     rc = full.cost - full.transposed_product(y)
@@ -112,7 +110,7 @@ def priced_blocks(built, blocks, duals: np.ndarray, time_budget: float, threads:
     results = solve_blocks(built, blocks, time_budget, threads=threads, costs=lambda block: rc[block.variables],
                            deadline=deadline, passes=passes)
     shared = block_of_variable < 0
-    fixed = _row_terms(full, y) + full.offset + _box_minimum(rc[shared], full.lb[shared], full.ub[shared])
+    fixed = row_terms(full, y) + full.offset + _box_minimum(rc[shared], full.lb[shared], full.ub[shared])
     floors = row_floors(full, rc, row_owner, block_of_variable, len(names))
     unbounded = {name for name in names  # no floor: a block that can lower its cost without end until solved
                  if (rc[blocks[name].variables] < 0).any() or (full.lb[blocks[name].variables] < 0).any()}
@@ -180,7 +178,7 @@ def repaired(matrix, y: np.ndarray) -> np.ndarray:
     return y
 
 
-def _row_terms(matrix, y: np.ndarray) -> float:
+def row_terms(matrix, y: np.ndarray) -> float:
     """Σ_r y_r·b_r with b_r the row bound y_r prices."""
     lower = np.where(y > 0, y * np.where(np.isfinite(matrix.row_lo), matrix.row_lo, 0.0), 0.0)
     upper = np.where(y < 0, y * np.where(np.isfinite(matrix.row_hi), matrix.row_hi, 0.0), 0.0)

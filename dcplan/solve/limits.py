@@ -38,11 +38,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from dcplan.solve.blocks import QUICK_PASSES, BlockResult, port_and_rack_prices, row_floors, rows_owned, solve_blocks
+from dcplan.solve.blocks import (QUICK_PASSES, BlockResult, block_of_variables, port_and_rack_prices, row_floors,
+                                  rows_owned, solve_blocks)
+from dcplan.solve.lagrange import BOUND_SAFETY, row_terms
 
 LIMIT_FAMILIES = ("power", "racks")
-BOUND_SAFETY = 1e-6
-"""Relative slack taken off the bound, for engine tolerances in the blocks' bounds and the prices."""
 
 
 def limit_prices(built, row_source: np.ndarray, row_duals) -> np.ndarray | None:
@@ -74,13 +74,10 @@ def priced_bound(built, blocks, y: np.ndarray, time_budget: float, threads: int,
     solved = solve_blocks(built, blocks, time_budget, threads=threads, costs=lambda block: costs[block.variables],
                           deadline=deadline, passes=QUICK_PASSES, start=earlier, order=_rise_per_variable)
     results = {**earlier, **solved}
-    names = list(blocks)
-    of_variable = np.full(full.shape[1], -1, dtype=np.int64)
-    for k, name in enumerate(names):
-        of_variable[blocks[name].variables] = k
-    floors = row_floors(full, costs, rows_owned(full, of_variable), of_variable, len(names))
-    total = float(built.lm.objective.constant) + float(y @ np.where(np.isfinite(full.row_hi), full.row_hi, 0.0))
-    for k, name in enumerate(names):
+    of_variable = block_of_variables(full.shape[1], blocks)
+    floors = row_floors(full, costs, rows_owned(full, of_variable), of_variable, len(blocks))
+    total = full.offset + row_terms(full, y)  # y < 0 prices the rows' upper limits: Σ y_r·hi_r
+    for k, name in enumerate(blocks):
         result = results.get(name)
         total += floors[k] if result is None or result.bound is None else max(result.bound, floors[k])
     again = {name: result for name, result in solved.items() if result is not earlier.get(name)}
