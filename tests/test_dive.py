@@ -106,3 +106,28 @@ def test_no_dive_starts_when_two_lps_of_the_masters_size_cannot_fit(monkeypatch)
     slow = SolveResult("optimal", "ortools-highs", values=[0.75, 0.25, 0.75, 0.25], solve_seconds=5.0)
     assert dive.dive(restricted, time.perf_counter() + 8.0, 1, "highs", 0.0, lp=slow) is None
     assert not solved
+
+
+def test_no_dive_when_the_start_is_within_the_gap_of_the_bound_or_of_the_masters_lp(monkeypatch):
+    from dcplan.solve import decompose
+    from dcplan.solve.engines import SolveResult
+
+    restricted = hand_master(costs=[[1, 2], [1, 2]], uses=[[1, 0], [1, 0]], capacity=1.5)
+    start = np.array([1.0, 0.0, 0.0, 1.0])  # cost 3
+    dived = []
+    monkeypatch.setattr(dive, "dive", lambda *args, **kwargs: dived.append(args))
+    lp = SolveResult("optimal", "ortools-highs", objective=2.5, values=[0.75, 0.25, 0.75, 0.25])
+    quiet = lambda message: None  # noqa: E731
+    deadline = time.perf_counter() + 30
+    assert decompose._dived(restricted, start, lp, 2.98, deadline, "highs", 1, 0.01, quiet) is start
+    assert decompose._dived(restricted, start, replace_objective(lp, 2.9999), None, deadline, "highs", 1, 0.01,
+                            quiet) is start
+    assert not dived
+    decompose._dived(restricted, start, lp, 2.5, deadline, "highs", 1, 0.01, quiet)  # 20 % from both
+    assert len(dived) == 1
+
+
+def replace_objective(result, objective: float):
+    from dataclasses import replace
+
+    return replace(result, objective=objective)

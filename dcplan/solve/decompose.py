@@ -173,7 +173,7 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
     master, bound = _pricing(built, blocks, chosen, master, deadline, threads, gap, bound, say, round_seconds)
     start_values = master.from_full(values, blocks) if values is not None else None
     start_values, relaxed, note = rins(master.matrix, start_values, deadline, engine, threads, gap, say)
-    start_values = _dived(master, start_values, relaxed, deadline, engine, threads, gap, say)
+    start_values = _dived(master, start_values, relaxed, bound, deadline, engine, threads, gap, say)
     master_lp = None if relaxed is None else relaxed.objective
     if start_values is not None:
         candidate = master.to_full(start_values)
@@ -213,16 +213,23 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
                        objective=objective, bound=bound, solve_seconds=time.perf_counter() - start, messages=messages)
 
 
-def _dived(master, start, relaxed, deadline: float, engine: str, threads: int, gap: float, say):
+def _dived(master, start, relaxed, bound: float | None, deadline: float, engine: str, threads: int, gap: float,
+           say):
     """The better of the master plan `start` (or None) and a dive on the master's LP `relaxed` (or None)
-    within DIVE_SHARE of the time left (dcplan/solve/dive.py)."""
+    within DIVE_SHARE of the time left (dcplan/solve/dive.py); no dive when `start` is already within the
+    gap of the proven `bound`, or within the master's own gap of its LP (the master MIP is then skipped)."""
     from dcplan.solve.dive import dive
 
+    if start is not None:
+        cost = master.matrix.objective(start)
+        if (bound is not None and cost - bound <= gap * abs(cost)) or \
+                (relaxed is not None and cost - relaxed.objective <= MASTER_GAP_SHARE * gap * abs(relaxed.objective)):
+            return start
     began = time.perf_counter()
     dived = dive(master, began + DIVE_SHARE * (deadline - began), threads, engine, MASTER_GAP_SHARE * gap,
                  start=start, lp=relaxed)
     if dived is None:
-        say(f"diving on the master's LP found no plan in time ({time.perf_counter() - began:.1f} s)")
+        say(f"diving on the master's LP found no plan ({time.perf_counter() - began:.1f} s)")
         return start
     say(f"diving on the master's LP: {master.matrix.objective(dived):,.0f} ({time.perf_counter() - began:.1f} s)")
     if start is None or master.matrix.objective(dived) < master.matrix.objective(start):
