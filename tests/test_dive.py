@@ -11,18 +11,15 @@ import pytest
 
 from dcplan.model.matrix import Matrix, csr
 from dcplan.plan.extract import _all_rows_hold
-from dcplan.solve import blocks, dive, greedy, greedy_values, master
+from dcplan.solve import dive, master
 from dcplan.solve.engines import solve
-from tests.test_decomposition import built_model
+from tests.test_decomposition import first_columns
 
 
 @pytest.mark.parametrize("seed", (1, 2, 3))
 def test_a_dived_plan_satisfies_the_full_model_and_costs_at_least_the_master_optimum(seed):
-    scenario, effective, _, reduced, built = built_model(seed)
-    start = greedy_values.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
-    found = blocks.find_blocks(built)
-    blocks.solve_for_cuts(built, found, 60)
-    restricted = master.build_master(built.lm, found, master.columns(built, found, [start.values]))
+    built, found, chosen = first_columns(seed)
+    restricted = master.build_master(built.lm, found, chosen)
     values = dive.dive(restricted, time.perf_counter() + 60, 0, "highs", 0.0)
     assert values is not None
     assert not len(restricted.matrix.violated(values))
