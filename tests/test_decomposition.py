@@ -424,27 +424,32 @@ def test_the_master_runs_until_its_plan_is_within_the_gap_of_the_proven_bound():
 
 def test_the_master_mip_is_asked_for_that_target(monkeypatch):
     """On the decomposition path, every MIP on the master (none of its variables fixed, unlike RINS's)
-    gets _master_stop's gap and target, from the bound handed in."""
+    gets _master_stop's gap and target, from the bound handed in, and at most MASTER_TIME_SHARE of the time
+    left, so that the search over the full model gets the rest."""
     built, found, _ = first_columns(seed=3)
     scenario, effective, *_ = built_model(seed=3)
     start = greedy_values.evaluate(built, greedy.greedy_plan(scenario, effective, built.requirements))
     bound, gap = blocks.sum_of_bounds(built, found), 0.05  # the first plans are 6-15 % above the bound
-    asked, lps, real = [], [], decompose.solve
+    asked, lps, shares, real = [], [], [], decompose.solve
+    deadline = time.perf_counter() + 30
 
     def spied(matrix, engine, **kwargs):
         fixed = (matrix.lb == matrix.ub) & matrix.integer
+        left = deadline - time.perf_counter()
         result = real(matrix, engine, **kwargs)
         if kwargs.get("relax"):
             lps.append(result.objective)
         elif kwargs.get("hint") is not None and not fixed.any():
             asked.append((kwargs["gap"], kwargs.get("target")))
+            shares.append(kwargs["time_limit"] / left)
         return result
 
     monkeypatch.setattr(decompose, "solve", spied)
-    result = decompose.solve_large(built, found, start.values, deadline=time.perf_counter() + 30, engine="highs",
+    result = decompose.solve_large(built, found, start.values, deadline=deadline, engine="highs",
                                    threads=0, gap=gap, bound=bound)
     assert asked == [decompose._master_stop(result.bound, gap, lps[-1], "highs")]  # the last LP: RINS's
     assert asked[0][1] is not None
+    assert shares[0] == pytest.approx(decompose.MASTER_TIME_SHARE, rel=0.05)  # of what was left at the call
     assert result.bound <= exact(built.lm).objective * (1 + 1e-9)
 
 
