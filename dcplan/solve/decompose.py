@@ -174,27 +174,11 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
     start_values = master.from_full(values, blocks) if values is not None else None
     start_values, relaxed, note = rins(master.matrix, start_values, deadline, engine, threads, gap, say)
     start_values = _dived(master, start_values, relaxed, bound, deadline, engine, threads, gap, say)
-    master_lp = None if relaxed is None else relaxed.objective
     if start_values is not None:
-        candidate = master.to_full(start_values)
-        if values is None or full.objective(candidate) < full.objective(values):
-            values = candidate
-    left = deadline - time.perf_counter()
-    master_gap, target = _master_stop(bound, gap, master_lp, engine)
-    if start_values is not None and master_lp is not None and \
-            master.matrix.objective(start_values) - master_lp <= master_gap * abs(master_lp):
-        # Within the master MIP's own gap of its LP: it would stop at once; search gets the time.
-        result = SolveResult(Status.OPTIMAL, ENGINE_NAMES[engine], values=list(start_values))
-    else:
-        share = MASTER_TIME_SHARE if bound is not None else 0.6  # without a bound, the LP after it needs time
-        result = solve(master.matrix, engine, time_limit=max(0.1, left * share),
-                       gap=master_gap, threads=threads, hint=start_values, log=log, deadline=deadline, target=target)
-    if result.status == Status.INTERRUPTED:
-        raise Interrupted()
+        values = _cheaper(full, values, master.to_full(start_values))
+    result = _master_mip(master, start_values, relaxed, bound, deadline, engine, threads, gap, log)
     if result.values is not None:
-        candidate = master.to_full(result.values)
-        if values is None or full.objective(candidate) < full.objective(values):
-            values = candidate
+        values = _cheaper(full, values, master.to_full(result.values))
     messages = [f"large model: chose among {sum(map(len, chosen.values())):,} configurations of "
                 f"{len(chosen):,} workloads ({note}; master {result.status} in {result.solve_seconds:.0f} s)"]
     bound = _bound_after_master(built, blocks, bound, deadline, threads, say)
@@ -212,6 +196,29 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
     proven = bound is not None and objective - bound <= gap * abs(objective)
     return SolveResult(Status.OPTIMAL if proven else Status.FEASIBLE, result.engine, values=list(values),
                        objective=objective, bound=bound, solve_seconds=time.perf_counter() - start, messages=messages)
+
+
+def _cheaper(full, values, candidate):
+    """The cheaper of the full-model plans `values` (or None) and `candidate`."""
+    return candidate if values is None or full.objective(candidate) < full.objective(values) else values
+
+
+def _master_mip(master, start, relaxed, bound: float | None, deadline: float, engine: str, threads: int,
+                gap: float, log) -> SolveResult:
+    """The master MIP from the plan `start` (or None), with _master_stop's gap and target and at most
+    MASTER_TIME_SHARE of the time left; not run when `start` is within that gap of the master's LP
+    `relaxed` (it would stop at once, and the search gets the time)."""
+    master_lp = None if relaxed is None else relaxed.objective
+    master_gap, target = _master_stop(bound, gap, master_lp, engine)
+    if start is not None and master_lp is not None and \
+            master.matrix.objective(start) - master_lp <= master_gap * abs(master_lp):
+        return SolveResult(Status.OPTIMAL, ENGINE_NAMES[engine], values=list(start))
+    share = MASTER_TIME_SHARE if bound is not None else 0.6  # without a bound, the LP after it needs time
+    result = solve(master.matrix, engine, time_limit=max(0.1, (deadline - time.perf_counter()) * share),
+                   gap=master_gap, threads=threads, hint=start, log=log, deadline=deadline, target=target)
+    if result.status == Status.INTERRUPTED:
+        raise Interrupted()
+    return result
 
 
 def _dived(master, start, relaxed, bound: float | None, deadline: float, engine: str, threads: int, gap: float,
