@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
-
 import pytest
 
 from bench.generate import generate
@@ -550,24 +548,3 @@ def test_the_full_lp_is_not_tried_for_the_bound_when_highs_cannot_finish_it(monk
                                    threads=0, gap=0.0, bound=partial, on_progress=messages.append)
     assert started == [] and result.bound >= partial
     assert not any("LP relaxation with the workload cuts" in m for m in messages)
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-def test_the_dive_on_the_first_master_is_a_plan_of_the_full_model_cheaper_than_rins(seed):
-    """Before pricing, a dive follows RINS on the first master (held-out W=1000 seed 3: its plan was within
-    the gap once the open blocks were closed, and the pricing rounds were skipped). What it returns is kept
-    aside: a plan of the full model, cheaper than RINS's, or None."""
-    built, found, chosen = first_columns(seed)
-    scenario, effective, *_ = built_model(seed=seed)
-    start = greedy_values.evaluate(built, greedy.greedy_plan(scenario, effective, built.requirements))
-    first = master.build_master(built.lm, found, chosen)
-    full, heard = built.lm.matrix(), []
-    values, relaxed, dived = decompose._before_pricing(
-        first, found, np.asarray(start.values, dtype=float), blocks.sum_of_bounds(built, found),
-        time.perf_counter() + 30, "highs", 0, 0.001, heard.append, 0.0)
-    assert relaxed is not None and full.objective(values) <= full.objective(start.values) + 1e-6
-    assert any(m.startswith("diving on the master's LP") for m in heard)
-    if dived is not None:
-        assert full.objective(dived) < full.objective(values)
-        assert not len(full.violated(dived))
-        assert np.allclose(dived[full.integer], np.round(dived[full.integer]))

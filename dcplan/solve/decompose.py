@@ -163,15 +163,13 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
     chosen = master_module.columns(built, blocks, [hint] if hint is not None else [])
     master = master_module.build_master(built.lm, blocks, chosen)
     values = None if hint is None else np.asarray(hint, dtype=float)
-    early = None  # the dive on the first master: it ends the run when within the gap, else it waits
     if bound is not None and values is not None:
-        values, first_lp, early = _before_pricing(master, blocks, values, bound, deadline, engine, threads, gap,
-                                                  say, round_seconds)
-        best = values if early is None else early
-        if full.objective(best) - bound > gap * abs(full.objective(best)):
+        values, first_lp = _before_pricing(master, blocks, values, bound, deadline, engine, threads, gap, say,
+                                           round_seconds)
+        if full.objective(values) - bound > gap * abs(full.objective(values)):
             bound, master = _finished_bound(built, blocks, chosen, master, bound, deadline, threads, say, first_lp)
-        if full.objective(best) - bound <= gap * abs(full.objective(best)):
-            return _within_gap_before_pricing(full, best, bound, engine, chosen, start)
+        if full.objective(values) - bound <= gap * abs(full.objective(values)):
+            return _within_gap_before_pricing(full, values, bound, engine, chosen, start)
     master, bound = _pricing(built, blocks, chosen, master, deadline, threads, gap, bound, say, round_seconds)
     start_values = master.from_full(values, blocks) if values is not None else None
     start_values, relaxed, note = rins(master.matrix, start_values, deadline, engine, threads, gap, say)
@@ -181,8 +179,6 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
     result = _master_mip(master, start_values, relaxed, bound, deadline, engine, threads, gap, log)
     if result.values is not None:
         values = _cheaper(full, values, master.to_full(result.values))
-    if early is not None:
-        values = _cheaper(full, values, early)
     messages = [f"large model: chose among {sum(map(len, chosen.values())):,} configurations of "
                 f"{len(chosen):,} workloads ({note}; master {result.status} in {result.solve_seconds:.0f} s)"]
     bound = _bound_after_master(built, blocks, bound, deadline, threads, say)
@@ -314,22 +310,17 @@ def _out_of_time(full, hint, bound: float | None, engine: str) -> SolveResult:
 
 
 def _before_pricing(master, blocks, values, bound: float, deadline, engine, threads, gap, say, round_seconds):
-    """The better of `values` and RINS on the first master, within what a pricing round would take, then a
-    dive on that master's LP: when either plan is already within the gap of the bound, the rounds (8-18 s
-    each at W=1000 × 60 × 4, moving the master's LP by 0.01-0.4 %) are skipped. Returns (the plan, a
-    full-model vector kept for the master after pricing; the first master's LP relaxation as RINS solved
-    it, or None; the dive's plan of the full model when cheaper, else None). The dive's plan is kept aside:
-    started from it, RINS and the dive after pricing took other paths (W=300 × 60 × 4 reached 1 % in 32 s
-    instead of 17 s), so it only ends the run early or competes with the final plan."""
+    """The better of `values` and RINS on the first master, within what a pricing round would take: when
+    that plan is already within the gap of the bound, the rounds (18 s each at W=1000 × 60 × 4, moving the
+    master's LP by 0.01 %) are skipped. Returns (the plan, a full-model vector kept for the master after
+    pricing; the first master's LP relaxation as RINS solved it, or None)."""
     early, relaxed, _ = rins(master.matrix, master.from_full(values, blocks), deadline, engine, threads, gap, say,
                              budget=max(1.0, round_seconds))
     if early is None:
-        return values, relaxed, None
-    full = master.full.matrix()
-    values = _cheaper(full, values, master.to_full(early))
-    dived = _dived(master, early, relaxed, bound, deadline, engine, threads, gap, say)
-    dived = master.to_full(dived)
-    return values, relaxed, (dived if full.objective(dived) < full.objective(values) else None)
+        return values, relaxed
+    candidate = master.to_full(early)
+    better = master.full.matrix().objective(candidate) < master.full.matrix().objective(values)
+    return (candidate if better else values), relaxed
 
 
 def _finished_bound(built, blocks, chosen, master, bound: float, deadline: float, threads: int, say, first_lp):
