@@ -198,9 +198,9 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
                        objective=objective, bound=bound, solve_seconds=time.perf_counter() - start, messages=messages)
 
 
-def _cheaper(full, values, candidate):
-    """The cheaper of the full-model plans `values` (or None) and `candidate`."""
-    return candidate if values is None or full.objective(candidate) < full.objective(values) else values
+def _cheaper(matrix, values, candidate):
+    """The cheaper of the plans `values` (or None) and `candidate` of the model `matrix` (full or master)."""
+    return candidate if values is None or matrix.objective(candidate) < matrix.objective(values) else values
 
 
 def _master_mip(master, start, relaxed, bound: float | None, deadline: float, engine: str, threads: int,
@@ -240,9 +240,7 @@ def _dived(master, start, relaxed, bound: float | None, deadline: float, engine:
         say(f"diving on the master's LP found no plan ({time.perf_counter() - began:.1f} s)")
         return start
     say(f"diving on the master's LP: {master.matrix.objective(dived):,.0f} ({time.perf_counter() - began:.1f} s)")
-    if start is None or master.matrix.objective(dived) < master.matrix.objective(start):
-        return dived
-    return start
+    return _cheaper(master.matrix, start, dived)
 
 
 DIVE_SHARE = 0.3
