@@ -254,7 +254,7 @@ def port_and_rack_prices(built, cost: np.ndarray) -> np.ndarray:
         indices, coefficients = expr.arrays()
         return float(cost[indices] @ coefficients)
 
-    per_port: dict[tuple[str, float], float] = {}
+    per_port: dict[tuple[str, str | None, float], float] = {}  # (fabric, period, NIC speed)
     for fabric in built.fabrics:
         if fabric.kind != "frontend":
             continue
@@ -271,22 +271,30 @@ def port_and_rack_prices(built, cost: np.ndarray) -> np.ndarray:
                            + coefficient(fabric.uplinks[s_id]) / o
                            + coefficient(fabric.spines[s_id]) / (o * switch.ports))
             if best < math.inf:
-                per_port[(fabric.name, speed)] = best
-    rack_price = {key: coefficient(racks) for key, racks in built.racks.items()}
+                per_port[(fabric.name, fabric.period, speed)] = best
+    rack_price = {key: coefficient(racks) for key, racks in _racks_by_period(built).items()}
     sites = {s.name: s for s in built.scenario.sites}
     unit = np.zeros(len(built.pools))  # per unit of each pool
     for p, pool in enumerate(built.pools):
         item = item_of(catalog, pool.kind, pool.item)
         if pool.kind != "training" and item.nics is not None and item.nics.count:
-            unit[p] += item.nics.count * homing * per_port.get((f"frontend:{pool.group}@{pool.site}",
+            unit[p] += item.nics.count * homing * per_port.get((f"frontend:{pool.group}@{pool.site}", pool.period,
                                                                 item.nics.speed), 0.0)
-        rack = rack_price.get((pool.item, pool.site, pool.group))
+        rack = rack_price.get((pool.item, pool.site, pool.group, pool.period))
         if rack:
             unit[p] += rack * rack_share(sites[pool.site], item)
     indices, coefficients = pool_table(built).sum(unit, unit).arrays()
     prices = np.zeros(len(cost))
     prices[indices] = coefficients
     return prices
+
+
+def _racks_by_period(built) -> dict[tuple[str, str, str, str | None], Expr]:
+    """Rack expressions by (item, site, group, period): a build-out's are its periods' (period None: one purchase)."""
+    parts = getattr(built, "parts", None)
+    if not parts or built.scenario.periods is None:
+        return {(*key, None): racks for key, racks in built.racks.items()}
+    return {(*key, label): racks for part, label in zip(parts, built.labels) for key, racks in part.racks.items()}
 
 
 def solve_blocks(built, blocks: dict[str, Block], time_budget: float, threads: int = 2,

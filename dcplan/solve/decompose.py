@@ -341,7 +341,7 @@ def _finished_bound(built, blocks, chosen, master, bound: float, deadline: float
             if missing else []
         if still_open:
             done.append(f"closed {len(still_open) - len(priced.still_open()):,} of the {len(still_open):,} left open")
-        say(f"{' and '.join(done)} at the LP relaxation's prices: every plan costs at least {finished:,.0f}")
+        say(f"{' and '.join(done)} at the same prices: every plan costs at least {finished:,.0f}")
         bound = finished
     if master_module.add_columns(built, blocks, chosen, {name: blocks[name].solution for name in missing + still_open}):
         master = master_module.build_master(built.lm, blocks, chosen)

@@ -133,12 +133,12 @@ def finish(built, blocks, time_budget: float, threads: int, deadline: float | No
         results = solve_blocks(built, chosen, stop_at - time.perf_counter(), threads=threads,
                                costs=lambda block: priced.rc[block.variables], deadline=deadline, passes=passes,
                                start=priced.results)
-        _record(blocks, priced, results)
+        record(blocks, priced, results)
     bound = priced.bound()
     return bound if priced.proven is None or bound is None else max(bound, priced.proven)
 
 
-def _record(blocks, priced: PricedBlocks, results: dict[str, BlockResult]) -> None:
+def record(blocks, priced: PricedBlocks, results: dict[str, BlockResult]) -> None:
     """Each solved block's reduced costs, proven minimum and point (a cut and a column)."""
     for name, result in results.items():
         priced.results[name] = result
@@ -208,16 +208,19 @@ LP_SHARE = 0.3
 × 60 × 4: 3 s of 21 s); the blocks get the rest."""
 
 
-def cuts_at_lp_prices(built, blocks, budget: float, threads: int, deadline: float) -> tuple[int, float | None] | None:
+def cuts_at_lp_prices(built, blocks, budget: float, threads: int, deadline: float,
+                      pdlp: bool = True) -> tuple[int, float | None] | None:
     """Price the shared rows by the LP relaxation, solve every block at those prices, record each block's
     reduced costs, proven minimum and point (a cut and a column, dcplan/solve/blocks.py), and return
     (blocks solved, L(y) or None); None, leaving the blocks as they were, when the LP gives no prices in
-    its share of `budget` (the caller then falls back on the workload cuts at port and rack prices)."""
+    its share of `budget` (the caller then falls back on the workload cuts at port and rack prices, or a
+    build-out on its ownership prices, dcplan/solve/ownership.py). `pdlp`: after HiGHS, ask PDLP."""
     began = time.perf_counter()
     proven = None
     # HiGHS stopped by its limit gives no duals; PDLP's iterate at any time is prices enough (never its
     # objective: at a loose tolerance that is no bound).
-    for engine, seconds in _lp_attempts(len(built.lm.variables), LP_SHARE * budget):
+    attempts = _lp_attempts(len(built.lm.variables), LP_SHARE * budget)
+    for engine, seconds in [(engine, seconds) for engine, seconds in attempts if pdlp or engine == "highs"]:
         lp = solve(built.lm, engine, time_limit=seconds, gap=0.0 if engine == "highs" else None,
                    threads=threads, relax=True, deadline=deadline)
         if lp.status == Status.INTERRUPTED:
@@ -226,13 +229,13 @@ def cuts_at_lp_prices(built, blocks, budget: float, threads: int, deadline: floa
             proven = lp.bound
         if lp.row_duals is not None:
             break
-    else:
+    else:  # no attempt gave duals (or none was made)
         return None
     left = budget - (time.perf_counter() - began)
     priced = priced_blocks(built, blocks, lp.row_duals, left, threads, deadline)
     priced.proven = proven
     built.priced = priced  # finished later if the decomposition has time (`finish`)
-    _record(blocks, priced, dict(priced.results))
+    record(blocks, priced, dict(priced.results))
     bound = priced.bound()
     if bound is not None and proven is not None:
         bound = max(bound, proven)
