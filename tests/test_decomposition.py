@@ -548,3 +548,31 @@ def test_the_full_lp_is_not_tried_for_the_bound_when_highs_cannot_finish_it(monk
                                    threads=0, gap=0.0, bound=partial, on_progress=messages.append)
     assert started == [] and result.bound >= partial
     assert not any("LP relaxation with the workload cuts" in m for m in messages)
+
+
+
+def test_a_pricing_round_that_proves_no_bound_ends_pricing_but_its_configurations_reach_the_master(monkeypatch):
+    """When some block has no bound at the master's duals, a round proves nothing (the 4-period W=1000
+    build-out's rounds of 10–16 s never did), and the next round's duals are of the same kind: pricing
+    stops after it, with what it found in the master, and the time goes to the dive and the search."""
+    from dcplan.solve import lagrange
+    from tests.test_ownership import buildout_model, generated
+
+    def rounds():
+        built = buildout_model(generated(3, installed=False))
+        found = blocks.find_blocks(built, priced=False)
+        _, bound = lagrange.cuts_at_lp_prices(built, found, 60, threads=2, deadline=time.perf_counter() + 60)
+        chosen = master.columns(built, found, [])
+        heard = []
+        returned, bound = decompose._pricing(built, found, chosen, master.build_master(built.lm, found, chosen),
+                                             time.perf_counter() + 60, 2, 1e-6, bound, heard.append)
+        return heard, returned, chosen, bound
+
+    heard, *_ = rounds()
+    assert len(heard) > 1  # with a bound from every round, this build-out prices on
+    real_price = decompose.price
+    monkeypatch.setattr(decompose, "price", lambda *args, **kwargs: (None, real_price(*args, **kwargs)[1]))
+    heard, returned, chosen, bound = rounds()
+    assert len(heard) == 1 and "new configurations" in heard[0]
+    assert all(len(returned.lambdas[name]) == len(columns) for name, columns in chosen.items())
+    assert bound is not None  # the bound proven before pricing is kept
