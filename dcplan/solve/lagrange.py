@@ -197,8 +197,9 @@ LP_PRICES_MAX_VARIABLES = 300_000
 """A single purchase larger than this is priced by the workload cuts at port and rack prices without
 trying the LP: at W=1000 × 60 × 4 (85,000 variables) HiGHS solves it in 3.5 s, but at W=5000 × 60 × 8
 (875,000) neither HiGHS nor PDLP gave prices in their 10 s, and the blocks then had no time left (none
-solved, where the cuts alone solve some). A build-out has no such fallback: above this size, unless the
-LP's share is at least HIGHS_LARGE_LP_SECONDS, its prices come from PDLP alone (`_lp_attempts`)."""
+solved, where the cuts alone solve some). A build-out above this size, unless the LP's share is at least
+HIGHS_LARGE_LP_SECONDS, is priced by what owning its equipment costs (dcplan/solve/ownership.py), and by
+PDLP alone (`_lp_attempts`) only when those prices give no bound."""
 HIGHS_LARGE_LP_SECONDS = 93.0
 """What HiGHS's dual simplex needs for the smallest LP above LP_PRICES_MAX_VARIABLES that was measured (the
 W=1000 × 60 × 4 build-out over 4 periods, 410,463 variables; its interior point method, its primal simplex
@@ -249,7 +250,8 @@ def _lp_attempts(variables: int, share: float) -> tuple[tuple[str, float], ...]:
     LP_PRICES_MAX_VARIABLES with a share shorter than HIGHS_LARGE_LP_SECONDS HiGHS cannot finish, so PDLP
     alone gets both shares. Measured on the W=1000 × 60 × 4 build-out over 4 periods at --time-limit 120:
     PDLP's iterate after 13 s, behind a HiGHS attempt of 13 s, prices the blocks into a bound of 262.5 M;
-    after 26 s alone, 312.8 M (HiGHS's optimal duals: 394.9 M)."""
+    after 26 s alone, 303.0–312.8 M (HiGHS's optimal duals: 388.6–394.9 M; the ownership prices, which
+    such a build-out now uses instead, 381.2 M)."""
     if not highs_lp_fits(variables, share):
         return (("pdlp", 2 * share),)
     return (("highs", share), ("pdlp", share))
