@@ -550,7 +550,6 @@ def test_the_full_lp_is_not_tried_for_the_bound_when_highs_cannot_finish_it(monk
     assert not any("LP relaxation with the workload cuts" in m for m in messages)
 
 
-
 def test_a_pricing_round_that_proves_no_bound_ends_pricing_but_its_configurations_reach_the_master(monkeypatch):
     """When some block has no bound at the master's duals, a round proves nothing (the 4-period W=1000
     build-out's rounds of 10–16 s never did), and the next round's duals are of the same kind: pricing

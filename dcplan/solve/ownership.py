@@ -46,9 +46,12 @@ import numpy as np
 
 from dcplan.solve.blocks import FIRST_PASSES, block_of_variables, port_and_rack_prices, row_floors, rows_owned, \
     solve_blocks
-from dcplan.solve.lagrange import NOISE, PricedBlocks, record, row_terms
+from dcplan.solve.lagrange import PricedBlocks, record, row_terms
 
 OWNERSHIP = "ownership"
+SHRINK = 1e-9
+"""Relative amount each price is kept below what its purchases have left, so that floating-point sums
+never leave a purchase a negative priced cost (which would void the bound)."""
 
 
 def ownership_prices(built) -> np.ndarray:
@@ -66,7 +69,7 @@ def ownership_prices(built) -> np.ndarray:
         least = np.full(full.shape[0], np.inf)
         np.minimum.at(least, r, np.maximum(full.cost[c] - spent[c], 0.0) / a)
         priced = np.unique(r)
-        pi[priced] = least[priced] * (1.0 - NOISE)  # never above what is left: c'_j ≥ 0 after rounding
+        pi[priced] = least[priced] * (1.0 - SHRINK)
         np.add.at(spent, c, pi[r] * a)
     return -pi
 
@@ -83,7 +86,8 @@ def _row_periods(built, full) -> np.ndarray:
     return periods
 
 
-def cuts_at_ownership_prices(built, blocks, budget: float, threads: int, deadline: float) -> tuple[int, float | None] | None:
+def cuts_at_ownership_prices(built, blocks, budget: float, threads: int,
+                             deadline: float) -> tuple[int, float | None] | None:
     """Price the ownership rows (`ownership_prices`), solve every block at f'_w, record each block's costs,
     proven minimum and point (a cut and a column, as lagrange.cuts_at_lp_prices does), and return (blocks
     solved, L(π) or None); None when some purchase or shared variable would still pay to grow (then
