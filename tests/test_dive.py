@@ -128,3 +128,53 @@ def replace_objective(result, objective: float):
     from dataclasses import replace
 
     return replace(result, objective=objective)
+
+
+def rack_rows(restricted) -> np.ndarray:
+    source = restricted.row_source
+    families = restricted.full.families()
+    return np.flatnonzero((source >= 0) & (families[np.maximum(source, 0)] == dive.RACK_FAMILY))
+
+
+def test_room_for_rounding_lowers_each_site_rack_row_by_what_whole_racks_add():
+    """Rack counts at 0.4 in the LP need 0.6 more each when made whole: every site rack row loses
+    Σ a·0.6 over its rack counts, and no other row moves."""
+    built, found, chosen = first_columns(seed=1)
+    restricted = master.build_master(built.lm, found, chosen)
+    relaxed = restricted.relaxation()
+    rows = rack_rows(restricted)
+    assert len(rows)
+    values = np.zeros(relaxed.shape[1])
+    in_rack_rows = np.unique(relaxed.indices[np.isin(relaxed.row_ids, rows)])
+    counts = in_rack_rows[restricted.matrix.integer[in_rack_rows] & (in_rack_rows < len(restricted.kept))]
+    values[counts] = 0.4
+    roomy = dive._rounding_room(restricted, relaxed, values)
+    expected = relaxed.row_hi.copy()
+    for r in rows:
+        entries = relaxed.row_ids == r
+        expected[r] -= sum(a * 0.6 for j, a in zip(relaxed.indices[entries], relaxed.data[entries]) if j in set(counts))
+    assert np.allclose(roomy.row_hi, expected, equal_nan=True)
+    assert (roomy.row_hi[rows] < relaxed.row_hi[rows]).any()
+    assert dive._rounding_room(restricted, relaxed, np.round(values + 0.6)) is None  # already whole: no room
+
+
+def test_when_racks_rounded_up_do_not_fit_the_dive_tries_again_with_room_for_them(monkeypatch):
+    """The first choice's shared integers have no solution (as the W=1000 build-out's racks did): the dive
+    chooses again on the LP with room kept for whole racks (its first LP's rack counts rounded up), and
+    that choice's plan is returned."""
+    built, found, chosen = first_columns(seed=1)
+    restricted = master.build_master(built.lm, found, chosen)
+    relaxed = restricted.relaxation()
+    first = solve(relaxed, "highs", time_limit=60, gap=0.0, relax=True)
+    room = dive._rounding_room(restricted, relaxed, np.asarray(first.values))
+    assert room is not None  # this LP leaves some rack count fractional
+    rows = rack_rows(restricted)
+    real_whole, real_lp = dive._whole, dive._lp
+    tried, limits = [], []
+    monkeypatch.setattr(dive, "_whole", lambda *args: tried.append(args) or (None if len(tried) == 1
+                                                                               else real_whole(*args)))
+    monkeypatch.setattr(dive, "_lp", lambda m, lp_matrix, *rest: limits.append(lp_matrix.row_hi[rows].copy())
+                        or real_lp(m, lp_matrix, *rest))
+    values = dive.dive(restricted, time.perf_counter() + 60, 0, "highs", 0.0, lp=first)
+    assert len(tried) == 2 and values is not None and not len(restricted.matrix.violated(values))
+    assert np.allclose(limits[-1], room.row_hi[rows]) and (room.row_hi[rows] < relaxed.row_hi[rows]).any()
