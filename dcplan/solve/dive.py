@@ -41,7 +41,10 @@ def dive(master, deadline: float, threads: int, engine: str, gap: float, start=N
 
     When the shared variables cannot be made whole around the configurations chosen (the rack counts,
     each rounded up, no longer fit a site: `_rounding_room`), the dive runs once more with that room
-    kept free in every site rack row, and only then falls back on the neighbourhood of `start`."""
+    kept free in every site rack row, and the neighbourhood of `start` is searched as well, in what is
+    left of the time; the cheaper plan is kept. W=300 × 60 × 4: the choice with room planned 164.41 M,
+    and the neighbourhood alone reached 1 % in 16.5 s where the choice with room alone ended at 1.04 %;
+    the 4-period W=1000 build-out: 424.1 M with room, RINS's 430.6 M from the neighbourhood."""
     relaxed = master.relaxation()
     if lp is not None and time.perf_counter() + 2 * lp.solve_seconds > deadline:
         return None  # not even two more LPs of that size fit (W=5000 × 60 × 8: 4.5 s each, a share of 5 s)
@@ -49,14 +52,18 @@ def dive(master, deadline: float, threads: int, engine: str, gap: float, start=N
     if fixed is None:
         return None
     plan = _whole(master, fixed, deadline, threads, engine, gap)
-    roomy = None if plan is not None or first is None else _rounding_room(master, relaxed, first)
+    if plan is not None:
+        return plan
+    plans = []
+    roomy = None if first is None else _rounding_room(master, relaxed, first)
     if roomy is not None:
         roomier, _ = _choose(master, roomy, deadline, threads, None)
         if roomier is not None:
-            plan = _whole(master, roomier, deadline, threads, engine, gap)
-    if plan is None and start is not None:
-        plan = _around(master, fixed, start, deadline, threads, engine, gap)
-    return plan
+            plans.append(_whole(master, roomier, deadline, threads, engine, gap))
+    if start is not None:
+        plans.append(_around(master, fixed, start, deadline, threads, engine, gap))
+    plans = [plan for plan in plans if plan is not None]
+    return min(plans, key=master.matrix.objective) if plans else None
 
 
 def _choose(master, relaxed, deadline: float, threads: int, lp=None):
