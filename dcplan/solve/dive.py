@@ -10,9 +10,10 @@ the plan follows the LP where RINS (decompose.rins) can only keep what the LP an
 
 When fixing a batch leaves the LP infeasible (a site's power or racks no longer fit), the batch is undone
 and only its first λ is fixed; if that alone is infeasible, that configuration is forbidden instead. When
-the last MIP has no solution (rack counts rounded up no longer fit a site), the dive chooses once more with
-room kept for them (`_rounding_room`). A dive costs one LP per step: on the W=200 × 20 × 2 build-out over 4 periods, 14 steps and about 2 s, a plan of
-97.9 M where RINS and the master MIP had 99.1 M after 14 s.
+the last MIP has no solution (rack counts rounded up no longer fit a site), the dive chooses once more
+with room kept for them (`_rounding_room`). A dive costs one LP per step: on the W=200 × 20 × 2 build-out
+over 4 periods, 14 steps and about 2 s, a plan of 97.9 M where RINS and the master MIP had 99.1 M after
+14 s.
 """
 
 from __future__ import annotations
@@ -42,9 +43,10 @@ def dive(master, deadline: float, threads: int, engine: str, gap: float, start=N
     When the shared variables cannot be made whole around the configurations chosen (the rack counts,
     each rounded up, no longer fit a site: `_rounding_room`), the dive runs once more with that room
     kept free in every site rack row, and the neighbourhood of `start` is searched as well, in what is
-    left of the time; the cheaper plan is kept. W=300 × 60 × 4: the choice with room planned 164.41 M,
-    and the neighbourhood alone reached 1 % in 16.5 s where the choice with room alone ended at 1.04 %;
-    the 4-period W=1000 build-out: 424.1 M with room, RINS's 430.6 M from the neighbourhood."""
+    left of the time; the cheaper plan is kept. W=300 × 60 × 4: the choice with room planned 164.41 M and
+    the neighbourhood 163.35 M (the scaling bench ended at 1.04 % with the first alone, and reached 1 % in
+    54.0 s with both); the 4-period W=1000 build-out: 424.1 M with room, RINS's 430.6 M from the
+    neighbourhood."""
     relaxed = master.relaxation()
     if lp is not None and time.perf_counter() + 2 * lp.solve_seconds > deadline:
         return None  # not even two more LPs of that size fit (W=5000 × 60 × 8: 4.5 s each, a share of 5 s)
@@ -120,6 +122,7 @@ def _rounding_room(master, relaxed, values: np.ndarray):
     racks = np.zeros(relaxed.shape[0], dtype=bool)
     racks[source >= 0] = master.full.families()[source[source >= 0]] == RACK_FAMILY
     racks &= np.isfinite(relaxed.row_hi)
+    # A count within 1e-6 above a whole number is taken as that number, as the engines' tolerance allows.
     rounding = np.where(master.matrix.integer, np.maximum(np.ceil(values - 1e-6) - values, 0.0), 0.0)
     added = np.bincount(relaxed.row_ids, weights=relaxed.data * rounding[relaxed.indices], minlength=relaxed.shape[0])
     room = np.where(racks, np.maximum(added, 0.0), 0.0)
