@@ -406,6 +406,10 @@ class LinearModel:
             self._cache["families"] = np.array(self._family, dtype=object)
         return self._cache["families"]
 
+    def row_owner(self, j: int) -> Owner | None:
+        """Row j's owner, without building (and caching) its Row object with all its terms."""
+        return self._rowner[j]
+
     def widest_row(self) -> tuple[str, float, float]:
         """(name, smallest, largest) non-zero |coefficient| of the row, or the objective, whose coefficients
         span the most; ("", 1, 1) for an empty model. Engines scale every row by itself, so a span within

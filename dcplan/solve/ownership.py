@@ -81,7 +81,7 @@ def _row_periods(built, full) -> np.ndarray:
     limits = (families == OWNERSHIP) & np.isfinite(full.row_hi) & ~np.isfinite(full.row_lo)
     periods = np.full(full.shape[0], -1, dtype=np.int64)
     for j in np.flatnonzero(limits):
-        owner = built.lm.rows[int(j)].owner
+        owner = built.lm.row_owner(int(j))
         periods[j] = labels.get(owner.period if owner is not None else None, 0)
     return periods
 
