@@ -575,3 +575,52 @@ def test_a_pricing_round_that_proves_no_bound_ends_pricing_but_its_configuration
     assert len(heard) == 1 and "new configurations" in heard[0]
     assert all(len(returned.lambdas[name]) == len(columns) for name, columns in chosen.items())
     assert bound is not None  # the bound proven before pricing is kept
+
+
+def test_a_dive_on_the_first_master_within_the_gap_ends_the_decomposition_before_pricing(monkeypatch):
+    """Held-out W=1000 × 60 × 4 seed 3: RINS on the first master lands outside the gap, and a dive on that
+    master lands within it once the blocks left open are closed (565.6 M against a bound of 560.1 M), so the
+    two pricing rounds (20 s) are skipped. Here RINS is made to keep its start, the greedy plan (35 % above
+    the bound at this size); the dive's plan (12 %) is within a gap of 20 %, and ends the run."""
+    scenario, effective, requirements, reduced, built = built_model(seed=1)
+    start = greedy_values.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
+    found = blocks.find_blocks(built)
+    blocks.solve_for_cuts(built, found, 60)
+    bound = blocks.sum_of_bounds(built, found)
+    blocks.add_cuts(built, found)
+    real_rins = decompose.rins
+
+    def rins_keeping_its_start(matrix, start, *args, **kwargs):
+        _, lp, note = real_rins(matrix, start, *args, **kwargs)
+        return start, lp, note
+
+    monkeypatch.setattr(decompose, "rins", rins_keeping_its_start)
+    gap = 0.2
+    assert start.objective - bound > gap * start.objective
+    heard = []
+    result = decompose.solve_large(built, found, start.values, deadline=time.perf_counter() + 60, engine="highs",
+                                   threads=0, gap=gap, bound=bound, on_progress=heard.append)
+    assert any(m.startswith("diving on the first master:") for m in heard)
+    assert not any("pricing round" in m for m in heard) and "before any pricing round" in result.messages[0]
+    assert result.status == "optimal" and result.objective < start.objective
+    assert result.objective - result.bound <= gap * result.objective and result.bound >= bound
+    plan = extract(built, result.values, status=result.status, engine="highs", bound=result.bound,
+                   solve_seconds=0, build_seconds=0, warnings=[])
+    verify(plan, scenario, effective, requirements)
+
+
+def test_no_dive_before_pricing_where_the_first_masters_lp_lies_beyond_the_gap_of_the_bound():
+    """No plan of a master can be within the gap when its LP is not (W=3000 × 60 × 8: 3.4 % apart); the dive
+    before pricing is then not tried. Where the LP is within the gap, it is, and its plan holds every row."""
+    built, found, chosen = first_columns(seed=1)
+    first = master.build_master(built.lm, found, chosen)
+    lp = solve(first.relaxation(), "highs", time_limit=30, gap=0.0, relax=True)
+    values = built.lm.matrix()
+    heard = []
+    args = (first, found, None, lp.objective * (1 - 0.03), lp, time.perf_counter() + 30, "highs", 0, 0.01,
+            heard.append)
+    assert decompose._dived_before_pricing(*args) is None and not heard
+    dived = decompose._dived_before_pricing(first, found, None, lp.objective, lp, time.perf_counter() + 30,
+                                            "highs", 0, 0.01, heard.append)
+    assert dived is not None and heard and heard[0].startswith("diving on the first master:")
+    assert not len(values.violated(dived)) and values.objective(dived) >= lp.objective * (1 - 1e-9)
