@@ -204,3 +204,24 @@ def test_llama3_405b_worked_example_reproduces_the_paper_cluster():
     assert abs(cluster["accelerators"] - 16384) / 16384 < 0.003
     switches = sum(b["quantity"] for b in plan["bom"] if b["category"] == "switch")
     assert switches == 511 + 256  # 16,344 ports / 32 per leaf; 16,344 uplinks / 64 per spine
+
+
+@pytest.mark.parametrize("name", ["inference-platform.yaml", "buildout-2027-2030.yaml"])
+def test_a_build_that_leaves_less_time_than_verifying_a_plan_takes_stops_there(name, monkeypatch):
+    """The time limit bounds extracting and verifying the plan too (`_reserve`, a share of the build's
+    time): when the build leaves less than that, a plan found now could only end after the limit
+    (W=5000 × 60 × 8 with --time-limit 20 on a slower day: built after 19 s, a plan at 24.8 s), so the run
+    stops at once with no plan. With the reserve made larger than the limit, a scenario that plans in a
+    second stops right after its build, and says why."""
+    import dcplan as library
+    from dcplan.usecases import planning
+
+    path = ROOT / "scenarios" / name
+    scenario = library.validate_scenario(path).scenario
+    assert library.plan_scenario(scenario, library.SolveOptions(time_limit=60)).objective_value is not None
+    monkeypatch.setattr(planning, "EXTRACT_SHARE_OF_BUILD", 1e9)
+    with pytest.raises(planning.NoPlan) as stopped:
+        library.plan_scenario(scenario, library.SolveOptions(time_limit=60))
+    assert stopped.value.status == "no_solution"
+    assert "ran out while building the model" in str(stopped.value)
+    assert "extracting and verifying a plan takes about" in str(stopped.value)

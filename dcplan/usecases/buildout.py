@@ -86,7 +86,7 @@ def _build(run, planning, candidates):
         lm = out.lm
         write_atomic(run.options.save_model,
                      lm.to_mps() if str(run.options.save_model).lower().endswith(".mps") else lm.to_lp())
-    run.check_time("building the model")
+    run.check_time("building the model", keep=planning.reserve(run))
     return out
 
 

@@ -167,15 +167,19 @@ class _Run:
     def left(self) -> float:
         return self.ends - time.perf_counter()
 
-    def check_time(self, what: str) -> None:
-        """Out of time before a plan exists: stop now (no_solution, exit 3), whatever stage this is."""
-        if self.left() <= 0.0:
+    def check_time(self, what: str, keep: float = 0.0) -> None:
+        """Out of time before a plan exists: stop now (no_solution, exit 3), whatever stage this is. `keep`:
+        the seconds a plan still needs once found (extracting and verifying it, `_reserve`); with no more
+        left than that, a plan found now could only end after the time limit."""
+        if self.left() <= keep:
             stub = {"dcplan": 1, "scenario": self.scenario.name, "status": "no_solution",
                     "objective": {"name": None, "value": None, "bound": None, "gap": None},
                     "solver": {"engine": None, "solve_seconds": 0.0, "build_seconds": round(self.build_seconds, 3)},
                     "warnings": self.notes + [f"the time limit ran out while {what}"]}
-            raise NoPlan("no_solution", f"the time limit ({self.setting('time_limit'):g} s) ran out while {what}, "
-                         "before finding any plan; raise --time-limit", stub)
+            why = "" if keep <= 0.0 or self.left() <= 0.0 else \
+                f" ({self.left():.1f} s were left, and extracting and verifying a plan takes about {keep:.1f} s)"
+            raise NoPlan("no_solution", f"the time limit ({self.setting('time_limit'):g} s) ran out while {what}"
+                         f"{why}, before finding any plan; raise --time-limit", stub)
 
 
 def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_progress=None, on_stage=None,
@@ -269,7 +273,7 @@ def _size_and_build(run: _Run) -> None:
         lm = run.built.lm
         write_output(run.options.save_model,
                      lm.to_mps() if str(run.options.save_model).lower().endswith(".mps") else lm.to_lp())
-    run.check_time("building the model")
+    run.check_time("building the model", keep=_reserve(run))
 
 
 def _warm_start(run: _Run) -> list[float] | None:
@@ -280,7 +284,7 @@ def _warm_start(run: _Run) -> list[float] | None:
         return None
     with run.stages(Stage.START):
         placed = greedy.greedy_plan(run.scenario, run.catalog, run.built.requirements,
-                                    between=lambda: run.check_time("finding a first plan"))
+                                    between=lambda: run.check_time("finding a first plan", keep=_reserve(run)))
         start_plan = greedy_values.evaluate(run.built, placed)
     if not start_plan.feasible:
         # Without a start, a run stopped by its time limit may have no plan at all: say why.
