@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -214,4 +215,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # As `dcplan` does (dcplan/cli/main.py, `_exit`): an engine call abandoned at the time limit may still
+    # run on its thread, and tearing its C++ threads down at interpreter exit can abort the process
+    # ("terminate called without an active exception"), which lost a finished W=5000 run's result. The
+    # result is written and flushed; the process then ends without that teardown.
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
