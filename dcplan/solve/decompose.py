@@ -180,8 +180,8 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
         if full.objective(values) - bound > gap * abs(full.objective(values)):
             early = _dived_before_pricing(master, blocks, values, bound, first_lp, deadline, engine, threads, gap,
                                           say)
-            values = _cheaper(full, values, early) if early is not None and \
-                full.objective(early) - bound <= gap * abs(full.objective(early)) else values
+            if early is not None and full.objective(early) - bound <= gap * abs(full.objective(early)):
+                values = _cheaper(full, values, early)
         if full.objective(values) - bound <= gap * abs(full.objective(values)):
             return _within_gap_before_pricing(full, values, bound, engine, chosen, start)
     master, bound = _pricing(built, blocks, chosen, master, deadline, threads, gap, bound, say, round_seconds)
