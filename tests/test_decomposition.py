@@ -44,6 +44,18 @@ def first_columns(seed: int):
     return built, found, master.columns(built, found, [start.values])
 
 
+def cut_model(seed: int):
+    """(scenario, effective catalog, requirements, built, the greedy plan evaluated, blocks with their cuts
+    added, the sum of their bounds): what solve_large is handed before its first master."""
+    scenario, effective, requirements, reduced, built = built_model(seed=seed)
+    start = greedy_values.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
+    found = blocks.find_blocks(built)
+    blocks.solve_for_cuts(built, found, 60)
+    bound = blocks.sum_of_bounds(built, found)
+    blocks.add_cuts(built, found)
+    return scenario, effective, requirements, built, start, found, bound
+
+
 def exact(lm) -> float:
     result = solve(lm, "highs", time_limit=120, gap=0.0)
     assert result.status == "optimal"
@@ -343,12 +355,7 @@ def test_a_plan_within_the_gap_before_pricing_ends_the_decomposition_without_pri
     """When RINS on the first master already lands within the gap of the bound, no pricing round runs
     (each costs as much as solving every block again); the plan keeps the bound and verifies. With no
     gap to spare, the rounds do run."""
-    scenario, effective, requirements, reduced, built = built_model(seed=1)
-    start = greedy_values.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
-    found = blocks.find_blocks(built)
-    blocks.solve_for_cuts(built, found, 60)
-    bound = blocks.sum_of_bounds(built, found)
-    blocks.add_cuts(built, found)
+    scenario, effective, requirements, built, start, found, bound = cut_model(seed=1)
     heard = []
     result = decompose.solve_large(built, found, start.values, deadline=time.perf_counter() + 30, engine="highs",
                                    threads=0, gap=0.5, bound=bound, on_progress=heard.append)
@@ -582,12 +589,7 @@ def test_a_dive_on_the_first_master_within_the_gap_ends_the_decomposition_before
     master lands within it once the blocks left open are closed (565.6 M against a bound of 560.1 M), so the
     two pricing rounds (20 s) are skipped. Here RINS is made to keep its start, the greedy plan (35 % above
     the bound at this size); the dive's plan (12 %) is within a gap of 20 %, and ends the run."""
-    scenario, effective, requirements, reduced, built = built_model(seed=1)
-    start = greedy_values.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
-    found = blocks.find_blocks(built)
-    blocks.solve_for_cuts(built, found, 60)
-    bound = blocks.sum_of_bounds(built, found)
-    blocks.add_cuts(built, found)
+    scenario, effective, requirements, built, start, found, bound = cut_model(seed=1)
     real_rins = decompose.rins
 
     def rins_keeping_its_start(matrix, start, *args, **kwargs):
