@@ -7,6 +7,7 @@ s switch type, f fabric. A pool is (w, c, k): x = active units, y = spares.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 
@@ -159,14 +160,13 @@ def pool_table(built: "BuiltModel") -> PoolTable:
         # cluster's k·z plus a top-up for generic minimums).
         active = (np.arange(count, dtype=np.int64), np.fromiter((p.unit[0] for p in pools), np.int64, count),
                   np.fromiter((p.unit[1] for p in pools), float, count))
-        spare: tuple[list, ...] = ([], [], [])
-        for p, pool in enumerate(pools):
-            for i, c in pool.spares.terms.items():
-                spare[0].append(p)
-                spare[1].append(i)
-                spare[2].append(c)
-        built.tables["pools"] = PoolTable(*active, np.array(spare[0], dtype=np.int64),
-                                          np.array(spare[1], dtype=np.int64), np.array(spare[2], dtype=float))
+        spares = [pool.spares.terms for pool in pools]
+        sizes = np.fromiter(map(len, spares), np.int64, count)
+        terms = int(sizes.sum())
+        built.tables["pools"] = PoolTable(
+            *active, np.repeat(np.arange(count, dtype=np.int64), sizes),
+            np.fromiter(chain.from_iterable(map(dict.keys, spares)), np.int64, terms),
+            np.fromiter(chain.from_iterable(map(dict.values, spares)), float, terms))
     return built.tables["pools"]
 
 
