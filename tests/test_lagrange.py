@@ -122,6 +122,32 @@ def test_blocks_left_open_are_solved_longer_later_and_the_bound_rises_back():
         assert result.value <= weakened[name].value + 1e-6 and found[name].bound == result.bound
 
 
+def test_blocks_left_open_are_solved_again_by_cp_sat_on_one_thread_and_its_bounds_hold(monkeypatch):
+    """The deeper passes start with CP-SAT, which scales the blocks' float coefficients to integers: alone,
+    its bounds still raise the Lagrangian bound back towards the one all blocks closed prove, never above
+    the optimum; each of its calls asks for one thread (two blocks run at a time)."""
+    from dcplan.solve import mathopt
+
+    *_, built = built_model(3, workloads=12)
+    optimum = exact(built.lm).objective
+    found = blocks.find_blocks(built)
+    _, whole = lagrange.cuts_at_lp_prices(built, found, 60, threads=2, deadline=time.perf_counter() + 60)
+    priced = built.priced
+    for name, result in list(priced.results.items()):
+        if result.value is not None and result.value > 0:
+            priced.results[name] = blocks.BlockResult(0.9 * result.value, result.solution, result.value)
+    weakened = priced.bound()
+    calls, real = [], mathopt.solve_matrix
+    monkeypatch.setattr(mathopt, "solve_matrix",
+                        lambda sub, engine, *args, **kwargs: calls.append((engine, kwargs.get("threads")))
+                        or real(sub, engine, *args, **kwargs))
+    monkeypatch.setattr(lagrange, "DEEPER_PASSES", (("cp-sat", 2.5),))
+    finished = lagrange.finish(built, found, 60, threads=2)
+    assert calls and set(calls) == {("cp-sat", 1)}
+    assert weakened < finished <= optimum * (1 + 1e-9)
+    assert finished == pytest.approx(whole, rel=1e-4)
+
+
 def test_the_points_blocks_find_when_solved_longer_become_columns_of_the_master():
     """decompose._finished_bound: blocks left open are solved again (here each lost its point and kept half
     its bound), and the points they find join the master's columns."""
