@@ -71,8 +71,8 @@ def _service_pools(built: BuiltModel, new: VarBatch, name: str, kind: str, cand,
     prefix = f"{symbol}[workload={name},item={cand.item},site="
     for site in sites:
         owner = Owner(name, cand.item, site, group, period)
-        pool = Pool(name, kind, cand.item, site, group, cand, None, Expr(), None, bound, period)
-        pool.__dict__["_owner"] = owner
+        pool = Pool(name, kind, cand.item, site, group, cand, None, Expr(), bound=bound, period=period)
+        pool.__dict__["_owner"] = owner  # the cache Pool.owner reads: the same Owner the variable gets
         unit = new.add(f"{prefix}{site}]", 0.0, upper, True, owner)
         pool.unit, pool.active = (unit, coefficient), Expr({unit: coefficient})
         pools.append(pool)

@@ -68,8 +68,8 @@ seconds; the bound gained within 11 s and 22 s, what finishing gets on two threa
   +3.56 M and +4.00 M (44 in 14.5 s);
 - W=300 × 60 × 4, 9 blocks: all closed either way, +0.49 M, in 5.3 s and 5.5 s.
 CP-SAT scales the blocks' float coefficients to integers; on all 43 blocks of seed 2 its bound never
-exceeded the optimum HiGHS and SCIP proved (gap 0). On 2 of those blocks CP-SAT proves little in 10 s
-where HiGHS closes them: the HiGHS pass is for those (and a block keeps the best bound any pass proved,
+exceeded the optimum HiGHS and SCIP proved (gap 0). On 3 of those blocks it proved far less in 10 s than
+that optimum: the HiGHS pass is for such blocks (and a block keeps the best bound any pass proved,
 better_of). Earlier, before CP-SAT was tried: HiGHS 0.5 s, SCIP 1 s, HiGHS 1 s did about as well as
 HiGHS then SCIP."""
 BLOCK_GAP = 1e-4
@@ -335,7 +335,7 @@ def solve_blocks(built, blocks: dict[str, Block], time_budget: float, threads: i
                 break
             hint = None if result is None else result.solution
             answer = mathopt.solve_matrix(sub, engine, min(seconds, remaining), BLOCK_GAP, hint=hint,
-                                          threads=ONE_WORKER.get(engine, 0))
+                                          threads=BLOCK_ENGINE_THREADS.get(engine, 0))
             result = better_of(result, read_answer(sub, answer))
         if result is not None:
             results[block.workload] = result
@@ -356,7 +356,7 @@ def solve_blocks(built, blocks: dict[str, Block], time_budget: float, threads: i
     return results
 
 
-ONE_WORKER = {"cp-sat": 1}
+BLOCK_ENGINE_THREADS = {"cp-sat": 1}
 """Threads a block's engine call asks for, where the engine's own default would start more than one (CP-SAT
 runs two workers unless told): blocks are solved BLOCK_WORKERS at a time, one thread each. HiGHS and SCIP
 keep their defaults (a HiGHS thread count, once asked for, holds for the whole process)."""
