@@ -100,11 +100,11 @@ def test_blocks_left_unsolved_are_finished_later_at_the_same_prices(monkeypatch)
     assert finished == pytest.approx(max(whole, lp.objective), rel=1e-6) and finished <= optimum * (1 + 1e-9)
 
 
-def test_blocks_left_open_are_solved_longer_later_and_the_bound_rises_back():
-    """Blocks the first quick look left open (here: each result's bound put 10 % below its point) are solved
-    again by `finish` from their points: the bound rises back to the one all blocks closed prove, never
-    above the optimum, and no block's point gets dearer."""
-    *_, built = built_model(1, workloads=12)
+def weakened_blocks(seed: int):
+    """(built, blocks, the exact optimum, the bound all blocks closed prove) after pricing at the LP's
+    prices, with each block's result given a bound 10 % below its point: blocks left open, as a quick
+    first look leaves them, for `finish` to solve again."""
+    *_, built = built_model(seed, workloads=12)
     optimum = exact(built.lm).objective
     found = blocks.find_blocks(built)
     _, whole = lagrange.cuts_at_lp_prices(built, found, 60, threads=2, deadline=time.perf_counter() + 60)
@@ -113,6 +113,15 @@ def test_blocks_left_open_are_solved_longer_later_and_the_bound_rises_back():
     for name, result in list(priced.results.items()):
         if result.value is not None and result.value > 0:
             priced.results[name] = blocks.BlockResult(0.9 * result.value, result.solution, result.value)
+    return built, found, optimum, whole
+
+
+def test_blocks_left_open_are_solved_longer_later_and_the_bound_rises_back():
+    """Blocks the first quick look left open (here: each result's bound put 10 % below its point) are solved
+    again by `finish` from their points: the bound rises back to the one all blocks closed prove, never
+    above the optimum, and no block's point gets dearer."""
+    built, found, optimum, whole = weakened_blocks(seed=1)
+    priced = built.priced
     weakened = dict(priced.results)
     assert priced.still_open() and priced.bound() < whole * (1 - 1e-6)
     finished = lagrange.finish(built, found, 60, threads=2)
@@ -128,15 +137,8 @@ def test_blocks_left_open_are_solved_again_by_cp_sat_on_one_thread_and_its_bound
     the optimum; each of its calls asks for one thread (two blocks run at a time)."""
     from dcplan.solve import mathopt
 
-    *_, built = built_model(3, workloads=12)
-    optimum = exact(built.lm).objective
-    found = blocks.find_blocks(built)
-    _, whole = lagrange.cuts_at_lp_prices(built, found, 60, threads=2, deadline=time.perf_counter() + 60)
-    priced = built.priced
-    for name, result in list(priced.results.items()):
-        if result.value is not None and result.value > 0:
-            priced.results[name] = blocks.BlockResult(0.9 * result.value, result.solution, result.value)
-    weakened = priced.bound()
+    built, found, optimum, whole = weakened_blocks(seed=3)
+    weakened = built.priced.bound()
     calls, real = [], mathopt.solve_matrix
     monkeypatch.setattr(mathopt, "solve_matrix",
                         lambda sub, engine, *args, **kwargs: calls.append((engine, kwargs.get("threads")))
