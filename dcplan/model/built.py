@@ -11,6 +11,7 @@ from itertools import chain
 
 import numpy as np
 
+from dcplan.model.columns import pool_columns
 from dcplan.model.linear import Expr, LinearModel, Owner
 from dcplan.rules import RackItem, category_of, item_of
 from dcplan.scenario.catalog import Catalog
@@ -155,16 +156,15 @@ class PoolTable:
 def pool_table(built: "BuiltModel") -> PoolTable:
     """The pools' terms as arrays, once their spares are final (after add_spares)."""
     if "pools" not in built.tables:
-        pools, count = built.pools, len(built.pools)
+        pools, count, columns = built.pools, len(built.pools), pool_columns(built)
         # A pool's active units are one term, its `unit`; its spares none, one (y, or k·z) or two (a training
         # cluster's k·z plus a top-up for generic minimums).
-        active = (np.arange(count, dtype=np.int64), np.fromiter((p.unit[0] for p in pools), np.int64, count),
-                  np.fromiter((p.unit[1] for p in pools), float, count))
         spares = [pool.spares.terms for pool in pools]
         sizes = np.fromiter(map(len, spares), np.int64, count)
         terms = int(sizes.sum())
         built.tables["pools"] = PoolTable(
-            *active, np.repeat(np.arange(count, dtype=np.int64), sizes),
+            np.arange(count, dtype=np.int64), columns.unit_var, columns.unit_coef,
+            np.repeat(np.arange(count, dtype=np.int64), sizes),
             np.fromiter(chain.from_iterable(map(dict.keys, spares)), np.int64, terms),
             np.fromiter(chain.from_iterable(map(dict.values, spares)), float, terms))
     return built.tables["pools"]
@@ -183,20 +183,9 @@ def pool_counts(built: "BuiltModel", values) -> tuple[np.ndarray, np.ndarray]:
 def item_values(built: "BuiltModel", read) -> np.ndarray:
     """One number per pool, `read(item)` of the catalog item it holds: read once per item, not per pool
     (W=1000 × 60 × 4 has 52,000 pools of 60 items)."""
-    if "items" not in built.tables:
-        keys: dict[tuple[str, str], int] = {}
-        index = np.fromiter((keys.setdefault((p.kind, p.item), len(keys)) for p in built.pools), dtype=np.int64,
-                            count=len(built.pools))
-        built.tables["items"] = (index, [item_of(built.catalog, kind, item) for kind, item in keys])
-    index, items = built.tables["items"]
-    return np.array([float(read(item)) for item in items] + [0.0])[index]
-
-
-def pool_sites(built: "BuiltModel") -> np.ndarray:
-    """The site of every pool, as an array to compare with a site's name."""
-    if "sites" not in built.tables:
-        built.tables["sites"] = np.array([p.site for p in built.pools], dtype=object)
-    return built.tables["sites"]
+    columns = pool_columns(built)
+    items = [item_of(built.catalog, kind, item) for kind, item in columns.items]
+    return np.array([float(read(item)) for item in items] + [0.0])[columns.item]
 
 
 def switch_count(fabric: Fabric, s_id: str) -> Expr:

@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from dcplan.model.built import BuiltModel, item_values, optics_count, pool_sites, pool_table, switch_count
+from dcplan.model.built import BuiltModel, item_values, optics_count, pool_table, switch_count
+from dcplan.model.columns import first_seen, pool_columns
 from dcplan.model.linear import Expr, Owner, RowBatch, VarBatch, total
 from dcplan.rules import idle_kw, rack_power_for, rack_share
 
@@ -23,8 +24,7 @@ def add_racks(built: BuiltModel) -> None:
     """
     scenario, lm = built.scenario, built.lm
     sites = {s.name: s for s in scenario.sites}
-    keys: dict[tuple[str, str, str], int] = {}
-    pool_key = np.array([keys.setdefault((p.item, p.site, p.group), len(keys)) for p in built.pools], dtype=np.int64)
+    keys, pool_key = _rack_keys(built)
     switches: dict[int, list[Expr]] = {}
     for fabric in built.fabrics:
         for s_id in fabric.leaves:
@@ -57,6 +57,19 @@ def add_racks(built: BuiltModel) -> None:
     lm.add_batch(rows)
 
 
+def _rack_keys(built: BuiltModel) -> tuple[dict[tuple[str, str, str], int], np.ndarray]:
+    """The (item, site, group) of each pool's racks, numbered as they first appear among the pools, and each
+    pool's number."""
+    columns, site_names = pool_columns(built), [s.name for s in built.scenario.sites]
+    ids: dict[str, int] = {}
+    id_of = np.array([ids.setdefault(item, len(ids)) for _, item in columns.items] + [0], dtype=np.int64)
+    sites, groups, id_list = len(site_names), len(columns.groups), list(ids)
+    codes, pool_key, _ = first_seen((id_of[columns.item] * sites + columns.site) * groups + columns.group)
+    keys = {(id_list[c // (sites * groups)], site_names[c // groups % sites], columns.groups[c % groups]): k
+            for k, c in enumerate(codes.tolist())}
+    return keys, pool_key
+
+
 def add_power(built: BuiltModel) -> None:
     """Σ IT power × PUE ≤ site power, per site (a cloud site has no power limit).
 
@@ -67,10 +80,9 @@ def add_power(built: BuiltModel) -> None:
     scenario, lm = built.scenario, built.lm
     table = pool_table(built)
     power, idle = item_values(built, lambda item: item.power), item_values(built, idle_kw)
-    site_of = pool_sites(built)
-    rows = RowBatch()
+    site_of = pool_columns(built).site  # index in scenario.sites
     for index, site in enumerate(scenario.sites):
-        it = table.sum(power, idle, site_of == site.name)
+        it = table.sum(power, idle, site_of == index)
         for fabric in built.fabrics:
             if fabric.site == site.name:
                 for s_id, sw in ((s, built.catalog.switches[s]) for s in fabric.leaves):

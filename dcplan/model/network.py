@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from dcplan.model.built import BuiltModel, Fabric, Pool, pool_table
+from dcplan.model.built import BuiltModel, Fabric, pool_table
+from dcplan.model.columns import first_seen, pool_columns
 from dcplan.model.linear import Expr, Owner, RowBatch, VarBatch, total
 from dcplan.rules import item_of, leaf_split, serves_fabric
 
@@ -86,37 +87,35 @@ def _fabric_ports(built: BuiltModel, homing: int) -> dict[tuple, dict[float, Exp
     """Each fabric's server ports by NIC speed, Σ nics·homing·(x + y) over its pools (summed as arrays).
 
     A back-end fabric per training workload and site; a front-end one per site and isolation group.
-    Speeds are listed in the order the fabric's pools bring them."""
-    speeds: dict[tuple, list[float]] = {}
-    ports = np.zeros(len(built.pools))
+    Fabrics are listed in the order their pools first appear, and speeds in the order a fabric's pools
+    bring them (so the model's variables keep their order)."""
+    columns = pool_columns(built)
+    site_names = [s.name for s in built.scenario.sites]
+    nics = [item_of(built.catalog, kind, item).nics for kind, item in columns.items]
+    count = np.array([0 if n is None else n.count for n in nics] + [0], dtype=np.int64)[columns.item]
+    speeds = sorted({n.speed for n in nics if n is not None and n.count > 0})
+    speed = np.array([speeds.index(n.speed) if n is not None and n.count > 0 else -1 for n in nics] + [-1],
+                     dtype=np.int64)[columns.item]
+    # Fabric code: a training pool's (workload, site), else (group, site) after all of those.
+    sites, workloads = len(site_names), len(columns.workloads)
+    fabric = np.where(columns.training, columns.workload * sites + columns.site,
+                      (workloads + columns.group) * sites + columns.site)
+    wired = np.flatnonzero(count > 0)
+    pairs, pair_of_wired, first = first_seen(fabric[wired] * len(speeds) + speed[wired])
     pair_of_pool = np.full(len(built.pools), -1, dtype=np.int64)
-    pairs: dict[tuple, int] = {}  # (fabric, speed) -> position
-    nics: dict[tuple[str, str], object] = {}  # (kind, item) -> its NICs, or None: looked up once per item
-    frontends: dict[tuple[str, str], tuple] = {}  # (group, site) -> the front-end fabric's key, made once
-    for p, pool in enumerate(built.pools):
-        built.tick(p)
-        key = (pool.kind, pool.item)
-        if key not in nics:
-            item = item_of(built.catalog, pool.kind, pool.item)
-            nics[key] = None if item.nics is None or item.nics.count == 0 else item.nics
-        nic = nics[key]
-        if nic is None:
-            continue
-        if pool.kind == "training":  # a back-end fabric belongs to its training workload
-            fabric = ("backend", f"train:{pool.workload}", pool.site, pool.group, pool.workload)
-        else:
-            fabric = frontends.get((pool.group, pool.site))
-            if fabric is None:
-                fabric = frontends[pool.group, pool.site] = ("frontend", f"frontend:{pool.group}", pool.site,
-                                                             pool.group, None)
-        pair = pairs.get((fabric, nic.speed))
-        if pair is None:
-            pair = pairs[fabric, nic.speed] = len(pairs)
-            speeds.setdefault(fabric, []).append(nic.speed)
-        pair_of_pool[p] = pair
-        ports[p] = float(nic.count * homing)
+    pair_of_pool[wired] = pair_of_wired
+    ports = (count * homing).astype(float)
     sums = pool_table(built).grouped(pair_of_pool, len(pairs), ports, ports)
-    return {fabric: {v: sums[pairs[(fabric, v)]] for v in listed} for fabric, listed in speeds.items()}
+    out: dict[tuple, dict[float, Expr]] = {}
+    for pair, (code, pool) in enumerate(zip(pairs.tolist(), wired[first].tolist())):
+        site, group = site_names[columns.site[pool]], columns.groups[columns.group[pool]]
+        if columns.training[pool]:  # a back-end fabric belongs to its training workload
+            workload = columns.workloads[columns.workload[pool]]
+            key = ("backend", f"train:{workload}", site, group, workload)
+        else:
+            key = ("frontend", f"frontend:{group}", site, group, None)
+        out.setdefault(key, {})[speeds[code % len(speeds)]] = sums[pair]
+    return out
 
 
 def _add_switch_type(built: BuiltModel, new: VarBatch, rows: RowBatch, fabric: Fabric, s_id: str, workload, key: str,

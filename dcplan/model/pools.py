@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from dcplan.model.built import BuiltModel, Pool
+from dcplan.model.columns import ColumnRecorder
 from dcplan.model.linear import Expr, Owner, RowBatch, VarBatch
 from dcplan.rules import attribute, group_of, item_of, placement_refusal, pool_bound, where_matches
 
@@ -29,6 +30,7 @@ def add_pools(built: BuiltModel) -> None:
     new, rows = VarBatch(lm), RowBatch()
     owned = {(entry.item, entry.site) for entry in scenario.installed}  # usable even without a price
     stands = _placements(scenario)
+    columns = ColumnRecorder([s.name for s in scenario.sites])
     for index, workload in enumerate(scenario.workloads):
         built.tick(index)
         req = built.requirements[workload.name]
@@ -45,21 +47,22 @@ def add_pools(built: BuiltModel) -> None:
             usable = [s for s in sites if (obtainable(item) or (cand.item, s) in owned)
                       and stands(s, item)]  # cooling, or a rack-scale item's power
             if req.kind == "training":
-                _training_pools(built, new, rows, workload.name, cand, item, usable, group)
+                _training_pools(built, new, rows, columns, workload.name, cand, item, usable, group)
                 continue
             extra = units_for_minimums(built, "storage" if req.kind == "storage" else "server", item)
             bound = pool_bound(req, cand, extra)  # the same at every site
-            _service_pools(built, new, workload.name, req.kind, cand, usable, group, bound)
+            _service_pools(built, new, columns, workload.name, req.kind, cand, usable, group, bound)
     new.commit()
     lm.add_batch(rows)
+    built.tables["columns"] = columns.finish()
     for pool in built.pools:
         built.by_workload.setdefault(pool.workload, []).append(pool)
     if unpriced:
         built.warnings.append(_unpriced_warning(unpriced))
 
 
-def _service_pools(built: BuiltModel, new: VarBatch, name: str, kind: str, cand, sites: list[str], group: str,
-                   bound: int) -> None:
+def _service_pools(built: BuiltModel, new: VarBatch, columns: ColumnRecorder, name: str, kind: str, cand,
+                   sites: list[str], group: str, bound: int) -> None:
     """A pool of `cand` for workload `name` at each of `sites`: x[w,c,k] ≤ bound, or replicas[w,c,k] of
     k servers each (x = k·replicas) for a replica spanning several servers. Written for speed (W=1000 × 60
     × 4 makes 52,000 pools): names share one prefix, and each pool's owner is made once, here."""
@@ -69,6 +72,7 @@ def _service_pools(built: BuiltModel, new: VarBatch, name: str, kind: str, cand,
     else:
         symbol, upper, coefficient = "x", bound, 1.0
     prefix = f"{symbol}[workload={name},item={cand.item},site="
+    units = []
     for site in sites:
         owner = Owner(name, cand.item, site, group, period)
         pool = Pool(name, kind, cand.item, site, group, cand, None, Expr(), bound=bound, period=period)
@@ -76,6 +80,8 @@ def _service_pools(built: BuiltModel, new: VarBatch, name: str, kind: str, cand,
         unit = new.add(f"{prefix}{site}]", 0.0, upper, True, owner)
         pool.unit, pool.active = (unit, coefficient), Expr({unit: coefficient})
         pools.append(pool)
+        units.append(unit)
+    columns.add(kind, cand.item, sites, group, name, units, coefficient, cand.load)
 
 
 def _placements(scenario):
@@ -100,10 +106,11 @@ def _unpriced_warning(unpriced: dict[str, list[str]]) -> str:
     return f"not considered because the catalog has no price for them: {listed}; set catalog.prices to include them"
 
 
-def _training_pools(built: BuiltModel, new: VarBatch, rows: RowBatch, name: str, cand, item, sites: list[str],
-                    group: str) -> None:
+def _training_pools(built: BuiltModel, new: VarBatch, rows: RowBatch, columns: ColumnRecorder, name: str, cand,
+                    item, sites: list[str], group: str) -> None:
     """z[w,c,k] ∈ {0,1} per site, x = n_c·z; a generic minimum may add up to `extra` servers as spares."""
     extra = units_for_minimums(built, "server", item)
+    choices = []
     for site in sites:
         key = f"workload={name},item={cand.item},site={site}"
         pool = Pool(name, "training", cand.item, site, group, cand, None, Expr(), period=built.period)
@@ -117,6 +124,8 @@ def _training_pools(built: BuiltModel, new: VarBatch, rows: RowBatch, name: str,
             rows.add(f"spares.top_up[{key}]", "spares", [top_up, choice], [1.0, -float(extra)], hi=0.0,
                      origin="constraints", owner=pool.owner)
         built.pools.append(pool)
+        choices.append(choice)
+    columns.add("training", cand.item, sites, group, name, choices, cand.fixed_count, cand.load)
 
 
 def obtainable(item) -> bool:

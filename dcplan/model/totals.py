@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from dcplan.model.built import BuiltModel, bought_units, item_values, optics_count, pool_sites, pool_table, switch_count
+from dcplan.model.built import BuiltModel, bought_units, item_values, optics_count, pool_table, switch_count
+from dcplan.model.columns import pool_columns
 from dcplan.model.leases import lease_costs
 from dcplan.model.linear import Expr, total
 from dcplan.rules import HOURS_PER_YEAR, attribute, block_price, colocation_per_kw_year, pays_electricity, idle_kw, where_matches
@@ -31,12 +30,11 @@ def add_metrics(built: BuiltModel) -> None:
     # An installed item without a catalog price costs nothing here (build-outs price purchases).
     price = item_values(built, lambda item: item.price or 0.0)
     idle = item_values(built, idle_kw)
-    load = np.fromiter((p.candidate.load for p in built.pools), dtype=float, count=len(built.pools))
-    loaded = idle + load * (item_values(built, lambda item: item.power) - idle)
-    site_of = pool_sites(built)
+    columns = pool_columns(built)
+    loaded = idle + columns.load * (item_values(built, lambda item: item.power) - idle)
     capex, energy, energy_cost, carbon, facility, rent = Expr(), Expr(), Expr(), Expr(), Expr(), Expr()
-    for site in scenario.sites:
-        here = site_of == site.name
+    for index, site in enumerate(scenario.sites):
+        here = columns.site == index
         capex += table.sum(price, price, here)
         site_energy_kw = table.sum(loaded, idle, here)
         for fabric in (f for f in built.fabrics if f.site == site.name):
