@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dcplan.model.built import BuiltModel
+from dcplan.model.built import BuiltModel, pools_of
 from dcplan.model.linear import Expr, RowBatch, VarBatch
 from dcplan.rules import item_of
 from dcplan.sizing import spares as spares_math
@@ -23,34 +23,33 @@ def add_spares(built: BuiltModel) -> None:
     new, rows = VarBatch(lm), RowBatch()
     zero_ub = []  # spare variables of pools that never need a spare
     down_share: dict[tuple[str, str], float] = {}  # (kind, item) -> share of time a unit is down
-    # Only the pools of workloads with a spares rule or an availability target get spares: the loop skips
-    # the others by name (W=1000 × 60 × 4: 36,000 of 52,000 pools).
-    ruled = {w.name for w in scenario.workloads if w.spares is not None or w.availability is not None}
-    for count, pool in enumerate(built.pools):
-        built.tick(count)
-        if pool.workload not in ruled:
+    # Only the pools of workloads with a spares rule or an availability target get spares, taken workload by
+    # workload (W=1000 × 60 × 4: 16,000 of 52,000 pools); spare variables come in the order of the pools.
+    for w_index, workload in enumerate(scenario.workloads):
+        built.tick(w_index, every=25)
+        if workload.spares is None and workload.availability is None:
             continue
-        w_index, workload = built.workload(pool.workload)
-        key = (pool.kind, pool.item)
-        if key not in down_share:
-            down_share[key] = spares_math.unavailability(item_of(built.catalog, *key).failure_rate, mttr)
-        p = down_share[key]
-        if pool.kind == "training":
-            n = pool.candidate.fixed_count
-            k = (spares_math.explicit_spares(workload.spares, n) if workload.spares is not None
-                 else spares_math.spares_needed(n, p, workload.availability))
-            pool.spares = pool.choice * k + pool.spares  # plus any top-up for generic minimums
-            continue
-        key = f"workload={pool.workload},item={pool.item},site={pool.site}"
-        spare = new.add(f"y[{key}]", owner=pool.owner)
-        pool.spares = Expr({spare: 1.0})
-        active = pool.unit  # (x, 1), or (replicas, k) for a replica of k servers
         origin = f"workloads[{w_index}]"
-        if workload.spares is not None:
-            _explicit(new, rows, pool, workload.spares, key, spare, active, origin + ".spares")
-        elif not _availability(new, rows, pool, p, workload.availability, key, spare, active,
-                               origin + ".availability"):
-            zero_ub.append(spare)
+        for pool in pools_of(built, workload.name):
+            key = (pool.kind, pool.item)
+            if key not in down_share:
+                down_share[key] = spares_math.unavailability(item_of(built.catalog, *key).failure_rate, mttr)
+            p = down_share[key]
+            if pool.kind == "training":
+                n = pool.candidate.fixed_count
+                k = (spares_math.explicit_spares(workload.spares, n) if workload.spares is not None
+                     else spares_math.spares_needed(n, p, workload.availability))
+                pool.spares = pool.choice * k + pool.spares  # plus any top-up for generic minimums
+                continue
+            key = f"workload={pool.workload},item={pool.item},site={pool.site}"
+            spare = new.add(f"y[{key}]", owner=pool.owner)
+            pool.spares = Expr({spare: 1.0})
+            active = pool.unit  # (x, 1), or (replicas, k) for a replica of k servers
+            if workload.spares is not None:
+                _explicit(new, rows, pool, workload.spares, key, spare, active, origin + ".spares")
+            elif not _availability(new, rows, pool, p, workload.availability, key, spare, active,
+                                   origin + ".availability"):
+                zero_ub.append(spare)
     new.commit()
     for index in zero_ub:
         lm.variables[index].ub = 0
