@@ -72,7 +72,7 @@ def _no_more(values) -> np.ndarray:
 def _unit_no_worse_matrix(items: list) -> np.ndarray:
     """no_worse[a, b] = `_unit_no_worse(items[a], items[b])` for every pair, as one boolean matrix."""
     no_more = _no_more
-    has_nics = np.array([i.nics is not None and i.nics.count > 0 for i in items])
+    has_nics = np.array([i.nics is not None and i.nics.count > 0 for i in items], dtype=bool)
     count = [i.nics.count if h else 0 for i, h in zip(items, has_nics)]
     speed = [i.nics.speed if h else 0.0 for i, h in zip(items, has_nics)]
     nics = ~has_nics[:, None] | (has_nics[None, :] & no_more(count) & no_more(speed))
@@ -161,9 +161,12 @@ class _Pruner:
         """The requirement without its dominated candidates, and how many were dropped."""
         section = self.catalog.storage if req.kind == "storage" else self.catalog.servers
         priced = [c for c in req.candidates if section[c.item].price is not None]
-        beats = self._training_beats(name, section, priced) if req.kind == "training" else \
-            self._service_beats(req, section, priced)
-        dominators = self._first_dominators(beats, section, priced)
+        if not priced:
+            dominators = []
+        elif req.kind == "training":
+            dominators = self._first_dominators(self._training_beats(name, section, priced), section, priced)
+        else:
+            dominators = self._first_dominators(self._service_beats(req, section, priced), section, priced)
         keep = []
         excluded = dict(req.excluded)
         for b, better in zip(priced, dominators):
@@ -206,8 +209,6 @@ class _Pruner:
             b is dropped for the first a with D[a,b] ∧ (¬D[b,a] ∨ id_a < id_b)
 
         Placement is asked only where `beats` holds (W=1000: 420,000 pairs, of which a few thousand do)."""
-        if not priced:
-            return []
         beats = beats.copy()
         np.fill_diagonal(beats, False)
         for a, b in zip(*np.nonzero(beats)):
