@@ -23,8 +23,11 @@ class ModelInputError(ValueError):
     """The scenario asks for something the model cannot express (reported as invalid input)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Pool:
+    """Slotted: a model has a Pool per workload, item and site (52,000 at W=1000 × 60 × 4), and without a
+    __dict__ each takes a third of the memory."""
+
     workload: str
     kind: str  # training | inference | cpu | storage
     item: str
@@ -41,12 +44,14 @@ class Pool:
     for a training cluster of n. Set with `active` (once, by add_pools): the demand rows, cuts and spares of
     a large model read it millions of times."""
 
+    owner_made: Owner | None = field(default=None, repr=False, compare=False)
+    """`owner`, made once (add_pools makes it with the pool's variable and passes it in)."""
+
     @property
     def owner(self) -> Owner:
-        owner = self.__dict__.get("_owner")  # made once: a model has a Pool per workload, item and site
-        if owner is None:
-            owner = self.__dict__["_owner"] = Owner(self.workload, self.item, self.site, self.group, self.period)
-        return owner
+        if self.owner_made is None:
+            self.owner_made = Owner(self.workload, self.item, self.site, self.group, self.period)
+        return self.owner_made
 
 
 @dataclass

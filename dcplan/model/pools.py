@@ -75,8 +75,8 @@ def _service_pools(built: BuiltModel, new: VarBatch, columns: ColumnRecorder, na
     units = []
     for site in sites:
         owner = Owner(name, cand.item, site, group, period)
-        pool = Pool(name, kind, cand.item, site, group, cand, None, Expr(), bound=bound, period=period)
-        pool.__dict__["_owner"] = owner  # the cache Pool.owner reads: the same Owner the variable gets
+        pool = Pool(name, kind, cand.item, site, group, cand, None, Expr(), bound=bound, period=period,
+                    owner_made=owner)  # the same Owner the variable gets
         unit = new.add(f"{prefix}{site}]", 0.0, upper, True, owner)
         pool.unit, pool.active = (unit, coefficient), Expr({unit: coefficient})
         pools.append(pool)
