@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 
@@ -29,13 +30,16 @@ MAX_COEFFICIENT = 1e12  # beyond this an engine's tolerances stop meaning anythi
 MAX_BOUND = 1e15  # a finite row bound beyond this is a slip (engines treat ~1e20 as infinite)
 
 
-@dataclass(frozen=True, init=False)
-class Owner:
+class Owner(NamedTuple):
     """Who a variable or row belongs to, recorded when it is created (never parsed back from names).
 
     `detail` tells apart variables of one owner and symbol (a spare step j, a switch type and
     port speed). Moving an owner to another site (`at`) finds the same variable there, which is
     how a workload's configuration is shifted between sites (dcplan.solve.master).
+
+    A named tuple: a large model makes one per pool and spare step (W=1000: 80,000), and the solve looks
+    them up by hash hundreds of thousands of times; a tuple is made and hashed in C, a frozen dataclass
+    hashes a new tuple of its fields each time (about three times as long).
     """
 
     workload: str | None = None
@@ -45,20 +49,11 @@ class Owner:
     period: str | None = None
     detail: tuple = ()
 
-    def __init__(self, workload: str | None = None, item: str | None = None, site: str | None = None,
-                 group: str | None = None, period: str | None = None, detail: tuple = ()):
-        # Frozen, but filled in one go: a large model makes one Owner per pool, and the generated
-        # __init__ (one object.__setattr__ per field) costs three times as much.
-        fields = self.__dict__
-        fields["workload"], fields["item"], fields["site"] = workload, item, site
-        fields["group"], fields["period"], fields["detail"] = group, period, detail
-
     def at(self, site: str) -> "Owner":
-        return Owner(self.workload, self.item, site, self.group, self.period, self.detail)
+        return self._replace(site=site)
 
     def with_detail(self, detail: tuple) -> "Owner":
-        """The same owner with `detail` ((name, value) pairs: a spare step, a port speed); cheaper than
-        dataclasses.replace, which a large model would call once per spare step."""
+        """The same owner with `detail` ((name, value) pairs: a spare step, a port speed)."""
         return Owner(self.workload, self.item, self.site, self.group, self.period, detail)
 
 
@@ -211,7 +206,7 @@ class LinearModel:
         if self.period is None:
             return name, owner
         scoped = f"{name[:-1]},period={self.period}]" if name.endswith("]") else f"{name}[period={self.period}]"
-        return scoped, replace(owner or Owner(), period=self.period)
+        return scoped, (owner or Owner())._replace(period=self.period)
 
     def _changed(self) -> None:
         self._cache.clear()

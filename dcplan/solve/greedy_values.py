@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import replace
 
 from dcplan.model import switch_count
 from dcplan.model.built import pool_counts
@@ -37,7 +36,7 @@ def warm_start(built, result: GreedyResult) -> list[float]:
         _set(values, lm.find("y", pool.owner), float(got.spares))
         _set(values, lm.find("e", pool.owner), 1.0 if got.active > 0 else 0.0)
         j = 1
-        while (step := lm.find("b", replace(pool.owner, detail=(("j", j),)))) is not None:
+        while (step := lm.find("b", pool.owner.with_detail((("j", j),)))) is not None:
             values[step] = 1.0 if j <= got.spares else 0.0
             j += 1
     for (workload, site, period), count in site_nodes.items():
