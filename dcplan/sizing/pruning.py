@@ -44,7 +44,7 @@ def _racks(scenario: Scenario, item, units: int) -> list[float]:
 
 def _service_dominates(a_item, a: Candidate, b_item, b: Candidate, demand: dict) -> bool:
     """A's units replace B's one for one (the pruning pass asks this of all pairs at once,
-    `_Pruner._service_dominators`)."""
+    `_Pruner._service_beats`; a build-out's pruning asks it pair by pair)."""
     # A's units come in whole replicas of k_a servers: they replace B's (bought k_b at a time) unit for unit
     # only when k_a divides k_b; a pair of servers does not stand in for one.
     if b.units_per_replica % a.units_per_replica:
@@ -71,7 +71,7 @@ def _no_more(values) -> np.ndarray:
 
 def _unit_no_worse_matrix(items: list) -> np.ndarray:
     """no_worse[a, b] = `_unit_no_worse(items[a], items[b])` for every pair, as one boolean matrix."""
-    no_more = _no_more
+    no_more = _no_more  # a short name for the eight comparisons below
     has_nics = np.array([i.nics is not None and i.nics.count > 0 for i in items], dtype=bool)
     count = [i.nics.count if h else 0 for i, h in zip(items, has_nics)]
     speed = [i.nics.speed if h else 0.0 for i, h in zip(items, has_nics)]
@@ -188,8 +188,8 @@ class _Pruner:
         return _supply_covers(req, priced) & units[np.ix_(at, at)] & (replicas[None, :] % replicas[:, None] == 0)
 
     def _training_beats(self, name: str, section, priced: list[Candidate]) -> np.ndarray:
-        """`_training_dominates` of every pair of clusters, as a matrix: no more price, power, idle power,
-        racks at any site, ports (at no higher speed) or spares."""
+        """Training dominance of every pair of clusters, as a matrix: cluster a costs no more price, power,
+        idle power, racks at any site, ports (at no higher speed) or spares than cluster b."""
         workload = self.workloads[name]
         items = [section[c.item] for c in priced]
         count = np.array([c.fixed_count for c in priced], dtype=float)
