@@ -379,15 +379,21 @@ def _finished_bound(built, blocks, chosen, master, bound: float, deadline: float
         return bound, master
     finished = lagrange.finish(built, blocks, FINISH_SHARE * (deadline - time.perf_counter()), threads, deadline)
     if finished is not None and finished > bound:
-        done = [f"solved {len(missing) - len(priced.unsolved()):,} of the {len(missing):,} workloads left"] \
-            if missing else []
-        if still_open:
-            done.append(f"closed {len(still_open) - len(priced.still_open()):,} of the {len(still_open):,} left open")
-        say(f"{' and '.join(done)} at the same prices: every plan costs at least {finished:,.0f}")
+        say(f"{finish_summary(missing, still_open, priced.unsolved(), priced.still_open())} at the same prices: "
+            f"every plan costs at least {finished:,.0f}")
         bound = finished
     if master_module.add_columns(built, blocks, chosen, {name: blocks[name].solution for name in missing + still_open}):
         master = master_module.build_master(built.lm, blocks, chosen)
     return bound, master
+
+
+def finish_summary(missing: list[str], still_open: list[str], unsolved_after: list[str], open_after: list[str]) -> str:
+    """What finishing the bound did, counted on the blocks it was asked about: a block solved now for the
+    first time may itself be left open, and is not one of those it failed to close."""
+    done = [f"solved {len(set(missing) - set(unsolved_after)):,} of the {len(missing):,} workloads left"] if missing else []
+    if still_open:
+        done.append(f"closed {len(set(still_open) - set(open_after)):,} of the {len(still_open):,} left open")
+    return " and ".join(done)
 
 
 def _limit_priced_bound(built, blocks, chosen, master, bound: float, deadline: float, threads: int, say, first_lp):
