@@ -41,7 +41,8 @@ def generate(size: tuple[int, int, int], periods: int, path: Path) -> None:
 
 
 def solve(path: Path, time_limit: float) -> dict:
-    """One `dcplan solve` in its own process: wall seconds, status, gap, peak memory of that process (MiB)."""
+    """One `dcplan solve` in its own process: wall seconds, status, gap, peak memory of that process (MiB),
+    the objective and its bound, and the large-model path's notes."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         began = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "dcplan", "solve", str(path), "--gap", "0.01",
@@ -57,8 +58,12 @@ def solve(path: Path, time_limit: float) -> dict:
         return {"seconds": seconds, "status": f"exit {code}", "gap": None, "peak_mib": peak,
                 "error": stderr.decode(errors="replace")[-300:]}
     plan = json.loads(stdout)
+    # The objective, its bound and what the large-model path said, so that a run far from the others can be
+    # understood from the log alone.
     return {"seconds": seconds, "status": plan["status"], "gap": plan["objective"]["gap"], "peak_mib": peak,
-            "build": plan["solver"]["build_seconds"], "solve": plan["solver"]["solve_seconds"]}
+            "build": plan["solver"]["build_seconds"], "solve": plan["solver"]["solve_seconds"],
+            "objective": plan["objective"]["value"], "bound": plan["objective"]["bound"],
+            "notes": [w for w in plan["warnings"] if w.startswith("large model")]}
 
 
 def measure(sizes=SIZES, time_limit: float = 300.0, log=print) -> dict:
