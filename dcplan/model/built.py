@@ -25,8 +25,9 @@ class ModelInputError(ValueError):
 
 @dataclass(slots=True)
 class Pool:
-    """Slotted: a model has a Pool per workload, item and site (52,000 at W=1000 × 60 × 4), and without a
-    __dict__ each takes a third of the memory."""
+    """Slotted: a model has a Pool per workload, item and site (52,000 at W=1000 × 60 × 4); without a
+    __dict__ each is made and read faster (in interleaved runs from fresh processes the W=1000 build took
+    0.68–0.79 s against 0.75–1.0 s)."""
 
     workload: str
     kind: str  # training | inference | cpu | storage

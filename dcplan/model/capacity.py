@@ -62,7 +62,7 @@ def _rack_keys(built: BuiltModel) -> tuple[dict[tuple[str, str, str], int], np.n
     pool's number."""
     columns, site_names = pool_columns(built), [s.name for s in built.scenario.sites]
     ids: dict[str, int] = {}
-    id_of = np.array([ids.setdefault(item, len(ids)) for _, item in columns.items] + [0], dtype=np.int64)
+    id_of = np.array([ids.setdefault(item, len(ids)) for _, item in columns.items], dtype=np.int64)
     sites, groups, id_list = len(site_names), len(columns.groups), list(ids)
     codes, pool_key, _ = first_seen((id_of[columns.item] * sites + columns.site) * groups + columns.group)
     keys = {(id_list[c // (sites * groups)], site_names[c // groups % sites], columns.groups[c % groups]): k

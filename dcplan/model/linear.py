@@ -37,9 +37,10 @@ class Owner(NamedTuple):
     port speed). Moving an owner to another site (`at`) finds the same variable there, which is
     how a workload's configuration is shifted between sites (dcplan.solve.master).
 
-    A named tuple: a large model makes one per pool and spare step (W=1000: 80,000), and the solve looks
-    them up by hash hundreds of thousands of times; a tuple is made and hashed in C, a frozen dataclass
-    hashes a new tuple of its fields each time (about three times as long).
+    A named tuple: a large model makes one per pool and spare step (W=1000: 80,000) and finds variables by
+    (symbol, owner). A tuple is made and hashed in C; a frozen dataclass hashes a new tuple of its fields
+    each time (measured: made in 0.26 µs against 0.31 µs, made and looked up in a dict in 0.32 µs against
+    1.0 µs; the W=1000 process 8 MiB smaller).
     """
 
     workload: str | None = None
