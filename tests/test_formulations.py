@@ -134,3 +134,17 @@ def test_pruning_matrices_drop_what_pair_by_pair_dominance_drops(seed):
     assert got == expected and dropped == len(expected)
     assert {"training", "inference"} <= kinds  # both kinds of dominance were exercised
     assert any(item.endswith("-twin") for _, item in got)  # and ties
+
+
+def test_the_unit_matrix_says_what_unit_no_worse_says_of_every_pair():
+    # Pruning compares servers' units as one matrix; the build-out's pruning asks the same rule pair by pair.
+    # The two must agree, so a rule added to one and not the other fails here.
+    from dcplan.scenario import catalog
+    from dcplan.sizing import pruning as reduce
+    scenario = Scenario.model_validate(generate(workloads=10, servers=40, sites=2, seed=4))
+    for section in (catalog.effective(scenario.catalog).servers, catalog.effective(scenario.catalog).storage):
+        items = [item for item in section.values() if item.price is not None]
+        matrix = reduce._unit_no_worse_matrix(items)
+        pairwise = [[reduce._unit_no_worse(a, b) for b in items] for a in items]
+        assert matrix.tolist() == pairwise
+        assert 0 < matrix.sum() < len(items) ** 2  # some pairs hold and some do not

@@ -191,7 +191,7 @@ def item_values(built: "BuiltModel", read) -> np.ndarray:
     (W=1000 × 60 × 4 has 52,000 pools of 60 items)."""
     columns = pool_columns(built)
     items = [item_of(built.catalog, kind, item) for kind, item in columns.items]
-    return np.array([float(read(item)) for item in items] + [0.0])[columns.item]
+    return np.array([float(read(item)) for item in items], dtype=float)[columns.item]
 
 
 def switch_count(fabric: Fabric, s_id: str) -> Expr:

@@ -92,9 +92,9 @@ def _fabric_ports(built: BuiltModel, homing: int) -> dict[tuple, dict[float, Exp
     columns = pool_columns(built)
     site_names = [s.name for s in built.scenario.sites]
     nics = [item_of(built.catalog, kind, item).nics for kind, item in columns.items]
-    count = np.array([0 if n is None else n.count for n in nics] + [0], dtype=np.int64)[columns.item]
+    count = np.array([0 if n is None else n.count for n in nics], dtype=np.int64)[columns.item]
     speeds = sorted({n.speed for n in nics if n is not None and n.count > 0})
-    speed = np.array([speeds.index(n.speed) if n is not None and n.count > 0 else -1 for n in nics] + [-1],
+    speed = np.array([speeds.index(n.speed) if n is not None and n.count > 0 else -1 for n in nics],
                      dtype=np.int64)[columns.item]
     # Fabric code: a training pool's (workload, site), else (group, site) after all of those.
     sites, workloads = len(site_names), len(columns.workloads)
