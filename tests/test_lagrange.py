@@ -215,3 +215,47 @@ def test_a_model_too_large_for_highs_in_time_is_priced_by_pdlp_alone_with_both_s
     lagrange.cuts_at_lp_prices(built, blocks.find_blocks(built), long_budget, threads=2,
                                deadline=time.perf_counter() + 60)
     assert [engine for engine, _ in asked] == ["highs"] and built.priced.proven is not None
+
+
+def test_finishing_begins_no_block_once_the_bound_reaches_its_target():
+    """`finish` with a target: none of the blocks left open is solved again when the bound (or the LP's own)
+    already reaches it, and with a target just above, it stops after the first blocks (two run at a time)
+    with the bound at or above the target, never above the optimum."""
+    built, found, optimum, whole = weakened_blocks(seed=1)
+    priced = built.priced
+    left_open = len(priced.still_open())
+    assert left_open > 3
+    priced.proven = whole  # the LP's own bound counts towards the target as well
+    assert lagrange.finish(built, found, 60, threads=2, target=whole) == pytest.approx(whole, rel=1e-9)
+    assert len(priced.still_open()) == left_open
+    priced.proven = None
+    weakened = priced.bound()
+    assert lagrange.finish(built, found, 60, threads=2, target=weakened) == pytest.approx(weakened, rel=1e-9)
+    assert len(priced.still_open()) == left_open
+    target = weakened + 1e-3 * (whole - weakened)
+    finished = lagrange.finish(built, found, 60, threads=2, target=target)
+    assert target <= finished <= optimum * (1 + 1e-9)
+    assert left_open - 2 <= len(priced.still_open()) < left_open
+
+
+def test_an_open_blocks_bound_is_at_least_its_lp_relaxation():
+    """An engine stopped before its root LP proves less than the block's LP relaxation (or nothing): the
+    block's result then carries the LP's optimum, which still bounds its integer optimum from below."""
+    from dcplan.solve import mathopt
+    from dcplan.vocab import Status
+
+    *_, built = built_model(1, workloads=12)
+    found = blocks.find_blocks(built)
+    blocks.cut_out(built.lm, found)
+    name = max(found, key=lambda n: len(found[n].variables))
+    sub = blocks.block_matrix(built.lm, found[name]).with_cost(found[name].costs)
+    lp = mathopt.solve_matrix(sub, "highs", 60, 0.0, relax=True)
+    best = mathopt.solve_matrix(sub, "scip", 60, 0.0)
+    assert lp["status"] == Status.OPTIMAL and best["status"] == Status.OPTIMAL
+    value = float(sub.cost @ best["values"])
+    for weak in (None, 0.0, 0.5 * lp["bound"]):
+        raised = blocks.with_lp_bound(sub, blocks.BlockResult(weak, best["values"], value))
+        assert raised.bound == pytest.approx(lp["bound"], rel=1e-7) and raised.bound <= value * (1 + 1e-9)
+        assert raised.value == value and raised.solution is best["values"]
+    kept = blocks.BlockResult(value, best["values"], value)
+    assert blocks.with_lp_bound(sub, kept) is kept

@@ -61,11 +61,12 @@ class PricedBlocks:
     results: dict[str, BlockResult]
     proven: float | None = None  # the LP relaxation's own bound, when HiGHS proved it
 
-    def bound(self) -> float | None:
-        """L(y) with every block solved so far (its floor for the rest), or None if it is not proven."""
+    def bound(self, newer: dict[str, BlockResult] | None = None) -> float | None:
+        """L(y) with every block solved so far (its floor for the rest), or None if it is not proven;
+        `newer`: results that replace those recorded."""
         total = self.fixed
         for name, floor in self.floors.items():
-            result = self.results.get(name)
+            result = self.results.get(name) if not newer or name not in newer else newer[name]
             if result is not None and result.bound is not None:
                 total += result.bound
             elif name in self.unbounded:
@@ -117,10 +118,13 @@ def priced_blocks(built, blocks, duals: np.ndarray, time_budget: float, threads:
     return PricedBlocks(fixed, rc, {name: float(floors[k]) for k, name in enumerate(names)}, unbounded, results)
 
 
-def finish(built, blocks, time_budget: float, threads: int, deadline: float | None = None) -> float | None:
+def finish(built, blocks, time_budget: float, threads: int, deadline: float | None = None,
+           target: float | None = None) -> float | None:
     """Finish L(y) at the prices cuts_at_lp_prices used, within `time_budget`: first the blocks it did not
     reach, then those its quick first look (FIRST_PASSES) left open, solved longer (DEEPER_PASSES) from
-    their points. Returns L(y) then (the LP's own bound if higher); None if there was no pricing to finish.
+    their points; no block is begun once L(y) reaches `target` (the bound that proves a plan within the
+    gap: the rest would only take time). Returns L(y) then (the LP's own bound if higher); None if there
+    was no pricing to finish.
     At W=1000 × 60 × 4 (held-out seed 3) 13 of 1,050 blocks were once left when the 21 s budget ran out,
     and their floors kept L(y) at 552.1 M where all blocks solved prove 558.1 M; the open blocks hold back
     another 0.2 % (blocks.DEEPER_PASSES)."""
@@ -128,11 +132,18 @@ def finish(built, blocks, time_budget: float, threads: int, deadline: float | No
     if priced is None:
         return None
     stop_at = time.perf_counter() + time_budget
+
+    def enough(results: dict[str, BlockResult]) -> bool:
+        reached = priced.bound(results)
+        if reached is not None and priced.proven is not None:
+            reached = max(reached, priced.proven)
+        return target is not None and reached is not None and reached >= target
+
     for which, passes in ((priced.unsolved, FIRST_PASSES), (priced.still_open, DEEPER_PASSES)):
         chosen = {name: blocks[name] for name in which() if name in blocks}
         results = solve_blocks(built, chosen, stop_at - time.perf_counter(), threads=threads,
                                costs=lambda block: priced.rc[block.variables], deadline=deadline, passes=passes,
-                               start=priced.results)
+                               start=priced.results, enough=enough)
         record(blocks, priced, results)
     bound = priced.bound()
     return bound if priced.proven is None or bound is None else max(bound, priced.proven)
