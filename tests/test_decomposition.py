@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
 
 from bench.generate import generate
@@ -635,3 +636,36 @@ def test_finishing_the_bound_counts_only_the_blocks_it_was_asked_about():
     said = decompose.finish_summary(missing, still_open, unsolved_after=["d"], open_after=["a", "b", "c", "g"])
     assert said == "solved 3 of the 4 workloads left and closed 2 of the 3 left open"
     assert decompose.finish_summary([], still_open, [], ["e"]) == "closed 2 of the 3 left open"
+
+
+def test_the_workloads_holding_much_of_the_plans_distance_to_the_bound_are_searched_before_pricing(monkeypatch):
+    """Before the bound is finished, the search re-optimises, one at a time and furthest first, the
+    workloads whose part of the plan lies at least lns.FURTHEST_EXCESS of the plan's distance to the bound
+    above their block's bound; its plan is no dearer, joins the master, and the run's plan verifies."""
+    from dcplan.solve import lns
+
+    scenario, effective, requirements, built, start, found, bound = cut_model(seed=1)
+    real_rins, real_improve = decompose.rins, lns.improve
+    monkeypatch.setattr(decompose, "rins", lambda matrix, begin, *args, **kwargs:
+                        (begin, *real_rins(matrix, begin, *args, **kwargs)[1:]))
+    asked = []
+
+    def improve(built_, values, *args, **kwargs):
+        asked.append((np.array(values), kwargs))
+        return real_improve(built_, values, *args, **kwargs)
+
+    monkeypatch.setattr(lns, "improve", improve)
+    heard = []
+    result = decompose.solve_large(built, found, start.values, deadline=time.perf_counter() + 60, engine="highs",
+                                   threads=0, gap=0.001, bound=bound, on_progress=heard.append)
+    values, kwargs = asked[0]
+    excess = lns.excesses(found, values)
+    distance = built.lm.matrix().objective(values) - bound
+    expected = sorted((n for n, e in excess.items() if e >= lns.FURTHEST_EXCESS * distance),
+                      key=lambda n: -excess[n])
+    assert expected and kwargs["only"] == expected and kwargs["cycles"] == 1 and kwargs["batch_size"] == 1
+    assert any(m.startswith(f"re-optimising the {len(expected)} workloads furthest above their bounds") for m in heard)
+    assert result.objective <= start.objective + 1e-6
+    plan = extract(built, result.values, status=result.status, engine="highs", bound=result.bound,
+                   solve_seconds=0, build_seconds=0, warnings=[])
+    verify(plan, scenario, effective, requirements)

@@ -19,13 +19,13 @@ engine calls run through OR-Tools and end by `deadline` (a time.perf_counter()).
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 import numpy as np
 
 from dcplan.errors import Interrupted
 from dcplan.solve.engines import ENGINE_NAMES, SolveResult, engine_of, solve
 from dcplan.solve.lagrange import BOUND_SAFETY, highs_lp_fits
+from dcplan.solve.rins import rins
 from dcplan.vocab import Status
 
 MIP_SHARE = 0.35
@@ -176,7 +176,11 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
         values, first_lp = _before_pricing(master, blocks, values, bound, deadline, engine, threads, gap, say,
                                            round_seconds)
         if full.objective(values) - bound > gap * abs(full.objective(values)):
-            bound, master = _finished_bound(built, blocks, chosen, master, bound, deadline, threads, say, first_lp)
+            values, master = _searched_before_pricing(built, blocks, chosen, master, values, bound, deadline, gap,
+                                                      say, log)
+        if full.objective(values) - bound > gap * abs(full.objective(values)):
+            bound, master = _finished_bound(built, blocks, chosen, master, bound, deadline, threads, say, first_lp,
+                                            target=_target(full.objective(values), gap))
         if full.objective(values) - bound > gap * abs(full.objective(values)):
             early = _dived_before_pricing(master, blocks, values, bound, first_lp, deadline, engine, threads, gap,
                                           say)
@@ -205,7 +209,7 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
     if left > 1.0 and (bound is None or objective - bound > gap * abs(objective)):
         say(f"re-optimising workloads in batches for {left:.0f} s")
         values, solved, improved = lns.improve(built, values, deadline, engine, threads, bound=bound, gap=gap,
-                                               log=log)
+                                               log=log, order=lns.by_excess(blocks, values))
         messages.append(f"large model: {solved} batches of workloads were re-optimised in the full model and "
                         f"{improved} improved the plan")
         objective = full.objective(values)
@@ -363,11 +367,42 @@ def _before_pricing(master, blocks, values, bound: float, deadline, engine, thre
     return (candidate if better else values), relaxed
 
 
-def _finished_bound(built, blocks, chosen, master, bound: float, deadline: float, threads: int, say, first_lp):
+def _searched_before_pricing(built, blocks, chosen, master, values, bound: float, deadline: float, gap: float,
+                             say, log):
+    """(The plan `values` after the search on the workloads furthest above their bounds (lns.improve_furthest)
+    within EARLY_SEARCH_SHARE of the time left; the master, with that plan's configurations added)."""
+    from dcplan.solve import lns
+    from dcplan.solve import master as master_module
+
+    began = time.perf_counter()
+    before = built.lm.matrix().objective(values)
+    values, picked, solved, improved = lns.improve_furthest(built, blocks, values, bound, gap,
+                                                           began + EARLY_SEARCH_SHARE * (deadline - began), log)
+    if picked:
+        say(f"re-optimising the {len(picked)} workloads furthest above their bounds: {before:,.0f} to "
+            f"{built.lm.matrix().objective(values):,.0f} ({improved} of {solved} better, "
+            f"{time.perf_counter() - began:.1f} s)")
+    if improved and master_module.add_columns(built, blocks, chosen, {
+            name: values[block.variables] for name, block in blocks.items() if name in chosen}, shifts=False):
+        master = master_module.build_master(built.lm, blocks, chosen)
+    return values, master
+
+
+EARLY_SEARCH_SHARE = 0.15
+"""Of the time left after RINS's first plan, the search before pricing may take at most this share."""
+
+
+def _target(cost: float, gap: float) -> float:
+    """The least bound that proves a plan of this cost within the gap."""
+    return cost - gap * abs(cost)
+
+
+def _finished_bound(built, blocks, chosen, master, bound: float, deadline: float, threads: int, say, first_lp,
+                    target: float | None = None):
     """(The Lagrangian bound at the LP's prices with the blocks it did not reach solved now and the blocks
     it left open solved longer, within FINISH_SHARE of the time left (lagrange.finish), if that proves
-    more than `bound`; the master, with the configurations those blocks found added to `chosen`). Blocks
-    priced without the LP get site power and rack prices from the first master's LP `first_lp` instead."""
+    more than `bound`; the master, with the configurations those blocks found added to `chosen`). It stops
+    once the bound reaches `target` (the plan then is within the gap). Blocks priced without the LP get site power and rack prices from the first master's LP `first_lp` instead."""
     from dcplan.solve import lagrange
     from dcplan.solve import master as master_module
 
@@ -377,7 +412,8 @@ def _finished_bound(built, blocks, chosen, master, bound: float, deadline: float
     missing, still_open = priced.unsolved(), priced.still_open()
     if not missing and not still_open:
         return bound, master
-    finished = lagrange.finish(built, blocks, FINISH_SHARE * (deadline - time.perf_counter()), threads, deadline)
+    finished = lagrange.finish(built, blocks, FINISH_SHARE * (deadline - time.perf_counter()), threads, deadline,
+                               target=target)
     if finished is not None and finished > bound:
         say(f"{finish_summary(missing, still_open, priced.unsolved(), priced.still_open())} at the same prices: "
             f"every plan costs at least {finished:,.0f}")
@@ -439,48 +475,6 @@ LP_AFTER = 4.0
 """Seconds that must be left after the master for the full LP bound to be tried (it needs several at W=1000)."""
 LP_SHARE = 0.5
 """Of the time left after the master, the full LP bound may take at most this share; search gets the rest."""
-RINS_SHARE = 0.25
-"""Of the time left before the master MIP, the master's LP and its RINS sub-problem take at most this share."""
-
-
-def rins(matrix, start, deadline: float, engine: str, threads: int, gap: float, say, budget: float | None = None):
-    """Relaxation-induced neighbourhood search on the master (Danna, Rothberg & Le Pape, 2005): solve its
-    LP relaxation, fix every integer variable on which the LP and the incumbent `start` agree, and solve
-    the rest as a MIP from `start`. The sub-problem contains `start`, so its plan is never worse; most
-    columns are already chosen by both, so it solves in seconds where HiGHS spends its first ten on the
-    master's root cuts before its own heuristics run (W=1000 × 60 × 4: 428.2 M in 2.7 s, the master MIP
-    the same plan in 12.9 s, greedy 445.2 M).
-
-    Returns (master values: the better plan, or `start`; the master's LP relaxation solved, whose
-    optimum bounds every master plan, or None; what happened, in words).
-    """
-    if start is None:
-        return None, None, "no start for RINS"
-    began = time.perf_counter()
-    budget = RINS_SHARE * (deadline - began) if budget is None else min(budget, RINS_SHARE * (deadline - began))
-    lp = solve(matrix, "highs", time_limit=budget, gap=0.0, threads=threads, relax=True, deadline=deadline)
-    if lp.status == Status.INTERRUPTED:
-        raise Interrupted()
-    if lp.status != Status.OPTIMAL or lp.values is None:
-        return start, None, f"master LP {lp.status}"
-    x, start = np.asarray(lp.values), np.asarray(start, dtype=float)
-    agree = matrix.integer & (np.abs(x - np.round(x)) <= 1e-6) & (np.abs(np.round(x) - start) <= 1e-6)
-    lb, ub = matrix.lb.copy(), matrix.ub.copy()
-    lb[agree] = ub[agree] = start[agree]
-    left = budget - (time.perf_counter() - began)
-    sub = solve(replace(matrix, lb=lb, ub=ub), engine, time_limit=max(0.1, left), gap=gap / 2, threads=threads,
-                hint=start, deadline=deadline)
-    if sub.status == Status.INTERRUPTED:
-        raise Interrupted()
-    found = sub.values is not None and matrix.objective(sub.values) < matrix.objective(start) and \
-        not len(matrix.violated(sub.values))
-    best = np.asarray(sub.values) if found else start
-    note = (f"RINS fixed {int(agree.sum()):,} of {int(matrix.integer.sum()):,} integer variables: "
-            f"{matrix.objective(best):,.0f} against the master LP {lp.objective:,.0f}")
-    say(f"{note} ({time.perf_counter() - began:.1f} s)")
-    return best, lp, note
-
-
 def _without_plan(built, chosen, result, bound, deadline, engine, threads, gap, log, messages, start) -> SolveResult:
     """No greedy plan and no master plan (the master only knows some configurations): the full model decides,
     within what is left, whether there is a plan, none (infeasible), or no answer."""
