@@ -402,7 +402,8 @@ def _finished_bound(built, blocks, chosen, master, bound: float, deadline: float
     """(The Lagrangian bound at the LP's prices with the blocks it did not reach solved now and the blocks
     it left open solved longer, within FINISH_SHARE of the time left (lagrange.finish), if that proves
     more than `bound`; the master, with the configurations those blocks found added to `chosen`). It stops
-    once the bound reaches `target` (the plan then is within the gap). Blocks priced without the LP get site power and rack prices from the first master's LP `first_lp` instead."""
+    once the bound reaches `target` (the plan then is within the gap). Blocks priced without the LP get
+    site power and rack prices from the first master's LP `first_lp` instead."""
     from dcplan.solve import lagrange
     from dcplan.solve import master as master_module
 

@@ -33,8 +33,8 @@ def improve(built, incumbent, deadline: float, engine: str = "highs", threads: i
     Batches are taken in the order of `order` (workload names; the scenario's order by default, and for
     workloads `order` leaves out), or of just the workloads `only`, `cycles` times round. Stops early once
     the plan is within `gap` of `bound` (the full model's proven bound). A batch runs at most
-    `batch_seconds`. Ctrl-C during a batch raises
-    Interrupted (the caller may have more to do after the search, and must not).
+    `batch_seconds`. Ctrl-C during a batch raises Interrupted (the caller may have more to do after the
+    search, and must not).
     """
     from dcplan.solve.engines import solve
     from dcplan.vocab import Status
@@ -42,13 +42,7 @@ def improve(built, incumbent, deadline: float, engine: str = "highs", threads: i
     model = built.lm
     matrix = model.matrix()
     owned = owners(model)  # each workload's pools, spares, steps, site use, training fabric
-    names = [w.name for w in built.scenario.workloads if w.name in owned]
-    if only is not None:
-        names = [name for name in only if name in owned]
-    elif order is not None:
-        first = [name for name in order if name in owned]
-        names = first + [name for name in names if name not in set(first)]
-    batches = batched(names, partners(built.scenario), batch_size)
+    batches = batched(_names(built.scenario, owned, order, only), partners(built.scenario), batch_size)
     best = _rounded(matrix, incumbent)
     if not batches or (len(batches) == 1 and len(batches[0]) == len(owned)):
         return best, 0, 0  # a single batch of every workload is the whole model
@@ -90,6 +84,17 @@ def improve(built, incumbent, deadline: float, engine: str = "highs", threads: i
             best, best_cost = values, cost
             improved += 1
     return best, solved, improved
+
+
+def _names(scenario, owned, order: list[str] | None, only: list[str] | None) -> list[str]:
+    """The workloads to search, in order: `only`, or `order` then the scenario's other workloads."""
+    names = [w.name for w in scenario.workloads if w.name in owned]
+    if only is not None:
+        return [name for name in only if name in owned]
+    if order is None:
+        return names
+    first = [name for name in order if name in owned]
+    return first + [name for name in names if name not in set(first)]
 
 
 def partners(scenario) -> dict[str, set[str]]:
