@@ -259,3 +259,28 @@ def test_an_open_blocks_bound_is_at_least_its_lp_relaxation():
         assert raised.value == value and raised.solution is best["values"]
     kept = blocks.BlockResult(value, best["values"], value)
     assert blocks.with_lp_bound(sub, kept) is kept
+
+
+def test_blocks_start_from_the_plans_part_of_them_where_it_is_cheaper():
+    """take_plan_points: an open block whose own point is dearer than the plan's part of it (at the
+    block's reduced costs) takes that part, its bound unchanged; a block whose own point is cheaper keeps
+    it; and `finish` from those points still rises to the bound all blocks closed prove."""
+    built, found, optimum, whole = weakened_blocks(seed=1)
+    priced = built.priced
+    plan = exact(built.lm).values
+    names = priced.still_open()
+    dearer, cheaper = names[0], names[1]
+    old = priced.results[dearer]
+    priced.results[dearer] = blocks.BlockResult(old.bound, old.solution, old.value + 1e9)
+    part = np.asarray(plan)[found[cheaper].variables]
+    priced.results[cheaper] = blocks.BlockResult(priced.results[cheaper].bound, priced.results[cheaper].solution,
+                                                 float(priced.rc[found[cheaper].variables] @ part) - 1.0)
+    kept = priced.results[cheaper]
+    assert lagrange.take_plan_points(built, found, priced, plan) >= 1
+    taken = priced.results[dearer]
+    own_part = np.asarray(plan)[found[dearer].variables]
+    assert np.array_equal(taken.solution, own_part) and taken.bound == old.bound
+    assert taken.value == pytest.approx(float(priced.rc[found[dearer].variables] @ own_part))
+    assert priced.results[cheaper] is kept
+    finished = lagrange.finish(built, found, 60, threads=2, plan=plan)
+    assert finished == pytest.approx(whole, rel=1e-6) and finished <= optimum * (1 + 1e-9)

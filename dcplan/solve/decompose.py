@@ -180,7 +180,7 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
                                                       say, log)
         if full.objective(values) - bound > gap * abs(full.objective(values)):
             bound, master = _finished_bound(built, blocks, chosen, master, bound, deadline, threads, say, first_lp,
-                                            target=_target(full.objective(values), gap))
+                                            target=_target(full.objective(values), gap), plan=values)
         if full.objective(values) - bound > gap * abs(full.objective(values)):
             early = _dived_before_pricing(master, blocks, values, bound, first_lp, deadline, engine, threads, gap,
                                           say)
@@ -398,12 +398,13 @@ def _target(cost: float, gap: float) -> float:
 
 
 def _finished_bound(built, blocks, chosen, master, bound: float, deadline: float, threads: int, say, first_lp,
-                    target: float | None = None):
+                    target: float | None = None, plan=None):
     """(The Lagrangian bound at the LP's prices with the blocks it did not reach solved now and the blocks
     it left open solved longer, within FINISH_SHARE of the time left (lagrange.finish), if that proves
     more than `bound`; the master, with the configurations those blocks found added to `chosen`). It stops
-    once the bound reaches `target` (the plan then is within the gap). Blocks priced without the LP get
-    site power and rack prices from the first master's LP `first_lp` instead."""
+    once the bound reaches `target` (the plan then is within the gap), and starts blocks from their part
+    of `plan` where that is cheaper. Blocks priced without the LP get site power and rack prices from the
+    first master's LP `first_lp` instead."""
     from dcplan.solve import lagrange
     from dcplan.solve import master as master_module
 
@@ -414,7 +415,7 @@ def _finished_bound(built, blocks, chosen, master, bound: float, deadline: float
     if not missing and not still_open:
         return bound, master
     finished = lagrange.finish(built, blocks, FINISH_SHARE * (deadline - time.perf_counter()), threads, deadline,
-                               target=target)
+                               target=target, plan=plan)
     if finished is not None and finished > bound:
         say(f"{finish_summary(missing, still_open, priced.unsolved(), priced.still_open())} at the same prices: "
             f"every plan costs at least {finished:,.0f}")
