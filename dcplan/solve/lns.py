@@ -161,8 +161,8 @@ FURTHEST_ENGINE = "scip"
 """The engine of improve_furthest's batches (one workload and those tied to it, with the shared rows it
 touches; about 500 rows × 600 integer variables at W=1000 × 60 × 4). On the first batch of held-out seeds
 2 and 3, from the same start, HiGHS found the better plan in 1.1 s and 7.8 s (2.1 s and 2.4 s at a 2-s
-limit: no better plan on seed 3), SCIP in 0.25 s and 0.4 s; CP-SAT in 0.2 s, but it takes no continuous
-variable."""
+limit: no better plan on seed 3), SCIP in 0.25 s and 0.4 s, CP-SAT in 0.2 s. Two batches are no ground to
+prefer CP-SAT, which scales the coefficients to integers, over SCIP, which takes them as they are."""
 
 
 def by_excess(blocks, values) -> list[str]:
