@@ -663,7 +663,7 @@ def test_the_workloads_holding_much_of_the_plans_distance_to_the_bound_are_searc
     distance = built.lm.matrix().objective(values) - bound
     expected = sorted((n for n, e in excess.items() if e >= lns.FURTHEST_EXCESS * distance),
                       key=lambda n: -excess[n])
-    assert expected and kwargs["only"] == expected and kwargs["cycles"] == 1 and kwargs["batch_size"] == 1
+    assert expected and kwargs["order"] == expected and kwargs["cycles"] == 1 and kwargs["batch_size"] == 1
     assert any(m.startswith(f"re-optimising the {len(expected)} workloads furthest above their bounds") for m in heard)
     assert result.objective <= start.objective + 1e-6
     plan = extract(built, result.values, status=result.status, engine="highs", bound=result.bound,

@@ -101,23 +101,23 @@ def test_workloads_are_ordered_by_how_far_their_part_of_the_plan_lies_above_thei
     }
     values = np.array([1.0, 2.0, 2.0, 1.0, 7.0])
     assert lns.excesses(found, values) == {"a": 2.0, "b": 6.0, "c": 0.0}  # b: its floor, having no bound
-    assert lns.by_excess(found, values) == ["b", "a", "c"]
+    assert lns.by_excess(found, values) == ["b", "a", "c", "d"]  # d: no costs, last
 
 
-def test_only_the_named_workloads_move_and_the_plan_gets_no_dearer():
+def test_only_the_workloads_named_in_order_move_and_the_plan_gets_no_dearer():
     scenario, effective, requirements, built, reduced = built_with_storage()
     start = greedy_values.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
     assert start.feasible
     owned = blocks.owners(built.lm)
     chosen = ["train-0005", "infer-0001"]
     values, solved, _ = lns.improve(built, start.values, time.perf_counter() + 30, "scip", 0, batch_size=1,
-                                    only=chosen, cycles=1)
+                                    order=chosen, cycles=1)
     assert solved == 2  # the run with its storage, then the inference service
     assert built.lm.objective.value(values) <= start.objective + 1e-6 and _all_rows_hold(built, values)
     for name, indices in owned.items():
         if name not in chosen + ["train-0005.storage"]:
             assert np.array_equal(values[indices], np.asarray(start.values)[indices]), name
-    nothing, none_solved, _ = lns.improve(built, start.values, time.perf_counter() + 30, only=[])
+    nothing, none_solved, _ = lns.improve(built, start.values, time.perf_counter() + 30, order=[])
     assert none_solved == 0 and np.array_equal(nothing, np.round(start.values))
 
 

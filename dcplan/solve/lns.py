@@ -26,12 +26,12 @@ BATCH_TIME_LIMIT = 5.0
 
 def improve(built, incumbent, deadline: float, engine: str = "highs", threads: int = 0,
             batch_size: int = BATCH_SIZE, bound: float | None = None, gap: float = 0.0,
-            log=None, order: list[str] | None = None, only: list[str] | None = None,
-            cycles: int = 2, batch_seconds: float = BATCH_TIME_LIMIT) -> tuple[np.ndarray, int, int]:
+            log=None, order: list[str] | None = None, cycles: int = 2,
+            batch_seconds: float = BATCH_TIME_LIMIT) -> tuple[np.ndarray, int, int]:
     """Return (better or equal values, batches solved, batches that improved the plan) by `deadline`.
 
-    Batches are taken in the order of `order` (workload names; the scenario's order by default, and for
-    workloads `order` leaves out), or of just the workloads `only`, `cycles` times round. Stops early once
+    Batches are taken from the workloads `order` names, in its order (by default every workload, in the
+    scenario's order), `cycles` times round. Stops early once
     the plan is within `gap` of `bound` (the full model's proven bound). A batch runs at most
     `batch_seconds`. Ctrl-C during a batch raises Interrupted (the caller may have more to do after the
     search, and must not).
@@ -42,7 +42,8 @@ def improve(built, incumbent, deadline: float, engine: str = "highs", threads: i
     model = built.lm
     matrix = model.matrix()
     owned = owners(model)  # each workload's pools, spares, steps, site use, training fabric
-    batches = batched(_names(built.scenario, owned, order, only), partners(built.scenario), batch_size)
+    names = [w.name for w in built.scenario.workloads] if order is None else order
+    batches = batched([name for name in names if name in owned], partners(built.scenario), batch_size)
     best = _rounded(matrix, incumbent)
     if not batches or (len(batches) == 1 and len(batches[0]) == len(owned)):
         return best, 0, 0  # a single batch of every workload is the whole model
@@ -84,17 +85,6 @@ def improve(built, incumbent, deadline: float, engine: str = "highs", threads: i
             best, best_cost = values, cost
             improved += 1
     return best, solved, improved
-
-
-def _names(scenario, owned, order: list[str] | None, only: list[str] | None) -> list[str]:
-    """The workloads to search, in order: `only`, or `order` then the scenario's other workloads."""
-    names = [w.name for w in scenario.workloads if w.name in owned]
-    if only is not None:
-        return [name for name in only if name in owned]
-    if order is None:
-        return names
-    first = [name for name in order if name in owned]
-    return first + [name for name in names if name not in set(first)]
 
 
 def partners(scenario) -> dict[str, set[str]]:
@@ -144,7 +134,7 @@ def improve_furthest(built, blocks, values, bound: float, gap: float, deadline: 
     if not picked or distance <= 0:
         return values, [], 0, 0
     better, solved, improved = improve(built, values, deadline, FURTHEST_ENGINE, 0, batch_size=1, bound=bound,
-                                       gap=gap, log=log, only=picked, cycles=1, batch_seconds=FURTHEST_SECONDS)
+                                       gap=gap, log=log, order=picked, cycles=1, batch_seconds=FURTHEST_SECONDS)
     return better, picked, solved, improved
 
 
@@ -173,9 +163,9 @@ def by_excess(blocks, values) -> list[str]:
     these workloads are where a batch can gain most. Measured on W=1000 × 60 × 4 (held-out seed 2, 60 s):
     of a plan 5.21 M above the bound, 3.75 M lay in the workloads, 2.92 M of it in one training workload
     placed on a server type whose back-end fabric costs 3 M more; in the scenario's order its batch was
-    never reached. Workloads without a bound, or without costs, come last."""
+    never reached. Workloads whose block has no costs come last."""
     excess = excesses(blocks, values)
-    return sorted(excess, key=lambda name: -excess[name])
+    return sorted(excess, key=lambda name: -excess[name]) + [name for name in blocks if name not in excess]
 
 
 def excesses(blocks, values) -> dict[str, float]:
