@@ -330,6 +330,25 @@ def test_each_block_result_brackets_the_block_optimum_whichever_engine_goes_firs
     assert all(again[name].bound >= weak[name].bound for name in weak)
 
 
+def test_blocks_ask_scip_for_its_quick_settings(monkeypatch):
+    """Every engine call on a block asks for blocks.QUICK_SCIP (SCIP's FAST settings: on W=1000 × 60 × 4 a
+    quarter less CPU and half the blocks left open); the LP floor of an open block is an LP and does not."""
+    from dcplan.solve import mathopt
+
+    *_, built = built_model(seed=3, workloads=6)
+    found = blocks.find_blocks(built)
+    asked, real = [], mathopt.solve_matrix
+
+    def recorded(*args, **kwargs):
+        asked.append((args[1], kwargs.get("quick", False)))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mathopt, "solve_matrix", recorded)
+    results = blocks.solve_blocks(built, found, 60, passes=(("scip", 0.2),))
+    assert set(results) == set(found) and blocks.QUICK_SCIP
+    assert asked and all(quick for engine, quick in asked if engine == "scip")
+
+
 def test_building_checks_the_time_inside_long_constraint_families(monkeypatch):
     """The time check runs every TICK workloads or pools inside a family, not only between families:
     at W=5000 one family (the pools) takes ten seconds, which a 20 s limit cannot wait for."""

@@ -60,6 +60,20 @@ def test_every_engine_finds_the_enumerated_optimum(engine):
     assert result.engine == engines.ENGINE_NAMES[engine]
 
 
+def test_scips_quick_settings_reach_the_engine_and_still_prove_the_optimum():
+    """The decomposition's blocks are solved with SCIP's FAST presolving, heuristics and separation
+    (blocks.QUICK_SCIP): the settings must reach SCIP's parameters, and SCIP must still prove optima."""
+    from ortools.math_opt.solvers.gscip import gscip_pb2
+
+    fast = gscip_pb2.GScipParameters.MetaParamValue.FAST
+    quick, usual = mathopt.parameters("scip", 1, 1e-4, quick=True), mathopt.parameters("scip", 1, 1e-4)
+    assert (quick.gscip.presolve, quick.gscip.heuristics, quick.gscip.separating) == (fast, fast, fast)
+    assert fast not in (usual.gscip.presolve, usual.gscip.heuristics, usual.gscip.separating)
+    assert mathopt.parameters("highs", 1, 1e-4, quick=True) == mathopt.parameters("highs", 1, 1e-4)
+    answer = mathopt.solve_matrix(knapsack().matrix(), "scip", 10, 0.0, quick=True)
+    assert answer["status"] == Status.OPTIMAL and answer["bound"] == pytest.approx(enumerated_optimum())
+
+
 def test_lp_relaxation_gives_duals_that_price_the_optimum():
     """Strong duality on the LP: the cover row's dual times its right-hand side is the LP optimum."""
     result = engines.solve(knapsack(), "highs", time_limit=30, gap=0.0, relax=True)

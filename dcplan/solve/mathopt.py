@@ -76,7 +76,7 @@ def highs_threads(requested: int) -> int:
 
 
 def parameters(engine: str, time_limit: float, gap: float | None, threads: int = 0, log: bool = False,
-               relax: bool = False, target: float | None = None):
+               relax: bool = False, target: float | None = None, quick: bool = False):
     from ortools.math_opt import parameters_pb2
 
     params = parameters_pb2.SolveParametersProto()
@@ -103,13 +103,27 @@ def parameters(engine: str, time_limit: float, gap: float | None, threads: int =
         params.gscip.bool_params["misc/catchctrlc"] = False  # else SCIP returns its best plan on Ctrl-C
         if threads:
             params.threads = int(threads)
+        if quick:
+            _quick_scip(params.gscip)
     return params
 
 
+def _quick_scip(gscip) -> None:
+    """SCIP's FAST settings for presolving, heuristics and separation: for small models solved by the
+    thousand under a short limit (the decomposition's blocks, dcplan/solve/blocks.py, QUICK_SCIP).
+    SCIP's defaults spend a small model's fraction of a second on rounds that rarely pay there."""
+    from ortools.math_opt.solvers.gscip import gscip_pb2
+
+    fast = gscip_pb2.GScipParameters.MetaParamValue.FAST
+    gscip.presolve = gscip.heuristics = gscip.separating = fast
+
+
 def solve_matrix(matrix: Matrix, engine: str, time_limit: float, gap: float | None, threads: int = 0,
-                 hint=None, relax: bool = False, log=None, interrupter=None, target: float | None = None) -> dict:
+                 hint=None, relax: bool = False, log=None, interrupter=None, target: float | None = None,
+                 quick: bool = False) -> dict:
     """One solve on the calling thread. Returns {status, values, bound, duals, detail}; values are
-    rounded on integer variables (not with `relax`), and status is a vocab.Status."""
+    rounded on integer variables (not with `relax`), and status is a vocab.Status. `quick`: SCIP with
+    its FAST settings (_quick_scip); other engines ignore it."""
     from ortools.math_opt import callback_pb2, model_parameters_pb2, parameters_pb2, result_pb2
     from ortools.math_opt.core.python import solver
 
@@ -121,7 +135,8 @@ def solve_matrix(matrix: Matrix, engine: str, time_limit: float, gap: float | No
         values.values.extend(np.asarray(hint, dtype=float).tolist())
     solver_type = parameters_pb2.SolverTypeProto.Value(SOLVER_TYPES[engine])
     raw = solver.solve(proto, solver_type, parameters_pb2.SolverInitializerProto(),
-                       parameters(engine, time_limit, gap, threads, relax=relax, target=target), model_params,
+                       parameters(engine, time_limit, gap, threads, relax=relax, target=target, quick=quick),
+                       model_params,
                        None if log is None else _never_raising(log), callback_pb2.CallbackRegistrationProto(), None,
                        None if interrupter is None or engine == "scip" else interrupter.pybind_interrupter)
     if not isinstance(raw, result_pb2.SolveResultProto):
