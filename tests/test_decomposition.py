@@ -608,15 +608,22 @@ def test_a_dive_on_the_first_master_within_the_gap_ends_the_decomposition_before
     """Held-out W=1000 × 60 × 4 seed 3: RINS on the first master lands outside the gap, and a dive on that
     master lands within it once the blocks left open are closed (565.6 M against a bound of 560.1 M), so the
     two pricing rounds (20 s) are skipped. Here RINS is made to keep its start, the greedy plan (35 % above
-    the bound at this size); the dive's plan (12 %) is within a gap of 20 %, and ends the run."""
+    the bound at this size); the dive's plan (12 %) is within a gap of 20 %, and ends the run. The dive comes
+    before the bound is finished, which a plan within the gap then makes needless."""
     scenario, effective, requirements, built, start, found, bound = cut_model(seed=1)
-    real_rins = decompose.rins
+    real_rins, real_finished = decompose.rins, decompose._finished_bound
+    finished = []
 
     def rins_keeping_its_start(matrix, start, *args, **kwargs):
         _, lp, note = real_rins(matrix, start, *args, **kwargs)
         return start, lp, note
 
+    def finished_bound(*args, **kwargs):
+        finished.append(kwargs.get("target"))
+        return real_finished(*args, **kwargs)
+
     monkeypatch.setattr(decompose, "rins", rins_keeping_its_start)
+    monkeypatch.setattr(decompose, "_finished_bound", finished_bound)
     gap = 0.2
     assert start.objective - bound > gap * start.objective
     heard = []
@@ -624,7 +631,7 @@ def test_a_dive_on_the_first_master_within_the_gap_ends_the_decomposition_before
                                    threads=0, gap=gap, bound=bound, on_progress=heard.append)
     assert any(m.startswith("diving on the first master:") for m in heard)
     assert not any("pricing round" in m for m in heard) and "before any pricing round" in result.messages[0]
-    assert result.status == "optimal" and result.objective < start.objective
+    assert result.status == "optimal" and result.objective < start.objective and not finished
     assert result.objective - result.bound <= gap * result.objective and result.bound >= bound
     plan = extract(built, result.values, status=result.status, engine="highs", bound=result.bound,
                    solve_seconds=0, build_seconds=0, warnings=[])

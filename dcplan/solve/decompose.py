@@ -179,13 +179,12 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
             values, master = _searched_before_pricing(built, blocks, chosen, master, values, bound, deadline, gap,
                                                       say, log)
         if full.objective(values) - bound > gap * abs(full.objective(values)):
-            bound, master = _finished_bound(built, blocks, chosen, master, bound, deadline, threads, say, first_lp,
-                                            target=_target(full.objective(values), gap), plan=values)
-        if full.objective(values) - bound > gap * abs(full.objective(values)):
             early = _dived_before_pricing(master, blocks, values, bound, first_lp, deadline, engine, threads, gap,
                                           say)
-            if early is not None and full.objective(early) - bound <= gap * abs(full.objective(early)):
-                values = _cheaper(full, values, early)
+            values = values if early is None else _cheaper(full, values, early)
+        if full.objective(values) - bound > gap * abs(full.objective(values)):
+            bound, master = _finished_bound(built, blocks, chosen, master, bound, deadline, threads, say, first_lp,
+                                            target=_target(full.objective(values), gap), plan=values)
         if full.objective(values) - bound <= gap * abs(full.objective(values)):
             return _within_gap_before_pricing(full, values, bound, engine, chosen, start)
     master, bound = _pricing(built, blocks, chosen, master, deadline, threads, gap, bound, say, round_seconds)
@@ -269,7 +268,10 @@ def _dived_before_pricing(master, blocks, values, bound: float, first_lp, deadli
     only where it can end the run: the first master's LP `first_lp` lies within the gap of the proven
     `bound` (no plan of a master whose LP lies further up can be within it: W=3000 × 60 × 8, 3.4 % apart,
     and the 4-period W=1000 build-out, 9 %), and EARLY_DIVE_LPS of its LPs fit in DIVE_SHARE of the time
-    left. Its plan is used only if it is within the gap: the pricing rounds then are skipped."""
+    left. It runs before the bound is finished and its plan replaces the run's where cheaper: a plan within
+    the gap skips the finishing and the pricing rounds, a cheaper one lowers the finishing's target. In the
+    other order, on W=1000 × 60 × 4 (seed 4, whose RINS plan lay 1.13 % above the bound), finishing took
+    12 s to raise the bound by 0.25 M before the dive lowered the plan by 2.8 M in 4.4 s."""
     from dcplan.solve.dive import dive
 
     began = time.perf_counter()
