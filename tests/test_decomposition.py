@@ -331,8 +331,8 @@ def test_each_block_result_brackets_the_block_optimum_whichever_engine_goes_firs
 
 
 def test_blocks_ask_scip_for_its_quick_settings(monkeypatch):
-    """Every engine call on a block asks for blocks.QUICK_SCIP (SCIP's FAST settings: on W=1000 × 60 × 4 a
-    quarter less CPU and half the blocks left open); the LP floor of an open block is an LP and does not."""
+    """Every SCIP call on a block asks for blocks.QUICK_SCIP (SCIP's FAST settings: on W=1000 × 60 × 4 a
+    quarter less CPU and half the blocks left open), which stays switched on."""
     from dcplan.solve import mathopt
 
     *_, built = built_model(seed=3, workloads=6)
