@@ -100,6 +100,30 @@ def test_blocks_left_unsolved_are_finished_later_at_the_same_prices(monkeypatch)
     assert finished == pytest.approx(max(whole, lp.objective), rel=1e-6) and finished <= optimum * (1 + 1e-9)
 
 
+def test_the_first_look_at_the_lps_prices_gives_the_blocks_scip_leaves_open_a_cp_sat_pass(monkeypatch):
+    """blocks.LP_PRICED_PASSES: SCIP first (here held to a millisecond, so that it leaves blocks open), then
+    CP-SAT on one thread from SCIP's point, for those blocks only; every bound stays at most its block's
+    optimum, and L(y) at most the model's."""
+    from dcplan.solve import mathopt
+
+    *_, built = built_model(2, workloads=12)
+    optimum = exact(built.lm).objective
+    found = blocks.find_blocks(built)
+    calls, real = [], mathopt.solve_matrix
+
+    def scip_held_short(sub, engine, seconds, *args, **kwargs):
+        calls.append((engine, kwargs.get("hint") is not None, kwargs.get("threads")))
+        return real(sub, engine, 0.001 if engine == "scip" else seconds, *args, **kwargs)
+
+    monkeypatch.setattr(mathopt, "solve_matrix", scip_held_short)
+    _, bound = lagrange.cuts_at_lp_prices(built, found, 60, threads=2, deadline=time.perf_counter() + 60)
+    scip = [c for c in calls if c[0] == "scip"]
+    cp_sat = [c for c in calls if c[0] == "cp-sat"]
+    assert len(scip) == len(found) and 0 < len(cp_sat) <= len(scip)
+    assert all(threads == 1 for _, _, threads in cp_sat)
+    assert bound is not None and bound <= optimum * (1 + 1e-9)
+
+
 def weakened_blocks(seed: int):
     """(built, blocks, the exact optimum, the bound all blocks closed prove) after pricing at the LP's
     prices, with each block's result given a bound 10 % below its point: blocks left open, as a quick

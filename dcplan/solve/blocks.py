@@ -50,7 +50,19 @@ FIRST_PASSES = (("scip", 0.2),)
 (and of each pricing round): the blocks left open can be solved longer later if the plan needs a higher
 bound (DEEPER_PASSES; dcplan/solve/lagrange.py, `finish`). On the 1,050 blocks
 of W=1000 × 60 × 4 at the LP relaxation's prices: 12.0 s of CPU against 17.4 s for BLOCK_PASSES (seed 1),
-and the sum of their bounds lower by 0.02 % (seed 1), 0.12 % (held-out seed 2) and 0.29 % (seed 3)."""
+and the sum of their bounds lower by 0.02 % (seed 1), 0.12 % (held-out seed 2) and 0.29 % (seed 3). The first look at the LP relaxation's prices adds a pass (LP_PRICED_PASSES)."""
+LP_PRICED_PASSES = FIRST_PASSES + (("cp-sat", 0.3),)
+"""The first look at every block at the LP relaxation's prices (dcplan/solve/lagrange.py): FIRST_PASSES,
+then, for the blocks SCIP leaves open, CP-SAT for 0.3 s (one thread, from SCIP's point). It pays since
+SCIP runs with its FAST settings (QUICK_SCIP) and leaves half as many open: one block at a time, seed 2
+17 → 12 open, +0.39 M of bound and points 0.94 M cheaper for 4.7 s more CPU; seed 1 14 → 8 open, +0.82 M
+for 2.6 s. End to end (60 s, two runs of each of the five draws the same hour), every draw then ended
+right after its first plan and the search, without finishing the bound: 12.1–18.6 s, where without the
+CP-SAT pass the same draws took 11.8–28.5 s (seed 2 17.7–19.0 s, now 15.0–15.1 s). CP-SAT for 0.15 s
+took as long (its presolve, not its limit, is most of a block's time) and proved less. Pricing rounds
+and the ownership prices of a large build-out keep FIRST_PASSES: there the W=1000 × 60 × 4 build-out over
+4 periods left 53 blocks open, and the CP-SAT pass made its first look take 22.6 s (13 s in earlier runs
+without it)."""
 QUICK_PASSES = (("scip", 0.05),)
 """The passes of a large model's blocks priced without the LP relaxation (a single purchase above
 lagrange.LP_PRICES_MAX_VARIABLES), first at port and rack prices and again at site power and rack prices
