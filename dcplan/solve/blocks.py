@@ -46,11 +46,13 @@ BLOCK_PASSES = (("scip", 0.2), ("highs", 0.2))
 short of BLOCK_GAP, from its point. Almost every block closes in milliseconds; a slow one keeps its
 proven bound (see the module's docstring for the measurements behind the order)."""
 FIRST_PASSES = (("scip", 0.2),)
-"""The passes of a first, quick look at every block of a decomposed model at the LP relaxation's prices
-(and of each pricing round): the blocks left open can be solved longer later if the plan needs a higher
-bound (DEEPER_PASSES; dcplan/solve/lagrange.py, `finish`). On the 1,050 blocks
-of W=1000 × 60 × 4 at the LP relaxation's prices: 12.0 s of CPU against 17.4 s for BLOCK_PASSES (seed 1),
-and the sum of their bounds lower by 0.02 % (seed 1), 0.12 % (held-out seed 2) and 0.29 % (seed 3). The first look at the LP relaxation's prices adds a pass (LP_PRICED_PASSES)."""
+"""The passes of a quick look at every block of a decomposed model: each pricing round, a build-out's
+ownership prices (dcplan/solve/ownership.py), and the blocks the first look did not reach; the first look
+at the LP relaxation's prices adds a CP-SAT pass (LP_PRICED_PASSES). The blocks left open can be solved
+longer later if the plan needs a higher bound (DEEPER_PASSES; dcplan/solve/lagrange.py, `finish`). On the
+1,050 blocks of W=1000 × 60 × 4 at the LP relaxation's prices, with SCIP's default settings: 12.0 s of CPU
+against 17.4 s for BLOCK_PASSES (seed 1), and the sum of their bounds lower by 0.02 % (seed 1), 0.12 %
+(held-out seed 2) and 0.29 % (seed 3)."""
 LP_PRICED_PASSES = FIRST_PASSES + (("cp-sat", 0.3),)
 """The first look at every block at the LP relaxation's prices (dcplan/solve/lagrange.py): FIRST_PASSES,
 then, for the blocks SCIP leaves open, CP-SAT for 0.3 s (one thread, from SCIP's point). It pays since
