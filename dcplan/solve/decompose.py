@@ -175,17 +175,17 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
     if bound is not None and values is not None:
         values, first_lp = _before_pricing(master, blocks, values, bound, deadline, engine, threads, gap, say,
                                            round_seconds)
-        if full.objective(values) - bound > gap * abs(full.objective(values)):
+        if not _proven(full, values, bound, gap):
             values, master = _searched_before_pricing(built, blocks, chosen, master, values, bound, deadline, gap,
                                                       say, log)
-        if full.objective(values) - bound > gap * abs(full.objective(values)):
+        if not _proven(full, values, bound, gap):
             early = _dived_before_pricing(master, blocks, values, bound, first_lp, deadline, engine, threads, gap,
                                           say)
             values = values if early is None else _cheaper(full, values, early)
-        if full.objective(values) - bound > gap * abs(full.objective(values)):
+        if not _proven(full, values, bound, gap):
             bound, master = _finished_bound(built, blocks, chosen, master, bound, deadline, threads, say, first_lp,
                                             target=_target(full.objective(values), gap), plan=values)
-        if full.objective(values) - bound <= gap * abs(full.objective(values)):
+        if _proven(full, values, bound, gap):
             return _within_gap_before_pricing(full, values, bound, engine, chosen, start)
     master, bound = _pricing(built, blocks, chosen, master, deadline, threads, gap, bound, say, round_seconds)
     start_values = master.from_full(values, blocks) if values is not None else None
@@ -397,6 +397,11 @@ EARLY_SEARCH_SHARE = 0.15
 def _target(cost: float, gap: float) -> float:
     """The least bound that proves a plan of this cost within the gap."""
     return cost - gap * abs(cost)
+
+
+def _proven(full, values, bound: float, gap: float) -> bool:
+    """Does `bound` prove the plan `values` (of the full model's arrays `full`) within the gap?"""
+    return bound >= _target(full.objective(values), gap)
 
 
 def _finished_bound(built, blocks, chosen, master, bound: float, deadline: float, threads: int, say, first_lp,
