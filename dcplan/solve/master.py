@@ -26,6 +26,22 @@ from dcplan.model.matrix import Matrix, csr
 from dcplan.solve.blocks import block_matrix, cut_out
 
 
+LP_ENGINE = "glop"
+"""The engine of the master's LP relaxation: RINS's (dcplan/solve/rins.py), each pricing round's
+(dcplan/solve/decompose.py) and every dive step's (dcplan/solve/dive.py). The master has several columns
+per row and gains columns between solves, which suits GLOP's primal simplex; HiGHS's dual simplex slowed
+down by up to ten times once the columns of the blocks solved again at site power and rack prices were
+added. Measured on the masters of generated scenarios, one solve each, HiGHS against GLOP:
+- W=5000 × 60 × 8: the first master (14,996 rows × 40,810 columns) 3.3–4.0 s against 4.3–4.8 s; with
+  those columns (47,024) 42.6 s against 6.6 s, so that a 120-s run spent its last 40 s on this LP and
+  ended with no time for the search (HiGHS's primal simplex 9.6 s, its barrier 7.4 s);
+- W=3000 × 60 × 8: 1.4–1.7 s against 1.7 s; with those columns 12.1–12.5 s against 2.1–2.5 s;
+- W=1000 × 60 × 4 (held-out seeds 2 and 3, 2,900 × 4,700): 0.13–0.14 s against 0.08–0.10 s;
+- the W=200 × 20 × 2 build-out over 4 periods: 0.05–0.11 s against 0.02 s.
+The full model's LP relaxation stays with HiGHS, which solves it three times faster (W=1000 × 60 × 4:
+1.7–2.6 s against 6.5–7.2 s)."""
+
+
 def satisfies(model: LinearModel, block, column: np.ndarray) -> bool:
     """Does a configuration (values of the block's variables) meet the block's own rows?"""
     return len(block_matrix(model, block).violated(column)) == 0
