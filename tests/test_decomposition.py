@@ -473,6 +473,7 @@ def test_the_master_mip_is_asked_for_that_target(monkeypatch):
         return result
 
     monkeypatch.setattr(decompose, "solve", spied)
+    monkeypatch.setattr(master, "solve", spied)  # the master's LPs (master.solve_lp: RINS, pricing, dives)
     result = decompose.solve_large(built, found, start.values, deadline=deadline, engine="highs",
                                    threads=0, gap=gap, bound=bound)
     assert asked == [decompose._master_stop(result.bound, gap, lps[-1], "highs")]  # the last LP: RINS's
@@ -699,10 +700,10 @@ def test_the_workloads_holding_much_of_the_plans_distance_to_the_bound_are_searc
 
 
 def test_every_lp_of_the_master_is_solved_by_glop(monkeypatch):
-    """The master's LP relaxation, wherever the decomposition solves it (RINS, each pricing round, each step
-    of a dive), goes to master.LP_ENGINE, GLOP: HiGHS's dual simplex slowed down tenfold on masters that had
-    gained columns (W=5000 × 60 × 8: 42.6 s against GLOP's 6.6 s). Each of those LPs is also checked
-    against HiGHS's answer to the same LP (status, and optimum)."""
+    """The master's LP relaxation, wherever the decomposition solves it (RINS, each step of a dive, each
+    pricing round), goes through master.solve_lp to master.LP_ENGINE, GLOP: HiGHS's dual simplex slowed
+    down tenfold on masters that had gained columns (W=5000 × 60 × 8: 42.6 s against GLOP's 6.6 s). Each of
+    those LPs is also checked against HiGHS's answer to the same LP (status, and optimum)."""
     from dcplan.solve import dive as dive_module
     from dcplan.solve import rins as rins_module
 
@@ -712,25 +713,30 @@ def test_every_lp_of_the_master_is_solved_by_glop(monkeypatch):
     blocks.solve_for_cuts(built, found, 60)
     chosen = master.columns(built, found, [start.values])
     restricted = master.build_master(built.lm, found, chosen)
-    seen = []
-    for module in (rins_module, dive_module, decompose):
-        def recording(model, engine, *args, _module=module, _original=module.solve, **kwargs):
-            result = _original(model, engine, *args, **kwargs)
-            if kwargs.get("relax"):
-                seen.append((_module.__name__.rsplit(".", 1)[-1], engine))
-                check = _original(model, "highs", time_limit=60, gap=0.0, relax=True)
-                assert result.status == check.status  # a dive step's LP may be infeasible: for both
-                if check.status == "optimal":
-                    assert result.objective == pytest.approx(check.objective, rel=1e-7)
-            return result
-        monkeypatch.setattr(module, "solve", recording)
+    engines = []
+    original = master.solve
 
+    def recording(model, engine, *args, **kwargs):
+        result = original(model, engine, *args, **kwargs)
+        engines.append(engine)
+        assert kwargs.get("relax")
+        check = original(model, "highs", time_limit=60, gap=0.0, relax=True)
+        assert result.status == check.status  # a dive step's LP may be infeasible: for both
+        if check.status == "optimal":
+            assert result.objective == pytest.approx(check.objective, rel=1e-7)
+        return result
+
+    monkeypatch.setattr(master, "solve", recording)
     deadline = time.perf_counter() + 60
+    calls = []
     values, lp, _ = rins_module.rins(restricted.matrix, restricted.from_full(start.values, found), deadline, "highs",
                                      0, 0.01, lambda message: None)
     assert lp is not None and values is not None
+    calls.append(len(engines))
     dive_module.dive(restricted, deadline, 0, "highs", 0.001)
+    calls.append(len(engines))
     decompose._pricing(built, found, chosen, restricted, deadline, 0, 1.0, blocks.sum_of_bounds(built, found),
                        lambda message: None)
-    assert {module for module, _ in seen} == {"rins", "dive", "decompose"}
-    assert all(engine == master.LP_ENGINE == "glop" for _, engine in seen), seen
+    calls.append(len(engines))
+    assert 0 < calls[0] < calls[1] < calls[2]  # RINS, the dive and pricing each solved the master's LP
+    assert set(engines) == {master.LP_ENGINE} == {"glop"}

@@ -114,10 +114,7 @@ def _pricing(built, blocks, chosen, master, deadline, threads, gap, bound, say, 
         began = time.perf_counter()
         if not _round_fits(deadline - began, round_seconds):
             break  # not even with its LP left out (W=5000 × 60 × 8: that LP alone took 5.8 s)
-        lp = solve(master.relaxation(), master_module.LP_ENGINE, time_limit=deadline - began, gap=0.0,
-                   threads=threads, relax=True, deadline=deadline)
-        if lp.status == Status.INTERRUPTED:
-            raise Interrupted()
+        lp = master_module.solve_lp(master.relaxation(), deadline - began, threads, deadline)
         if lp.status != Status.OPTIMAL or lp.row_duals is None:
             break
         if last is not None and _stalled(*last, lp.objective, bound, gap):

@@ -26,7 +26,7 @@ import numpy as np
 
 from dcplan.errors import Interrupted
 from dcplan.solve.engines import solve
-from dcplan.solve.master import LP_ENGINE
+from dcplan.solve.master import solve_lp
 from dcplan.vocab import Status
 
 BATCH_SHARE = 0.25
@@ -146,10 +146,7 @@ def _lp(master, relaxed, fixed: dict[str, int], forbidden: list[int], deadline: 
     for name, q in fixed.items():
         lb[master.lambdas[name][q]] = 1.0
     ub[forbidden] = 0.0
-    lp = solve(replace(relaxed, lb=lb, ub=ub), LP_ENGINE, time_limit=max(0.1, deadline - time.perf_counter()),
-               gap=0.0, threads=threads, relax=True, deadline=deadline)
-    if lp.status == Status.INTERRUPTED:
-        raise Interrupted()
+    lp = solve_lp(replace(relaxed, lb=lb, ub=ub), max(0.1, deadline - time.perf_counter()), threads, deadline)
     return lp if lp.status == Status.OPTIMAL and lp.values is not None else None
 
 

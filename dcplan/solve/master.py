@@ -21,13 +21,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dcplan.errors import Interrupted
 from dcplan.model.linear import LinearModel
 from dcplan.model.matrix import Matrix, csr
 from dcplan.solve.blocks import block_matrix, cut_out
+from dcplan.solve.engines import SolveResult, solve
+from dcplan.vocab import Status
 
 
 LP_ENGINE = "glop"
-"""The engine of the master's LP relaxation: RINS's (dcplan/solve/rins.py), each pricing round's
+"""The engine of the master's LP relaxation (solve_lp): RINS's (dcplan/solve/rins.py), each pricing round's
 (dcplan/solve/decompose.py) and every dive step's (dcplan/solve/dive.py). The master has several columns
 per row and gains columns between solves, which suits GLOP's primal simplex; HiGHS's dual simplex slowed
 down by up to ten times once the columns of the blocks solved again at site power and rack prices were
@@ -40,6 +43,15 @@ added. Measured on the masters of generated scenarios, one solve each, HiGHS aga
 - the W=200 × 20 × 2 build-out over 4 periods: 0.05–0.11 s against 0.02 s.
 The full model's LP relaxation stays with HiGHS, which solves it three times faster (W=1000 × 60 × 4:
 1.7–2.6 s against 6.5–7.2 s)."""
+
+
+def solve_lp(matrix: Matrix, time_limit: float, threads: int, deadline: float | None) -> SolveResult:
+    """The LP relaxation of a master (or of one with some variables fixed) by LP_ENGINE: its optimum, values
+    and row duals; Ctrl-C raises Interrupted."""
+    lp = solve(matrix, LP_ENGINE, time_limit=time_limit, gap=0.0, threads=threads, relax=True, deadline=deadline)
+    if lp.status == Status.INTERRUPTED:
+        raise Interrupted()
+    return lp
 
 
 def satisfies(model: LinearModel, block, column: np.ndarray) -> bool:

@@ -9,7 +9,7 @@ import numpy as np
 
 from dcplan.errors import Interrupted
 from dcplan.solve.engines import solve
-from dcplan.solve.master import LP_ENGINE
+from dcplan.solve.master import solve_lp
 from dcplan.vocab import Status
 
 RINS_SHARE = 0.25
@@ -31,9 +31,7 @@ def rins(matrix, start, deadline: float, engine: str, threads: int, gap: float, 
         return None, None, "no start for RINS"
     began = time.perf_counter()
     budget = RINS_SHARE * (deadline - began) if budget is None else min(budget, RINS_SHARE * (deadline - began))
-    lp = solve(matrix, LP_ENGINE, time_limit=budget, gap=0.0, threads=threads, relax=True, deadline=deadline)
-    if lp.status == Status.INTERRUPTED:
-        raise Interrupted()
+    lp = solve_lp(matrix, budget, threads, deadline)
     if lp.status != Status.OPTIMAL or lp.values is None:
         return start, None, f"master LP {lp.status}"
     x, start = np.asarray(lp.values), np.asarray(start, dtype=float)
