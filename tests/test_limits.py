@@ -91,3 +91,46 @@ def test_the_large_path_without_lp_prices_prices_the_site_limits(monkeypatch):
     alone = [m for m in messages if " workloads alone in " in m]
     assert priced and alone
     assert plan.bound <= optimum * (1 + 1e-9) and plan.objective_value >= optimum * (1 - 1e-6)
+
+
+def _left_open(built, names):
+    """Each named block's result at the limit prices with its bound lowered to its floor, as a block a
+    quick look stopped early leaves it (its point kept); returns the bound that leaves."""
+    priced = built.priced
+    for name in names:
+        result = priced.results[name]
+        priced.results[name] = blocks.BlockResult(priced.floors[name], result.solution, result.value)
+    return priced.bound()
+
+
+def test_blocks_left_open_at_limit_prices_are_solved_longer_after_the_master():
+    seed, workloads = PRICED[0]
+    built, found, _, y = first_master_prices(seed, workloads)
+    solved, _ = limits.priced_bound(built, found, y, 60, threads=2, deadline=time.perf_counter() + 60)
+    assert built.priced.prices == "limits" and built.priced.still_open() == []
+    widest = sorted(built.priced.results, key=lambda name: -built.priced.results[name].value)[:3]
+    weakened = _left_open(built, widest)
+    assert weakened < solved and sorted(built.priced.still_open()) == sorted(widest)
+    best = exact(built.lm)
+    messages = []
+    deepened = limits.deepened_bound(built, found, weakened, best.values, 0.0, time.perf_counter() + 60, 2,
+                                     messages.append)
+    assert solved * (1 - 1e-6) <= deepened <= best.objective * (1 + 1e-9)
+    assert built.priced.still_open() == [] and messages and "left open at site power and rack prices" in messages[0]
+
+
+def test_blocks_left_open_are_not_solved_again_when_the_bound_already_proves_the_plan_or_rests_elsewhere():
+    seed, workloads = PRICED[0]
+    built, found, _, y = first_master_prices(seed, workloads)
+    limits.priced_bound(built, found, y, 60, threads=2, deadline=time.perf_counter() + 60)
+    weakened = _left_open(built, list(built.priced.results)[:2])
+    best = exact(built.lm)
+    deadline, said = time.perf_counter() + 60, []
+    # within a 50 % gap the weakened bound already proves the plan
+    assert limits.deepened_bound(built, found, weakened, best.values, 0.5, deadline, 2, said.append) == weakened
+    # a bound proven otherwise above these prices' own
+    higher = weakened * 1.01
+    assert limits.deepened_bound(built, found, higher, best.values, 0.0, deadline, 2, said.append) == higher
+    built.priced.prices = "lp"  # the LP's prices: lagrange.finish had its turn before pricing
+    assert limits.deepened_bound(built, found, weakened, best.values, 0.0, deadline, 2, said.append) == weakened
+    assert len(built.priced.still_open()) == 2 and said == []

@@ -158,7 +158,7 @@ def _pricing_done(added: int, master_lp: float, bound: float | None, gap: float)
 
 
 def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say, log, round_seconds) -> SolveResult:
-    from dcplan.solve import lns
+    from dcplan.solve import limits, lns
     from dcplan.solve import master as master_module
 
     start = time.perf_counter()
@@ -200,6 +200,7 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
     bound = _bound_after_master(built, blocks, bound, deadline, threads, say)
     if values is None:
         return _without_plan(built, chosen, result, bound, deadline, engine, threads, gap, log, messages, start)
+    bound = limits.deepened_bound(built, blocks, bound, values, gap, deadline, threads, say)
     objective = full.objective(values)
     left = deadline - time.perf_counter()
     if left > 1.0 and (bound is None or objective - bound > gap * abs(objective)):

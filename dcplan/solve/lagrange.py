@@ -60,6 +60,8 @@ class PricedBlocks:
     unbounded: set[str]  # blocks without a floor (a negative reduced cost or lower bound): must be solved
     results: dict[str, BlockResult]
     proven: float | None = None  # the LP relaxation's own bound, when HiGHS proved it
+    deeper: tuple = DEEPER_PASSES  # the passes `finish` gives the blocks left open
+    prices: str = "lp"  # whose prices y are: the LP relaxation's, "ownership" (ownership.py), "limits" (limits.py)
 
     def bound(self, newer: dict[str, BlockResult] | None = None) -> float | None:
         """L(y) with every block solved so far (its floor for the rest), or None if it is not proven;
@@ -68,7 +70,9 @@ class PricedBlocks:
         for name, floor in self.floors.items():
             result = self.results.get(name) if not newer or name not in newer else newer[name]
             if result is not None and result.bound is not None:
-                total += result.bound
+                # a floor can exceed a bound proven at lower costs (limits.py keeps those); with a
+                # negative cost a block has no floor (0 stands in for it)
+                total += result.bound if name in self.unbounded else max(result.bound, floor)
             elif name in self.unbounded:
                 return None
             else:
@@ -142,7 +146,7 @@ def finish(built, blocks, time_budget: float, threads: int, deadline: float | No
             reached = max(reached, priced.proven)
         return target is not None and reached is not None and reached >= target
 
-    for which, passes in ((priced.unsolved, FIRST_PASSES), (priced.still_open, DEEPER_PASSES)):
+    for which, passes in ((priced.unsolved, FIRST_PASSES), (priced.still_open, priced.deeper)):
         chosen = {name: blocks[name] for name in which() if name in blocks}
         results = solve_blocks(built, chosen, stop_at - time.perf_counter(), threads=threads,
                                costs=lambda block: priced.rc[block.variables], deadline=deadline, passes=passes,

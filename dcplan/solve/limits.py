@@ -36,13 +36,28 @@ at least.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from dcplan.solve.blocks import (QUICK_PASSES, BlockResult, block_of_variables, port_and_rack_prices, row_floors,
                                   rows_owned, solve_blocks)
-from dcplan.solve.lagrange import BOUND_SAFETY, row_terms
+from dcplan.solve.lagrange import BOUND_SAFETY, PricedBlocks, row_terms
 
 LIMIT_FAMILIES = ("power", "racks")
+LIMIT_DEEPER_PASSES = (("scip", 0.5),)
+"""The passes of the blocks left open at these prices when they are solved longer (`deepened_bound`).
+Measured on the 245–248 blocks QUICK_PASSES left open on W=5000 × 60 × 8, widest gap first, one block at
+a time on one thread (bound gained after 20, 40 and 60 s of CPU): SCIP 0.5 s 4.1–4.6, 10.0–10.3 and
+11.9–12.2 M; SCIP 0.3 s 7.1, 10.6 and, all blocks done, 11.2 M; SCIP 1 s 3.6, 5.7, 10.0 M; HiGHS 0.5 s
+5.6, 8.4, 10.4 M; HiGHS then SCIP 0.3 s each 4.7, 8.5, 11.3 M; CP-SAT 0.5 s 1.9, 4.6, 6.2 M; the passes
+at the LP's prices (blocks.DEEPER_PASSES, CP-SAT 2.5 s then HiGHS) 2.4–2.6, 4.3–4.5, 5.9 M. Those blocks
+leave 38.6–39.2 M between their points and their bounds, most of it in the points: DEEPER_PASSES on all
+247 of them (289 s) raised the bound by 15.2 M."""
+DEEPEN_SHARE = 0.8
+"""Of the time left after the master, `deepened_bound` may take at most this share; the search the rest.
+At W=5000 × 60 × 8 and 120 s the search after the master had 26 s and lowered the plan by 0.02 M; with
+this share the blocks raised the bound by 10.8 M (2,807.2 M to 2,818.0 M, the gap 2.00 % to 1.63 %)."""
 
 
 def limit_prices(built, row_source: np.ndarray, row_duals) -> np.ndarray | None:
@@ -73,15 +88,47 @@ def priced_bound(built, blocks, y: np.ndarray, time_budget: float, threads: int,
                for name, block in blocks.items() if block.solution is not None}
     solved = solve_blocks(built, blocks, time_budget, threads=threads, costs=lambda block: costs[block.variables],
                           deadline=deadline, passes=QUICK_PASSES, start=earlier, order=_rise_per_variable)
-    results = {**earlier, **solved}
     of_variable = block_of_variables(full.shape[1], blocks)
     floors = row_floors(full, costs, rows_owned(full, of_variable), of_variable, len(blocks))
-    total = full.offset + row_terms(full, y)  # y < 0 prices the rows' upper limits: Σ y_r·hi_r
-    for k, name in enumerate(blocks):
-        result = results.get(name)
-        total += floors[k] if result is None or result.bound is None else max(result.bound, floors[k])
+    # y < 0 prices the rows' upper limits: Σ y_r·hi_r; each block counts with the higher of its bound
+    # (this one's, or the earlier one at f) and its floor at f' (PricedBlocks.bound)
+    priced = PricedBlocks(full.offset + row_terms(full, y), costs,
+                          {name: float(floors[k]) for k, name in enumerate(blocks)}, set(), {**earlier, **solved},
+                          deeper=LIMIT_DEEPER_PASSES, prices="limits")
+    built.priced = priced  # solved longer after the master if the plan needs it (`deepened_bound`)
     again = {name: result for name, result in solved.items() if result is not earlier.get(name)}
-    return float(total - BOUND_SAFETY * abs(total)), again
+    return priced.bound(), again
+
+
+def deepened_bound(built, blocks, bound: float | None, plan, gap: float, deadline: float, threads: int,
+                   say) -> float | None:
+    """The bound once the blocks `priced_bound` left open are solved longer (LIMIT_DEEPER_PASSES, widest gap
+    first, each from the plan's part of it where that is cheaper: lagrange.finish) within DEEPEN_SHARE of
+    the time left, stopping once it proves `plan` within `gap`. `bound` when that is not higher, or when
+    the run's bound does not rest on these prices (no such pricing, or a higher bound from elsewhere).
+    Run after the master, in place of most of the search, which finds little at these sizes (module
+    docstring)."""
+    from dcplan.solve.lagrange import finish
+
+    priced = getattr(built, "priced", None)
+    if priced is None or priced.prices != "limits" or bound is None or plan is None:
+        return bound
+    current = priced.bound()
+    if current is None or current < bound - BOUND_SAFETY * abs(bound):
+        return bound
+    cost = built.lm.matrix().objective(plan)
+    target = cost - gap * abs(cost)
+    still_open = priced.still_open()
+    time_budget = DEEPEN_SHARE * (deadline - time.perf_counter())
+    if bound >= target or not still_open or time_budget <= 1.0:
+        return bound
+    deepened = finish(built, blocks, time_budget, threads, deadline, target=target, plan=plan)
+    if deepened is not None and deepened > bound:
+        closed = len(set(still_open) - set(priced.still_open()))
+        say(f"closed {closed:,} of the {len(still_open):,} workloads left open at site power and rack prices: "
+            f"every plan costs at least {deepened:,.0f}")
+        return deepened
+    return bound
 
 
 def _rise_per_variable(block, earlier: BlockResult | None) -> tuple:

@@ -105,7 +105,8 @@ def cuts_at_ownership_prices(built, blocks, budget: float, threads: int,
     # The shared variables' part is left out: each costs c' ≥ 0, and the network and racks at least
     # what the port and rack prices charge the blocks (module docstring).
     priced = PricedBlocks(full.offset + row_terms(full, y), costs,
-                          {name: float(floors[k]) for k, name in enumerate(blocks)}, set(), results)
+                          {name: float(floors[k]) for k, name in enumerate(blocks)}, set(), results,
+                          prices=OWNERSHIP)
     built.priced = priced  # finished later if the decomposition has time (lagrange.finish)
     record(blocks, priced, dict(results))
     return len(results), priced.bound()
