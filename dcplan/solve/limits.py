@@ -106,8 +106,8 @@ def deepened_bound(built, blocks, bound: float | None, plan, gap: float, deadlin
     first, each from the plan's part of it where that is cheaper: lagrange.finish) within DEEPEN_SHARE of
     the time left, stopping once it proves `plan` within `gap`. `bound` when that is not higher, or when
     the run's bound does not rest on these prices (no such pricing, or a higher bound from elsewhere).
-    Run after the master, in place of most of the search, which finds little at these sizes (module
-    docstring)."""
+    Run after the master, in place of most of the search, which finds little at these sizes
+    (DEEPEN_SHARE)."""
     from dcplan.solve.lagrange import finish
 
     priced = getattr(built, "priced", None)
