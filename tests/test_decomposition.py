@@ -16,6 +16,7 @@ from dcplan.scenario import catalog
 from dcplan.solve import decompose
 from dcplan.solve import greedy, greedy_values
 from dcplan.solve import master
+from dcplan.solve import rins as rins_module
 from dcplan import model
 from dcplan.sizing import pruning as reduce
 from dcplan import sizing
@@ -250,7 +251,8 @@ def test_rins_on_the_master_never_worsens_its_start_and_its_lp_bounds_the_master
     begin = restricted.from_full(start.values, found)
     values, lp, note = decompose.rins(restricted.matrix, begin, time.perf_counter() + 30, "highs", 0, 0.0,
                                       lambda message: None)
-    assert "RINS fixed" in note
+    assert "RINS fixed" in note and "whole choices rounded" not in note
+    assert rins_module.choices_of(restricted) is None  # a single purchase: no rounding of the choices first
     assert restricted.matrix.objective(values) <= restricted.matrix.objective(begin) + 1e-6
     assert not len(restricted.matrix.violated(values))
     assert _all_rows_hold(built, restricted.to_full(values))

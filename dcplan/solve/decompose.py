@@ -25,7 +25,7 @@ import numpy as np
 from dcplan.errors import Interrupted
 from dcplan.solve.engines import ENGINE_NAMES, SolveResult, engine_of, solve
 from dcplan.solve.lagrange import BOUND_SAFETY, highs_lp_fits
-from dcplan.solve.rins import rins
+from dcplan.solve.rins import choices_of, rins
 from dcplan.vocab import Status
 
 MIP_SHARE = 0.35
@@ -186,7 +186,8 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
             return _within_gap_before_pricing(full, values, bound, engine, chosen, start)
     master, bound = _pricing(built, blocks, chosen, master, deadline, threads, gap, bound, say, round_seconds)
     start_values = master.from_full(values, blocks) if values is not None else None
-    start_values, relaxed, note = rins(master.matrix, start_values, deadline, engine, threads, gap, say)
+    start_values, relaxed, note = rins(master.matrix, start_values, deadline, engine, threads, gap, say,
+                                       choices_from=choices_of(master))
     start_values = _dived(master, start_values, relaxed, bound, deadline, engine, threads, gap, say)
     if start_values is not None:
         values = _cheaper(full, values, master.to_full(start_values))
@@ -359,7 +360,7 @@ def _before_pricing(master, blocks, values, bound: float, deadline, engine, thre
     master's LP by 0.01 %) are skipped. Returns (the plan, a full-model vector kept for the master after
     pricing; the first master's LP relaxation as RINS solved it, or None)."""
     early, relaxed, _ = rins(master.matrix, master.from_full(values, blocks), deadline, engine, threads, gap, say,
-                             budget=max(1.0, round_seconds))
+                             budget=max(1.0, round_seconds), choices_from=choices_of(master))
     if early is None:
         return values, relaxed
     candidate = master.to_full(early)
