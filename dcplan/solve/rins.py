@@ -86,8 +86,8 @@ def _rens(matrix, x: np.ndarray, choices_from: int, time_limit: float, engine: s
     """A master plan that keeps every configuration choice λ the LP solution `x` makes whole (0 or 1) and
     solves the rest (the fractional choices, the shared network, racks and purchases) as a MIP, or None
     (no such plan, or none in time). A relaxation-enforced neighbourhood (Berthold, "RENS", 2014) on the
-    choices only: the LP's whole values of the shared variables are often no integer plan (the W=200
-    build-out's master had none). No hint: the start rarely keeps those choices, and HiGHS stops with an
+    choices only: the LP's whole values of the shared variables are often no integer plan (the first
+    master of the W=1000 × 60 × 4 build-out over 4 periods had none). No hint: the start rarely keeps those choices, and HiGHS stops with an
     internal error on a hint outside its bounds."""
     if time_limit <= 0.1:
         return None
