@@ -88,6 +88,21 @@ def test_a_full_hint_is_taken_as_the_start():
     assert result.status == Status.OPTIMAL and result.objective <= 9 + 1e-9
 
 
+@pytest.mark.parametrize("engine", ("highs", "scip", "cp-sat"))
+def test_a_hint_outside_the_variables_bounds_is_dropped_not_fatal(engine):
+    """HiGHS inside OR-Tools raises an internal error on a hint outside the bounds (a stale start after
+    some variables were fixed elsewhere); the hint is dropped and the model solved."""
+    from dcplan.model.matrix import Matrix
+
+    # min 10x + 11y, x + y ≥ 2.5, x fixed at 0 by its bounds, y integer ≤ 10: optimum y = 3, cost 33
+    fixed = Matrix(np.zeros(2), np.array([0.0, 10.0]), np.ones(2, dtype=bool), np.array([10.0, 11.0]), 0.0,
+                   np.array([2.5]), np.full(1, np.inf), np.array([0, 2]), np.array([0, 1]), np.array([1.0, 1.0]))
+    for hint in ([3.0, 0.0], [5.0, 50.0]):
+        answer = mathopt.solve_matrix(fixed, engine, 10, 0.0, hint=hint)
+        assert answer["status"] == Status.OPTIMAL and list(answer["values"]) == [0.0, 3.0]
+    assert mathopt._within_bounds(fixed, [0.0, 1.0]) and not mathopt._within_bounds(fixed, [3.0, 0.0])
+
+
 def hard_packing() -> tuple[LinearModel, float]:
     """A 0-1 packing of 400 items under 20 capacities, as a minimum (−value): HiGHS finds plans at once and
     then spends minutes proving the optimum; and a target any reasonable plan meets (a fifth of the

@@ -129,7 +129,7 @@ def solve_matrix(matrix: Matrix, engine: str, time_limit: float, gap: float | No
 
     proto = proto_of(matrix, relax=relax)
     model_params = model_parameters_pb2.ModelSolveParametersProto()
-    if hint is not None and engine != "glop" and not relax:
+    if hint is not None and engine != "glop" and not relax and _within_bounds(matrix, hint):
         values = model_params.solution_hints.add().variable_values
         values.ids.extend(range(len(matrix.lb)))
         values.values.extend(np.asarray(hint, dtype=float).tolist())
@@ -142,6 +142,14 @@ def solve_matrix(matrix: Matrix, engine: str, time_limit: float, gap: float | No
     if not isinstance(raw, result_pb2.SolveResultProto):
         raw = result_pb2.SolveResultProto.FromString(raw)
     return read_result(raw, matrix, relax)
+
+
+def _within_bounds(matrix: Matrix, hint) -> bool:
+    """Does the hint lie within every variable's bounds? HiGHS (through MathOpt) stops with an internal
+    error (StatusNotOk) on a hint outside them, where a hint that breaks a row is merely not used; such a
+    hint is dropped, so a caller's stale start can never end the process."""
+    hint = np.asarray(hint, dtype=float)
+    return len(hint) == len(matrix.lb) and bool(np.all(hint >= matrix.lb - 1e-9) and np.all(hint <= matrix.ub + 1e-9))
 
 
 def read_result(raw, matrix: Matrix, relax: bool) -> dict:
