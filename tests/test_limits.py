@@ -134,3 +134,26 @@ def test_blocks_left_open_are_not_solved_again_when_the_bound_already_proves_the
     built.priced.prices = "lp"  # the LP's prices: lagrange.finish had its turn before pricing
     assert limits.deepened_bound(built, found, weakened, best.values, 0.0, deadline, 2, said.append) == weakened
     assert len(built.priced.still_open()) == 2 and said == []
+
+
+def test_no_pricing_round_while_the_bound_rests_on_the_site_prices(monkeypatch):
+    """A round at the master's duals proves nothing where the bound rests on the site prices (W=5000 × 60 ×
+    8: −8,108 M), so the rounds are skipped and the blocks left open get the time; at the LP's prices they
+    run as before."""
+    from dcplan.solve import decompose
+
+    seed, workloads = PRICED[0]
+    built, found, alone, y = first_master_prices(seed, workloads)
+    limits.priced_bound(built, found, y, 60, threads=2, deadline=time.perf_counter() + 60)
+    chosen = master.columns(built, found, [])
+    restricted = master.build_master(built.lm, found, chosen)
+    real, solved = master.solve_lp, []
+    monkeypatch.setattr(master, "solve_lp", lambda *args, **kwargs: solved.append(1) or real(*args, **kwargs))
+    assert not limits.pricing_pays(built)
+    out, bound = decompose._pricing(built, found, chosen, restricted, time.perf_counter() + 60, 2, 0.0, alone,
+                                   lambda message: None)
+    assert out is restricted and bound == alone and solved == []
+    built.priced.prices = "lp"
+    assert limits.pricing_pays(built)
+    decompose._pricing(built, found, chosen, restricted, time.perf_counter() + 60, 2, 0.0, alone, lambda message: None)
+    assert solved

@@ -107,8 +107,10 @@ def _pricing(built, blocks, chosen, master, deadline, threads, gap, bound, say, 
     search 4–5 s: 430.4 M and 430.5 M. With no round after such a one: 423.4–426.0 M in three runs (the
     dive 428 M in 13 s, then 15 s of search). The single purchases measured (W=100 to 3,000, held-out
     seeds) and W=200 × 20 × 2 over 4 periods prove a bound in every round and are not affected."""
-    from dcplan.solve import master as master_module
+    from dcplan.solve import limits, master as master_module
 
+    if not limits.pricing_pays(built):
+        return master, bound
     last = None  # (the master's LP, the bound) before the last round
     for round_number in range(1, MAX_PRICING_ROUNDS + 1):
         began = time.perf_counter()
