@@ -105,8 +105,8 @@ def _pricing(built, blocks, chosen, master, deadline, threads, gap, bound, say, 
     the same kind. The W=1000 × 60 × 4 build-out over 4 periods at 120 s: its rounds (10–16 s each) never
     proved a bound, lowered the master's LP by 1.3 % in three, and left the dive 4 s (no plan) and the
     search 4–5 s: 430.4 M and 430.5 M. With no round after such a one: 423.4–426.0 M in three runs (the
-    dive 428 M in 13 s, then 15 s of search). The single purchases measured (W=100 to 3,000, held-out
-    seeds) and W=200 × 20 × 2 over 4 periods prove a bound in every round and are not affected."""
+    dive 428 M in 13 s, then 15 s of search). W=100 to 1,000 (held-out seeds too) and W=200 × 20 × 2 over
+    4 periods prove a bound in every round; W=3000 and up run none (limits.pricing_pays)."""
     from dcplan.solve import limits, master as master_module
 
     if not limits.pricing_pays(built):
