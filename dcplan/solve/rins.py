@@ -62,7 +62,7 @@ def rins(matrix, start, deadline: float, engine: str, threads: int, gap: float, 
         rounded = _rens(matrix, x, choices_from, share, engine, threads, gap, deadline)
         if rounded is not None and matrix.objective(rounded) < matrix.objective(start):
             start = rounded
-    agree = matrix.integer & (np.abs(x - np.round(x)) <= 1e-6) & (np.abs(np.round(x) - start) <= 1e-6)
+    agree = matrix.integer & _whole(x) & (np.abs(np.round(x) - start) <= 1e-6)
     lb, ub = matrix.lb.copy(), matrix.ub.copy()
     lb[agree] = ub[agree] = start[agree]
     left = budget - (time.perf_counter() - began)
@@ -94,7 +94,7 @@ def _rens(matrix, x: np.ndarray, choices_from: int, time_limit: float, engine: s
     lb, ub = matrix.lb.copy(), matrix.ub.copy()
     choices = np.zeros(len(x), dtype=bool)
     choices[choices_from:] = True
-    whole = choices & matrix.integer & (np.abs(x - np.round(x)) <= 1e-6)
+    whole = choices & matrix.integer & _whole(x)
     lb[whole] = ub[whole] = np.round(x[whole])
     sub = solve(replace(matrix, lb=lb, ub=ub), engine, time_limit=time_limit, gap=gap / 2, threads=threads,
                 deadline=deadline)
@@ -104,3 +104,8 @@ def _rens(matrix, x: np.ndarray, choices_from: int, time_limit: float, engine: s
         return None
     values = np.asarray(sub.values, dtype=float)
     return None if len(matrix.violated(values)) else values
+
+
+def _whole(x: np.ndarray) -> np.ndarray:
+    """Which values of an LP solution are whole numbers (within the engines' tolerance)."""
+    return np.abs(x - np.round(x)) <= 1e-6
