@@ -100,28 +100,39 @@ def test_blocks_left_unsolved_are_finished_later_at_the_same_prices(monkeypatch)
     assert finished == pytest.approx(max(whole, lp.objective), rel=1e-6) and finished <= optimum * (1 + 1e-9)
 
 
-def test_the_first_look_at_the_lps_prices_gives_the_blocks_scip_leaves_open_a_cp_sat_pass(monkeypatch):
-    """blocks.LP_PRICED_PASSES: SCIP first (here held to a millisecond, so that it leaves blocks open), then
-    CP-SAT on one thread from SCIP's point, for those blocks only; every bound stays at most its block's
-    optimum, and L(y) at most the model's."""
+def test_the_first_look_at_the_lps_prices_is_scip_alone_and_finishing_solves_only_what_it_left_open(monkeypatch):
+    """blocks.FIRST_PASSES at the LP's prices: one SCIP call per block (here held to a millisecond, so that
+    it leaves blocks open) and nothing more; the bound stays at most the model's optimum. `finish` then
+    solves only the blocks left open, by the deeper passes (CP-SAT on one thread first), each from the
+    first look's point where it found one, and the bound does not fall."""
     from dcplan.solve import mathopt
 
     *_, built = built_model(2, workloads=12)
     optimum = exact(built.lm).objective
     found = blocks.find_blocks(built)
     calls, real = [], mathopt.solve_matrix
+    held_short = [True]
 
     def scip_held_short(sub, engine, seconds, *args, **kwargs):
         calls.append((engine, kwargs.get("hint") is not None, kwargs.get("threads")))
-        return real(sub, engine, 0.001 if engine == "scip" else seconds, *args, **kwargs)
+        short = held_short[0] and engine == "scip"
+        return real(sub, engine, 0.001 if short else seconds, *args, **kwargs)
 
     monkeypatch.setattr(mathopt, "solve_matrix", scip_held_short)
     _, bound = lagrange.cuts_at_lp_prices(built, found, 60, threads=2, deadline=time.perf_counter() + 60)
-    scip = [c for c in calls if c[0] == "scip"]
-    cp_sat = [c for c in calls if c[0] == "cp-sat"]
-    assert len(scip) == len(found) and 0 < len(cp_sat) <= len(scip)
-    assert all(threads == 1 for _, _, threads in cp_sat)
+    engines = [engine for engine, _, _ in calls]
+    assert engines.count("scip") == len(found) and "cp-sat" not in engines  # (HiGHS: the LP itself)
     assert bound is not None and bound <= optimum * (1 + 1e-9)
+    left_open = built.priced.still_open()
+    assert left_open  # SCIP held to a millisecond leaves some block open
+    with_points = sum(built.priced.results[name].solution is not None for name in left_open)
+    calls.clear()
+    held_short[0] = False
+    finished = lagrange.finish(built, found, 60, threads=2)
+    first_pass = [(engine, hinted, threads) for engine, hinted, threads in calls if engine == blocks.DEEPER_PASSES[0][0]]
+    assert len(first_pass) == len(left_open) and all(threads == 1 for _, _, threads in first_pass)
+    assert sum(hinted for _, hinted, _ in first_pass) == with_points  # each from the first look's point, if any
+    assert bound <= finished <= optimum * (1 + 1e-9)
 
 
 def weakened_blocks(seed: int):

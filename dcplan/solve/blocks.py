@@ -46,25 +46,20 @@ BLOCK_PASSES = (("scip", 0.2), ("highs", 0.2))
 short of BLOCK_GAP, from its point. Almost every block closes in milliseconds; a slow one keeps its
 proven bound (see the module's docstring for the measurements behind the order)."""
 FIRST_PASSES = (("scip", 0.2),)
-"""The passes of a quick look at every block of a decomposed model: each pricing round, a build-out's
-ownership prices (dcplan/solve/ownership.py), and the blocks the first look did not reach; the first look
-at the LP relaxation's prices adds a CP-SAT pass (LP_PRICED_PASSES). The blocks left open can be solved
-longer later if the plan needs a higher bound (DEEPER_PASSES; dcplan/solve/lagrange.py, `finish`). On the
-1,050 blocks of W=1000 × 60 × 4 at the LP relaxation's prices, with SCIP's default settings: 12.0 s of CPU
-against 17.4 s for BLOCK_PASSES (seed 1), and the sum of their bounds lower by 0.02 % (seed 1), 0.12 %
-(held-out seed 2) and 0.29 % (seed 3)."""
-LP_PRICED_PASSES = FIRST_PASSES + (("cp-sat", 0.3),)
-"""The first look at every block at the LP relaxation's prices (dcplan/solve/lagrange.py): FIRST_PASSES,
-then, for the blocks SCIP leaves open, CP-SAT for 0.3 s (one thread, from SCIP's point). It pays since
-SCIP runs with its FAST settings (QUICK_SCIP) and leaves half as many open: one block at a time, seed 2
-17 → 12 open, +0.39 M of bound and points 0.94 M cheaper for 4.7 s more CPU; seed 1 14 → 8 open, +0.82 M
-for 2.6 s. End to end (60 s, two runs of each of the five draws the same hour), every draw then ended
-right after its first plan and the search, without finishing the bound: 12.1–18.6 s, where without the
-CP-SAT pass the same draws took 11.8–28.5 s (seed 2 17.7–19.0 s, now 15.0–15.1 s). CP-SAT for 0.15 s
-took as long (its presolve, not its limit, is most of a block's time) and proved less. Pricing rounds
-and the ownership prices of a large build-out keep FIRST_PASSES: there the W=1000 × 60 × 4 build-out over
-4 periods left 53 blocks open, and the CP-SAT pass made its first look take 22.6 s (13 s in earlier runs
-without it)."""
+"""The passes of a quick look at every block of a decomposed model: at the LP relaxation's prices, in
+each pricing round, at a build-out's ownership prices (dcplan/solve/ownership.py), and for the blocks the
+first look did not reach. The blocks left open are solved longer later, only if the plan needs a higher
+bound (DEEPER_PASSES; dcplan/solve/lagrange.py, `finish`). On the 1,050 blocks of W=1000 × 60 × 4 at the
+LP relaxation's prices, with SCIP's default settings: 12.0 s of CPU against 17.4 s for BLOCK_PASSES
+(seed 1), and the sum of their bounds lower by 0.02 % (seed 1), 0.12 % (held-out seed 2) and 0.29 %
+(seed 3).
+
+The first look at the LP's prices once added CP-SAT for 0.3 s on the blocks SCIP left open (+0.39 M of
+bound on seed 2, +0.82 M on seed 1), when without it some draws needed the bound finished. Measured again
+on the current path (60 s, `--gap 0.01`, the same hour; docs/benchmarks.md): without that pass each of
+eight draws of W=1000 × 60 × 4 ended 1.0–2.5 s sooner (seed 1 11.7 → 10.3 s, seed 2 13.6 → 12.0 s,
+seed 3 15.3 → 13.3 s), all still within the gap right after the first plan (0.75–0.98 % against
+0.61–0.91 %); of three draws of W=300, one 20.4 → 9.2 s, one 22.0 → 25.5 s, one unchanged."""
 QUICK_PASSES = (("scip", 0.05),)
 """The passes of a large model's blocks priced without the LP relaxation (a single purchase above
 lagrange.LP_PRICES_MAX_VARIABLES), first at port and rack prices and again at site power and rack prices

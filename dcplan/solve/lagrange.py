@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dcplan.errors import Interrupted
-from dcplan.solve.blocks import (BLOCK_GAP, DEEPER_PASSES, FIRST_PASSES, LP_PRICED_PASSES, BlockResult,
+from dcplan.solve.blocks import (BLOCK_GAP, DEEPER_PASSES, FIRST_PASSES, BlockResult,
                                   block_of_variables, row_floors, rows_owned, solve_blocks)
 from dcplan.solve.engines import solve
 from dcplan.vocab import Status
@@ -102,7 +102,7 @@ def lagrangian(built, blocks, duals: np.ndarray, time_budget: float, threads: in
 
 
 def priced_blocks(built, blocks, duals: np.ndarray, time_budget: float, threads: int,
-                  deadline: float | None = None, passes=LP_PRICED_PASSES) -> PricedBlocks:
+                  deadline: float | None = None, passes=FIRST_PASSES) -> PricedBlocks:
     """Every block solved by `passes` at the reduced costs of the LP duals `duals` (the shared rows' part),
     within `time_budget`: L(y) and what it needs to be finished later (PricedBlocks)."""
     full = built.lm.matrix()
@@ -125,7 +125,7 @@ def priced_blocks(built, blocks, duals: np.ndarray, time_budget: float, threads:
 def finish(built, blocks, time_budget: float, threads: int, deadline: float | None = None,
            target: float | None = None, plan=None) -> float | None:
     """Finish L(y) at the prices cuts_at_lp_prices used, within `time_budget`: first the blocks it did not
-    reach, then those its first look (LP_PRICED_PASSES) left open, solved longer (DEEPER_PASSES) from
+    reach, then those its first look (FIRST_PASSES) left open, solved longer (DEEPER_PASSES) from
     their points; no block is begun once L(y) reaches `target` (the bound that proves a plan within the
     gap: the rest would only take time). A block starts from the plan's part of it (`plan`, a plan of the
     full model) where that is cheaper than its own point (take_plan_points). Returns L(y) then (the LP's own
