@@ -129,7 +129,8 @@ def test_the_first_look_at_the_lps_prices_is_scip_alone_and_finishing_solves_onl
     calls.clear()
     held_short[0] = False
     finished = lagrange.finish(built, found, 60, threads=2)
-    first_pass = [(engine, hinted, threads) for engine, hinted, threads in calls if engine == blocks.DEEPER_PASSES[0][0]]
+    deeper_engine = blocks.DEEPER_PASSES[0][0]
+    first_pass = [(engine, hinted, threads) for engine, hinted, threads in calls if engine == deeper_engine]
     assert len(first_pass) == len(left_open) and all(threads == 1 for _, _, threads in first_pass)
     assert sum(hinted for _, hinted, _ in first_pass) == with_points  # each from the first look's point, if any
     assert bound <= finished <= optimum * (1 + 1e-9)

@@ -59,7 +59,7 @@ bound on seed 2, +0.82 M on seed 1), when without it some draws needed the bound
 on the current path (60 s, `--gap 0.01`, the same hour; docs/benchmarks.md): without that pass each of
 eight draws of W=1000 × 60 × 4 ended 1.0–2.5 s sooner (seed 1 11.7 → 10.3 s, seed 2 13.6 → 12.0 s,
 seed 3 15.3 → 13.3 s), all still within the gap right after the first plan (0.75–0.98 % against
-0.61–0.91 %); of three draws of W=300, one 20.4 → 9.2 s, one 22.0 → 25.5 s, one unchanged."""
+0.61–0.91 %); of three draws of W=300, one 20.3–23.7 → 9.2–9.3 s, one 22.0 → 25.5 s, one unchanged."""
 QUICK_PASSES = (("scip", 0.05),)
 """The passes of a large model's blocks priced without the LP relaxation (a single purchase above
 lagrange.LP_PRICES_MAX_VARIABLES), first at port and rack prices and again at site power and rack prices

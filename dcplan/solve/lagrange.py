@@ -102,8 +102,8 @@ def lagrangian(built, blocks, duals: np.ndarray, time_budget: float, threads: in
 
 
 def priced_blocks(built, blocks, duals: np.ndarray, time_budget: float, threads: int,
-                  deadline: float | None = None, passes=FIRST_PASSES) -> PricedBlocks:
-    """Every block solved by `passes` at the reduced costs of the LP duals `duals` (the shared rows' part),
+                  deadline: float | None = None) -> PricedBlocks:
+    """Every block solved by FIRST_PASSES at the reduced costs of the LP duals `duals` (the shared rows' part),
     within `time_budget`: L(y) and what it needs to be finished later (PricedBlocks)."""
     full = built.lm.matrix()
     names = list(blocks)
@@ -113,7 +113,7 @@ def priced_blocks(built, blocks, duals: np.ndarray, time_budget: float, threads:
     rc = full.cost - full.transposed_product(y)
     rc = np.where((rc < 0) & (rc > -NOISE * max(1.0, float(np.abs(full.cost).max(initial=0.0)))), 0.0, rc)
     results = solve_blocks(built, blocks, time_budget, threads=threads, costs=lambda block: rc[block.variables],
-                           deadline=deadline, passes=passes)
+                           deadline=deadline, passes=FIRST_PASSES)
     shared = block_of_variable < 0
     fixed = row_terms(full, y) + full.offset + _box_minimum(rc[shared], full.lb[shared], full.ub[shared])
     floors = row_floors(full, rc, row_owner, block_of_variable, len(names))
