@@ -61,7 +61,7 @@ class PricedBlocks:
     results: dict[str, BlockResult]
     proven: float | None = None  # the LP relaxation's own bound, when HiGHS proved it
     deeper: tuple = DEEPER_PASSES  # the passes `finish` gives the blocks left open
-    prices: str = "lp"  # whose prices y are: the LP relaxation's, "ownership" (ownership.py), "limits" (limits.py)
+    prices: str = "lp"  # whose prices y are: the LP relaxation's, ownership.OWNERSHIP, limits.LIMITS
 
     def bound(self, newer: dict[str, BlockResult] | None = None) -> float | None:
         """L(y) with every block solved so far (its floor for the rest), or None if it is not proven;

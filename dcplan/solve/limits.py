@@ -45,6 +45,8 @@ from dcplan.solve.blocks import (QUICK_PASSES, BlockResult, block_of_variables, 
 from dcplan.solve.lagrange import BOUND_SAFETY, PricedBlocks, row_terms
 
 LIMIT_FAMILIES = ("power", "racks")
+LIMITS = "limits"
+"""PricedBlocks.prices of a bound at these prices (site power and racks), as ownership.OWNERSHIP names its own."""
 LIMIT_DEEPER_PASSES = (("scip", 0.5),)
 """The passes of the blocks left open at these prices when they are solved longer (`deepened_bound`).
 Measured on the 245–248 blocks QUICK_PASSES left open on W=5000 × 60 × 8, widest gap first, one block at
@@ -94,7 +96,7 @@ def priced_bound(built, blocks, y: np.ndarray, time_budget: float, threads: int,
     # (this one's, or the earlier one at f) and its floor at f' (PricedBlocks.bound)
     priced = PricedBlocks(full.offset + row_terms(full, y), costs,
                           {name: float(floors[k]) for k, name in enumerate(blocks)}, set(), {**earlier, **solved},
-                          deeper=LIMIT_DEEPER_PASSES, prices="limits")
+                          deeper=LIMIT_DEEPER_PASSES, prices=LIMITS)
     built.priced = priced  # solved longer after the master if the plan needs it (`deepened_bound`)
     again = {name: result for name, result in solved.items() if result is not earlier.get(name)}
     return priced.bound(), again
@@ -111,7 +113,7 @@ def deepened_bound(built, blocks, bound: float | None, plan, gap: float, deadlin
     from dcplan.solve.lagrange import finish
 
     priced = getattr(built, "priced", None)
-    if priced is None or priced.prices != "limits" or bound is None or plan is None:
+    if priced is None or priced.prices != LIMITS or bound is None or plan is None:
         return bound
     current = priced.bound()
     if current is None or current < bound - BOUND_SAFETY * abs(bound):
@@ -139,7 +141,7 @@ def pricing_pays(built) -> bool:
     reduced cost), and its 3,745 configurations left the plan where RINS had it (2,864.4 M); W=3000 × 60 × 8:
     two rounds in 51.8 s, no bound either, the plan from 1,847.17 M to 1,847.09 M."""
     priced = getattr(built, "priced", None)
-    return priced is None or priced.prices != "limits"
+    return priced is None or priced.prices != LIMITS
 
 
 def _rise_per_variable(block, earlier: BlockResult | None) -> tuple:

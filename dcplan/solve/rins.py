@@ -88,7 +88,7 @@ def _rens(matrix, x: np.ndarray, choices_from: int, time_limit: float, engine: s
     (no such plan, or none in time). A relaxation-enforced neighbourhood (Berthold, "RENS", 2014) on the
     choices only: the LP's whole values of the shared variables are often no integer plan (the first
     master of the W=1000 × 60 × 4 build-out over 4 periods had none). No hint: the start rarely keeps
-    those choices, and HiGHS stops with an internal error on a hint outside its bounds."""
+    those choices, so it lies outside the sub-problem's bounds (and mathopt would drop it)."""
     if time_limit <= 0.1:
         return None
     lb, ub = matrix.lb.copy(), matrix.ub.copy()
