@@ -172,7 +172,7 @@ def run_lp_with_cuts(path: str, time_limit: float) -> dict:
     from dcplan.solve import blocks
     from dcplan.scenario import catalog as catalog_module
     from dcplan import model
-    from dcplan.solve.decompose import lp_bound
+    from dcplan.solve.bounds import lp_bound
     from dcplan.sizing.pruning import prune_dominated
     from dcplan.sizing import size_scenario
 

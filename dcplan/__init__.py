@@ -33,7 +33,7 @@ _EXPORTS = {
     # planning
     "plan_scenario": ("dcplan.usecases.planning", "plan_scenario"),
     "SolveOptions": ("dcplan.usecases.planning", "SolveOptions"),
-    "Progress": ("dcplan.usecases.planning", "Progress"),
+    "Progress": ("dcplan.usecases.stages", "Progress"),
     "NoPlan": ("dcplan.usecases.planning", "NoPlan"),
     "UnsafeInput": ("dcplan.usecases.planning", "UnsafeInput"),
     "Interrupted": ("dcplan.errors", "Interrupted"),

@@ -511,7 +511,7 @@ def test_planning_reports_stage_time_limit_incumbent_and_bound(good):
 
 def test_the_spinner_line():
     from dcplan.report.plan import render_progress
-    from dcplan.usecases.planning import Progress
+    from dcplan.usecases.stages import Progress
     from dcplan.vocab import Stage
 
     line = render_progress("solving big.yaml", Progress(Stage.SOLVE, 100.0, 60, 1_234_000, 1_200_000), 112.4)

@@ -13,7 +13,7 @@ from bench.generate import generate
 from dcplan.usecases import planning as api
 from dcplan.solve import blocks
 from dcplan.scenario import catalog
-from dcplan.solve import decompose
+from dcplan.solve import bounds, decompose, pricing
 from dcplan.solve import greedy, greedy_values
 from dcplan.solve import master
 from dcplan.solve import rins as rins_module
@@ -68,7 +68,7 @@ def exact(lm) -> float:
 def test_workload_cuts_hold_at_the_optimum_and_tighten_the_lp(seed):
     *_, built = built_model(seed)
     optimum = exact(built.lm)
-    lp_before = decompose.lp_bound(built.lm, 60)
+    lp_before = bounds.lp_bound(built.lm, 60)
     found = blocks.find_blocks(built)
     assert blocks.solve_for_cuts(built, found, 60) == len(found)
     first_cut = len(built.lm.rows)
@@ -76,7 +76,7 @@ def test_workload_cuts_hold_at_the_optimum_and_tighten_the_lp(seed):
     for row in built.lm.rows[first_cut:]:
         activity = sum(c * optimum.values[i] for i, c in row.terms.items())
         assert activity >= row.lo - 1e-9, row.name  # the optimal plan satisfies every cut
-    lp_after = decompose.lp_bound(built.lm, 60)
+    lp_after = bounds.lp_bound(built.lm, 60)
     assert lp_before - 1e-6 * abs(lp_before) <= lp_after <= optimum.objective * (1 + 1e-9)
     assert exact(built.lm).objective == pytest.approx(optimum.objective, rel=1e-6)
 
@@ -85,11 +85,11 @@ def test_cuts_close_most_of_the_lp_gap_on_a_generated_platform():
     """Measured: on 40 workloads the LP bound moves from a few % below the optimum to within 1 %."""
     *_, built = built_model(seed=7, workloads=40)
     optimum = exact(built.lm).objective
-    before = decompose.lp_bound(built.lm, 60)
+    before = bounds.lp_bound(built.lm, 60)
     found = blocks.find_blocks(built)
     blocks.solve_for_cuts(built, found, 60)
     blocks.add_cuts(built, found)
-    after = decompose.lp_bound(built.lm, 60)
+    after = bounds.lp_bound(built.lm, 60)
     assert (optimum - after) < 0.5 * (optimum - before)
 
 
@@ -147,7 +147,7 @@ def test_lagrangian_bound_equals_lp_bound_of_the_master_when_pricing_finds_nothi
     for _ in range(10):
         restricted = master.build_master(built.lm, found, chosen)
         lp = solve(restricted.relaxation(), "highs", time_limit=60, gap=0.0, relax=True)
-        bound, results = decompose.price(built, found, restricted, lp, 60, threads=2,
+        bound, results = pricing.price(built, found, restricted, lp, 60, threads=2,
                                          deadline=time.perf_counter() + 60)
         if not master.add_columns(built, found, chosen, {n: r.solution for n, r in results.items()}):
             break
@@ -262,7 +262,7 @@ def test_rins_on_the_master_never_worsens_its_start_and_its_lp_bounds_the_master
 
 def test_with_some_workloads_unsolved_the_bound_is_the_better_of_theirs_and_the_lp_and_below_the_optimum(
         monkeypatch):
-    monkeypatch.setattr(decompose, "MAX_PRICING_ROUNDS", 0)  # no Lagrangian bound: as when time is short
+    monkeypatch.setattr(pricing, "MAX_PRICING_ROUNDS", 0)  # no Lagrangian bound: as when time is short
     scenario, effective, requirements, reduced, built = built_model(seed=2)
     optimum = exact(built.lm).objective
     start = greedy_values.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
@@ -431,8 +431,8 @@ def test_configurations_priced_in_the_last_round_reach_the_master():
     before = sum(map(len, chosen.values()))
     restricted = master.build_master(built.lm, found, chosen)
     heard = []
-    returned, _ = decompose._pricing(built, found, chosen, restricted, time.perf_counter() + 60, 0, 1.0,
-                                     blocks.sum_of_bounds(built, found), heard.append)
+    returned, _ = pricing.rounds(built, found, chosen, restricted, time.perf_counter() + 60, 0, 1.0,
+                                 blocks.sum_of_bounds(built, found), heard.append)
     assert len(heard) == 1 and "pricing round 1" in heard[0]  # a gap of 100 %: one round, then stop
     assert sum(map(len, chosen.values())) > before  # the round found new configurations ...
     assert all(len(returned.lambdas[name]) == len(columns) for name, columns in chosen.items())  # ... all in
@@ -475,6 +475,7 @@ def test_the_master_mip_is_asked_for_that_target(monkeypatch):
         return result
 
     monkeypatch.setattr(decompose, "solve", spied)
+    monkeypatch.setattr(bounds, "solve", spied)  # the full model's LP after the master (bounds.after_master)
     monkeypatch.setattr(master, "solve", spied)  # the master's LPs (master.solve_lp: RINS, pricing, dives)
     result = decompose.solve_large(built, found, start.values, deadline=deadline, engine="highs",
                                    threads=0, gap=gap, bound=bound)
@@ -497,7 +498,7 @@ def test_pricing_rounds_take_the_quick_first_look_at_each_block(monkeypatch):
         return real(*args, passes=passes, **kwargs)
 
     monkeypatch.setattr(blocks, "solve_blocks", spied)
-    bound, results = decompose.price(built, found, restricted, lp, 60, threads=2, deadline=time.perf_counter() + 60)
+    bound, results = pricing.price(built, found, restricted, lp, 60, threads=2, deadline=time.perf_counter() + 60)
     assert asked == [blocks.FIRST_PASSES]
     assert len(results) == len(restricted.columns) and bound <= exact(built.lm).objective * (1 + 1e-9)
 
@@ -507,10 +508,10 @@ def test_pricing_goes_on_while_the_bound_can_still_rise_by_a_tenth_of_the_gap():
     bound that can still rise by up to the whole gap is worth more rounds (W=200 x 4 periods: 94.85 M after
     3 rounds, 94.99 M after 8); pricing stops at a tenth of the gap, or when a round finds nothing new."""
     gap, master_lp = 0.01, 100.0
-    assert not decompose._pricing_done(5, master_lp, master_lp * (1 - gap / 2), gap)  # the old rule stopped here
-    assert decompose._pricing_done(5, master_lp, master_lp * (1 - gap / 20), gap)
-    assert decompose._pricing_done(0, master_lp, master_lp * (1 - gap / 2), gap)  # nothing new
-    assert not decompose._pricing_done(5, master_lp, None, gap)  # no bound yet
+    assert not pricing._pricing_done(5, master_lp, master_lp * (1 - gap / 2), gap)  # the old rule stopped here
+    assert pricing._pricing_done(5, master_lp, master_lp * (1 - gap / 20), gap)
+    assert pricing._pricing_done(0, master_lp, master_lp * (1 - gap / 2), gap)  # nothing new
+    assert not pricing._pricing_done(5, master_lp, None, gap)  # no bound yet
 
 
 def test_no_pricing_round_starts_when_it_cannot_fit_not_even_its_lp(monkeypatch):
@@ -520,22 +521,22 @@ def test_no_pricing_round_starts_when_it_cannot_fit_not_even_its_lp(monkeypatch)
     built, found, chosen = first_columns(seed=1)
     restricted = master.build_master(built.lm, found, chosen)
     solved = []
-    monkeypatch.setattr(decompose, "solve", lambda *args, **kwargs: solved.append(args) or solve(*args, **kwargs))
-    result, bound = decompose._pricing(built, found, chosen, restricted, time.perf_counter() + 10, threads=2,
-                                       gap=0.01, bound=1.0, say=lambda message: None, round_seconds=100.0)
+    monkeypatch.setattr(master, "solve", lambda *args, **kwargs: solved.append(args) or solve(*args, **kwargs))
+    result, bound = pricing.rounds(built, found, chosen, restricted, time.perf_counter() + 10, threads=2,
+                                   gap=0.01, bound=1.0, say=lambda message: None, round_seconds=100.0)
     assert solved == [] and result is restricted and bound == 1.0
-    assert decompose._round_fits(10.0, 6.0) and not decompose._round_fits(10.0, 7.0)  # 65 % of 10 s
+    assert pricing._round_fits(10.0, 6.0) and not pricing._round_fits(10.0, 7.0)  # 65 % of 10 s
 
 
 def test_pricing_stops_when_the_last_round_moved_neither_the_master_lp_nor_the_bound():
     """Held-out seed 3 at W=1000 × 60 × 4: a third round lowered the master's LP by 0.006 % (the second by
     0.39 %) and left the bound; a build-out's rounds lowered it by 0.025 % or more each."""
     gap = 0.01
-    assert decompose._stalled(561.206, 560.34, 561.173, 560.34, gap)  # seed 3's third round: stop
-    assert not decompose._stalled(563.379, 560.34, 561.206, 560.34, gap)  # its second round: go on
-    assert not decompose._stalled(95.109, 94.849, 95.085, 94.849, gap)  # the build-out's 0.025 %: go on
-    assert not decompose._stalled(561.206, 560.34, 561.20, 560.50, gap)  # the bound rose by 0.029 %: go on
-    assert not decompose._stalled(561.206, None, 561.20, 560.0, gap)  # a first bound: go on
+    assert pricing._stalled(561.206, 560.34, 561.173, 560.34, gap)  # seed 3's third round: stop
+    assert not pricing._stalled(563.379, 560.34, 561.206, 560.34, gap)  # its second round: go on
+    assert not pricing._stalled(95.109, 94.849, 95.085, 94.849, gap)  # the build-out's 0.025 %: go on
+    assert not pricing._stalled(561.206, 560.34, 561.20, 560.50, gap)  # the bound rose by 0.029 %: go on
+    assert not pricing._stalled(561.206, None, 561.20, 560.0, gap)  # a first bound: go on
 
 
 def test_blocks_are_solved_two_at_a_time_unless_fewer_threads_are_asked_for(monkeypatch):
@@ -565,7 +566,7 @@ def test_the_full_lp_is_not_tried_for_the_bound_when_highs_cannot_finish_it(monk
     assert lagrange.highs_lp_fits(lagrange.LP_PRICES_MAX_VARIABLES, 0.0)
     assert not lagrange.highs_lp_fits(lagrange.LP_PRICES_MAX_VARIABLES + 1, lagrange.HIGHS_LARGE_LP_SECONDS - 1)
     assert lagrange.highs_lp_fits(lagrange.LP_PRICES_MAX_VARIABLES + 1, lagrange.HIGHS_LARGE_LP_SECONDS)
-    monkeypatch.setattr(decompose, "MAX_PRICING_ROUNDS", 0)
+    monkeypatch.setattr(pricing, "MAX_PRICING_ROUNDS", 0)
     monkeypatch.setattr(lagrange, "LP_PRICES_MAX_VARIABLES", 0)
     scenario, effective, requirements, reduced, built = built_model(seed=2)
     start = greedy_values.evaluate(built, greedy.greedy_plan(scenario, effective, reduced))
@@ -573,7 +574,7 @@ def test_the_full_lp_is_not_tried_for_the_bound_when_highs_cannot_finish_it(monk
     blocks.solve_for_cuts(built, dict(list(found.items())[:3]), 60)
     partial = blocks.sum_of_bounds(built, found)
     started = []
-    monkeypatch.setattr(decompose, "lp_bound", lambda *args, **kwargs: started.append(args))
+    monkeypatch.setattr(bounds, "lp_bound", lambda *args, **kwargs: started.append(args))
     messages = []
     result = decompose.solve_large(built, found, start.values, deadline=time.perf_counter() + 20, engine="highs",
                                    threads=0, gap=0.0, bound=partial, on_progress=messages.append)
@@ -594,14 +595,14 @@ def test_a_pricing_round_that_proves_no_bound_ends_pricing_but_its_configuration
         _, bound = lagrange.cuts_at_lp_prices(built, found, 60, threads=2, deadline=time.perf_counter() + 60)
         chosen = master.columns(built, found, [])
         heard = []
-        returned, bound = decompose._pricing(built, found, chosen, master.build_master(built.lm, found, chosen),
-                                             time.perf_counter() + 60, 2, 1e-6, bound, heard.append)
+        returned, bound = pricing.rounds(built, found, chosen, master.build_master(built.lm, found, chosen),
+                                         time.perf_counter() + 60, 2, 1e-6, bound, heard.append)
         return heard, returned, chosen, bound
 
     heard, *_ = rounds()
     assert len(heard) > 1  # with a bound from every round, this build-out prices on
-    real_price = decompose.price
-    monkeypatch.setattr(decompose, "price", lambda *args, **kwargs: (None, real_price(*args, **kwargs)[1]))
+    real_price = pricing.price
+    monkeypatch.setattr(pricing, "price", lambda *args, **kwargs: (None, real_price(*args, **kwargs)[1]))
     heard, returned, chosen, bound = rounds()
     assert len(heard) == 1 and "new configurations" in heard[0]
     assert all(len(returned.lambdas[name]) == len(columns) for name, columns in chosen.items())
@@ -615,7 +616,7 @@ def test_a_dive_on_the_first_master_within_the_gap_ends_the_decomposition_before
     the bound at this size); the dive's plan (12 %) is within a gap of 20 %, and ends the run. The dive comes
     before the bound is finished, which a plan within the gap then makes needless."""
     scenario, effective, requirements, built, start, found, bound = cut_model(seed=1)
-    real_rins, real_finished = decompose.rins, decompose._finished_bound
+    real_rins, real_finished = decompose.rins, bounds.finished
     finished = []
 
     def rins_keeping_its_start(matrix, start, *args, **kwargs):
@@ -627,7 +628,7 @@ def test_a_dive_on_the_first_master_within_the_gap_ends_the_decomposition_before
         return real_finished(*args, **kwargs)
 
     monkeypatch.setattr(decompose, "rins", rins_keeping_its_start)
-    monkeypatch.setattr(decompose, "_finished_bound", finished_bound)
+    monkeypatch.setattr(bounds, "finished", finished_bound)
     gap = 0.2
     assert start.objective - bound > gap * start.objective
     heard = []
@@ -663,9 +664,9 @@ def test_finishing_the_bound_counts_only_the_blocks_it_was_asked_about():
     # Seen at W=1000 × 4 periods: 3 of 41 unreached blocks solved, and they were left open themselves, so
     # "closed -3 of the 52 left open". A block solved now for the first time is not one it failed to close.
     missing, still_open = ["a", "b", "c", "d"], ["e", "f", "g"]
-    said = decompose.finish_summary(missing, still_open, unsolved_after=["d"], open_after=["a", "b", "c", "g"])
+    said = bounds.finish_summary(missing, still_open, unsolved_after=["d"], open_after=["a", "b", "c", "g"])
     assert said == "solved 3 of the 4 workloads left and closed 2 of the 3 left open"
-    assert decompose.finish_summary([], still_open, [], ["e"]) == "closed 2 of the 3 left open"
+    assert bounds.finish_summary([], still_open, [], ["e"]) == "closed 2 of the 3 left open"
 
 
 def test_the_workloads_holding_much_of_the_plans_distance_to_the_bound_are_searched_before_pricing(monkeypatch):
@@ -737,8 +738,8 @@ def test_every_lp_of_the_master_is_solved_by_glop(monkeypatch):
     calls.append(len(engines))
     dive_module.dive(restricted, deadline, 0, "highs", 0.001)
     calls.append(len(engines))
-    decompose._pricing(built, found, chosen, restricted, deadline, 0, 1.0, blocks.sum_of_bounds(built, found),
-                       lambda message: None)
+    pricing.rounds(built, found, chosen, restricted, deadline, 0, 1.0, blocks.sum_of_bounds(built, found),
+                   lambda message: None)
     calls.append(len(engines))
     assert 0 < calls[0] < calls[1] < calls[2]  # RINS, the dive and pricing each solved the master's LP
     assert set(engines) == {master.LP_ENGINE} == {"glop"}

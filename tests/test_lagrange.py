@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from dcplan.solve import blocks, decompose, lagrange, master
+from dcplan.solve import blocks, bounds, lagrange, master
 from dcplan.solve.engines import solve
 from tests.test_decomposition import built_model, exact, first_columns
 
@@ -187,7 +187,7 @@ def test_blocks_left_open_are_solved_again_by_cp_sat_on_one_thread_and_its_bound
 
 
 def test_the_points_blocks_find_when_solved_longer_become_columns_of_the_master():
-    """decompose._finished_bound: blocks left open are solved again (here each lost its point and kept half
+    """bounds.finished: blocks left open are solved again (here each lost its point and kept half
     its bound), and the points they find join the master's columns."""
     built, found, _ = first_columns(seed=2)
     lagrange.cuts_at_lp_prices(built, found, 60, threads=2, deadline=time.perf_counter() + 60)
@@ -199,8 +199,8 @@ def test_the_points_blocks_find_when_solved_longer_become_columns_of_the_master(
     resolved = priced.still_open()
     assert resolved
     first = master.build_master(built.lm, found, chosen)
-    bound, again = decompose._finished_bound(built, found, chosen, first, -math.inf, time.perf_counter() + 60,
-                                             threads=2, say=lambda message: None, first_lp=None)
+    bound, again = bounds.finished(built, found, chosen, first, -math.inf, time.perf_counter() + 60,
+                                   threads=2, say=lambda message: None, first_lp=None)
     assert again is not first and bound > -math.inf
     for name in resolved:
         point = found[name].solution

@@ -140,7 +140,7 @@ def test_no_pricing_round_while_the_bound_rests_on_the_site_prices(monkeypatch):
     """A round at the master's duals proves nothing where the bound rests on the site prices (W=5000 × 60 ×
     8: −8,108 M), so the rounds are skipped and the blocks left open get the time; at the LP's prices they
     run as before."""
-    from dcplan.solve import decompose
+    from dcplan.solve import pricing
 
     seed, workloads = PRICED[0]
     built, found, alone, y = first_master_prices(seed, workloads)
@@ -150,10 +150,10 @@ def test_no_pricing_round_while_the_bound_rests_on_the_site_prices(monkeypatch):
     real, solved = master.solve_lp, []
     monkeypatch.setattr(master, "solve_lp", lambda *args, **kwargs: solved.append(1) or real(*args, **kwargs))
     assert not limits.pricing_pays(built)
-    out, bound = decompose._pricing(built, found, chosen, restricted, time.perf_counter() + 60, 2, 0.0, alone,
-                                   lambda message: None)
+    out, bound = pricing.rounds(built, found, chosen, restricted, time.perf_counter() + 60, 2, 0.0, alone,
+                                lambda message: None)
     assert out is restricted and bound == alone and solved == []
     built.priced.prices = "lp"
     assert limits.pricing_pays(built)
-    decompose._pricing(built, found, chosen, restricted, time.perf_counter() + 60, 2, 0.0, alone, lambda message: None)
+    pricing.rounds(built, found, chosen, restricted, time.perf_counter() + 60, 2, 0.0, alone, lambda message: None)
     assert solved

@@ -2,8 +2,9 @@
 
 1. Columns: each workload's block optimum (dcplan/solve/blocks.py; for a large model, at the LP
    relaxation's prices, dcplan/solve/lagrange.py), its moves to other sites, and its part of the greedy plan.
-2. Pricing: the restricted master's LP relaxation (dcplan/solve/master.py) prices every block again at
-   reduced costs; each round adds the new configurations and gives the Lagrangian bound.
+2. Pricing (dcplan/solve/pricing.py): the restricted master's LP relaxation (dcplan/solve/master.py)
+   prices every block again at reduced costs; each round adds the new configurations and gives the
+   Lagrangian bound.
 3. A plan: the master as a MILP picks one configuration per workload and prices the shared network,
    racks and site limits exactly.
 4. Polish: large-neighbourhood search (dcplan/solve/lns.py) re-optimises batches of workloads in the full
@@ -11,9 +12,9 @@
 
 Every step keeps a plan that is feasible for the full model; the greedy warm start is the fallback when
 a step finds nothing. The bound reported is the best proven one: the caller's (the Lagrangian bound at the
-LP's prices, or the workloads' own bounds added up), pricing's, or the LP relaxation of the full model with
-its workload cuts. All
-engine calls run through OR-Tools and end by `deadline` (a time.perf_counter()).
+LP's prices, or the workloads' own bounds added up), pricing's, or one raised once a first plan exists
+(dcplan/solve/bounds.py: open blocks solved longer, site prices, the LP relaxation of the full model with
+its workload cuts). All engine calls run through OR-Tools and end by `deadline` (a time.perf_counter()).
 """
 
 from __future__ import annotations
@@ -23,65 +24,10 @@ import time
 import numpy as np
 
 from dcplan.errors import Interrupted
+from dcplan.solve import bounds, pricing
 from dcplan.solve.engines import ENGINE_NAMES, SolveResult, engine_of, solve
-from dcplan.solve.lagrange import BOUND_SAFETY, highs_lp_fits
 from dcplan.solve.rins import choices_of, rins
 from dcplan.vocab import Status
-
-MIP_SHARE = 0.35
-"""Of the time left after the bound, the master MIP gets at least this share; pricing rounds use the rest."""
-MAX_PRICING_ROUNDS = 12
-"""Rounds stop before this when the master's LP comes near the bound (PRICING_STOP_SHARE), the last round
-moved nothing (PRICING_MOVE_SHARE), a round no longer fits, or nothing is new. W=200 × 20 × 2 over 4
-periods, rounds of 0.7–1.2 s (1.2–2.2 s on one thread): the bound rose from 94.85 M to 94.99 M in 8 rounds,
-and to 95.07 M in 12. Single purchases at W=100 and 300 stop after one round; at W=1,000 (rounds of
-about 8 s) after two."""
-PRICING_STOP_SHARE = 0.1
-"""Pricing stops once the master's LP is within this share of the gap of the bound: the bound can rise by
-no more than that. The plan usually lies further above the master's LP (its integrality gap: 2–3 % on
-build-outs), so a rise of up to the whole gap (the rule before) is still worth having."""
-PRICING_MOVE_SHARE = 0.02
-"""Pricing also stops when the last round moved neither the master's LP nor the bound by this share of
-the gap (`_stalled`). W=1000 × 60 × 4 at 60 s, rounds of 8.3 s: a third round on held-out seed 3 lowered
-the master's LP by 0.006 % (the second by 0.39 %), on seed 2 by 0.013 % (0.47 %), and left the bound
-where it was. On the W=200 × 20 × 2 build-out over 4 periods each of its 8 rounds lowered the LP by
-0.025 % or more."""
-
-
-def lp_bound(model, time_limit: float, threads: int = 0, deadline: float | None = None) -> float | None:
-    """The LP relaxation's optimum (every variable continuous): a valid lower bound, or None in time."""
-    result = solve(model, "highs", time_limit=time_limit, gap=0.0, threads=threads, relax=True, deadline=deadline)
-    if result.status == Status.INTERRUPTED:
-        raise Interrupted()
-    return result.bound if result.status == Status.OPTIMAL else None
-
-
-def price(built, blocks, master, lp: SolveResult, time_budget: float, threads: int, deadline: float):
-    """One pricing round: each workload's block at the master LP's reduced costs.
-
-    With y the optimal duals of the master LP (z_RMP), a column v of workload w has reduced cost
-    rc(v) = Σ_i (c_i − Σ_r y_r·a_ri)·v_i − y_w (y_w: its choose row). The block's proven minimum of that is
-    a lower bound on every column of w, so z_LB = z_RMP + Σ_w min(0, min rc_w) bounds the configuration LP
-    (the Dantzig-Wolfe relaxation), and so every plan, from below (Lasdon). Returns (that bound, or None if
-    a block was not solved in time; the blocks' results).
-    """
-    from dcplan.solve.blocks import FIRST_PASSES, solve_blocks
-
-    full = built.lm.matrix()
-    y = np.zeros(full.shape[0])
-    sources = master.row_source
-    from_full = sources >= 0
-    y[sources[from_full]] = lp.row_duals[from_full]
-    reduced = full.cost - full.transposed_product(y)
-    chosen = {name: blocks[name] for name in master.columns}
-    results = solve_blocks(built, chosen, time_budget, threads=threads,
-                           costs=lambda block: reduced[block.variables], deadline=deadline, passes=FIRST_PASSES)
-    bound = None
-    if len(results) == len(chosen) and all(r.bound is not None for r in results.values()):
-        bound = lp.objective + sum(min(0.0, results[name].bound - lp.row_duals[master.choose_row[name]])
-                                   for name in chosen)
-        bound -= BOUND_SAFETY * abs(bound)
-    return bound, results
 
 
 def solve_large(built, blocks, hint, deadline: float, engine: str, threads: int, gap: float,
@@ -94,69 +40,6 @@ def solve_large(built, blocks, hint, deadline: float, engine: str, threads: int,
                             on_progress or (lambda message: None), log, round_seconds)
     except (Interrupted, KeyboardInterrupt):
         return SolveResult(Status.INTERRUPTED, engine, solve_seconds=time.perf_counter() - start)
-
-
-def _pricing(built, blocks, chosen, master, deadline, threads, gap, bound, say, round_seconds: float = 0.0):
-    """Pricing rounds while time allows (a round is expected to take `round_seconds`, then what the last
-    one took); returns (master, best bound).
-
-    A round that proves no bound at all ends pricing (its configurations still reach the master): some
-    block had no bound at the master's duals, or was not solved in time, and the next round's duals are of
-    the same kind. The W=1000 × 60 × 4 build-out over 4 periods at 120 s: its rounds (10–16 s each) never
-    proved a bound, lowered the master's LP by 1.3 % in three, and left the dive 4 s (no plan) and the
-    search 4–5 s: 430.4 M and 430.5 M. With no round after such a one: 423.4–426.0 M in three runs (the
-    dive 428 M in 13 s, then 15 s of search). W=100 to 1,000 (held-out seeds too) and W=200 × 20 × 2 over
-    4 periods prove a bound in every round; W=3000 and up run none (limits.pricing_pays)."""
-    from dcplan.solve import limits, master as master_module
-
-    if not limits.pricing_pays(built):
-        return master, bound
-    last = None  # (the master's LP, the bound) before the last round
-    for round_number in range(1, MAX_PRICING_ROUNDS + 1):
-        began = time.perf_counter()
-        if not _round_fits(deadline - began, round_seconds):
-            break  # not even with its LP left out (W=5000 × 60 × 8: that LP alone took 5.8 s)
-        lp = master_module.solve_lp(master.relaxation(), deadline - began, threads, deadline)
-        if lp.status != Status.OPTIMAL or lp.row_duals is None:
-            break
-        if last is not None and _stalled(*last, lp.objective, bound, gap):
-            break  # the last round's configurations barely moved the master's LP, nor the bound
-        last = (lp.objective, bound)
-        left = deadline - time.perf_counter()
-        if not _round_fits(left, round_seconds):
-            break  # the master MIP needs the rest
-        priced, results = price(built, blocks, master, lp, left * (1 - MIP_SHARE), threads, deadline)
-        if priced is not None and (bound is None or priced > bound):
-            bound = priced
-        added = master_module.add_columns(built, blocks, chosen, {n: r.solution for n, r in results.items()})
-        round_seconds = time.perf_counter() - began
-        say(f"pricing round {round_number}: master LP {lp.objective:,.0f}, bound "
-            f"{'-' if bound is None else f'{bound:,.0f}'}, {added:,} new configurations ({round_seconds:.1f} s)")
-        if added:  # the new configurations serve the master MIP even when pricing stops here
-            master = master_module.build_master(built.lm, blocks, chosen)
-        if _pricing_done(added, lp.objective, bound, gap) or priced is None:
-            break
-    return master, bound
-
-
-def _stalled(previous_lp: float, previous_bound: float | None, master_lp: float, bound: float | None,
-             gap: float) -> bool:
-    """Did the last round lower the master's LP (from `previous_lp` to `master_lp`) and raise the bound
-    each by less than PRICING_MOVE_SHARE of the gap? Then further rounds mostly take the master MIP's time."""
-    moved = PRICING_MOVE_SHARE * gap
-    lowered = previous_lp - master_lp >= moved * abs(master_lp)
-    raised = bound is not None and (previous_bound is None or bound - previous_bound >= moved * abs(bound))
-    return not lowered and not raised
-
-
-def _round_fits(left: float, round_seconds: float) -> bool:
-    """Does a pricing round (expected to take `round_seconds`) fit in `left` beside the master's share?"""
-    return left * (1 - MIP_SHARE) >= max(round_seconds, 1.0)
-
-
-def _pricing_done(added: int, master_lp: float, bound: float | None, gap: float) -> bool:
-    """Nothing new, or the master's LP within PRICING_STOP_SHARE of the gap of the bound."""
-    return not added or (bound is not None and master_lp - bound <= PRICING_STOP_SHARE * gap * abs(master_lp))
 
 
 def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say, log, round_seconds) -> SolveResult:
@@ -182,11 +65,11 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
                                           say)
             values = values if early is None else _cheaper(full, values, early)
         if not _proven(full, values, bound, gap):
-            bound, master = _finished_bound(built, blocks, chosen, master, bound, deadline, threads, say, first_lp,
+            bound, master = bounds.finished(built, blocks, chosen, master, bound, deadline, threads, say, first_lp,
                                             target=_target(full.objective(values), gap), plan=values)
         if _proven(full, values, bound, gap):
             return _within_gap_before_pricing(full, values, bound, engine, chosen, start)
-    master, bound = _pricing(built, blocks, chosen, master, deadline, threads, gap, bound, say, round_seconds)
+    master, bound = pricing.rounds(built, blocks, chosen, master, deadline, threads, gap, bound, say, round_seconds)
     start_values = master.from_full(values, blocks) if values is not None else None
     start_values, relaxed, note = rins(master.matrix, start_values, deadline, engine, threads, gap, say,
                                        choices_from=choices_of(master))
@@ -200,7 +83,7 @@ def _solve_large(built, blocks, hint, deadline, engine, threads, gap, bound, say
         values = _cheaper(full, values, early)
     messages = [f"large model: chose among {sum(map(len, chosen.values())):,} configurations of "
                 f"{len(chosen):,} workloads ({note}; master {result.status} in {result.solve_seconds:.0f} s)"]
-    bound = _bound_after_master(built, blocks, bound, deadline, threads, say)
+    bound = bounds.after_master(built, blocks, bound, deadline, threads, say)
     if values is None:
         return _without_plan(built, chosen, result, bound, deadline, engine, threads, gap, log, messages, start)
     bound = limits.deepened_bound(built, blocks, bound, values, gap, deadline, threads, say)
@@ -298,25 +181,6 @@ rest. At 0.2, on the W=200 × 20 × 2 build-out over 4 periods at 30 s, the 2.6 
 4.4 s were too few for its 14 LPs; the master MIP found nothing better in its time either way."""
 
 
-def _bound_after_master(built, blocks, bound: float | None, deadline: float, threads: int, say) -> float | None:
-    """The bound once the master has run: the LP relaxation of the full model with its workload cuts when
-    neither the workloads' bounds nor pricing gave one, or when some workloads were not solved in time
-    and their row floors keep the sum of bounds weak (W=1000 under load: 344 M with 40 % of the blocks
-    solved, where the LP with the cuts proves 387 M in 9 s); the better bound is kept. Not that LP when it
-    cannot finish: at W=5000 × 60 × 8 it ran 13.7 s for nothing and took 1.2 GB."""
-    if bound is None:
-        return lp_bound(built.lm, deadline - time.perf_counter(), threads, deadline=deadline)
-    share = LP_SHARE * (deadline - time.perf_counter())
-    if any(block.bound is None for block in blocks.values()) and deadline - time.perf_counter() > LP_AFTER \
-            and highs_lp_fits(len(built.lm.variables), share):
-        lp = lp_bound(built.lm, share, threads, deadline=deadline)
-        if lp is not None and lp > bound:
-            say(f"the LP relaxation with the workload cuts bounds every plan by {lp:,.0f} (the workloads' own "
-                f"bounds: {bound:,.0f})")
-            return lp
-    return bound
-
-
 MASTER_GAP_SHARE = 0.1
 """With a proven bound, the master MIP runs to this share of the gap and stops once its plan is within the
 gap of that bound (`_master_stop`)."""
@@ -405,74 +269,6 @@ def _proven(full, values, bound: float, gap: float) -> bool:
     return bound >= _target(full.objective(values), gap)
 
 
-def _finished_bound(built, blocks, chosen, master, bound: float, deadline: float, threads: int, say, first_lp,
-                    target: float | None = None, plan=None):
-    """(The Lagrangian bound at the LP's prices with the blocks it did not reach solved now and the blocks
-    it left open solved longer, within FINISH_SHARE of the time left (lagrange.finish), if that proves
-    more than `bound`; the master, with the configurations those blocks found added to `chosen`). It stops
-    once the bound reaches `target` (the plan then is within the gap), and starts blocks from their part
-    of `plan` where that is cheaper. Blocks priced without the LP get site power and rack prices from the
-    first master's LP `first_lp` instead."""
-    from dcplan.solve import lagrange
-    from dcplan.solve import master as master_module
-
-    priced = getattr(built, "priced", None)
-    if priced is None:
-        return _limit_priced_bound(built, blocks, chosen, master, bound, deadline, threads, say, first_lp)
-    missing, still_open = priced.unsolved(), priced.still_open()
-    if not missing and not still_open:
-        return bound, master
-    finished = lagrange.finish(built, blocks, FINISH_SHARE * (deadline - time.perf_counter()), threads, deadline,
-                               target=target, plan=plan)
-    if finished is not None and finished > bound:
-        say(f"{finish_summary(missing, still_open, priced.unsolved(), priced.still_open())} at the same prices: "
-            f"every plan costs at least {finished:,.0f}")
-        bound = finished
-    if master_module.add_columns(built, blocks, chosen, {name: blocks[name].solution for name in missing + still_open}):
-        master = master_module.build_master(built.lm, blocks, chosen)
-    return bound, master
-
-
-def finish_summary(missing: list[str], still_open: list[str], unsolved_after: list[str], open_after: list[str]) -> str:
-    """What finishing the bound did, counted on the blocks it was asked about: a block solved now for the
-    first time may itself be left open, and is not one of those it failed to close."""
-    done = [f"solved {len(set(missing) - set(unsolved_after)):,} of the {len(missing):,} workloads left"] if missing else []
-    if still_open:
-        done.append(f"closed {len(set(still_open) - set(open_after)):,} of the {len(still_open):,} left open")
-    return " and ".join(done)
-
-
-def _limit_priced_bound(built, blocks, chosen, master, bound: float, deadline: float, threads: int, say, first_lp):
-    """(The workloads' bound with site power and racks priced by the first master's LP duals
-    (dcplan/solve/limits.py), within LIMIT_SHARE of the time left, if that proves more than `bound`; the
-    master, with the configurations of the blocks solved again added to `chosen`)."""
-    from dcplan.solve import limits
-    from dcplan.solve import master as master_module
-
-    y = None if first_lp is None or first_lp.row_duals is None else \
-        limits.limit_prices(built, master.row_source, first_lp.row_duals)
-    if y is None:
-        return bound, master
-    began = time.perf_counter()
-    priced, again = limits.priced_bound(built, blocks, y, LIMIT_SHARE * (deadline - began), threads, deadline)
-    if priced is not None and priced > bound:
-        say(f"site power and racks priced by the master's LP ({len(again):,} workloads solved again in "
-            f"{time.perf_counter() - began:.1f} s): every plan costs at least {priced:,.0f}")
-        bound = priced
-    if master_module.add_columns(built, blocks, chosen, {name: result.solution for name, result in again.items()}):
-        master = master_module.build_master(built.lm, blocks, chosen)
-    return bound, master
-
-
-LIMIT_SHARE = 0.85
-"""Of the time left after the first plan, the blocks solved again at site power and rack prices may take
-this share. At W=5000 × 60 × 8 and 120 s: 70 % proved 2,757.1 M and 85 % 2,762.0 M (blocks stopped at
-0.2 s; the master MIP found no better plan in the rest); with blocks stopped at 0.05 s, 85 % reached
-5,045 of the 5,250 blocks and 2,790.5 M, and 95 % all of them and 2,790.5 M, leaving the master nothing."""
-FINISH_SHARE = 0.25
-"""Of the time left after the first plan, the workloads the Lagrangian bound did not reach may take this share."""
-
-
 def _within_gap_before_pricing(full, values, bound: float, engine: str, chosen, start: float) -> SolveResult:
     objective = full.objective(values)
     return SolveResult(Status.OPTIMAL, ENGINE_NAMES[engine], values=list(values), objective=objective, bound=bound,
@@ -481,10 +277,6 @@ def _within_gap_before_pricing(full, values, bound: float, engine: str, chosen, 
                                  f"{len(chosen):,} workloads, within the gap before any pricing round"])
 
 
-LP_AFTER = 4.0
-"""Seconds that must be left after the master for the full LP bound to be tried (it needs several at W=1000)."""
-LP_SHARE = 0.5
-"""Of the time left after the master, the full LP bound may take at most this share; search gets the rest."""
 def _without_plan(built, chosen, result, bound, deadline, engine, threads, gap, log, messages, start) -> SolveResult:
     """No greedy plan and no master plan (the master only knows some configurations): the full model decides,
     within what is left, whether there is a plan, none (infeasible), or no answer."""

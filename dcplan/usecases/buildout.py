@@ -106,7 +106,7 @@ def _solve(run, out, hint, reserve: float):
     limit in the root's cut loop of a build-out (seen at W=200 × 4 periods: 83 s for a 30 s limit) and be
     abandoned with no bound of its own, and the plan, the warm start then, still gets a proven bound."""
     from dcplan.solve import engines
-    from dcplan.solve.decompose import lp_bound
+    from dcplan.solve.bounds import lp_bound
 
     engine, lm = run.setting("engine"), out.lm
     run.stages.say(f"built the build-out in {run.build_seconds:.2f} s: {len(out.parts)} period(s), "

@@ -6,7 +6,6 @@ a small function below; `plan_scenario` runs them in order and reports their tim
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,7 +13,9 @@ from dataclasses import dataclass, field
 from dcplan.errors import Interrupted
 from dcplan.scenario import catalog as catalog_module
 from dcplan.scenario.schema import Scenario
+from dcplan.usecases import no_plan
 from dcplan.usecases.collector import collection_paused, objects_released
+from dcplan.usecases.stages import Stages
 from dcplan.vocab import Stage
 
 
@@ -90,58 +91,6 @@ def input_warnings(built) -> list[str]:
 
 
 @dataclass
-class Progress:
-    """How far a planning run has got, for a progress display (`plan_scenario(on_status=...)`).
-
-    `clock` is the time.perf_counter() the time limit counts from (the start of planning), `limit` its
-    seconds; `incumbent` the objective of the best plan known (the greedy start, then the engine's);
-    `bound` a proven lower bound once one is reported. Engines report neither while they run."""
-
-    stage: Stage
-    clock: float
-    limit: float | None = None
-    incumbent: float | None = None
-    bound: float | None = None
-    note: str = ""
-
-    @property
-    def gap(self) -> float | None:
-        from dcplan.vocab import relative_gap
-
-        return relative_gap(self.incumbent, self.bound, "feasible")
-
-
-class _Stages:
-    """Times each stage for `on_stage(stage, seconds)` (the benchmark's hook), says what happens, and keeps
-    `on_status` (a progress display) up to date."""
-
-    def __init__(self, on_progress, on_stage, on_status=None):
-        self.on_progress, self.on_stage, self.on_status = on_progress, on_stage, on_status
-        self.progress = Progress(Stage.SIZE, time.perf_counter())
-
-    @contextlib.contextmanager
-    def __call__(self, stage: Stage):
-        began = time.perf_counter()
-        self.update(stage=stage)
-        try:
-            yield
-        finally:
-            if self.on_stage is not None:
-                self.on_stage(stage, time.perf_counter() - began)
-
-    def say(self, message: str) -> None:
-        self.update(note=message)
-        if self.on_progress is not None:
-            self.on_progress(message)
-
-    def update(self, **changes) -> None:
-        for name, value in changes.items():
-            setattr(self.progress, name, value)
-        if self.on_status is not None:
-            self.on_status(self.progress)
-
-
-@dataclass
 class _Run:
     """What one planning run carries from stage to stage."""
 
@@ -149,7 +98,7 @@ class _Run:
     options: SolveOptions
     catalog: object
     start: float
-    stages: _Stages
+    stages: Stages
     requirements: dict = None
     built: object = None
     build_seconds: float = 0.0  # from the start of planning to a built model (sizing included)
@@ -202,7 +151,7 @@ def plan_scenario(scenario: Scenario, options: SolveOptions | None = None, on_pr
         scenario = scenario.model_copy(update={"objective": options.objective})
     start = time.perf_counter() if options.started is None else options.started
     run = _Run(scenario, options, catalog_module.effective(scenario.catalog), start,
-               _Stages(on_progress, on_stage, on_status), requirements=requirements)
+               Stages(on_progress, on_stage, on_status), requirements=requirements)
     run.ends = run.start + run.setting("time_limit")
     if options.deadline is not None:
         run.ends = min(run.ends, options.deadline)
@@ -381,14 +330,14 @@ def _solve(run: _Run, blocks, hint):
 def _no_plan(run: _Run, result, warnings: list[str]) -> NoPlan:
     """Infeasible (with the reasons dcplan can find) or stopped without a plan."""
     engine = run.setting("engine") if run.setting("engine") in ("scip", "cp-sat") else "highs"
-    reasons = _why_no_plan(run.built, run.requirements, result.status, engine, run.left())
+    reasons = no_plan.reasons(run.built, run.requirements, result.status, engine, run.left())
     stub = {"dcplan": 1, "scenario": run.scenario.name,
             "status": "infeasible" if result.status == "infeasible" else "no_solution",
             "objective": {"name": run.built.objective_name, "value": None, "bound": result.bound, "gap": None},
             "solver": {"engine": result.engine, "solve_seconds": round(result.solve_seconds, 3),
                        "build_seconds": round(run.build_seconds, 3)},
             "warnings": reasons + warnings}
-    return NoPlan(stub["status"], _no_plan_message(result.status, result.engine), stub)
+    return NoPlan(stub["status"], no_plan.message(result.status, result.engine), stub)
 
 
 def _extract_and_verify(run: _Run, result, warnings: list[str]):
@@ -425,52 +374,3 @@ over per-workload configurations, a restricted master, then large-neighbourhood 
 WORKLOAD_CUT_SHARE = 0.35
 """Of the time limit, the per-workload problems (dcplan/solve/blocks.py), with the LP that prices them for a
 large model, may use at most this share (W=1000 × 60 × 4: LP 3 s, blocks 13 s on two threads)."""
-
-
-def _no_plan_message(status: str, engine: str) -> str:
-    if status == "infeasible":
-        return "no plan meets every requirement and limit (infeasible)"
-    if status == "error":
-        return f"the {engine} engine failed without a plan"
-    return f"the {engine} engine stopped (time limit) before finding any plan; raise --time-limit or loosen --gap"
-
-
-def _reasons(req) -> list[tuple[str, str]]:
-    """Why candidates were ruled out: every one when latency is the reason (each with the best it
-    achieves), else the first six."""
-    items = list(req.excluded.items())
-    return items if any(why.startswith("cannot meet") for _, why in items) else items[:6]
-
-
-def _derived_hint(scenario, name: str) -> str:
-    """What to do when the storage dcplan derives for a training run cannot be bought."""
-    workload = next((w for w in scenario.workloads if w.name == name), None)
-    target = getattr(workload, "colocate_with", None)
-    if target is None or name != f"{target}.storage":
-        return ""
-    return (f"; it is the checkpoint and dataset storage of training {target}: price a storage node "
-            f"(catalog.prices) or set `storage: null` on {target} if the run uses storage outside the plan")
-
-
-def _why_no_plan(built, requirements, status: str, engine: str, time_limit: float) -> list[str]:
-    """Plain-language reasons for an infeasible scenario: workloads nothing can serve, limits hit."""
-    from dcplan.solve.diagnose import limits_hit
-
-    if status != "infeasible":
-        return []
-    hints = []
-    for name, req in requirements.items():
-        pools = [p for p in built.pools if p.workload == name]
-        if not pools:
-            reasons = "; ".join(f"{item}: {why}" for item, why in _reasons(req))
-            hints.append(f"workload {name}: no purchasable item can serve it ({reasons or 'no candidates'})"
-                         + _derived_hint(built.scenario, name))
-    if hints:
-        return hints
-    if time_limit <= 0.05:
-        return ["no time was left to find which limits the requirements do not fit (raise --time-limit)"]
-    hit = limits_hit(built.lm, engine, time_limit)
-    if hit:
-        return ["the requirements do not fit these limits: " + line for line in hit]
-    return ["no relaxation of site power, racks, limits or constraints makes it feasible: the conflict is "
-            "among the requirements themselves (sites allowed, survive_site_failure, durability, network)"]
