@@ -61,3 +61,45 @@ def test_a_quick_report_keeps_the_sections_it_does_not_measure():
     assert "### After this run\n\nnote" in kept and "## Build-outs at scale\n\nB" in kept
     assert "## Engines" not in kept
     assert scaling.BEGIN not in kept_sections(previous, {"scaling": {"sizes": []}})  # measured again: not kept
+
+
+def _held_out_results(seed_one_walls, seeds, mixes):
+    """Seed 1's runs (the size table's first), held-out seeds {seed: run} and mixes {name: run}."""
+    first, *again = seed_one_walls
+    results = _results(_run("optimal", first, 0.008), _run("optimal", 100.0, 0.009), _run("optimal", 200.0, 0.01),
+                       _run("feasible", 20.5, 0.04))
+    size = (1000, 60, 4)
+    results["repeats"] = [{"seed": 1, "size": size, "time_limit": 60.0, "run": _run("optimal", wall, 0.008)}
+                          for wall in again]
+    results["seeds"] = [{"seed": seed, "size": size, "time_limit": 60.0, "run": run} for seed, run in seeds.items()]
+    results["mixes"] = [{"mix": name, "shares": {"training": 0.1, "inference": 0.9}, "size": size,
+                         "time_limit": 60.0, "run": run} for name, run in mixes.items()]
+    return results
+
+
+def test_held_out_scenarios_are_judged_against_the_spread_of_seed_one_in_the_same_run():
+    """Seed 1 ran 10.0, 10.4 and 10.8 s: median 10.4 s, spread 0.8 / 10.4; a held-out scenario is within the
+    noise up to 10.4 × (1 + 0.8 / 10.4) = 11.2 s, and only if it proved the gap."""
+    within = _held_out_results([10.0, 10.4, 10.8], {2: _run("optimal", 11.1, 0.009)},
+                               {"inference-heavy": _run("optimal", 9.0, 0.008)})
+    median, spread, rows = scaling.held_out(within)
+    assert median == 10.4 and abs(spread - 0.8 / 10.4) < 1e-12
+    assert [(label, within_noise) for label, _, _, within_noise in rows] == [("seed 2", True),
+                                                                            ("mix inference-heavy", True)]
+    assert scaling.targets(within)[-2][2] is True
+    slower = _held_out_results([10.0, 10.4, 10.8], {2: _run("optimal", 11.3, 0.009)},
+                               {"inference-heavy": _run("optimal", 9.0, 0.008)})
+    assert scaling.targets(slower)[-2][2] is False
+    assert "seed 2, 11.3 s = 1.09×" in scaling.targets(slower)[-2][1]
+    unproven = _held_out_results([10.0, 10.4, 10.8], {}, {"inference-heavy": _run("feasible", 9.0, 0.02)})
+    assert scaling.targets(unproven)[-2][2] is False  # fast, but it did not prove the gap
+    text = scaling.section(slower)
+    assert "| seed 1 (run 3) |" in text and "1.09× (**beyond the noise**) |" in text
+    assert "10% training, 90% inference" in text
+
+
+def test_without_held_out_runs_no_held_out_target_is_claimed():
+    results = _results(_run("optimal", 12.0, 0.008), _run("optimal", 100.0, 0.009), _run("optimal", 200.0, 0.01),
+                       _run("feasible", 20.5, 0.04))
+    assert scaling.held_out(results) is None
+    assert not any("Held-out" in target for target, _, _ in scaling.targets(results))
