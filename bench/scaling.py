@@ -14,8 +14,8 @@ and a time limit T for the whole run (bench/runs.py, `SolveOptions.deadline` fro
 Also: `--time-limit 20` on W = 5000 (the limit counted from the end of loading, as the CLI counts
 it; the wall time after loading is reported), and held-out scenarios at W = 1000 against seed 1: other
 seeds of the same mix and other mixes of seed 1. Seed 1 runs NOISE_REPEATS more times, and the spread of
-its runs is the machine's noise in this run: a held-out scenario is within it when it proves the gap no
-later than the median of seed 1's runs by more than that spread.
+its runs is the machine's noise in this run: a held-out scenario is within it when it proves the gap in
+at most median × (1 + spread) of seed 1's runs.
 Every heavy run is alone: runs are sequential, and nothing else of ours runs meanwhile.
 """
 
@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -53,7 +54,8 @@ def _scenario(directory: Path, w: int, s: int, k: int, seed: int = 1,
               mix: dict[str, float] | None = None) -> tuple[Path, float]:
     """Generated in a process of its own: a run forked from a parent that had grown by generating
     10,000 workloads would count the parent's pages in its own peak memory (ru_maxrss)."""
-    path = directory / f"scale-w{w}-s{s}-k{k}-seed{seed}{'' if mix is None else '-mix' + str(len(mix))}.yaml"
+    shares = "" if mix is None else "-" + "-".join(f"{kind}{share:g}" for kind, share in mix.items())
+    path = directory / f"scale-w{w}-s{s}-k{k}-seed{seed}{shares}.yaml"
     extra = [] if mix is None else ["--mix", ",".join(f"{kind}={share}" for kind, share in mix.items())]
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "bench.generate", "--workloads", str(w), "--servers", str(s),
@@ -163,7 +165,8 @@ def targets(results: dict) -> list[tuple[str, str, bool]]:
     if judged:
         median, spread, held = judged
         slowest = max(held, key=lambda row: row[2])
-        rows.append(("Held-out W=1000 scenarios (other seeds, other mixes) not slower than seed 1 by more than the "
+        w = _held_size(results)[0]
+        rows.append((f"Held-out W={w} scenarios (other seeds, other mixes) not slower than seed 1 by more than the "
                      "machine's noise",
                      f"seed 1: median {median:.1f} s of {len(_seed_one(results))} runs, spread {spread:.1%}; "
                      f"slowest held-out: {slowest[0]}, {slowest[1]['wall']:.1f} s = {slowest[2]:.2f}×",
@@ -177,12 +180,17 @@ def targets(results: dict) -> list[tuple[str, str, bool]]:
     return rows
 
 
+def _held_size(results: dict) -> tuple | None:
+    """(W, S, K) of the held-out scenarios, or None without any."""
+    held = results.get("seeds", []) + results.get("mixes", [])
+    return tuple(held[0]["size"]) if held else None
+
+
 def _seed_one(results: dict) -> list[dict]:
     """Every run of seed 1 at the held-out scenarios' size: the size table's and the repeats."""
-    held = results.get("seeds", []) + results.get("mixes", [])
-    if not held:
+    size = _held_size(results)
+    if size is None:
         return []
-    size = tuple(held[0]["size"])
     first = [e["run"] for e in results["sizes"] if tuple(e["size"]) == size]
     return first + [e["run"] for e in results.get("repeats", [])]
 
@@ -194,10 +202,8 @@ def held_out(results: dict):
     baseline = [run["wall"] for run in _seed_one(results)]
     if not baseline:
         return None
-    ordered = sorted(baseline)
-    middle = len(ordered) // 2
-    median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-    spread = (ordered[-1] - ordered[0]) / median
+    median = statistics.median(baseline)
+    spread = (max(baseline) - min(baseline)) / median
     rows = [(f"seed {e['seed']}", e["run"]) for e in results.get("seeds", [])] + \
            [(f"mix {e['mix']}", e["run"]) for e in results.get("mixes", [])]
     return median, spread, [(label, run, run["wall"] / median,
@@ -241,7 +247,8 @@ def _held_out_table(results: dict) -> list[str]:
     limit = (results.get("seeds") or results.get("mixes"))[0]["time_limit"]
     mixes = "; ".join(f"{e['mix']}: " + ", ".join(f"{share:.0%} {kind}" for kind, share in e["shares"].items())
                       for e in results.get("mixes", []))
-    lines = ["", "Held-out scenarios at W=1,000 × 60 × 4 against seed 1: other draws of the same mix (seeds), and "
+    w, s, k = _held_size(results)
+    lines = ["", f"Held-out scenarios at W={w:,} × {s} × {k} against seed 1: other draws of the same mix (seeds), and "
              "seed 1 of other mixes" + (f" ({mixes})" if mixes else "") + f". Seed 1 ran {len(_seed_one(results))} "
              f"times in this run: median {median:.1f} s, spread {spread:.1%} (the machine's noise here); a held-out "
              f"scenario is within it when it proves the gap in at most {median * (1 + spread):.1f} s.", "",
